@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The functional-block model: what every block type implements.
+
+use kernel::{prelude::*, sync::Arc};
+
+pub(crate) use crate::vlink::percpu::BhContext;
+pub(crate) use crate::vlink::percpu::PerCpuCounters;
+pub(crate) use crate::vlink::skb::SkBuff;
+
+/// Which way a packet travels through the graph. Packets received from a
+/// device travel upward (ingress): `bind A B` puts A above B.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Direction {
+    Ingress = 0,
+}
+
+/// What a block did with a packet.
+pub(crate) enum Verdict {
+    /// Hand the packet to the next block in its direction.
+    Pass(SkBuff),
+}
+
+/// Where a block reports its statistics.
+pub(crate) trait StatSink {
+    fn stat(&mut self, name: &CStr, value: u64) -> Result;
+}
+
+/// A functional block: called for every packet that reaches it, in softirq
+/// context, with no lock held and nothing allocated on its behalf.
+pub(crate) trait Block: Send + Sync {
+    /// Handles one packet travelling in direction `dir`.
+    fn receive(&self, skb: SkBuff, dir: Direction, bh: &BhContext) -> Verdict;
+
+    /// Reports the block's statistics.
+    fn stats(&self, sink: &mut dyn StatSink) -> Result;
+}
+
+/// A block type: registered once at module load, instantiated by `add`.
+pub(crate) struct BlockType {
+    /// The name users give to `lanactl add NAME TYPE`.
+    pub(crate) name: &'static CStr,
+    /// One line for `lanactl types`.
+    pub(crate) description: &'static CStr,
+    /// Creates an instance with default configuration.
+    pub(crate) new: fn() -> Result<Arc<dyn Block>>,
+}

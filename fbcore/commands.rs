@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The generic-netlink commands: decode a request, call the engine, answer.
+
+use kernel::{prelude::*, sync::Arc};
+
+use crate::block::StatSink;
+use crate::engine::Engine;
+use crate::error::{ctl_err, CtlError, CtlResult};
+use crate::fbs;
+use crate::name::Name;
+use crate::uapi::{attr, cmd, NAME_MAX};
+use crate::vlink::genl::{self, AttrKind, AttrSpec, AttrWriter, Dump, OpKind, OpSpec, Request};
+
+/// Longest device name (IFNAMSIZ - 1).
+const DEV_NAME_MAX: u16 = 15;
+
+/// How the kernel validates each request attribute.
+pub(crate) const POLICY: [AttrSpec; 5] = [
+    AttrSpec { id: attr::BLOCK_NAME, kind: AttrKind::String { max_len: NAME_MAX as u16 } },
+    AttrSpec { id: attr::BLOCK_TYPE, kind: AttrKind::String { max_len: NAME_MAX as u16 } },
+    AttrSpec { id: attr::UPPER, kind: AttrKind::String { max_len: NAME_MAX as u16 } },
+    AttrSpec { id: attr::LOWER, kind: AttrKind::String { max_len: NAME_MAX as u16 } },
+    AttrSpec { id: attr::DEV_NAME, kind: AttrKind::String { max_len: DEV_NAME_MAX } },
+];
+
+/// Every command; those that change anything need CAP_NET_ADMIN.
+pub(crate) const OPS: [OpSpec; 10] = [
+    OpSpec { cmd: cmd::ADD, kind: OpKind::Do, admin: true },
+    OpSpec { cmd: cmd::RM, kind: OpKind::Do, admin: true },
+    OpSpec { cmd: cmd::BIND, kind: OpKind::Do, admin: true },
+    OpSpec { cmd: cmd::UNBIND, kind: OpKind::Do, admin: true },
+    OpSpec { cmd: cmd::ATTACH, kind: OpKind::Do, admin: true },
+    OpSpec { cmd: cmd::DETACH, kind: OpKind::Do, admin: true },
+    OpSpec { cmd: cmd::LIST, kind: OpKind::Dump, admin: false },
+    OpSpec { cmd: cmd::STATS, kind: OpKind::Do, admin: false },
+    OpSpec { cmd: cmd::TYPES, kind: OpKind::Dump, admin: false },
+    OpSpec { cmd: cmd::ATTACHMENTS, kind: OpKind::Dump, admin: false },
+];
+
+/// Serves the family's commands with one engine.
+pub(crate) struct Commands {
+    engine: Arc<Engine>,
+}
+
+impl Commands {
+    pub(crate) fn new(engine: Arc<Engine>) -> Self {
+        Self { engine }
+    }
+
+    fn add(&self, req: &Request<'_>) -> CtlResult {
+        let name = name_attr(req, attr::BLOCK_NAME, "block name")?;
+        let kind_raw = str_attr(req, attr::BLOCK_TYPE, "block type")?;
+        let kind = fbs::find(kind_raw.to_bytes()).ok_or_else(|| {
+            let shown = kind_raw.to_str().unwrap_or("?");
+            ctl_err!(ENOENT, "unknown block type '{shown}' (see lanactl types)")
+        })?;
+        self.engine.add(name, kind).map(|_| ())
+    }
+
+    fn stats(&self, req: &Request<'_>) -> CtlResult {
+        let mut reply = req.reply(cmd::STATS)?;
+        match req.str_attr(attr::BLOCK_NAME) {
+            Some(raw) => {
+                let name = Name::new(raw.to_bytes(), "block name")?;
+                reply.put_str(attr::BLOCK_NAME, raw)?;
+                self.engine.with_control(|control| -> CtlResult {
+                    let entry = control.registry().lookup(&name)?;
+                    reply.nest(attr::STATS, |w| Ok(entry.block.stats(&mut StatWriter(w))?))?;
+                    Ok(())
+                })?;
+            }
+            None => reply.nest(attr::STATS, |w| self.engine.stats(&mut StatWriter(w)))?,
+        }
+        Ok(req.send(reply)?)
+    }
+
+    fn dump_blocks(&self, dump: &mut Dump<'_>) -> Result {
+        let from = dump.position() as u32;
+        self.engine.with_control(|control| {
+            let registry = control.registry();
+            for entry in registry.entries().iter().filter(|e| e.id >= from) {
+                let name_of = |id: Option<u32>| id.and_then(|id| registry.get(id)).map(|e| e.name);
+                let added = dump.message(cmd::LIST, |m| {
+                    m.nest(attr::BLOCK, |m| {
+                        m.put_u32(attr::BLOCK_ID, entry.id)?;
+                        m.put_bytes_str(attr::BLOCK_NAME, entry.name.as_bytes())?;
+                        m.put_str(attr::BLOCK_TYPE, entry.kind.name)?;
+                        if let Some(up) = name_of(entry.upper) {
+                            m.put_bytes_str(attr::UPPER, up.as_bytes())?;
+                        }
+                        if let Some(low) = name_of(entry.lower) {
+                            m.put_bytes_str(attr::LOWER, low.as_bytes())?;
+                        }
+                        Ok(())
+                    })
+                })?;
+                if !added {
+                    dump.set_position(entry.id as usize);
+                    return Ok(());
+                }
+            }
+            dump.set_position(usize::MAX);
+            Ok(())
+        })
+    }
+
+    fn dump_types(&self, dump: &mut Dump<'_>) -> Result {
+        for (index, kind) in fbs::TYPES.iter().enumerate().skip(dump.position()) {
+            let added = dump.message(cmd::TYPES, |m| {
+                m.nest(attr::TYPE, |m| {
+                    m.put_str(attr::BLOCK_TYPE, kind.name)?;
+                    m.put_str(attr::DESCRIPTION, kind.description)
+                })
+            })?;
+            if !added {
+                dump.set_position(index);
+                return Ok(());
+            }
+        }
+        dump.set_position(usize::MAX);
+        Ok(())
+    }
+
+    fn dump_attachments(&self, dump: &mut Dump<'_>) -> Result {
+        let from = dump.position();
+        self.engine.with_control(|control| {
+            for (index, a) in control.attached().iter().enumerate().skip(from) {
+                let block = control.registry().get(a.block()).map(|e| e.name);
+                let added = dump.message(cmd::ATTACHMENTS, |m| {
+                    m.nest(attr::ATTACHMENT, |m| {
+                        m.put_str(attr::DEV_NAME, a.device_name())?;
+                        m.put_u32(attr::DEV_IFINDEX, a.ifindex() as u32)?;
+                        match block {
+                            Some(name) => m.put_bytes_str(attr::BLOCK_NAME, name.as_bytes()),
+                            None => Ok(()),
+                        }
+                    })
+                })?;
+                if !added {
+                    dump.set_position(index);
+                    return Ok(());
+                }
+            }
+            dump.set_position(usize::MAX);
+            Ok(())
+        })
+    }
+
+    fn run(&self, req: &mut Request<'_>) -> CtlResult {
+        let engine = &self.engine;
+        match req.cmd() {
+            cmd::ADD => self.add(req),
+            cmd::RM => engine.remove(&name_attr(req, attr::BLOCK_NAME, "block name")?),
+            cmd::BIND => engine.bind(
+                &name_attr(req, attr::UPPER, "upper block name")?,
+                &name_attr(req, attr::LOWER, "lower block name")?,
+            ),
+            cmd::UNBIND => engine.unbind(
+                &name_attr(req, attr::UPPER, "upper block name")?,
+                &name_attr(req, attr::LOWER, "lower block name")?,
+            ),
+            cmd::ATTACH => Engine::attach(
+                engine,
+                req.net(),
+                str_attr(req, attr::DEV_NAME, "device name")?,
+                &name_attr(req, attr::BLOCK_NAME, "block name")?,
+            ),
+            cmd::DETACH => engine.detach(req.net(), str_attr(req, attr::DEV_NAME, "device name")?),
+            cmd::STATS => self.stats(req),
+            other => Err(ctl_err!(EOPNOTSUPP, "unknown command {other}")),
+        }
+    }
+}
+
+impl genl::Commands for Commands {
+    fn doit(&self, req: &mut Request<'_>) -> Result {
+        self.run(req).map_err(|e| {
+            if !e.message().is_empty() {
+                req.set_error(format_args!("{}", e.message()));
+            }
+            e.errno()
+        })
+    }
+
+    fn dumpit(&self, dump: &mut Dump<'_>) -> Result {
+        // A dump that already finished is called once more; report the end.
+        if dump.position() == usize::MAX {
+            return Ok(());
+        }
+        match dump.cmd() {
+            cmd::LIST => self.dump_blocks(dump),
+            cmd::TYPES => self.dump_types(dump),
+            cmd::ATTACHMENTS => self.dump_attachments(dump),
+            _ => Err(EOPNOTSUPP),
+        }
+    }
+}
+
+/// A required string attribute.
+fn str_attr<'a>(req: &Request<'a>, id: u16, what: &str) -> CtlResult<&'a CStr> {
+    req.str_attr(id)
+        .ok_or_else(|| ctl_err!(EINVAL, "missing {what}"))
+}
+
+/// A required name attribute, validated.
+fn name_attr(req: &Request<'_>, id: u16, what: &str) -> CtlResult<Name> {
+    Name::new(str_attr(req, id, what)?.to_bytes(), what)
+}
+
+/// Reports statistics as nested `STAT` attributes.
+struct StatWriter<'a, W: AttrWriter>(&'a mut W);
+
+impl<W: AttrWriter> StatSink for StatWriter<'_, W> {
+    fn stat(&mut self, name: &CStr, value: u64) -> Result {
+        self.0.nest(attr::STAT, |w| {
+            w.put_str(attr::STAT_NAME, name)?;
+            w.put_u64(attr::STAT_VALUE, value, attr::PAD)
+        })
+    }
+}
+
+impl From<CtlError> for Error {
+    fn from(e: CtlError) -> Self {
+        e.errno()
+    }
+}

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The engine: block instances, bindings, device attachments, and the graph
+//! snapshot the packet path follows.
+//!
+//! Control path: every change takes `control` (lock order: the RTNL first
+//! when devices are involved, then `control`), changes the registry, builds a
+//! new [`Graph`] and publishes it under RCU; the previous snapshot is freed
+//! after a grace period, and with it any block it alone still referenced.
+//!
+//! Packet path: [`Engine::receive`] reads the published snapshot under the
+//! RCU read lock and nothing else.
+
+use kernel::{
+    new_mutex,
+    prelude::*,
+    sync::{rcu, Arc, Mutex},
+};
+
+use crate::attach::Attachment;
+use crate::block::{BhContext, BlockType, SkBuff, StatSink};
+use crate::error::{ctl_err, CtlResult};
+use crate::graph::Graph;
+use crate::name::Name;
+use crate::registry::Registry;
+use crate::stats::{Counter, EngineDrop, EngineStats};
+use crate::vlink::{
+    netdev::{Namespace, Rtnl},
+    rcu::RcuBox,
+    rx::RxRegistration,
+};
+
+/// A device attached to a block.
+pub(crate) struct Attached {
+    slot: usize,
+    block: u32,
+    registration: RxRegistration,
+}
+
+impl Attached {
+    pub(crate) fn device_name(&self) -> &CStr {
+        self.registration.device().name()
+    }
+
+    pub(crate) fn ifindex(&self) -> i32 {
+        self.registration.device().ifindex()
+    }
+
+    pub(crate) fn block(&self) -> u32 {
+        self.block
+    }
+}
+
+/// Control-path state, under the engine's mutex.
+///
+/// # Invariants
+///
+/// `attached` is sorted by slot, slots are unique, and each names a block in
+/// `registry`. The published graph reflects `registry` and `attached`.
+pub(crate) struct Control {
+    registry: Registry,
+    attached: KVec<Attached>,
+    /// Set at shutdown: nothing may be attached any more.
+    closed: bool,
+}
+
+impl Control {
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub(crate) fn attached(&self) -> &[Attached] {
+        &self.attached
+    }
+
+    fn attached_to(&self, id: u32) -> Option<&Attached> {
+        self.attached.iter().find(|a| a.block == id)
+    }
+
+    /// The lowest slot not in use.
+    fn free_slot(&self) -> usize {
+        // `attached` is sorted by slot: the first gap is the answer.
+        self.attached
+            .iter()
+            .enumerate()
+            .find(|(i, a)| a.slot != *i)
+            .map_or(self.attached.len(), |(i, _)| i)
+    }
+}
+
+/// The lana-rs engine.
+#[pin_data]
+pub(crate) struct Engine {
+    #[pin]
+    control: Mutex<Control>,
+    graph: RcuBox<Graph>,
+    stats: EngineStats,
+}
+
+impl Engine {
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        let engine = Arc::pin_init(
+            try_pin_init!(Self {
+                control <- new_mutex!(Control {
+                    registry: Registry::new(),
+                    attached: KVec::new(),
+                    closed: false,
+                }),
+                graph: RcuBox::empty(),
+                stats: EngineStats::new()?,
+            }),
+            GFP_KERNEL,
+        )?;
+        {
+            let control = engine.control.lock();
+            engine.publish(&control, None).map_err(|e| e.errno())?;
+        }
+        Ok(engine)
+    }
+
+    /// Builds and publishes the snapshot of `control` (plus `extra`, an
+    /// attachment about to be registered), then frees the previous one after
+    /// a grace period.
+    fn publish(&self, control: &Control, extra: Option<(usize, u32)>) -> CtlResult {
+        let attachments = control.attached.iter().map(|a| (a.slot, a.block)).chain(extra);
+        let graph = Graph::build(&control.registry, attachments)?;
+        // Dropping the retired snapshot waits for the grace period.
+        drop(self.graph.publish(Some(graph)));
+        Ok(())
+    }
+
+    /// The packet path: a frame from attachment `slot`.
+    #[inline]
+    pub(crate) fn receive(&self, slot: usize, skb: SkBuff, bh: &BhContext) -> Option<SkBuff> {
+        self.stats.add(bh, Counter::Packets, 1);
+        let guard = rcu::read_lock();
+        match self.graph.get(&guard) {
+            Some(graph) => graph.receive(slot, skb, bh, &self.stats),
+            None => {
+                self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
+                drop(skb);
+                None
+            }
+        }
+    }
+
+    /// Runs `f` on the control state, with the mutex held.
+    pub(crate) fn with_control<R>(&self, f: impl FnOnce(&Control) -> R) -> R {
+        f(&self.control.lock())
+    }
+
+    pub(crate) fn stats(&self, sink: &mut dyn StatSink) -> Result {
+        self.stats.report(sink)
+    }
+
+    pub(crate) fn add(&self, name: Name, kind: &'static BlockType) -> CtlResult<u32> {
+        let mut control = self.control.lock();
+        let id = control.registry.add(name, kind)?;
+        self.publish(&control, None)?;
+        Ok(id)
+    }
+
+    pub(crate) fn remove(&self, name: &Name) -> CtlResult {
+        let mut control = self.control.lock();
+        let id = control.registry.lookup(name)?.id;
+        if let Some(a) = control.attached_to(id) {
+            return Err(ctl_err!(
+                EBUSY,
+                "block '{name}' is in use: device '{}' is attached to it",
+                a.device_name()
+            ));
+        }
+        let removed = control.registry.remove(name)?;
+        self.publish(&control, None)?;
+        // The block itself goes when the last snapshot holding it has been
+        // freed, which `publish` waited for.
+        drop(removed);
+        Ok(())
+    }
+
+    pub(crate) fn bind(&self, upper: &Name, lower: &Name) -> CtlResult {
+        let mut control = self.control.lock();
+        control.registry.bind(upper, lower)?;
+        self.publish(&control, None)
+    }
+
+    pub(crate) fn unbind(&self, upper: &Name, lower: &Name) -> CtlResult {
+        let mut control = self.control.lock();
+        control.registry.unbind(upper, lower)?;
+        self.publish(&control, None)
+    }
+
+    /// Feeds the frames received on device `dev` of `net` to block `block`.
+    pub(crate) fn attach(this: &Arc<Self>, net: &Namespace, dev: &CStr, block: &Name) -> CtlResult {
+        let shown = dev.to_str().unwrap_or("?");
+        let rtnl = Rtnl::lock();
+        let device = net
+            .device_by_name(dev)
+            .ok_or_else(|| ctl_err!(ENODEV, "no device '{shown}'"))?;
+        let mut control = this.control.lock();
+        if control.closed {
+            return Err(ctl_err!(ESHUTDOWN, "lana is unloading"));
+        }
+        let id = control.registry.lookup(block)?.id;
+        if let Some(a) = control
+            .attached
+            .iter()
+            .find(|a| a.registration.device().as_raw() == device.as_raw())
+        {
+            let on = control.registry.get(a.block).map_or(Name::UNKNOWN, |e| e.name);
+            return Err(ctl_err!(EBUSY, "device '{shown}' is already attached to '{on}'"));
+        }
+        if device.has_rx_handler(&rtnl) {
+            return Err(ctl_err!(
+                EBUSY,
+                "device '{shown}' is in use by another rx_handler (bridge, bond...)"
+            ));
+        }
+        let slot = control.free_slot();
+        control.attached.reserve(1, GFP_KERNEL)?;
+        // Publish the entry first, so the first frame already finds it.
+        this.publish(&control, Some((slot, id)))?;
+        let attachment = KBox::new(Attachment::new(this.clone(), slot), GFP_KERNEL)?;
+        let registration = match RxRegistration::register(&rtnl, device, attachment) {
+            Ok(r) => r,
+            Err(e) => {
+                // Withdraw the entry published above.
+                this.publish(&control, None)?;
+                return Err(ctl_err!(e, "cannot attach to device '{shown}'"));
+            }
+        };
+        let at = control.attached.partition_point(|a| a.slot < slot);
+        // INVARIANT: Inserted in slot order; the slot was free; `id` exists.
+        control.attached.insert_within_capacity(at, Attached { slot, block: id, registration })
+            .map_err(|_| ENOMEM)?;
+        Ok(())
+    }
+
+    /// Stops feeding device `dev` of `net` to the graph.
+    pub(crate) fn detach(&self, net: &Namespace, dev: &CStr) -> CtlResult {
+        let shown = dev.to_str().unwrap_or("?");
+        let rtnl = Rtnl::lock();
+        let device = net
+            .device_by_name(dev)
+            .ok_or_else(|| ctl_err!(ENODEV, "no device '{shown}'"))?;
+        let mut control = self.control.lock();
+        let index = control
+            .attached
+            .iter()
+            .position(|a| a.registration.device().as_raw() == device.as_raw())
+            .ok_or_else(|| ctl_err!(ENOENT, "device '{shown}' is not attached"))?;
+        self.detach_at(&rtnl, &mut control, index)
+    }
+
+    fn detach_at(&self, rtnl: &Rtnl, control: &mut Control, index: usize) -> CtlResult {
+        let attached = control.attached.remove(index)?;
+        // Returns once no CPU is in the handler for this device any more.
+        drop(attached.registration.unregister(rtnl));
+        self.publish(control, None)
+    }
+
+    /// An attached device is going away (the device notifier, RTNL held).
+    pub(crate) fn device_unregistering(&self, rtnl: &Rtnl, slot: usize) {
+        let mut control = self.control.lock();
+        if let Some(index) = control.attached.iter().position(|a| a.slot == slot) {
+            pr_info!("device {} unregistering: detached\n", control.attached[index].device_name());
+            if let Err(e) = self.detach_at(rtnl, &mut control, index) {
+                pr_warn!("detaching an unregistering device: {:?}\n", e);
+            }
+        }
+    }
+
+    /// Detaches every device and refuses new attachments: the module is
+    /// going away. Breaks the engine ↔ attachment reference cycle.
+    pub(crate) fn shutdown(&self) {
+        let rtnl = Rtnl::lock();
+        let mut control = self.control.lock();
+        control.closed = true;
+        while !control.attached.is_empty() {
+            let last = control.attached.len() - 1;
+            if let Err(e) = self.detach_at(&rtnl, &mut control, last) {
+                pr_warn!("detaching at shutdown: {:?}\n", e);
+            }
+        }
+    }
+}

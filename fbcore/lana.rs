@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! lana-rs: the Lightweight Autonomic Network Architecture, in Rust.
+//!
+//! Networking functions are small functional blocks bound into a graph at
+//! runtime; frames received on attached devices run through the graph in the
+//! rx_handler's softirq context. See `docs/ARCHITECTURE.md`.
+//!
+//! Crate layout: the engine lives in `fbcore/` (this directory), the block
+//! library in `fbs/`, and every `unsafe` line and the C shim in `vlink/`.
+
+use kernel::{prelude::*, sync::Arc};
+
+mod attach;
+mod block;
+mod commands;
+mod engine;
+mod error;
+mod graph;
+mod name;
+mod registry;
+mod stats;
+mod uapi;
+
+#[path = "../fbs/mod.rs"]
+mod fbs;
+#[path = "../vlink/mod.rs"]
+mod vlink;
+
+use commands::Commands;
+use engine::Engine;
+use vlink::{genl::Family, netdev::NetdevNotifier};
+
+module! {
+    type: Lana,
+    name: "lana",
+    authors: ["lana-rs developers"],
+    description: "LANA functional-block packet processing engine",
+    license: "GPL",
+}
+
+/// Detaches every device when dropped; see the field order of [`Lana`].
+struct EngineOwner(Arc<Engine>);
+
+impl Drop for EngineOwner {
+    fn drop(&mut self) {
+        self.0.shutdown();
+    }
+}
+
+/// The module. Fields drop in declaration order, which is the teardown
+/// order: first the netlink family (no more commands), then the engine (every
+/// device detached, blocks freed after the grace period), then the device
+/// notifier. They are initialised in the opposite order.
+#[pin_data]
+struct Lana {
+    #[pin]
+    family: Family<Commands>,
+    engine: EngineOwner,
+    notifier: NetdevNotifier,
+}
+
+impl kernel::InPlaceModule for Lana {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        let engine = Engine::new();
+        let commands = engine.as_ref().map(|e| Commands::new(e.clone())).map_err(|e| *e);
+        try_pin_init!(Self {
+            notifier: NetdevNotifier::register()?,
+            engine: EngineOwner(engine?),
+            family <- Family::register(
+                module,
+                uapi::FAMILY_NAME,
+                uapi::FAMILY_VERSION,
+                uapi::attr::MAX,
+                &commands::POLICY,
+                &commands::OPS,
+                commands?,
+            ),
+        }? Error)
+    }
+}

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The control-path view of the graph: named block instances and bindings.
+//!
+//! Only the control path touches it, under the engine's mutex. The packet
+//! path never does: it follows an immutable [`Graph`](crate::graph::Graph)
+//! built from this registry and published under RCU.
+
+use kernel::{prelude::*, sync::Arc};
+
+use crate::block::{Block, BlockType};
+use crate::error::{ctl_err, CtlResult};
+use crate::name::Name;
+
+/// One block instance.
+pub(crate) struct Entry {
+    /// Stable for the block's lifetime, never reused while the module lives.
+    pub(crate) id: u32,
+    pub(crate) name: Name,
+    pub(crate) kind: &'static BlockType,
+    pub(crate) block: Arc<dyn Block>,
+    /// The block above this one: where its ingress packets go next.
+    pub(crate) upper: Option<u32>,
+    /// The block below this one: where its egress packets go next.
+    pub(crate) lower: Option<u32>,
+}
+
+/// All block instances of an engine.
+///
+/// # Invariants
+///
+/// `entries` is sorted by id; names are unique; every `upper`/`lower` names an
+/// entry, and `a.lower == Some(b)` exactly when `b.upper == Some(a)`.
+pub(crate) struct Registry {
+    entries: KVec<Entry>,
+    next_id: u32,
+}
+
+impl Registry {
+    pub(crate) fn new() -> Self {
+        Self {
+            entries: KVec::new(),
+            next_id: 1,
+        }
+    }
+
+    pub(crate) fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Index of the entry with `id`.
+    pub(crate) fn index_of(&self, id: u32) -> Option<usize> {
+        self.entries.binary_search_by_key(&id, |e| e.id).ok()
+    }
+
+    pub(crate) fn get(&self, id: u32) -> Option<&Entry> {
+        self.index_of(id).map(|i| &self.entries[i])
+    }
+
+    pub(crate) fn find(&self, name: &Name) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == *name)
+    }
+
+    /// The entry named `name`, or an error naming it.
+    pub(crate) fn lookup(&self, name: &Name) -> CtlResult<&Entry> {
+        self.find(name)
+            .ok_or_else(|| ctl_err!(ENOENT, "no block '{name}'"))
+    }
+
+    fn lookup_index(&self, name: &Name) -> CtlResult<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.name == *name)
+            .ok_or_else(|| ctl_err!(ENOENT, "no block '{name}'"))
+    }
+
+    fn name_of(&self, id: u32) -> Name {
+        // By the type invariant every id in a binding names an entry.
+        self.get(id).map_or(Name::UNKNOWN, |e| e.name)
+    }
+
+    /// Creates block `name` of type `kind`; returns its id.
+    pub(crate) fn add(&mut self, name: Name, kind: &'static BlockType) -> CtlResult<u32> {
+        if self.find(&name).is_some() {
+            return Err(ctl_err!(EEXIST, "block '{name}' already exists"));
+        }
+        self.entries.reserve(1, GFP_KERNEL)?;
+        let block = (kind.new)()?;
+        let id = self.next_id;
+        self.next_id = id.checked_add(1).ok_or(ENOSPC)?;
+        // INVARIANT: The new id is the largest, so order is kept; unbound.
+        self.entries.push(
+            Entry {
+                id,
+                name,
+                kind,
+                block,
+                upper: None,
+                lower: None,
+            },
+            GFP_KERNEL,
+        )?;
+        Ok(id)
+    }
+
+    /// Removes block `name`, which must not be bound. `attached` names a
+    /// device feeding it, if any, so the refusal can say so.
+    pub(crate) fn remove(&mut self, name: &Name) -> CtlResult<Entry> {
+        let index = self.lookup_index(name)?;
+        let entry = &self.entries[index];
+        if let Some(up) = entry.upper {
+            let up = self.name_of(up);
+            return Err(ctl_err!(EBUSY, "block '{name}' is in use: '{up}' is bound above it"));
+        }
+        if let Some(low) = entry.lower {
+            let low = self.name_of(low);
+            return Err(ctl_err!(EBUSY, "block '{name}' is in use: it is bound above '{low}'"));
+        }
+        // INVARIANT: Unbound, so no binding refers to it; order is kept.
+        Ok(self.entries.remove(index)?)
+    }
+
+    /// Puts `upper` above `lower`.
+    pub(crate) fn bind(&mut self, upper: &Name, lower: &Name) -> CtlResult {
+        if upper == lower {
+            return Err(ctl_err!(EINVAL, "cannot bind block '{upper}' to itself"));
+        }
+        let up = self.lookup_index(upper)?;
+        let low = self.lookup_index(lower)?;
+        if let Some(cur) = self.entries[up].lower {
+            let cur = self.name_of(cur);
+            return Err(ctl_err!(EBUSY, "block '{upper}' is already bound above '{cur}'"));
+        }
+        if let Some(cur) = self.entries[low].upper {
+            let cur = self.name_of(cur);
+            return Err(ctl_err!(EBUSY, "block '{lower}' already has '{cur}' bound above it"));
+        }
+        // INVARIANT: Both sides set together.
+        self.entries[up].lower = Some(self.entries[low].id);
+        self.entries[low].upper = Some(self.entries[up].id);
+        Ok(())
+    }
+
+    /// Undoes `bind upper lower`.
+    pub(crate) fn unbind(&mut self, upper: &Name, lower: &Name) -> CtlResult {
+        let up = self.lookup_index(upper)?;
+        let low = self.lookup_index(lower)?;
+        if self.entries[up].lower != Some(self.entries[low].id) {
+            return Err(ctl_err!(ENOENT, "block '{upper}' is not bound above '{lower}'"));
+        }
+        // INVARIANT: Both sides cleared together.
+        self.entries[up].lower = None;
+        self.entries[low].upper = None;
+        Ok(())
+    }
+}
+
+#[kunit_tests(lana_registry)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> Name {
+        Name::new(s.as_bytes(), "name").expect("valid name")
+    }
+
+    fn registry_with(names: &[&str]) -> Registry {
+        let mut reg = Registry::new();
+        for n in names {
+            reg.add(name(n), &crate::fbs::TYPES[0]).expect("add");
+        }
+        reg
+    }
+
+    #[test]
+    fn add_gives_increasing_ids_and_refuses_duplicates() {
+        let mut reg = registry_with(&["a", "b"]);
+        assert_eq!(reg.lookup(&name("a")).map(|e| e.id).ok(), Some(1));
+        assert_eq!(reg.lookup(&name("b")).map(|e| e.id).ok(), Some(2));
+        let err = reg.add(name("a"), &crate::fbs::TYPES[0]).err().expect("refused");
+        assert_eq!(err.errno(), EEXIST);
+        assert_eq!(reg.entries().len(), 2);
+    }
+
+    #[test]
+    fn ids_are_not_reused_after_remove() {
+        let mut reg = registry_with(&["a", "b"]);
+        assert!(reg.remove(&name("b")).is_ok());
+        assert_eq!(reg.add(name("c"), &crate::fbs::TYPES[0]).ok(), Some(3));
+    }
+
+    #[test]
+    fn bind_links_both_sides_and_unbind_clears_them() {
+        let mut reg = registry_with(&["up", "low"]);
+        assert!(reg.bind(&name("up"), &name("low")).is_ok());
+        assert_eq!(reg.lookup(&name("up")).ok().and_then(|e| e.lower), Some(2));
+        assert_eq!(reg.lookup(&name("low")).ok().and_then(|e| e.upper), Some(1));
+        assert!(reg.unbind(&name("up"), &name("low")).is_ok());
+        assert_eq!(reg.lookup(&name("up")).ok().and_then(|e| e.lower), None);
+        assert_eq!(reg.lookup(&name("low")).ok().and_then(|e| e.upper), None);
+    }
+
+    #[test]
+    fn bind_refuses_self_unknown_and_taken_slots() {
+        let mut reg = registry_with(&["a", "b", "c"]);
+        assert_eq!(reg.bind(&name("a"), &name("a")).err().map(|e| e.errno()), Some(EINVAL));
+        assert_eq!(reg.bind(&name("a"), &name("x")).err().map(|e| e.errno()), Some(ENOENT));
+        assert!(reg.bind(&name("a"), &name("b")).is_ok());
+        assert_eq!(reg.bind(&name("a"), &name("c")).err().map(|e| e.errno()), Some(EBUSY));
+        assert_eq!(reg.bind(&name("c"), &name("b")).err().map(|e| e.errno()), Some(EBUSY));
+        assert_eq!(reg.unbind(&name("b"), &name("a")).err().map(|e| e.errno()), Some(ENOENT));
+    }
+
+    #[test]
+    fn remove_refuses_bound_blocks() {
+        let mut reg = registry_with(&["a", "b"]);
+        assert!(reg.bind(&name("a"), &name("b")).is_ok());
+        assert_eq!(reg.remove(&name("a")).err().map(|e| e.errno()), Some(EBUSY));
+        assert_eq!(reg.remove(&name("b")).err().map(|e| e.errno()), Some(EBUSY));
+        assert!(reg.unbind(&name("a"), &name("b")).is_ok());
+        assert!(reg.remove(&name("a")).is_ok());
+        assert_eq!(reg.remove(&name("a")).err().map(|e| e.errno()), Some(ENOENT));
+    }
+}

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The generic-netlink interface of lana-rs: family, commands, attributes.
+//!
+//! This one file is compiled into both `lana.ko` and the userspace crates
+//! (through the `lana-uapi` crate), so every number is written exactly once.
+//! It must stay free of dependencies: plain `core` constants only.
+
+/// Name of the generic-netlink family.
+pub const FAMILY_NAME: &core::ffi::CStr = c"lana";
+/// Version of the family; bumped on incompatible changes.
+pub const FAMILY_VERSION: u8 = 1;
+/// Multicast group carrying engine events.
+pub const MCGRP_EVENTS: &str = "events";
+
+/// Longest block name, in bytes, without the terminating NUL.
+pub const NAME_MAX: usize = 31;
+
+/// Commands (`genlmsghdr.cmd`).
+pub mod cmd {
+    /// Create a block: `BLOCK_NAME`, `BLOCK_TYPE`.
+    pub const ADD: u8 = 1;
+    /// Remove a block: `BLOCK_NAME`.
+    pub const RM: u8 = 2;
+    /// Put `UPPER` above `LOWER`: `UPPER`, `LOWER`.
+    pub const BIND: u8 = 3;
+    /// Undo a bind: `UPPER`, `LOWER`.
+    pub const UNBIND: u8 = 4;
+    /// Feed a device's received frames to a block: `DEV_NAME`, `BLOCK_NAME`.
+    pub const ATTACH: u8 = 5;
+    /// Stop feeding a device's frames to the graph: `DEV_NAME`.
+    pub const DETACH: u8 = 6;
+    /// Dump every block (one message per block, nested `BLOCK`).
+    pub const LIST: u8 = 7;
+    /// Statistics of one block (`BLOCK_NAME`), or of the engine without it.
+    pub const STATS: u8 = 8;
+    /// Dump the block types (one message per type, nested `TYPE`).
+    pub const TYPES: u8 = 9;
+    /// Dump the device attachments (one message per device, nested `ATTACHMENT`).
+    pub const ATTACHMENTS: u8 = 10;
+}
+
+/// Attributes. Nested attributes reuse the same number space.
+pub mod attr {
+    /// String: block name.
+    pub const BLOCK_NAME: u16 = 1;
+    /// String: block type name.
+    pub const BLOCK_TYPE: u16 = 2;
+    /// String: name of the upper block of a binding.
+    pub const UPPER: u16 = 3;
+    /// String: name of the lower block of a binding.
+    pub const LOWER: u16 = 4;
+    /// String: network device name.
+    pub const DEV_NAME: u16 = 5;
+    /// u32: block id, stable for the block's lifetime.
+    pub const BLOCK_ID: u16 = 6;
+    /// Nested: one block in a `LIST` reply.
+    pub const BLOCK: u16 = 7;
+    /// u64: packets.
+    pub const PACKETS: u16 = 8;
+    /// u64: bytes.
+    pub const BYTES: u16 = 9;
+    /// u64: packets dropped.
+    pub const DROPS: u16 = 10;
+    /// Nested: statistics (`PACKETS`, `BYTES`, `DROPS`, `STAT` ...).
+    pub const STATS: u16 = 11;
+    /// Nested: one named statistic (`STAT_NAME`, `STAT_VALUE`).
+    pub const STAT: u16 = 12;
+    /// String: statistic name.
+    pub const STAT_NAME: u16 = 13;
+    /// u64: statistic value.
+    pub const STAT_VALUE: u16 = 14;
+    /// Nested: one block type in a `TYPES` reply.
+    pub const TYPE: u16 = 15;
+    /// String: one-line description.
+    pub const DESCRIPTION: u16 = 16;
+    /// Nested: one device attachment in an `ATTACHMENTS` reply.
+    pub const ATTACHMENT: u16 = 17;
+    /// u32: network device index.
+    pub const DEV_IFINDEX: u16 = 18;
+    /// Padding, for 64-bit values on architectures that need them aligned.
+    pub const PAD: u16 = 19;
+    /// Highest attribute number.
+    pub const MAX: u16 = PAD;
+}

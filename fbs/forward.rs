@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `forward`: passes every packet on unchanged. The paper's dummy block, and
+//! the probe for the engine's cost per hop.
+
+use kernel::{prelude::*, sync::Arc};
+
+use crate::block::{BhContext, Block, BlockType, Direction, SkBuff, StatSink, Verdict};
+
+pub(crate) const TYPE: BlockType = BlockType {
+    name: c"forward",
+    description: c"passes every packet to the next block",
+    new,
+};
+
+struct Forward;
+
+fn new() -> Result<Arc<dyn Block>> {
+    Ok(Arc::new(Forward, GFP_KERNEL)?)
+}
+
+impl Block for Forward {
+    #[inline]
+    fn receive(&self, skb: SkBuff, _dir: Direction, _bh: &BhContext) -> Verdict {
+        Verdict::Pass(skb)
+    }
+
+    fn stats(&self, _sink: &mut dyn StatSink) -> Result {
+        Ok(())
+    }
+}

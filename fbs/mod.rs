@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The functional-block library: one file per block type.
+//!
+//! Blocks use only the engine's safe API (`crate::block`): no `unsafe` here.
+
+mod counter;
+mod forward;
+
+use crate::block::BlockType;
+
+/// Every block type the module offers, in the order `lanactl types` lists them.
+pub(crate) static TYPES: [BlockType; 2] = [counter::TYPE, forward::TYPE];
+
+/// The block type called `name`.
+pub(crate) fn find(name: &[u8]) -> Option<&'static BlockType> {
+    TYPES.iter().find(|t| t.name.to_bytes() == name)
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The command line.
+
+use clap::{Parser, Subcommand};
+
+/// Control the lana-rs packet-processing engine.
+///
+/// lana-rs runs packet-processing blocks inside the kernel. Blocks are created
+/// from block types, bound into a graph (packets received from a device travel
+/// upward, from a lower block to its upper block) and fed by attaching network
+/// devices to them. lanactl talks to the lana module over generic netlink and
+/// needs CAP_NET_ADMIN for commands that change the engine.
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    after_long_help = "\
+Example: build a two-block graph fed by veth0
+  lanactl add in0 counter
+  lanactl add top counter
+  lanactl bind top in0
+  lanactl attach veth0 in0
+  lanactl stats in0"
+)]
+pub struct Cli {
+    /// Print list, types, attachments and stats as JSON.
+    #[arg(short, long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a block.
+    #[command(
+        long_about = "Create a block named NAME of block type TYPE. \
+                      `lanactl types` lists the available types.",
+        after_long_help = "Example:\n  lanactl add in0 counter"
+    )]
+    Add {
+        /// Name of the new block (at most 31 bytes).
+        name: String,
+        /// Block type to instantiate.
+        #[arg(value_name = "TYPE")]
+        kind: String,
+    },
+
+    /// Remove a block.
+    #[command(
+        long_about = "Remove the block NAME. The kernel refuses while it is \
+                      bound or has a device attached.",
+        after_long_help = "Example:\n  lanactl rm in0"
+    )]
+    Rm {
+        /// Name of the block to remove.
+        name: String,
+    },
+
+    /// Put one block above another.
+    #[command(
+        long_about = "Bind UPPER above LOWER: packets that LOWER passes up \
+                      (those received from a device travel upward) reach UPPER.",
+        after_long_help = "Example:\n  lanactl bind top in0"
+    )]
+    Bind {
+        /// Block that receives what LOWER passes up.
+        upper: String,
+        /// Block that passes packets up to UPPER.
+        lower: String,
+    },
+
+    /// Undo a bind.
+    #[command(
+        long_about = "Remove the binding of UPPER above LOWER.",
+        after_long_help = "Example:\n  lanactl unbind top in0"
+    )]
+    Unbind {
+        /// Upper block of the binding.
+        upper: String,
+        /// Lower block of the binding.
+        lower: String,
+    },
+
+    /// Feed a device's received packets to a block.
+    #[command(
+        long_about = "Attach the network device DEV to BLOCK: every packet \
+                      DEV receives enters the graph at BLOCK.",
+        after_long_help = "Example:\n  lanactl attach veth0 in0"
+    )]
+    Attach {
+        /// Network device name.
+        dev: String,
+        /// Block that receives the device's packets.
+        block: String,
+    },
+
+    /// Stop feeding a device's packets to the graph.
+    #[command(
+        long_about = "Detach the network device DEV: its packets take the \
+                      normal kernel path again.",
+        after_long_help = "Example:\n  lanactl detach veth0"
+    )]
+    Detach {
+        /// Network device name.
+        dev: String,
+    },
+
+    /// List the blocks.
+    #[command(
+        long_about = "List every block as a table of id, name, type and the \
+                      blocks bound above (upper) and below (lower) it; \
+                      \"-\" marks none.",
+        after_long_help = "Example:\n  lanactl list\n  lanactl --json list"
+    )]
+    List,
+
+    /// List the block types.
+    #[command(
+        long_about = "List the block types the module provides, one \
+                      \"name  description\" line each.",
+        after_long_help = "Example:\n  lanactl types"
+    )]
+    Types,
+
+    /// List the device attachments.
+    #[command(
+        long_about = "List the attached devices, one \"dev ifindex block\" \
+                      line each.",
+        after_long_help = "Example:\n  lanactl attachments"
+    )]
+    Attachments,
+
+    /// Show statistics of a block or of the engine.
+    #[command(
+        long_about = "Show the counters of block NAME, or of the whole engine \
+                      without NAME, one \"<name> <value>\" line each in the \
+                      order the kernel reports them.",
+        after_long_help = "Example:\n  lanactl stats in0\n  lanactl stats | awk '$1 == \"drops\" { print $2 }'"
+    )]
+    Stats {
+        /// Block to show; the engine when absent.
+        name: Option<String>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn json_flag_is_global() {
+        let cli = Cli::try_parse_from(["lanactl", "stats", "in0", "-j"]).unwrap();
+        assert!(cli.json);
+        assert!(matches!(cli.command, Command::Stats { name: Some(n) } if n == "in0"));
+    }
+
+    #[test]
+    fn missing_argument_is_a_usage_error() {
+        let err = Cli::try_parse_from(["lanactl", "bind", "top"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

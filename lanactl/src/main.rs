@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! lanactl: the command-line control of the lana-rs engine.
+
+mod cli;
+mod client;
+mod output;
+mod wire;
+
+use std::{fmt, process::ExitCode};
+
+use clap::{CommandFactory, FromArgMatches};
+use lana_uapi::{cmd, FAMILY_NAME};
+
+use crate::{
+    cli::{Cli, Command},
+    client::Client,
+    output::Format,
+    wire::{LanaMsg, Request, WireError},
+};
+
+enum Error {
+    Wire(WireError),
+    Client(client::Error),
+}
+
+impl From<WireError> for Error {
+    fn from(e: WireError) -> Self {
+        Error::Wire(e)
+    }
+}
+
+impl From<client::Error> for Error {
+    fn from(e: client::Error) -> Self {
+        Error::Client(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Wire(e) => e.fmt(f),
+            Error::Client(e) => e.fmt(f),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    // Parsed through ArgMatches so error messages can name the subcommand
+    // exactly as the user typed it.
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let name = matches.subcommand_name().unwrap_or_default();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ Error::Client(client::Error::FamilyNotFound(_))) => {
+            eprintln!("lanactl: {e}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("lanactl: {name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), Error> {
+    let format = if cli.json { Format::Json } else { Format::Text };
+    let text = match &cli.command {
+        Command::Add { name, kind } => return execute(Request::Add { name, kind }),
+        Command::Rm { name } => return execute(Request::Rm { name }),
+        Command::Bind { upper, lower } => return execute(Request::Bind { upper, lower }),
+        Command::Unbind { upper, lower } => return execute(Request::Unbind { upper, lower }),
+        Command::Attach { dev, block } => return execute(Request::Attach { dev, block }),
+        Command::Detach { dev } => return execute(Request::Detach { dev }),
+        Command::List => output::blocks(&dump(cmd::LIST, wire::parse_block)?, format),
+        Command::Types => output::types(&dump(cmd::TYPES, wire::parse_type)?, format),
+        Command::Attachments => {
+            output::attachments(&dump(cmd::ATTACHMENTS, wire::parse_attachment)?, format)
+        }
+        Command::Stats { name } => {
+            let request = Request::Stats {
+                block: name.as_deref(),
+            };
+            let attrs = request.attrs()?;
+            let reply = Client::connect(family_name())?.query(request.cmd(), attrs)?;
+            output::stats(&wire::parse_stats(&reply)?, format)
+        }
+    };
+    print!("{text}");
+    Ok(())
+}
+
+/// Sends a mutating request and waits for the kernel's verdict.
+fn execute(request: Request<'_>) -> Result<(), Error> {
+    // Names are validated before the module is even looked up.
+    let attrs = request.attrs()?;
+    Client::connect(family_name())?.request(request.cmd(), attrs)?;
+    Ok(())
+}
+
+fn dump<T>(cmd: u8, parse: fn(&LanaMsg) -> Result<T, WireError>) -> Result<Vec<T>, Error> {
+    let messages = Client::connect(family_name())?.dump(cmd)?;
+    Ok(messages.iter().map(parse).collect::<Result<_, _>>()?)
+}
+
+/// The family name from the shared interface definition.
+fn family_name() -> &'static str {
+    FAMILY_NAME.to_str().expect("the family name is ASCII")
+}

@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The lana message format: request attributes out, plain structs in.
+//!
+//! Everything here works on neli's message types only, never on a socket, so
+//! the encoding and decoding can be tested against hand-made messages.
+
+use std::{fmt, io::Cursor};
+
+use lana_uapi::{attr, cmd, NAME_MAX};
+use neli::{
+    genl::{AttrTypeBuilder, Genlmsghdr, Nlattr, NlattrBuilder},
+    types::{Buffer, GenlBuffer},
+    FromBytesWithInput,
+};
+
+/// A lana generic-netlink message: `u8` commands, `u16` attribute types.
+pub type LanaMsg = Genlmsghdr<u8, u16>;
+/// The attributes of a lana message.
+pub type Attrs = GenlBuffer<u16, Buffer>;
+
+/// Longest network device name the kernel accepts (`IFNAMSIZ` without NUL).
+const DEV_NAME_MAX: usize = libc::IFNAMSIZ - 1;
+
+/// A request whose attributes are built here, validated before sending.
+#[derive(Debug, Clone, Copy)]
+pub enum Request<'a> {
+    Add { name: &'a str, kind: &'a str },
+    Rm { name: &'a str },
+    Bind { upper: &'a str, lower: &'a str },
+    Unbind { upper: &'a str, lower: &'a str },
+    Attach { dev: &'a str, block: &'a str },
+    Detach { dev: &'a str },
+    Stats { block: Option<&'a str> },
+}
+
+impl Request<'_> {
+    /// The generic-netlink command carrying this request.
+    pub fn cmd(&self) -> u8 {
+        match self {
+            Request::Add { .. } => cmd::ADD,
+            Request::Rm { .. } => cmd::RM,
+            Request::Bind { .. } => cmd::BIND,
+            Request::Unbind { .. } => cmd::UNBIND,
+            Request::Attach { .. } => cmd::ATTACH,
+            Request::Detach { .. } => cmd::DETACH,
+            Request::Stats { .. } => cmd::STATS,
+        }
+    }
+
+    /// The request's attributes; names are checked against the kernel's
+    /// limits here so an overlong name gets a precise message instead of a
+    /// bare `EINVAL` from the attribute policy.
+    pub fn attrs(&self) -> Result<Attrs, WireError> {
+        let strings: Vec<(u16, &str)> = match *self {
+            Request::Add { name, kind } => {
+                vec![(attr::BLOCK_NAME, name), (attr::BLOCK_TYPE, kind)]
+            }
+            Request::Rm { name } => vec![(attr::BLOCK_NAME, name)],
+            Request::Bind { upper, lower } | Request::Unbind { upper, lower } => {
+                vec![(attr::UPPER, upper), (attr::LOWER, lower)]
+            }
+            Request::Attach { dev, block } => {
+                vec![(attr::DEV_NAME, dev), (attr::BLOCK_NAME, block)]
+            }
+            Request::Detach { dev } => vec![(attr::DEV_NAME, dev)],
+            Request::Stats { block } => block.map(|b| (attr::BLOCK_NAME, b)).into_iter().collect(),
+        };
+        strings
+            .into_iter()
+            .map(|(ty, value)| string_attr(ty, value))
+            .collect()
+    }
+}
+
+/// One block of a `LIST` dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub id: u32,
+    pub name: String,
+    pub kind: String,
+    pub upper: Option<String>,
+    pub lower: Option<String>,
+}
+
+/// One block type of a `TYPES` dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeInfo {
+    pub name: String,
+    pub description: String,
+}
+
+/// One device attachment of an `ATTACHMENTS` dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub dev: String,
+    pub ifindex: u32,
+    pub block: String,
+}
+
+/// A `STATS` reply: the block it describes (none for the engine) and its
+/// counters in the order the kernel sent them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stats {
+    pub block: Option<String>,
+    pub entries: Vec<(String, u64)>,
+}
+
+/// A request that cannot be encoded or a reply that cannot be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireError {
+    /// A name given on the command line is empty or too long.
+    BadName { attr: u16, name: String, max: usize },
+    /// A mandatory attribute is absent from a reply.
+    Missing { attr: u16, within: &'static str },
+    /// An attribute's payload does not have its type's size or encoding.
+    Malformed { attr: u16, why: String },
+    /// neli could not build or parse the attribute stream.
+    Encoding(String),
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WireError::BadName { attr, name, max } if name.is_empty() => {
+                write!(f, "{} must not be empty (at most {max} bytes)", what(*attr))
+            }
+            WireError::BadName { attr, name, max } => write!(
+                f,
+                "{} \"{name}\" is {} bytes long, the limit is {max}",
+                what(*attr),
+                name.len()
+            ),
+            WireError::Missing { attr, within } => {
+                write!(f, "malformed reply: {within} lacks {}", attr_name(*attr))
+            }
+            WireError::Malformed { attr, why } => {
+                write!(f, "malformed reply: {}: {why}", attr_name(*attr))
+            }
+            WireError::Encoding(why) => write!(f, "netlink encoding: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// The uapi name of an attribute, for error messages about replies.
+fn attr_name(ty: u16) -> &'static str {
+    match ty {
+        attr::BLOCK_NAME => "BLOCK_NAME",
+        attr::BLOCK_TYPE => "BLOCK_TYPE",
+        attr::UPPER => "UPPER",
+        attr::LOWER => "LOWER",
+        attr::DEV_NAME => "DEV_NAME",
+        attr::BLOCK_ID => "BLOCK_ID",
+        attr::BLOCK => "BLOCK",
+        attr::PACKETS => "PACKETS",
+        attr::BYTES => "BYTES",
+        attr::DROPS => "DROPS",
+        attr::STATS => "STATS",
+        attr::STAT => "STAT",
+        attr::STAT_NAME => "STAT_NAME",
+        attr::STAT_VALUE => "STAT_VALUE",
+        attr::TYPE => "TYPE",
+        attr::DESCRIPTION => "DESCRIPTION",
+        attr::ATTACHMENT => "ATTACHMENT",
+        attr::DEV_IFINDEX => "DEV_IFINDEX",
+        _ => "unknown attribute",
+    }
+}
+
+/// What a string attribute of a request names, in the user's words.
+fn what(ty: u16) -> &'static str {
+    match ty {
+        attr::BLOCK_TYPE => "block type",
+        attr::DEV_NAME => "device name",
+        _ => "block name",
+    }
+}
+
+/// Encodes a NUL-terminated string attribute after checking its length.
+fn string_attr(ty: u16, value: &str) -> Result<Nlattr<u16, Buffer>, WireError> {
+    // Block types are named like blocks, so they share NAME_MAX.
+    let max = if ty == attr::DEV_NAME {
+        DEV_NAME_MAX
+    } else {
+        NAME_MAX
+    };
+    if value.is_empty() || value.len() > max {
+        return Err(WireError::BadName {
+            attr: ty,
+            name: value.to_owned(),
+            max,
+        });
+    }
+    let nla_type = AttrTypeBuilder::default()
+        .nla_type(ty)
+        .build()
+        .map_err(|e| WireError::Encoding(e.to_string()))?;
+    // neli writes `&str` payloads with their terminating NUL.
+    NlattrBuilder::default()
+        .nla_type(nla_type)
+        .nla_payload(value)
+        .build()
+        .map_err(|e| WireError::Encoding(e.to_string()))
+}
+
+/// Parses one `LIST` dump message (a nested `BLOCK`).
+pub fn parse_block(msg: &LanaMsg) -> Result<Block, WireError> {
+    let nest = Fields::top(msg).nested(attr::BLOCK)?;
+    Ok(Block {
+        id: nest.u32(attr::BLOCK_ID)?,
+        name: nest.string(attr::BLOCK_NAME)?,
+        kind: nest.string(attr::BLOCK_TYPE)?,
+        upper: nest.optional_string(attr::UPPER)?,
+        lower: nest.optional_string(attr::LOWER)?,
+    })
+}
+
+/// Parses one `TYPES` dump message (a nested `TYPE`).
+pub fn parse_type(msg: &LanaMsg) -> Result<TypeInfo, WireError> {
+    let nest = Fields::top(msg).nested(attr::TYPE)?;
+    Ok(TypeInfo {
+        name: nest.string(attr::BLOCK_TYPE)?,
+        description: nest.string(attr::DESCRIPTION)?,
+    })
+}
+
+/// Parses one `ATTACHMENTS` dump message (a nested `ATTACHMENT`).
+pub fn parse_attachment(msg: &LanaMsg) -> Result<Attachment, WireError> {
+    let nest = Fields::top(msg).nested(attr::ATTACHMENT)?;
+    Ok(Attachment {
+        dev: nest.string(attr::DEV_NAME)?,
+        ifindex: nest.u32(attr::DEV_IFINDEX)?,
+        block: nest.string(attr::BLOCK_NAME)?,
+    })
+}
+
+/// Parses a `STATS` reply. Counters come as `STAT` nests inside `STATS`; the
+/// fixed `PACKETS`/`BYTES`/`DROPS` counters the uapi also allows there are
+/// shown under their lowercase names. Unknown attributes are skipped so an
+/// older lanactl still works against a newer module.
+pub fn parse_stats(msg: &LanaMsg) -> Result<Stats, WireError> {
+    let top = Fields::top(msg);
+    let stats = top.nested(attr::STATS)?;
+    let mut entries = Vec::new();
+    for nla in stats.attrs.iter() {
+        let ty = *nla.nla_type().nla_type();
+        let entry = match ty {
+            attr::STAT => {
+                let stat = Fields::nest(nla, "STAT")?;
+                (stat.string(attr::STAT_NAME)?, stat.u64(attr::STAT_VALUE)?)
+            }
+            attr::PACKETS => ("packets".to_owned(), u64_payload(nla)?),
+            attr::BYTES => ("bytes".to_owned(), u64_payload(nla)?),
+            attr::DROPS => ("drops".to_owned(), u64_payload(nla)?),
+            _ => continue,
+        };
+        entries.push(entry);
+    }
+    Ok(Stats {
+        block: top.optional_string(attr::BLOCK_NAME)?,
+        entries,
+    })
+}
+
+/// The attributes of one message or nest, named for error messages.
+struct Fields {
+    attrs: Attrs,
+    within: &'static str,
+}
+
+impl Fields {
+    fn top(msg: &LanaMsg) -> Self {
+        Fields {
+            attrs: msg.attrs().clone(),
+            within: "message",
+        }
+    }
+
+    fn nest(nla: &Nlattr<u16, Buffer>, within: &'static str) -> Result<Self, WireError> {
+        let payload = nla.nla_payload().as_ref();
+        let attrs = Attrs::from_bytes_with_input(&mut Cursor::new(payload), payload.len())
+            .map_err(|e| WireError::Malformed {
+                attr: *nla.nla_type().nla_type(),
+                why: e.to_string(),
+            })?;
+        Ok(Fields { attrs, within })
+    }
+
+    fn find(&self, ty: u16) -> Option<&Nlattr<u16, Buffer>> {
+        self.attrs
+            .iter()
+            .find(|nla| *nla.nla_type().nla_type() == ty)
+    }
+
+    fn require(&self, ty: u16) -> Result<&Nlattr<u16, Buffer>, WireError> {
+        self.find(ty).ok_or(WireError::Missing {
+            attr: ty,
+            within: self.within,
+        })
+    }
+
+    fn nested(&self, ty: u16) -> Result<Fields, WireError> {
+        Fields::nest(self.require(ty)?, attr_name(ty))
+    }
+
+    fn string(&self, ty: u16) -> Result<String, WireError> {
+        string_payload(self.require(ty)?)
+    }
+
+    fn optional_string(&self, ty: u16) -> Result<Option<String>, WireError> {
+        self.find(ty).map(string_payload).transpose()
+    }
+
+    fn u32(&self, ty: u16) -> Result<u32, WireError> {
+        let nla = self.require(ty)?;
+        Ok(u32::from_ne_bytes(fixed(nla)?))
+    }
+
+    fn u64(&self, ty: u16) -> Result<u64, WireError> {
+        u64_payload(self.require(ty)?)
+    }
+}
+
+/// A string payload up to its first NUL (`NLA_NUL_STRING` and `NLA_STRING`
+/// alike), so a missing terminator cannot make neli drop a real byte.
+fn string_payload(nla: &Nlattr<u16, Buffer>) -> Result<String, WireError> {
+    let payload = nla.nla_payload().as_ref();
+    let text = payload.split(|&b| b == 0).next().unwrap_or_default();
+    String::from_utf8(text.to_vec()).map_err(|e| WireError::Malformed {
+        attr: *nla.nla_type().nla_type(),
+        why: e.to_string(),
+    })
+}
+
+fn u64_payload(nla: &Nlattr<u16, Buffer>) -> Result<u64, WireError> {
+    Ok(u64::from_ne_bytes(fixed(nla)?))
+}
+
+/// The payload as exactly `N` bytes: integers travel in host byte order with
+/// their exact size, anything else is a kernel/lanactl mismatch.
+fn fixed<const N: usize>(nla: &Nlattr<u16, Buffer>) -> Result<[u8; N], WireError> {
+    let payload = nla.nla_payload().as_ref();
+    payload.try_into().map_err(|_| WireError::Malformed {
+        attr: *nla.nla_type().nla_type(),
+        why: format!("{} bytes where {N} were expected", payload.len()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `NLA_F_NESTED`, which the kernel's `nla_nest_start` sets.
+    const NESTED: u16 = 1 << 15;
+
+    /// Encodes one attribute exactly as the kernel does: length, type,
+    /// payload, padding to 4 bytes.
+    fn nla(ty: u16, payload: &[u8]) -> Vec<u8> {
+        let len = u16::try_from(4 + payload.len()).unwrap();
+        let mut out = Vec::new();
+        out.extend_from_slice(&len.to_ne_bytes());
+        out.extend_from_slice(&ty.to_ne_bytes());
+        out.extend_from_slice(payload);
+        out.resize(out.len().next_multiple_of(4), 0);
+        out
+    }
+
+    fn str_nla(ty: u16, s: &str) -> Vec<u8> {
+        nla(ty, &[s.as_bytes(), &[0]].concat())
+    }
+
+    fn nest(ty: u16, children: &[Vec<u8>]) -> Vec<u8> {
+        nla(ty | NESTED, &children.concat())
+    }
+
+    /// A whole genl message body: the 4-byte genlmsghdr, then attributes.
+    fn msg(cmd: u8, attrs: &[Vec<u8>]) -> LanaMsg {
+        let mut bytes = vec![cmd, lana_uapi::FAMILY_VERSION, 0, 0];
+        bytes.extend(attrs.concat());
+        LanaMsg::from_bytes_with_input(&mut Cursor::new(&bytes), bytes.len()).unwrap()
+    }
+
+    fn block_msg(extra: &[Vec<u8>]) -> LanaMsg {
+        let mut children = vec![
+            str_nla(attr::BLOCK_NAME, "counter0"),
+            str_nla(attr::BLOCK_TYPE, "counter"),
+            nla(attr::BLOCK_ID, &7u32.to_ne_bytes()),
+        ];
+        children.extend_from_slice(extra);
+        msg(cmd::LIST, &[nest(attr::BLOCK, &children)])
+    }
+
+    #[test]
+    fn block_without_binding() {
+        let block = parse_block(&block_msg(&[])).unwrap();
+        assert_eq!(
+            block,
+            Block {
+                id: 7,
+                name: "counter0".into(),
+                kind: "counter".into(),
+                upper: None,
+                lower: None,
+            }
+        );
+    }
+
+    #[test]
+    fn block_with_upper_and_lower() {
+        let block = parse_block(&block_msg(&[
+            str_nla(attr::UPPER, "tee1"),
+            str_nla(attr::LOWER, "eth0in"),
+        ]))
+        .unwrap();
+        assert_eq!(block.upper.as_deref(), Some("tee1"));
+        assert_eq!(block.lower.as_deref(), Some("eth0in"));
+    }
+
+    #[test]
+    fn block_missing_id_is_rejected() {
+        let m = msg(
+            cmd::LIST,
+            &[nest(
+                attr::BLOCK,
+                &[
+                    str_nla(attr::BLOCK_NAME, "counter0"),
+                    str_nla(attr::BLOCK_TYPE, "counter"),
+                ],
+            )],
+        );
+        let err = parse_block(&m).unwrap_err();
+        assert_eq!(
+            err,
+            WireError::Missing {
+                attr: attr::BLOCK_ID,
+                within: "BLOCK"
+            }
+        );
+        assert_eq!(err.to_string(), "malformed reply: BLOCK lacks BLOCK_ID");
+    }
+
+    #[test]
+    fn message_without_block_nest_is_rejected() {
+        let m = msg(cmd::LIST, &[str_nla(attr::BLOCK_NAME, "counter0")]);
+        assert_eq!(
+            parse_block(&m).unwrap_err(),
+            WireError::Missing {
+                attr: attr::BLOCK,
+                within: "message"
+            }
+        );
+    }
+
+    #[test]
+    fn block_id_of_wrong_size_is_rejected() {
+        let m = msg(
+            cmd::LIST,
+            &[nest(
+                attr::BLOCK,
+                &[
+                    str_nla(attr::BLOCK_NAME, "counter0"),
+                    str_nla(attr::BLOCK_TYPE, "counter"),
+                    nla(attr::BLOCK_ID, &7u64.to_ne_bytes()),
+                ],
+            )],
+        );
+        assert!(matches!(
+            parse_block(&m),
+            Err(WireError::Malformed {
+                attr: attr::BLOCK_ID,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn stats_keep_kernel_order() {
+        let stat = |name: &str, value: u64| {
+            nest(
+                attr::STAT,
+                &[
+                    str_nla(attr::STAT_NAME, name),
+                    nla(attr::STAT_VALUE, &value.to_ne_bytes()),
+                ],
+            )
+        };
+        let m = msg(
+            cmd::STATS,
+            &[
+                str_nla(attr::BLOCK_NAME, "counter0"),
+                nest(
+                    attr::STATS,
+                    &[
+                        stat("rx_packets", 12),
+                        stat("rx_bytes", u64::MAX),
+                        stat("drops", 0),
+                    ],
+                ),
+            ],
+        );
+        assert_eq!(
+            parse_stats(&m).unwrap(),
+            Stats {
+                block: Some("counter0".into()),
+                entries: vec![
+                    ("rx_packets".into(), 12),
+                    ("rx_bytes".into(), u64::MAX),
+                    ("drops".into(), 0),
+                ],
+            }
+        );
+    }
+
+    #[test]
+    fn engine_stats_have_no_block_and_accept_fixed_counters() {
+        let m = msg(
+            cmd::STATS,
+            &[nest(
+                attr::STATS,
+                &[
+                    nla(attr::PACKETS, &3u64.to_ne_bytes()),
+                    nla(attr::BYTES, &180u64.to_ne_bytes()),
+                    nla(attr::DROPS, &1u64.to_ne_bytes()),
+                ],
+            )],
+        );
+        let stats = parse_stats(&m).unwrap();
+        assert_eq!(stats.block, None);
+        assert_eq!(
+            stats.entries,
+            vec![
+                ("packets".into(), 3),
+                ("bytes".into(), 180),
+                ("drops".into(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn stat_without_value_is_rejected() {
+        let m = msg(
+            cmd::STATS,
+            &[nest(
+                attr::STATS,
+                &[nest(attr::STAT, &[str_nla(attr::STAT_NAME, "rx_packets")])],
+            )],
+        );
+        assert_eq!(
+            parse_stats(&m).unwrap_err(),
+            WireError::Missing {
+                attr: attr::STAT_VALUE,
+                within: "STAT"
+            }
+        );
+    }
+
+    #[test]
+    fn stats_reply_without_stats_nest_is_rejected() {
+        let m = msg(cmd::STATS, &[str_nla(attr::BLOCK_NAME, "counter0")]);
+        assert!(matches!(
+            parse_stats(&m),
+            Err(WireError::Missing {
+                attr: attr::STATS,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn type_and_attachment_parse() {
+        let t = msg(
+            cmd::TYPES,
+            &[nest(
+                attr::TYPE,
+                &[
+                    str_nla(attr::BLOCK_TYPE, "counter"),
+                    str_nla(attr::DESCRIPTION, "counts packets"),
+                ],
+            )],
+        );
+        assert_eq!(
+            parse_type(&t).unwrap(),
+            TypeInfo {
+                name: "counter".into(),
+                description: "counts packets".into()
+            }
+        );
+        let a = msg(
+            cmd::ATTACHMENTS,
+            &[nest(
+                attr::ATTACHMENT,
+                &[
+                    str_nla(attr::DEV_NAME, "veth0"),
+                    nla(attr::DEV_IFINDEX, &4u32.to_ne_bytes()),
+                    str_nla(attr::BLOCK_NAME, "in0"),
+                ],
+            )],
+        );
+        assert_eq!(
+            parse_attachment(&a).unwrap(),
+            Attachment {
+                dev: "veth0".into(),
+                ifindex: 4,
+                block: "in0".into()
+            }
+        );
+    }
+
+    /// The attributes of a request as (type, payload) pairs.
+    fn encoded(req: Request<'_>) -> Vec<(u16, Vec<u8>)> {
+        req.attrs()
+            .unwrap()
+            .iter()
+            .map(|a| (*a.nla_type().nla_type(), a.nla_payload().as_ref().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn requests_carry_nul_terminated_names() {
+        let req = Request::Add {
+            name: "in0",
+            kind: "counter",
+        };
+        assert_eq!(req.cmd(), cmd::ADD);
+        assert_eq!(
+            encoded(req),
+            vec![
+                (attr::BLOCK_NAME, b"in0\0".to_vec()),
+                (attr::BLOCK_TYPE, b"counter\0".to_vec())
+            ]
+        );
+        let req = Request::Bind {
+            upper: "a",
+            lower: "b",
+        };
+        assert_eq!(req.cmd(), cmd::BIND);
+        assert_eq!(
+            encoded(req),
+            vec![
+                (attr::UPPER, b"a\0".to_vec()),
+                (attr::LOWER, b"b\0".to_vec())
+            ]
+        );
+        assert_eq!(encoded(Request::Stats { block: None }), vec![]);
+    }
+
+    #[test]
+    fn name_longer_than_name_max_is_rejected() {
+        let longest = "n".repeat(NAME_MAX);
+        assert!(Request::Rm { name: &longest }.attrs().is_ok());
+        let too_long = "n".repeat(NAME_MAX + 1);
+        let err = Request::Add {
+            name: &too_long,
+            kind: "counter",
+        }
+        .attrs()
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("block name \"{too_long}\" is 32 bytes long, the limit is {NAME_MAX}")
+        );
+    }
+
+    #[test]
+    fn overlong_device_and_empty_names_are_rejected() {
+        let err = Request::Detach {
+            dev: "sixteen-chars-xx",
+        }
+        .attrs()
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            WireError::BadName {
+                attr: attr::DEV_NAME,
+                max: 15,
+                ..
+            }
+        ));
+        assert_eq!(
+            Request::Rm { name: "" }.attrs().unwrap_err().to_string(),
+            format!("block name must not be empty (at most {NAME_MAX} bytes)")
+        );
+    }
+}

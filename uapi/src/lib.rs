@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The generic-netlink interface of lana-rs for userspace.
+//!
+//! The definitions live in `fbcore/uapi.rs`, which the kernel module compiles
+//! too; this crate only re-exports them, so no number is written twice.
+#![no_std]
+
+#[path = "../../fbcore/uapi.rs"]
+mod uapi;
+
+pub use uapi::*;

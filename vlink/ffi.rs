@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Declarations of the C shim (`vlink/shim.c`).
+//!
+//! Only the other `vlink` modules call these; each wraps them in a safe type.
+
+use kernel::bindings::{genl_family, genl_info, net, net_device, netlink_callback, nlattr, sk_buff};
+use kernel::ffi::{c_char, c_int, c_uint, c_void};
+
+unsafe extern "C" {
+    pub(crate) fn lana_dev_attach(dev: *mut net_device, attachment: *mut c_void) -> c_int;
+    pub(crate) fn lana_dev_detach(dev: *mut net_device);
+    pub(crate) fn lana_dev_has_rx_handler(dev: *const net_device) -> bool;
+    pub(crate) fn lana_dev_get_by_name(net: *mut net, name: *const c_char) -> *mut net_device;
+    pub(crate) fn lana_dev_hold(dev: *mut net_device);
+    pub(crate) fn lana_dev_put(dev: *mut net_device);
+    pub(crate) fn lana_dev_name(dev: *const net_device) -> *const c_char;
+    pub(crate) fn lana_dev_ifindex(dev: *const net_device) -> c_int;
+    pub(crate) fn lana_rtnl_lock();
+    pub(crate) fn lana_rtnl_unlock();
+    pub(crate) fn lana_netdev_notifier_register() -> c_int;
+    pub(crate) fn lana_netdev_notifier_unregister();
+
+    pub(crate) fn lana_skb_consume(skb: *mut sk_buff);
+    pub(crate) fn lana_skb_frame_len(skb: *const sk_buff) -> c_uint;
+
+    pub(crate) fn lana_percpu_alloc(size: usize, align: usize) -> *mut c_void;
+    pub(crate) fn lana_percpu_free(ptr: *mut c_void);
+    pub(crate) fn lana_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
+    pub(crate) fn lana_per_cpu_ptr(ptr: *mut c_void, cpu: c_uint) -> *mut c_void;
+    pub(crate) fn lana_next_possible_cpu(prev: c_int) -> c_uint;
+    pub(crate) fn lana_nr_cpu_ids() -> c_uint;
+
+    pub(crate) fn lana_genl_info_net(info: *mut genl_info) -> *mut net;
+    pub(crate) fn lana_genl_dump_family(cb: *mut netlink_callback) -> *const genl_family;
+    pub(crate) fn lana_genl_dump_cmd(cb: *mut netlink_callback) -> u8;
+    pub(crate) fn lana_genlmsg_reply(skb: *mut sk_buff, info: *mut genl_info) -> c_int;
+    pub(crate) fn lana_genlmsg_put_reply(
+        skb: *mut sk_buff,
+        info: *mut genl_info,
+        family: *const genl_family,
+        cmd: u8,
+    ) -> *mut c_void;
+    pub(crate) fn lana_genlmsg_put_dump(
+        skb: *mut sk_buff,
+        cb: *mut netlink_callback,
+        family: *const genl_family,
+        cmd: u8,
+    ) -> *mut c_void;
+    pub(crate) fn lana_nla_nest_start(skb: *mut sk_buff, attrtype: c_int) -> *mut nlattr;
+    pub(crate) fn lana_nla_nest_end(skb: *mut sk_buff, start: *mut nlattr);
+    pub(crate) fn lana_nla_put_u64(skb: *mut sk_buff, attrtype: c_int, value: u64, pad: c_int)
+        -> c_int;
+}

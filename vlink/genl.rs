@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A generic-netlink family with commands, for the control path.
+//!
+//! 7.3's `kernel::net::netlink` only exposes multicast groups; this adds what
+//! a command family needs: an ops table and attribute policy, requests with
+//! their attributes and extack, replies and dumps. One generic trampoline per
+//! kind of op dispatches to a [`Commands`] implementation, found from the
+//! family pointer the kernel passes back (`container_of`), so there is no
+//! global state.
+
+use core::{ffi::c_void, fmt, marker::PhantomData, ptr::NonNull};
+use kernel::{
+    bindings, container_of,
+    error::to_result,
+    ffi::{c_char, c_int},
+    prelude::*,
+    types::Opaque,
+};
+
+use super::{ffi, netdev::Namespace};
+
+/// How the kernel validates one attribute of a request.
+#[derive(Clone, Copy)]
+pub(crate) enum AttrKind {
+    /// A NUL-terminated string of at most `max_len` bytes before the NUL.
+    String { max_len: u16 },
+    /// A `u32`.
+    U32,
+}
+
+/// One attribute of the family's policy.
+pub(crate) struct AttrSpec {
+    pub(crate) id: u16,
+    pub(crate) kind: AttrKind,
+}
+
+/// Whether a command answers once (`doit`) or with a dump.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpKind {
+    Do,
+    Dump,
+}
+
+/// One command of the family.
+pub(crate) struct OpSpec {
+    pub(crate) cmd: u8,
+    pub(crate) kind: OpKind,
+    /// Requires CAP_NET_ADMIN in the user namespace owning the caller's
+    /// network namespace.
+    pub(crate) admin: bool,
+}
+
+/// What the family's commands do.
+pub(crate) trait Commands: Send + Sync {
+    /// Handles a `doit` command. An error is returned to the caller as its
+    /// netlink ACK; set a message with [`Request::set_error`] first.
+    fn doit(&self, req: &mut Request<'_>) -> Result;
+    /// Fills one part of a dump; called until it adds nothing.
+    fn dumpit(&self, dump: &mut Dump<'_>) -> Result;
+}
+
+/// The tables a family points to: attribute policy and ops.
+struct Tables {
+    policy: KVec<bindings::nla_policy>,
+    ops: KVec<bindings::genl_ops>,
+}
+
+impl Tables {
+    fn new<T: Commands + 'static>(max_attr: u16, attrs: &[AttrSpec], ops: &[OpSpec]) -> Result<Self> {
+        let mut policy = KVec::with_capacity(usize::from(max_attr) + 1, GFP_KERNEL)?;
+        for _ in 0..=max_attr {
+            policy.push(bindings::nla_policy::default(), GFP_KERNEL)?;
+        }
+        for spec in attrs {
+            let entry = policy.get_mut(usize::from(spec.id)).ok_or(EINVAL)?;
+            match spec.kind {
+                AttrKind::String { max_len } => {
+                    entry.type_ = bindings::NLA_NUL_STRING as u8;
+                    entry.len = max_len;
+                }
+                AttrKind::U32 => entry.type_ = bindings::NLA_U32 as u8,
+            }
+        }
+        let mut raw_ops = KVec::with_capacity(ops.len(), GFP_KERNEL)?;
+        for op in ops {
+            let mut raw = bindings::genl_ops {
+                cmd: op.cmd,
+                flags: if op.admin {
+                    bindings::GENL_UNS_ADMIN_PERM as u8
+                } else {
+                    0
+                },
+                ..Default::default()
+            };
+            match op.kind {
+                OpKind::Do => raw.doit = Some(doit_trampoline::<T>),
+                OpKind::Dump => raw.dumpit = Some(dumpit_trampoline::<T>),
+            }
+            raw_ops.push(raw, GFP_KERNEL)?;
+        }
+        Ok(Self {
+            policy,
+            ops: raw_ops,
+        })
+    }
+}
+
+/// A registered generic-netlink family.
+///
+/// # Invariants
+///
+/// `raw` is registered with the generic-netlink core from the end of
+/// initialisation until drop; its `ops` and `policy` point into `tables`,
+/// whose buffers never move or change while registered.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Family<T: Commands> {
+    handler: T,
+    tables: Tables,
+    #[pin]
+    raw: Opaque<bindings::genl_family>,
+}
+
+// SAFETY: After registration the raw family is only changed by the genetlink
+// core under its own locks; the tables are immutable; the handler is
+// `Send + Sync`.
+unsafe impl<T: Commands> Send for Family<T> {}
+// SAFETY: See `Send`.
+unsafe impl<T: Commands> Sync for Family<T> {}
+
+impl<T: Commands + 'static> Family<T> {
+    /// Registers family `name` with `ops` and the attribute policy `attrs`
+    /// (ids up to `max_attr`), serving them with `handler`.
+    pub(crate) fn register(
+        module: &'static ThisModule,
+        name: &'static CStr,
+        version: u8,
+        max_attr: u16,
+        attrs: &[AttrSpec],
+        ops: &[OpSpec],
+        handler: T,
+    ) -> impl PinInit<Self, Error> {
+        let tables = Tables::new::<T>(max_attr, attrs, ops);
+        // The vectors' heap buffers do not move when the vectors move into
+        // `Self`, so their addresses can be taken now.
+        let pointers = tables
+            .as_ref()
+            .map(|t| (t.policy.as_ptr(), t.ops.as_ptr(), t.ops.len()));
+        try_pin_init!(Self {
+            handler,
+            tables: tables?,
+            raw <- Opaque::try_ffi_init(move |raw: *mut bindings::genl_family| {
+                let (policy, ops, n_ops) = pointers?;
+                let mut family = bindings::genl_family {
+                    version: u32::from(version),
+                    maxattr: u32::from(max_attr),
+                    policy,
+                    ops,
+                    n_ops: u8::try_from(n_ops).map_err(|_| EINVAL)?,
+                    // Strict validation for every command: none is legacy.
+                    resv_start_op: 0,
+                    module: module.as_ptr(),
+                    ..Default::default()
+                };
+                let bytes = name.to_bytes_with_nul();
+                if bytes.len() > family.name.len() {
+                    return Err(EINVAL);
+                }
+                for (dst, src) in family.name.iter_mut().zip(bytes) {
+                    *dst = *src as c_char;
+                }
+                // The engine is not per network namespace yet, so the family
+                // is only reachable from the initial one.
+                family.set_netnsok(0);
+                // SAFETY: `raw` is ours to initialise.
+                unsafe { raw.write(family) };
+                // SAFETY: The family and the tables it points to live as long
+                // as `Self`, which unregisters in its `PinnedDrop`.
+                to_result(unsafe { bindings::genl_register_family(raw) })
+            }),
+        }? Error)
+    }
+
+    fn as_raw(&self) -> *const bindings::genl_family {
+        self.raw.get()
+    }
+}
+
+#[pinned_drop]
+impl<T: Commands> PinnedDrop for Family<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: Registered by the type invariant. Unregistering waits for
+        // running commands and dumps to finish.
+        unsafe { bindings::genl_unregister_family(self.raw.get()) };
+    }
+}
+
+/// Recovers the family from the pointer the core hands to a callback.
+///
+/// # Safety
+///
+/// `raw` must be the `raw` field of a live, registered `Family<T>`.
+unsafe fn family_of<'a, T: Commands>(raw: *const bindings::genl_family) -> &'a Family<T> {
+    let field = raw.cast_mut().cast::<Opaque<bindings::genl_family>>();
+    // SAFETY: Guaranteed by the caller: `raw` is inside a `Family<T>`.
+    unsafe { &*container_of!(field, Family<T>, raw) }
+}
+
+unsafe extern "C" fn doit_trampoline<T: Commands>(
+    _skb: *mut bindings::sk_buff,
+    info: *mut bindings::genl_info,
+) -> c_int {
+    // SAFETY: The core calls us with a valid `info` whose family is ours.
+    let family = unsafe { family_of::<T>((*info).family) };
+    let mut req = Request {
+        info,
+        family: family.as_raw(),
+        _lifetime: PhantomData,
+    };
+    match family.handler.doit(&mut req) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn dumpit_trampoline<T: Commands>(
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+) -> c_int {
+    // SAFETY: The core calls us with a valid `cb` of a dump of our family.
+    let raw = unsafe { ffi::lana_genl_dump_family(cb) };
+    // SAFETY: That family is ours.
+    let family = unsafe { family_of::<T>(raw) };
+    let mut dump = Dump {
+        skb,
+        cb,
+        family: raw,
+        added: false,
+        _lifetime: PhantomData,
+    };
+    match family.handler.dumpit(&mut dump) {
+        // A dump ends when a call adds nothing; otherwise it is called again.
+        // SAFETY: `skb` is valid for the duration of the call.
+        Ok(()) if dump.added => unsafe { (*skb).len as c_int },
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Writes `args` into an extack's message buffer (NL_SET_ERR_MSG_FMT).
+///
+/// # Safety
+///
+/// `extack` must be null or valid for writes.
+unsafe fn set_extack(extack: *mut bindings::netlink_ext_ack, args: fmt::Arguments<'_>) {
+    // SAFETY: Guaranteed by the caller.
+    let Some(extack) = (unsafe { extack.as_mut() }) else {
+        return;
+    };
+    let mut buf = MessageBuf {
+        buf: &mut extack._msg_buf,
+        len: 0,
+    };
+    let _ = fmt::write(&mut buf, args);
+    let end = buf.len;
+    extack._msg_buf[end] = 0;
+    extack._msg = extack._msg_buf.as_ptr();
+}
+
+/// Formats into a fixed C buffer, truncating, always leaving room for a NUL.
+struct MessageBuf<'a> {
+    buf: &'a mut [c_char],
+    len: usize,
+}
+
+impl fmt::Write for MessageBuf<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for &b in s.as_bytes() {
+            if self.len + 1 >= self.buf.len() {
+                break;
+            }
+            self.buf[self.len] = b as c_char;
+            self.len += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Returns attribute `id` of a parsed attribute table as a string.
+///
+/// # Safety
+///
+/// `attrs` must be the table of a request validated against our policy, with
+/// at least `id + 1` entries, valid for `'a`.
+unsafe fn attr_str<'a>(attrs: *mut *mut bindings::nlattr, id: u16) -> Option<&'a CStr> {
+    // SAFETY: Guaranteed by the caller.
+    let attr = unsafe { *attrs.add(usize::from(id)) };
+    if attr.is_null() {
+        return None;
+    }
+    // SAFETY: A present attribute has a header followed by `nla_len - HDRLEN`
+    // payload bytes; the policy (NLA_NUL_STRING) guaranteed a NUL among them.
+    unsafe {
+        let len = usize::from((*attr).nla_len).saturating_sub(bindings::NLA_HDRLEN as usize);
+        let data = attr.cast::<u8>().add(bindings::NLA_HDRLEN as usize);
+        CStr::from_bytes_until_nul(core::slice::from_raw_parts(data, len)).ok()
+    }
+}
+
+/// A `doit` request being served.
+///
+/// # Invariants
+///
+/// `info` and `family` are the valid arguments of the running `doit`
+/// call, which outlives `'a`.
+pub(crate) struct Request<'a> {
+    info: *mut bindings::genl_info,
+    family: *const bindings::genl_family,
+    _lifetime: PhantomData<&'a ()>,
+}
+
+impl<'a> Request<'a> {
+    /// The command number.
+    pub(crate) fn cmd(&self) -> u8 {
+        // SAFETY: `info` is valid (type invariant) and has a header.
+        unsafe { (*(*self.info).genlhdr).cmd }
+    }
+
+    /// String attribute `id`, if present. `id` must be in the policy.
+    pub(crate) fn str_attr(&self, id: u16) -> Option<&'a CStr> {
+        // SAFETY: `info->attrs` was parsed against our policy, which covers `id`.
+        unsafe { attr_str((*self.info).attrs, id) }
+    }
+
+    /// The network namespace of the caller's socket.
+    pub(crate) fn net(&self) -> &'a Namespace {
+        // SAFETY: `info` is valid; its namespace outlives the request.
+        unsafe { Namespace::from_raw(ffi::lana_genl_info_net(self.info)) }
+    }
+
+    /// Sets the message returned with an error (extack). At most 79 bytes
+    /// are kept.
+    pub(crate) fn set_error(&mut self, args: fmt::Arguments<'_>) {
+        // SAFETY: `info->extack` is null or valid during the request.
+        unsafe { set_extack((*self.info).extack, args) };
+    }
+
+    /// Starts the reply to this request, carrying command `cmd`.
+    pub(crate) fn reply(&self, cmd: u8) -> Result<Reply> {
+        // SAFETY: Plain allocation.
+        let skb = NonNull::new(unsafe {
+            bindings::genlmsg_new(bindings::NLMSG_DEFAULT_SIZE as usize, GFP_KERNEL.as_raw())
+        })
+        .ok_or(ENOMEM)?;
+        // SAFETY: `skb` is a fresh message; `info` and `family` are valid.
+        let hdr = unsafe {
+            ffi::lana_genlmsg_put_reply(skb.as_ptr(), self.info, self.family, cmd)
+        };
+        if hdr.is_null() {
+            // SAFETY: We own the fresh message.
+            unsafe { bindings::nlmsg_free(skb.as_ptr()) };
+            return Err(EMSGSIZE);
+        }
+        Ok(Reply { skb, hdr })
+    }
+
+    /// Sends `reply` to the requester.
+    pub(crate) fn send(&self, reply: Reply) -> Result {
+        let reply = core::mem::ManuallyDrop::new(reply);
+        // SAFETY: We own the message and hand it to the core, which frees it.
+        unsafe {
+            bindings::genlmsg_end(reply.skb.as_ptr(), reply.hdr);
+            to_result(ffi::lana_genlmsg_reply(reply.skb.as_ptr(), self.info))
+        }
+    }
+}
+
+/// Writing attributes into a netlink message.
+///
+/// # Safety
+///
+/// Implementors return a valid message `sk_buff` they may append to.
+pub(crate) unsafe trait AttrWriter {
+    fn skb(&mut self) -> *mut bindings::sk_buff;
+
+    /// Appends a NUL-terminated string attribute.
+    fn put_str(&mut self, id: u16, value: &CStr) -> Result {
+        let bytes = value.to_bytes_with_nul();
+        let len = c_int::try_from(bytes.len()).map_err(|_| EMSGSIZE)?;
+        // SAFETY: The skb is valid (trait contract); `bytes` is readable.
+        to_result(unsafe {
+            bindings::nla_put(self.skb(), c_int::from(id), len, bytes.as_ptr().cast())
+        })
+    }
+
+    /// Appends a string attribute from bytes that hold no NUL.
+    fn put_bytes_str(&mut self, id: u16, value: &[u8]) -> Result {
+        let len = c_int::try_from(value.len() + 1).map_err(|_| EMSGSIZE)?;
+        // Reserve the attribute, then copy the bytes and the NUL.
+        // SAFETY: The skb is valid (trait contract).
+        let attr = unsafe { bindings::__nla_reserve(self.skb(), c_int::from(id), len) };
+        if attr.is_null() {
+            return Err(EMSGSIZE);
+        }
+        // SAFETY: `__nla_reserve` returned room for `len` payload bytes after
+        // the attribute header.
+        unsafe {
+            let data = attr.cast::<u8>().add(bindings::NLA_HDRLEN as usize);
+            core::ptr::copy_nonoverlapping(value.as_ptr(), data, value.len());
+            data.add(value.len()).write(0);
+        }
+        Ok(())
+    }
+
+    /// Appends a `u32` attribute.
+    fn put_u32(&mut self, id: u16, value: u32) -> Result {
+        // SAFETY: The skb is valid (trait contract); `value` is readable.
+        to_result(unsafe {
+            bindings::nla_put(self.skb(), c_int::from(id), 4, (&raw const value).cast())
+        })
+    }
+
+    /// Appends a `u64` attribute, padded with `pad` where alignment needs it.
+    fn put_u64(&mut self, id: u16, value: u64, pad: u16) -> Result {
+        // SAFETY: The skb is valid (trait contract).
+        to_result(unsafe {
+            ffi::lana_nla_put_u64(self.skb(), c_int::from(id), value, c_int::from(pad))
+        })
+    }
+
+    /// Appends a nested attribute filled by `fill`.
+    fn nest(&mut self, id: u16, fill: impl FnOnce(&mut Self) -> Result) -> Result
+    where
+        Self: Sized,
+    {
+        // SAFETY: The skb is valid (trait contract).
+        let start = unsafe { ffi::lana_nla_nest_start(self.skb(), c_int::from(id)) };
+        if start.is_null() {
+            return Err(EMSGSIZE);
+        }
+        fill(self)?;
+        // SAFETY: `start` was returned by `nla_nest_start` on this skb.
+        unsafe { ffi::lana_nla_nest_end(self.skb(), start) };
+        Ok(())
+    }
+}
+
+/// A reply message being built.
+///
+/// # Invariants
+///
+/// `skb` is an owned netlink message with a generic-netlink header at `hdr`.
+pub(crate) struct Reply {
+    skb: NonNull<bindings::sk_buff>,
+    hdr: *mut c_void,
+}
+
+// SAFETY: `skb` is an owned, valid message (type invariant).
+unsafe impl AttrWriter for Reply {
+    fn skb(&mut self) -> *mut bindings::sk_buff {
+        self.skb.as_ptr()
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        // SAFETY: Not sent (sending forgets the value), so we still own it.
+        unsafe { bindings::nlmsg_free(self.skb.as_ptr()) };
+    }
+}
+
+/// One call of a dump: messages are appended to the core's buffer until it is
+/// full; the position to resume from is kept between calls.
+///
+/// # Invariants
+///
+/// `skb`, `cb` and `family` are the valid arguments of the running `dumpit`.
+pub(crate) struct Dump<'a> {
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+    family: *const bindings::genl_family,
+    added: bool,
+    _lifetime: PhantomData<&'a ()>,
+}
+
+/// One message of a dump being built.
+pub(crate) struct DumpMessage {
+    skb: *mut bindings::sk_buff,
+}
+
+// SAFETY: The dump's skb is valid while the message is built.
+unsafe impl AttrWriter for DumpMessage {
+    fn skb(&mut self) -> *mut bindings::sk_buff {
+        self.skb
+    }
+}
+
+impl Dump<'_> {
+    /// Where the previous call stopped (0 at the start).
+    pub(crate) fn position(&self) -> usize {
+        // SAFETY: `cb` is valid; `args` is ours to use for the dump's state.
+        unsafe { (*self.cb).__bindgen_anon_1.args[0] as usize }
+    }
+
+    /// Records where the next call resumes.
+    pub(crate) fn set_position(&mut self, position: usize) {
+        // SAFETY: As in `position`.
+        unsafe { (*self.cb).__bindgen_anon_1.args[0] = position as _ };
+    }
+
+    /// The command being dumped.
+    pub(crate) fn cmd(&self) -> u8 {
+        // SAFETY: `cb` is the valid callback of one of our dumps.
+        unsafe { ffi::lana_genl_dump_cmd(self.cb) }
+    }
+
+    /// Appends one message with command `cmd`, filled by `fill`. Returns
+    /// `false`, with nothing appended, when the buffer is full: stop and let
+    /// the next call resume.
+    pub(crate) fn message(
+        &mut self,
+        cmd: u8,
+        fill: impl FnOnce(&mut DumpMessage) -> Result,
+    ) -> Result<bool> {
+        // SAFETY: Valid dump arguments (type invariant).
+        let hdr = unsafe { ffi::lana_genlmsg_put_dump(self.skb, self.cb, self.family, cmd) };
+        if hdr.is_null() {
+            return Ok(false);
+        }
+        let mut msg = DumpMessage { skb: self.skb };
+        match fill(&mut msg) {
+            Ok(()) => {
+                // SAFETY: `hdr` heads the message just written to `skb`.
+                unsafe { bindings::genlmsg_end(self.skb, hdr) };
+                self.added = true;
+                Ok(true)
+            }
+            Err(e) => {
+                // SAFETY: As above; this removes the partial message.
+                unsafe { bindings::genlmsg_cancel(self.skb, hdr) };
+                if e == EMSGSIZE {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Sets the message returned with an error.
+    pub(crate) fn set_error(&mut self, args: fmt::Arguments<'_>) {
+        // SAFETY: `cb->extack` is null or valid during the dump.
+        unsafe { set_extack((*self.cb).extack, args) };
+    }
+}

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The FFI layer: everything lana-rs needs from the kernel that 7.3's Rust
+//! abstractions do not offer, wrapped in safe types. All `unsafe` code and
+//! all C (`shim.c`) of the module live here; `fbcore` and `fbs` use only the
+//! safe API.
+
+mod ffi;
+pub(crate) mod genl;
+pub(crate) mod netdev;
+pub(crate) mod percpu;
+pub(crate) mod rcu;
+pub(crate) mod rx;
+pub(crate) mod skb;

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-CPU counters for the packet path.
+//!
+//! 7.3 has no per-CPU abstraction, so this wraps `alloc_percpu` for the one
+//! shape the engine needs: a fixed set of `u64` counters per CPU, written only
+//! by the packet path of the CPU they belong to and summed by readers.
+
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::{ffi::c_int, prelude::*, types::NotThreadSafe};
+
+use super::ffi;
+
+/// Evidence that the current code cannot migrate to another CPU and cannot be
+/// interrupted by other packet-path code on this CPU: bottom halves (or
+/// preemption with softirqs) are disabled, as in an rx_handler.
+///
+/// # Invariants
+///
+/// While a value exists, the current context stays on one CPU with bottom
+/// halves disabled.
+pub(crate) struct BhContext {
+    _not_send: NotThreadSafe,
+}
+
+impl BhContext {
+    /// # Safety
+    ///
+    /// The caller must be in softirq context or have bottom halves disabled,
+    /// and keep it so while the returned value lives.
+    pub(crate) unsafe fn new() -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self {
+            _not_send: NotThreadSafe,
+        }
+    }
+}
+
+/// `N` counters per possible CPU.
+///
+/// Each CPU's counters have a single writer, the packet path on that CPU
+/// (guaranteed by [`BhContext`]), so an increment is a plain load and store:
+/// no locked instruction, no shared cache line. Readers on other CPUs use
+/// relaxed atomic loads and may see a value a few packets old.
+///
+/// # Invariants
+///
+/// `ptr` is a per-CPU allocation of `[AtomicU64; N]` owned by this value,
+/// zero-initialised by `alloc_percpu`.
+pub(crate) struct PerCpuCounters<const N: usize> {
+    ptr: NonNull<[AtomicU64; N]>,
+}
+
+// SAFETY: The counters are atomics; the allocation may be freed on any CPU.
+unsafe impl<const N: usize> Send for PerCpuCounters<N> {}
+// SAFETY: All access goes through atomics (see the type's documentation).
+unsafe impl<const N: usize> Sync for PerCpuCounters<N> {}
+
+impl<const N: usize> PerCpuCounters<N> {
+    /// Allocates zeroed counters for every possible CPU.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: Plain allocation; size and alignment are those of the type.
+        let raw = unsafe {
+            ffi::lana_percpu_alloc(
+                core::mem::size_of::<[AtomicU64; N]>(),
+                core::mem::align_of::<[AtomicU64; N]>(),
+            )
+        };
+        let ptr = NonNull::new(raw.cast()).ok_or(ENOMEM)?;
+        // INVARIANT: Just allocated, zeroed by `alloc_percpu`; zero is a valid `AtomicU64`.
+        Ok(Self { ptr })
+    }
+
+    /// This CPU's counters.
+    #[inline]
+    fn this_cpu<'a>(&'a self, _bh: &'a BhContext) -> &'a [AtomicU64; N] {
+        // SAFETY: By the type invariant `ptr` is a live per-CPU allocation; the
+        // context cannot migrate while `_bh` lives, so the CPU stays the same.
+        unsafe { &*ffi::lana_this_cpu_ptr(self.ptr.as_ptr().cast()).cast() }
+    }
+
+    /// The counters of `cpu`, which must be a possible CPU.
+    fn cpu(&self, cpu: u32) -> &[AtomicU64; N] {
+        // SAFETY: By the type invariant `ptr` is live; `cpu` comes from
+        // `possible_cpus`, so it has an instance.
+        unsafe { &*ffi::lana_per_cpu_ptr(self.ptr.as_ptr().cast(), cpu).cast() }
+    }
+
+    /// Adds `value` to counter `index` of this CPU.
+    #[inline]
+    pub(crate) fn add(&self, bh: &BhContext, index: usize, value: u64) {
+        let counter = &self.this_cpu(bh)[index];
+        // Single writer per CPU: no read-modify-write atomic needed.
+        counter.store(counter.load(Ordering::Relaxed).wrapping_add(value), Ordering::Relaxed);
+    }
+
+    /// Counter `index` of every possible CPU, in CPU order.
+    pub(crate) fn per_cpu(&self, index: usize) -> impl Iterator<Item = (u32, u64)> + '_ {
+        possible_cpus().map(move |cpu| (cpu, self.cpu(cpu)[index].load(Ordering::Relaxed)))
+    }
+
+    /// Counter `index` summed over all CPUs.
+    pub(crate) fn sum(&self, index: usize) -> u64 {
+        self.per_cpu(index).fold(0u64, |acc, (_, v)| acc.wrapping_add(v))
+    }
+}
+
+impl<const N: usize> Drop for PerCpuCounters<N> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we own the allocation.
+        unsafe { ffi::lana_percpu_free(self.ptr.as_ptr().cast()) };
+    }
+}
+
+/// The possible CPUs, in order.
+pub(crate) fn possible_cpus() -> impl Iterator<Item = u32> {
+    // SAFETY: Reads a value fixed at boot.
+    let nr = unsafe { ffi::lana_nr_cpu_ids() };
+    let mut prev: c_int = -1;
+    core::iter::from_fn(move || {
+        // SAFETY: `prev` is -1 or a CPU below `nr_cpu_ids`.
+        let cpu = unsafe { ffi::lana_next_possible_cpu(prev) };
+        if cpu >= nr {
+            return None;
+        }
+        prev = cpu as c_int;
+        Some(cpu)
+    })
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Device attachment: a device's received frames go to the engine.
+//!
+//! The C trampoline in `shim.c` (the rx_handler) calls [`lana_rx`] with the
+//! handler data registered here, an [`Attachment`] of the engine.
+
+use core::ptr::NonNull;
+use kernel::{bindings, ffi::c_void, prelude::*, sync::aref::ARef};
+
+use super::{
+    ffi,
+    netdev::{Device, Rtnl},
+    percpu::BhContext,
+    skb::SkBuff,
+};
+use crate::attach::Attachment;
+
+/// A device whose received frames are handed to an [`Attachment`].
+///
+/// # Invariants
+///
+/// Until `unregister` or drop, our rx_handler is registered on `dev` with
+/// `attachment` as its handler data; `attachment` does not move meanwhile.
+pub(crate) struct RxRegistration {
+    dev: ARef<Device>,
+    attachment: Option<KBox<Attachment>>,
+}
+
+impl RxRegistration {
+    /// Starts delivering `dev`'s frames to `attachment`. Fails with `EBUSY`
+    /// when another rx_handler (a bridge, a bond, another attachment) holds
+    /// the device.
+    pub(crate) fn register(
+        rtnl: &Rtnl,
+        dev: ARef<Device>,
+        attachment: KBox<Attachment>,
+    ) -> Result<Self> {
+        if dev.has_rx_handler(rtnl) {
+            return Err(EBUSY);
+        }
+        let data = (&raw const *attachment).cast_mut().cast::<c_void>();
+        // SAFETY: The RTNL is held (`rtnl`); `data` stays valid until we
+        // unregister, because we keep the box and never move its contents.
+        kernel::error::to_result(unsafe { ffi::lana_dev_attach(dev.as_raw(), data) })?;
+        // INVARIANT: Registered just above with `attachment` as the data.
+        Ok(Self {
+            dev,
+            attachment: Some(attachment),
+        })
+    }
+
+    /// The attached device.
+    pub(crate) fn device(&self) -> &Device {
+        &self.dev
+    }
+
+    /// What the device's frames are handed to.
+    pub(crate) fn attachment(&self) -> &Attachment {
+        // Present until `detach`, which consumes or drops `self`.
+        self.attachment.as_deref().expect("attachment present until detach")
+    }
+
+    /// Stops delivery and waits until no CPU is still in our handler for this
+    /// device; returns the attachment.
+    pub(crate) fn unregister(mut self, rtnl: &Rtnl) -> KBox<Attachment> {
+        self.detach(rtnl).expect("attachment present until detach")
+    }
+
+    fn detach(&mut self, _rtnl: &Rtnl) -> Option<KBox<Attachment>> {
+        let attachment = self.attachment.take()?;
+        // SAFETY: The RTNL is held. `netdev_rx_handler_unregister` returns
+        // after `synchronize_net`, so no reader still uses `attachment`.
+        unsafe { ffi::lana_dev_detach(self.dev.as_raw()) };
+        Some(attachment)
+    }
+}
+
+impl Drop for RxRegistration {
+    fn drop(&mut self) {
+        if self.attachment.is_some() {
+            // Callers that hold the RTNL use `unregister`; only those that do
+            // not can get here.
+            let rtnl = Rtnl::lock();
+            drop(self.detach(&rtnl));
+        }
+    }
+}
+
+/// Entry from the rx_handler trampoline: returns the frame for the stack to
+/// keep processing, or null when the graph kept it.
+///
+/// # Safety
+///
+/// Called by `lana_rx_handler` in softirq context with the handler data of a
+/// live [`RxRegistration`] and an owned `skb`.
+#[no_mangle]
+unsafe extern "C" fn lana_rx(data: *const c_void, skb: *mut bindings::sk_buff) -> *mut bindings::sk_buff {
+    // SAFETY: `data` is the attachment of a registration, valid until it
+    // unregisters, which waits for every CPU to leave this function.
+    let attachment = unsafe { &*data.cast::<Attachment>() };
+    // SAFETY: rx_handlers run in softirq context (or with BHs disabled).
+    let bh = unsafe { BhContext::new() };
+    // SAFETY: The rx_handler owns `skb` and passes it to us; it is not null.
+    let skb = unsafe { SkBuff::from_raw(NonNull::new_unchecked(skb)) };
+    match attachment.receive(skb, &bh) {
+        Some(skb) => skb.into_raw().as_ptr(),
+        None => core::ptr::null_mut(),
+    }
+}
+
+/// Entry from the device notifier: an attached device is unregistering.
+///
+/// # Safety
+///
+/// Called with the RTNL held and the handler data of a live [`RxRegistration`].
+#[no_mangle]
+unsafe extern "C" fn lana_netdev_unregistering(data: *const c_void) {
+    // SAFETY: `data` is a live attachment (see above). Copy out what we need
+    // first: detaching frees the attachment.
+    let (engine, slot) = {
+        let attachment = unsafe { &*data.cast::<Attachment>() };
+        (attachment.engine().clone(), attachment.slot())
+    };
+    // SAFETY: The notifier runs with the RTNL held.
+    let rtnl = unsafe { Rtnl::assume_held() };
+    engine.device_unregistering(&rtnl, slot);
+}

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The thin C layer of lana-rs.
+ *
+ * The 7.3 Rust bindings do not include <linux/netdevice.h>, and several of
+ * the helpers the engine needs are static inlines or macros. This file wraps
+ * exactly those, and holds the two callbacks that must be C:
+ *
+ * - the rx_handler, because its C type returns an enum (rx_handler_result_t)
+ *   and under kCFI a Rust function would not match that type's hash;
+ * - the netdevice notifier, because the device behind its `void *` argument
+ *   is only reachable through netdevice.h.
+ *
+ * Everything here is a one-line wrapper or a trampoline into Rust; all
+ * decisions are taken on the Rust side (vlink/*.rs).
+ */
+
+#include <linux/netdevice.h>
+#include <linux/percpu.h>
+#include <linux/rtnetlink.h>
+#include <linux/skbuff.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+
+/* Implemented in Rust (vlink/rx.rs, vlink/netdev.rs). */
+struct sk_buff *lana_rx(void *attachment, struct sk_buff *skb);
+void lana_netdev_unregistering(void *attachment);
+
+static rx_handler_result_t lana_rx_handler(struct sk_buff **pskb)
+{
+	struct sk_buff *skb = *pskb;
+	void *attachment = rcu_dereference(skb->dev->rx_handler_data);
+
+	/* Rust either keeps the frame (NULL) or gives it back for the stack. */
+	skb = lana_rx(attachment, skb);
+	if (!skb)
+		return RX_HANDLER_CONSUMED;
+	*pskb = skb;
+	return RX_HANDLER_PASS;
+}
+
+/* Devices. The caller holds the RTNL for attach and detach. */
+
+int lana_dev_attach(struct net_device *dev, void *attachment)
+{
+	ASSERT_RTNL();
+	return netdev_rx_handler_register(dev, lana_rx_handler, attachment);
+}
+
+/* Returns after every reader of the handler data has left (synchronize_net). */
+void lana_dev_detach(struct net_device *dev)
+{
+	ASSERT_RTNL();
+	netdev_rx_handler_unregister(dev);
+}
+
+bool lana_dev_is_ours(const struct net_device *dev)
+{
+	return rcu_access_pointer(dev->rx_handler) == lana_rx_handler;
+}
+
+bool lana_dev_has_rx_handler(const struct net_device *dev)
+{
+	return rcu_access_pointer(dev->rx_handler) != NULL;
+}
+
+struct net_device *lana_dev_get_by_name(struct net *net, const char *name)
+{
+	return dev_get_by_name(net, name);
+}
+
+void lana_dev_hold(struct net_device *dev)
+{
+	dev_hold(dev);
+}
+
+void lana_dev_put(struct net_device *dev)
+{
+	dev_put(dev);
+}
+
+const char *lana_dev_name(const struct net_device *dev)
+{
+	return dev->name;
+}
+
+int lana_dev_ifindex(const struct net_device *dev)
+{
+	return dev->ifindex;
+}
+
+void lana_rtnl_lock(void)
+{
+	rtnl_lock();
+}
+
+void lana_rtnl_unlock(void)
+{
+	rtnl_unlock();
+}
+
+static int lana_netdev_event(struct notifier_block *nb, unsigned long event,
+			     void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (event == NETDEV_UNREGISTER && lana_dev_is_ours(dev))
+		lana_netdev_unregistering(rtnl_dereference(dev->rx_handler_data));
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block lana_netdev_notifier = {
+	.notifier_call = lana_netdev_event,
+};
+
+int lana_netdev_notifier_register(void)
+{
+	return register_netdevice_notifier(&lana_netdev_notifier);
+}
+
+void lana_netdev_notifier_unregister(void)
+{
+	unregister_netdevice_notifier(&lana_netdev_notifier);
+}
+
+/* Packets. */
+
+/* An inline without CONFIG_TRACEPOINTS, so not in the bindings. */
+void lana_skb_consume(struct sk_buff *skb)
+{
+	consume_skb(skb);
+}
+
+/* Per-CPU memory. */
+
+void __percpu *lana_percpu_alloc(size_t size, size_t align)
+{
+	return __alloc_percpu(size, align);
+}
+
+void lana_percpu_free(void __percpu *ptr)
+{
+	free_percpu(ptr);
+}
+
+/* Only called with bottom halves or preemption disabled. */
+void *lana_this_cpu_ptr(void __percpu *ptr)
+{
+	return this_cpu_ptr(ptr);
+}
+
+void *lana_per_cpu_ptr(void __percpu *ptr, unsigned int cpu)
+{
+	return per_cpu_ptr(ptr, cpu);
+}
+
+/* The possible CPU after @prev (-1 starts), or nr_cpu_ids when done. */
+unsigned int lana_next_possible_cpu(int prev)
+{
+	return cpumask_next(prev, cpu_possible_mask);
+}
+
+unsigned int lana_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+/* Generic netlink. */
+
+struct net *lana_genl_info_net(struct genl_info *info)
+{
+	return genl_info_net(info);
+}
+
+int lana_genlmsg_reply(struct sk_buff *skb, struct genl_info *info)
+{
+	return genlmsg_reply(skb, info);
+}
+
+void *lana_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info,
+			     const struct genl_family *family, u8 cmd)
+{
+	return genlmsg_put(skb, info->snd_portid, info->snd_seq, family, 0, cmd);
+}
+
+void *lana_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb,
+			    const struct genl_family *family, u8 cmd)
+{
+	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			   family, NLM_F_MULTI, cmd);
+}
+
+struct nlattr *lana_nla_nest_start(struct sk_buff *skb, int type)
+{
+	return nla_nest_start(skb, type);
+}
+
+void lana_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_end(skb, start);
+}
+
+int lana_nla_put_u64(struct sk_buff *skb, int type, u64 value, int pad)
+{
+	return nla_put_u64_64bit(skb, type, value, pad);
+}
+
+/* Length of the frame from its link-layer header, wherever data points now. */
+unsigned int lana_skb_frame_len(const struct sk_buff *skb)
+{
+	if (skb_mac_header_was_set(skb) && skb_mac_header(skb) <= skb->data)
+		return skb->len + (skb->data - skb_mac_header(skb));
+	return skb->len;
+}
+
+const struct genl_family *lana_genl_dump_family(struct netlink_callback *cb)
+{
+	return genl_info_dump(cb)->family;
+}
+
+u8 lana_genl_dump_cmd(struct netlink_callback *cb)
+{
+	return genl_info_dump(cb)->genlhdr->cmd;
+}
