@@ -6,7 +6,7 @@ use kernel::{prelude::*, sync::Arc};
 
 use crate::block::StatSink;
 use crate::engine::Engine;
-use crate::error::{ctl_err, CtlError, CtlResult};
+use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::fbs;
 use crate::name::Name;
 use crate::uapi::{attr, cmd, NAME_MAX};
@@ -52,8 +52,8 @@ impl Commands {
         let name = name_attr(req, attr::BLOCK_NAME, "block name")?;
         let kind_raw = str_attr(req, attr::BLOCK_TYPE, "block type")?;
         let kind = fbs::find(kind_raw.to_bytes()).ok_or_else(|| {
-            let shown = kind_raw.to_str().unwrap_or("?");
-            ctl_err!(ENOENT, "unknown block type '{shown}' (see lanactl types)")
+            let kind = shown(kind_raw);
+            ctl_err!(ENOENT, "unknown block type '{kind}' (see lanactl types)")
         })?;
         self.engine.add(name, kind).map(|_| ())
     }

@@ -19,7 +19,7 @@ use kernel::{
 
 use crate::attach::Attachment;
 use crate::block::{BhContext, BlockType, SkBuff, StatSink};
-use crate::error::{ctl_err, CtlResult};
+use crate::error::{ctl_err, shown, CtlResult};
 use crate::graph::Graph;
 use crate::name::Name;
 use crate::registry::Registry;
@@ -122,7 +122,7 @@ impl Engine {
     /// attachment about to be registered), then frees the previous one after
     /// a grace period.
     fn publish(&self, control: &Control, extra: Option<(usize, u32)>) -> CtlResult {
-        let attachments = control.attached.iter().map(|a| (a.slot, a.block)).chain(extra);
+        let attachments = Iterator::chain(control.attached.iter().map(|a| (a.slot, a.block)), extra);
         let graph = Graph::build(&control.registry, attachments)?;
         // Dropping the retired snapshot waits for the grace period.
         drop(self.graph.publish(Some(graph)));
@@ -167,7 +167,7 @@ impl Engine {
             return Err(ctl_err!(
                 EBUSY,
                 "block '{name}' is in use: device '{}' is attached to it",
-                a.device_name()
+                shown(a.device_name())
             ));
         }
         let removed = control.registry.remove(name)?;
@@ -192,7 +192,7 @@ impl Engine {
 
     /// Feeds the frames received on device `dev` of `net` to block `block`.
     pub(crate) fn attach(this: &Arc<Self>, net: &Namespace, dev: &CStr, block: &Name) -> CtlResult {
-        let shown = dev.to_str().unwrap_or("?");
+        let shown = shown(dev);
         let rtnl = Rtnl::lock();
         let device = net
             .device_by_name(dev)
@@ -238,7 +238,7 @@ impl Engine {
 
     /// Stops feeding device `dev` of `net` to the graph.
     pub(crate) fn detach(&self, net: &Namespace, dev: &CStr) -> CtlResult {
-        let shown = dev.to_str().unwrap_or("?");
+        let shown = shown(dev);
         let rtnl = Rtnl::lock();
         let device = net
             .device_by_name(dev)
@@ -253,7 +253,7 @@ impl Engine {
     }
 
     fn detach_at(&self, rtnl: &Rtnl, control: &mut Control, index: usize) -> CtlResult {
-        let attached = control.attached.remove(index)?;
+        let attached = control.attached.remove(index).map_err(|_| EINVAL)?;
         // Returns once no CPU is in the handler for this device any more.
         drop(attached.registration.unregister(rtnl));
         self.publish(control, None)
@@ -263,7 +263,8 @@ impl Engine {
     pub(crate) fn device_unregistering(&self, rtnl: &Rtnl, slot: usize) {
         let mut control = self.control.lock();
         if let Some(index) = control.attached.iter().position(|a| a.slot == slot) {
-            pr_info!("device {} unregistering: detached\n", control.attached[index].device_name());
+            let dev = shown(control.attached[index].device_name());
+            pr_info!("device {dev} unregistering: detached\n");
             if let Err(e) = self.detach_at(rtnl, &mut control, index) {
                 pr_warn!("detaching an unregistering device: {:?}\n", e);
             }

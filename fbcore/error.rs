@@ -65,6 +65,17 @@ impl From<Error> for CtlError {
     }
 }
 
+impl From<kernel::alloc::AllocError> for CtlError {
+    fn from(_: kernel::alloc::AllocError) -> Self {
+        ENOMEM.into()
+    }
+}
+
+/// A C string for a message: as text when it is UTF-8.
+pub(crate) fn shown(s: &CStr) -> &str {
+    s.to_str().unwrap_or("<not UTF-8>")
+}
+
 impl fmt::Debug for CtlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}: {}", self.errno, self.message())

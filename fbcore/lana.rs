@@ -20,6 +20,9 @@ mod graph;
 mod name;
 mod registry;
 mod stats;
+// Shared word for word with lanactl, so it is `pub` and holds constants only
+// the userspace side uses.
+#[allow(unreachable_pub, dead_code)]
 mod uapi;
 
 #[path = "../fbs/mod.rs"]

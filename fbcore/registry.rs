@@ -117,7 +117,7 @@ impl Registry {
             return Err(ctl_err!(EBUSY, "block '{name}' is in use: it is bound above '{low}'"));
         }
         // INVARIANT: Unbound, so no binding refers to it; order is kept.
-        Ok(self.entries.remove(index)?)
+        self.entries.remove(index).map_err(|_| ctl_err!(EINVAL, "no block '{name}'"))
     }
 
     /// Puts `upper` above `lower`.

@@ -10,8 +10,6 @@
 pub const FAMILY_NAME: &core::ffi::CStr = c"lana";
 /// Version of the family; bumped on incompatible changes.
 pub const FAMILY_VERSION: u8 = 1;
-/// Multicast group carrying engine events.
-pub const MCGRP_EVENTS: &str = "events";
 
 /// Longest block name, in bytes, without the terminating NUL.
 pub const NAME_MAX: usize = 31;
@@ -56,13 +54,7 @@ pub mod attr {
     pub const BLOCK_ID: u16 = 6;
     /// Nested: one block in a `LIST` reply.
     pub const BLOCK: u16 = 7;
-    /// u64: packets.
-    pub const PACKETS: u16 = 8;
-    /// u64: bytes.
-    pub const BYTES: u16 = 9;
-    /// u64: packets dropped.
-    pub const DROPS: u16 = 10;
-    /// Nested: statistics (`PACKETS`, `BYTES`, `DROPS`, `STAT` ...).
+    /// Nested: statistics, a `STAT` per counter.
     pub const STATS: u16 = 11;
     /// Nested: one named statistic (`STAT_NAME`, `STAT_VALUE`).
     pub const STAT: u16 = 12;

@@ -7,6 +7,9 @@
 use kernel::bindings::{genl_family, genl_info, net, net_device, netlink_callback, nlattr, sk_buff};
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 
+// Pointers to kernel structs some of which (`struct net`) hold zero-sized
+// members; they are only passed through, never dereferenced here.
+#[allow(improper_ctypes)]
 unsafe extern "C" {
     pub(crate) fn lana_dev_attach(dev: *mut net_device, attachment: *mut c_void) -> c_int;
     pub(crate) fn lana_dev_detach(dev: *mut net_device);
@@ -21,7 +24,6 @@ unsafe extern "C" {
     pub(crate) fn lana_netdev_notifier_register() -> c_int;
     pub(crate) fn lana_netdev_notifier_unregister();
 
-    pub(crate) fn lana_skb_consume(skb: *mut sk_buff);
     pub(crate) fn lana_skb_frame_len(skb: *const sk_buff) -> c_uint;
 
     pub(crate) fn lana_percpu_alloc(size: usize, align: usize) -> *mut c_void;

@@ -20,13 +20,14 @@ use kernel::{
 
 use super::{ffi, netdev::Namespace};
 
+/// Size of an attribute header (NLA_HDRLEN; already 4-byte aligned).
+const NLA_HDRLEN: usize = core::mem::size_of::<bindings::nlattr>();
+
 /// How the kernel validates one attribute of a request.
 #[derive(Clone, Copy)]
 pub(crate) enum AttrKind {
     /// A NUL-terminated string of at most `max_len` bytes before the NUL.
     String { max_len: u16 },
-    /// A `u32`.
-    U32,
 }
 
 /// One attribute of the family's policy.
@@ -52,7 +53,7 @@ pub(crate) struct OpSpec {
 }
 
 /// What the family's commands do.
-pub(crate) trait Commands: Send + Sync {
+pub(crate) trait Commands: Send + Sync + 'static {
     /// Handles a `doit` command. An error is returned to the caller as its
     /// netlink ACK; set a message with [`Request::set_error`] first.
     fn doit(&self, req: &mut Request<'_>) -> Result;
@@ -79,7 +80,6 @@ impl Tables {
                     entry.type_ = bindings::NLA_NUL_STRING as u8;
                     entry.len = max_len;
                 }
-                AttrKind::U32 => entry.type_ = bindings::NLA_U32 as u8,
             }
         }
         let mut raw_ops = KVec::with_capacity(ops.len(), GFP_KERNEL)?;
@@ -145,7 +145,8 @@ impl<T: Commands + 'static> Family<T> {
         // `Self`, so their addresses can be taken now.
         let pointers = tables
             .as_ref()
-            .map(|t| (t.policy.as_ptr(), t.ops.as_ptr(), t.ops.len()));
+            .map(|t| (t.policy.as_ptr(), t.ops.as_ptr(), t.ops.len()))
+            .map_err(|e| *e);
         try_pin_init!(Self {
             handler,
             tables: tables?,
@@ -301,8 +302,8 @@ unsafe fn attr_str<'a>(attrs: *mut *mut bindings::nlattr, id: u16) -> Option<&'a
     // SAFETY: A present attribute has a header followed by `nla_len - HDRLEN`
     // payload bytes; the policy (NLA_NUL_STRING) guaranteed a NUL among them.
     unsafe {
-        let len = usize::from((*attr).nla_len).saturating_sub(bindings::NLA_HDRLEN as usize);
-        let data = attr.cast::<u8>().add(bindings::NLA_HDRLEN as usize);
+        let len = usize::from((*attr).nla_len).saturating_sub(NLA_HDRLEN);
+        let data = attr.cast::<u8>().add(NLA_HDRLEN);
         CStr::from_bytes_until_nul(core::slice::from_raw_parts(data, len)).ok()
     }
 }
@@ -349,7 +350,7 @@ impl<'a> Request<'a> {
     pub(crate) fn reply(&self, cmd: u8) -> Result<Reply> {
         // SAFETY: Plain allocation.
         let skb = NonNull::new(unsafe {
-            bindings::genlmsg_new(bindings::NLMSG_DEFAULT_SIZE as usize, GFP_KERNEL.as_raw())
+            bindings::genlmsg_new(bindings::GENLMSG_DEFAULT_SIZE, bindings::GFP_KERNEL)
         })
         .ok_or(ENOMEM)?;
         // SAFETY: `skb` is a fresh message; `info` and `family` are valid.
@@ -405,7 +406,7 @@ pub(crate) unsafe trait AttrWriter {
         // SAFETY: `__nla_reserve` returned room for `len` payload bytes after
         // the attribute header.
         unsafe {
-            let data = attr.cast::<u8>().add(bindings::NLA_HDRLEN as usize);
+            let data = attr.cast::<u8>().add(NLA_HDRLEN);
             core::ptr::copy_nonoverlapping(value.as_ptr(), data, value.len());
             data.add(value.len()).write(0);
         }
@@ -545,11 +546,5 @@ impl Dump<'_> {
                 }
             }
         }
-    }
-
-    /// Sets the message returned with an error.
-    pub(crate) fn set_error(&mut self, args: fmt::Arguments<'_>) {
-        // SAFETY: `cb->extack` is null or valid during the dump.
-        unsafe { set_extack((*self.cb).extack, args) };
     }
 }

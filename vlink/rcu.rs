@@ -74,11 +74,6 @@ pub(crate) struct Retired<T> {
 }
 
 impl<T> Retired<T> {
-    /// Waits until no reader can hold the value and returns it.
-    pub(crate) fn wait(mut self) -> Option<KBox<T>> {
-        self.take_after_grace_period()
-    }
-
     fn take_after_grace_period(&mut self) -> Option<KBox<T>> {
         let ptr = self.ptr.take()?;
         rcu::synchronize_rcu();

@@ -55,12 +55,6 @@ impl RxRegistration {
         &self.dev
     }
 
-    /// What the device's frames are handed to.
-    pub(crate) fn attachment(&self) -> &Attachment {
-        // Present until `detach`, which consumes or drops `self`.
-        self.attachment.as_deref().expect("attachment present until detach")
-    }
-
     /// Stops delivery and waits until no CPU is still in our handler for this
     /// device; returns the attachment.
     pub(crate) fn unregister(mut self, rtnl: &Rtnl) -> KBox<Attachment> {

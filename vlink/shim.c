@@ -12,7 +12,7 @@
  *   is only reachable through netdevice.h.
  *
  * Everything here is a one-line wrapper or a trampoline into Rust; all
- * decisions are taken on the Rust side (vlink/*.rs).
+ * decisions are taken on the Rust side (the .rs files in vlink/).
  */
 
 #include <linux/netdevice.h>
@@ -22,9 +22,7 @@
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 
-/* Implemented in Rust (vlink/rx.rs, vlink/netdev.rs). */
-struct sk_buff *lana_rx(void *attachment, struct sk_buff *skb);
-void lana_netdev_unregistering(void *attachment);
+#include "shim.h"
 
 static rx_handler_result_t lana_rx_handler(struct sk_buff **pskb)
 {
@@ -54,7 +52,7 @@ void lana_dev_detach(struct net_device *dev)
 	netdev_rx_handler_unregister(dev);
 }
 
-bool lana_dev_is_ours(const struct net_device *dev)
+static bool lana_dev_is_ours(const struct net_device *dev)
 {
 	return rcu_access_pointer(dev->rx_handler) == lana_rx_handler;
 }
@@ -124,12 +122,6 @@ void lana_netdev_notifier_unregister(void)
 }
 
 /* Packets. */
-
-/* An inline without CONFIG_TRACEPOINTS, so not in the bindings. */
-void lana_skb_consume(struct sk_buff *skb)
-{
-	consume_skb(skb);
-}
 
 /* Per-CPU memory. */
 

@@ -25,10 +25,8 @@ impl KernelDropReason {
     }
 }
 
-/// A packet this code owns one reference to.
-///
-/// Dropping an `SkBuff` frees it as a drop; [`SkBuff::consume`] frees it as a
-/// packet that reached its destination.
+/// A packet this code owns one reference to. Dropping it frees it as a
+/// dropped packet.
 ///
 /// # Invariants
 ///
@@ -58,36 +56,12 @@ impl SkBuff {
         me.ptr
     }
 
-    /// Length of the packet's data in bytes, from the current data pointer.
-    #[inline]
-    pub(crate) fn len(&self) -> u32 {
-        // SAFETY: By the type invariant `ptr` is valid; `len` is only changed
-        // by its owner, which is us.
-        unsafe { (*self.ptr.as_ptr()).len }
-    }
-
     /// Length of the frame in bytes from its link-layer header, wherever the
     /// data pointer is now: what an interface counter would count.
     #[inline]
     pub(crate) fn frame_len(&self) -> u32 {
         // SAFETY: By the type invariant `ptr` is valid.
         unsafe { ffi::lana_skb_frame_len(self.ptr.as_ptr()) }
-    }
-
-    /// Frees the packet as dropped, telling the kernel why.
-    #[inline]
-    pub(crate) fn drop_with(self, reason: KernelDropReason) {
-        let ptr = self.into_raw();
-        // SAFETY: We owned this reference and give it up here.
-        unsafe { bindings::sk_skb_reason_drop(core::ptr::null(), ptr.as_ptr(), reason.as_raw()) };
-    }
-
-    /// Frees the packet as one that was handled, not dropped.
-    #[inline]
-    pub(crate) fn consume(self) {
-        let ptr = self.into_raw();
-        // SAFETY: We owned this reference and give it up here.
-        unsafe { ffi::lana_skb_consume(ptr.as_ptr()) };
     }
 }
 

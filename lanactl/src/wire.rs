@@ -154,9 +154,6 @@ fn attr_name(ty: u16) -> &'static str {
         attr::DEV_NAME => "DEV_NAME",
         attr::BLOCK_ID => "BLOCK_ID",
         attr::BLOCK => "BLOCK",
-        attr::PACKETS => "PACKETS",
-        attr::BYTES => "BYTES",
-        attr::DROPS => "DROPS",
         attr::STATS => "STATS",
         attr::STAT => "STAT",
         attr::STAT_NAME => "STAT_NAME",
@@ -236,27 +233,20 @@ pub fn parse_attachment(msg: &LanaMsg) -> Result<Attachment, WireError> {
     })
 }
 
-/// Parses a `STATS` reply. Counters come as `STAT` nests inside `STATS`; the
-/// fixed `PACKETS`/`BYTES`/`DROPS` counters the uapi also allows there are
-/// shown under their lowercase names. Unknown attributes are skipped so an
-/// older lanactl still works against a newer module.
+/// Parses a `STATS` reply: counters come as `STAT` nests inside `STATS`.
+/// Unknown attributes are skipped so an older lanactl still works against a
+/// newer module.
 pub fn parse_stats(msg: &LanaMsg) -> Result<Stats, WireError> {
     let top = Fields::top(msg);
     let stats = top.nested(attr::STATS)?;
     let mut entries = Vec::new();
     for nla in stats.attrs.iter() {
         let ty = *nla.nla_type().nla_type();
-        let entry = match ty {
-            attr::STAT => {
-                let stat = Fields::nest(nla, "STAT")?;
-                (stat.string(attr::STAT_NAME)?, stat.u64(attr::STAT_VALUE)?)
-            }
-            attr::PACKETS => ("packets".to_owned(), u64_payload(nla)?),
-            attr::BYTES => ("bytes".to_owned(), u64_payload(nla)?),
-            attr::DROPS => ("drops".to_owned(), u64_payload(nla)?),
-            _ => continue,
-        };
-        entries.push(entry);
+        if ty != attr::STAT {
+            continue;
+        }
+        let stat = Fields::nest(nla, "STAT")?;
+        entries.push((stat.string(attr::STAT_NAME)?, stat.u64(attr::STAT_VALUE)?));
     }
     Ok(Stats {
         block: top.optional_string(attr::BLOCK_NAME)?,
@@ -514,28 +504,26 @@ mod tests {
     }
 
     #[test]
-    fn engine_stats_have_no_block_and_accept_fixed_counters() {
+    fn engine_stats_have_no_block_and_skip_unknown_attributes() {
         let m = msg(
             cmd::STATS,
             &[nest(
                 attr::STATS,
                 &[
-                    nla(attr::PACKETS, &3u64.to_ne_bytes()),
-                    nla(attr::BYTES, &180u64.to_ne_bytes()),
-                    nla(attr::DROPS, &1u64.to_ne_bytes()),
+                    nest(
+                        attr::STAT,
+                        &[
+                            nla(attr::STAT_NAME, b"packets\0"),
+                            nla(attr::STAT_VALUE, &3u64.to_ne_bytes()),
+                        ],
+                    ),
+                    nla(attr::MAX + 1, &1u64.to_ne_bytes()),
                 ],
             )],
         );
         let stats = parse_stats(&m).unwrap();
         assert_eq!(stats.block, None);
-        assert_eq!(
-            stats.entries,
-            vec![
-                ("packets".into(), 3),
-                ("bytes".into(), 180),
-                ("drops".into(), 1)
-            ]
-        );
+        assert_eq!(stats.entries, vec![("packets".into(), 3)]);
     }
 
     #[test]

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make demo`: boots the guest, loads lana.ko, builds a small graph on a dummy
+# device, pushes pktgen traffic through it and prints the graph with its
+# counters. Usage: demo.sh KDIR MODULE LANACTL
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+kdir=$1 module=$(realpath "$2") lanactl=$(realpath "$3")
+out=$(mktemp -d "${TMPDIR:-/tmp}/lana-demo.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+echo "demo: booting the guest kernel from $kdir ..."
+"$top/qemu/vm.sh" "$kdir" "$out" \
+	bash -c "'$top/qemu/guest-demo.sh' '$module' '$lanactl' >'$out/demo.txt' 2>&1" || true
+if [ ! -s "$out/demo.txt" ]; then
+	echo "demo: the guest produced no output; console:" >&2
+	tail -n 40 "$out/console.log" >&2
+	exit 1
+fi
+cat "$out/demo.txt"
+grep -q '^demo: done' "$out/demo.txt"

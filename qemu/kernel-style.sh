@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Style gates for the kernel code: rustfmt with the kernel's own
+# configuration, and a module build under clippy (CLIPPY=1) that must not
+# print a single warning. Usage: kernel-style.sh KDIR OUTDIR LLVM
+set -euo pipefail
+kdir=$1 out=$2 llvm=$3
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+# An O= build tree links its source as `source`; an in-tree build is both.
+src=$kdir
+[ -e "$kdir/source/.rustfmt.toml" ] && src=$kdir/source
+rustfmt --check --edition 2021 --config-path "$src/.rustfmt.toml" "$top/fbcore/lana.rs"
+
+mkdir -p "$out"
+log=$out/clippy.log
+if ! make -C "$kdir" M="$top" MO="$out" LLVM="$llvm" CLIPPY=1 modules >"$log" 2>&1; then
+	cat "$log" >&2
+	echo "kernel-style: the CLIPPY=1 module build failed" >&2
+	exit 1
+fi
+if grep -qE '^(warning|error)' "$log"; then
+	grep -A8 -E '^(warning|error)' "$log" >&2
+	echo "kernel-style: the CLIPPY=1 module build printed warnings" >&2
+	exit 1
+fi
+echo "kernel-style: rustfmt and clippy clean"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Boots the kernel of build tree KDIR in a QEMU guest with virtme-ng, on the
+# host's root filesystem (read-only, with RWDIR writable), and runs CMD there
+# as root. The guest console goes to RWDIR/console.log.
+#
+# Usage: vm.sh KDIR RWDIR [--icount] CMD...
+#   --icount  one vCPU, TCG with -icount shift=0,sleep=off: guest time then
+#             counts guest instructions, so rates are deterministic (bench).
+#
+# KVM is used when it can boot a guest, TCG otherwise: some hosts expose
+# /dev/kvm through a paravirtual nesting module (kvm_pvm) on which a stock
+# kernel hangs right after the firmware. Set LANA_ACCEL=kvm|tcg to force.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/env.sh"
+kdir=$1 rwdir=$2
+shift 2
+icount=
+if [ "${1:-}" = --icount ]; then
+	icount=1
+	shift
+fi
+# vng runs its helpers (virtme-run, virtme-ng-init) from PATH.
+export PATH="$LANA_CACHE/venv/bin:$PATH"
+vng=$LANA_CACHE/venv/bin/vng
+
+# Whether KVM can boot this kernel: refuse known-bad hosts at once, else try
+# a short boot (a hang shows up as the timeout) and remember the answer.
+kvm_works() {
+	[ -w /dev/kvm ] || return 1
+	[ -d /sys/module/kvm_pvm ] && return 1
+	local probe=$LANA_CACHE/kvm-probe
+	if [ ! -f "$probe" ]; then
+		if timeout 60 "$vng" --run "$kdir" --memory 512M --exec true >/dev/null 2>&1; then
+			echo yes >"$probe"
+		else
+			echo no >"$probe"
+		fi
+	fi
+	[ "$(cat "$probe")" = yes ]
+}
+
+accel=()
+case "${LANA_ACCEL:-auto}" in
+kvm) ;;
+tcg) accel=(--disable-kvm) ;;
+*) if [ -n "$icount" ] || ! kvm_works; then accel=(--disable-kvm); fi ;;
+esac
+
+opts=(--run "$kdir" --memory 1G --rwdir "$rwdir" --verbose "${accel[@]}")
+if [ -n "$icount" ]; then
+	opts+=(--cpus 1 --qemu-opts="-icount shift=0,sleep=off")
+else
+	opts+=(--cpus 2)
+fi
+printf -v cmd '%q ' "$@"
+# vng's script I/O does not reach us reliably under TCG (see KERNEL-NOTES):
+# commands write results into RWDIR; the console is kept for post-mortems.
+"$vng" "${opts[@]}" --exec "$cmd" >"$rwdir/console.log" 2>&1

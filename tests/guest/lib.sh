@@ -1,0 +1,66 @@
+# shellcheck shell=bash
+# kselftest-style helpers for the in-guest suite: TAP 13 output, one line per
+# case, a skip with a reason when a prerequisite is missing, and a summary.
+# Sourced by tests/guest/suite.sh.
+
+TAP_N=0
+TAP_PASS=0
+TAP_FAIL=0
+TAP_SKIP=0
+
+tap_begin() {
+	echo "TAP version 13"
+}
+
+# run_case DESCRIPTION FUNCTION [ARGS...]: one test case. The function fails
+# by returning non-zero; what it printed is shown as TAP diagnostics.
+run_case() {
+	local desc=$1 out rc
+	shift
+	TAP_N=$((TAP_N + 1))
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $TAP_N - $desc"
+		TAP_PASS=$((TAP_PASS + 1))
+	elif [ "$rc" -eq 4 ]; then
+		# Exit code 4 is kselftest's "skip": the reason is the output.
+		echo "ok $TAP_N - $desc # SKIP ${out:-prerequisite missing}"
+		TAP_SKIP=$((TAP_SKIP + 1))
+	else
+		echo "not ok $TAP_N - $desc"
+		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+		TAP_FAIL=$((TAP_FAIL + 1))
+	fi
+}
+
+tap_end() {
+	echo "1..$TAP_N"
+	echo "# $TAP_PASS passed, $TAP_FAIL failed, $TAP_SKIP skipped"
+	echo "$TAP_PASS passed, $TAP_FAIL failed"
+	[ "$TAP_FAIL" -eq 0 ]
+}
+
+skip() {
+	echo "$*"
+	return 4
+}
+
+fail() {
+	echo "$*"
+	return 1
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+}
+
+# expect_refusal MESSAGE CMD...: CMD must exit non-zero and print MESSAGE.
+expect_refusal() {
+	local msg=$1 out rc
+	shift
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	[ "$rc" -ne 0 ] || fail "'$*' succeeded; expected a refusal: $msg"
+	[ "$rc" -eq 1 ] || fail "'$*' exited $rc, expected 1 (kernel refused): $out"
+	grep -qF -- "$msg" <<<"$out" || fail "'$*' printed '$out', expected '$msg'"
+}

@@ -1,0 +1,29 @@
+# shellcheck shell=bash
+# pktgen in `netif_receive` mode: injects frames into a device's receive
+# path (netif_receive_skb) with no NIC and no peer. Sourced.
+
+PKTGEN_FRAME_LEN=60
+
+# pktgen_inject DEV COUNT: injects exactly COUNT frames of
+# PKTGEN_FRAME_LEN bytes for another host's MAC, one fresh skb each.
+pktgen_inject() {
+	local dev=$1 count=$2 pg=/proc/net/pktgen
+	[ -d $pg ] || modprobe pktgen || return 1
+	echo "rem_device_all" >$pg/kpktgend_0
+	echo "add_device $dev" >$pg/kpktgend_0
+	{
+		echo "count $count"
+		echo "pkt_size $PKTGEN_FRAME_LEN"
+		echo "clone_skb 0"
+		echo "burst 1"
+		echo "delay 0"
+		echo "xmit_mode netif_receive"
+		echo "dst_mac 02:00:00:00:00:99"
+		echo "dst 198.51.100.2"
+	} | while read -r line; do echo "$line" >"$pg/$dev"; done
+	echo start >$pg/pgctrl
+	local sent
+	sent=$(sed -n 's/.*pkts-sofar: \([0-9]*\).*/\1/p' "$pg/$dev")
+	echo "rem_device_all" >$pg/kpktgend_0
+	[ "$sent" = "$count" ] || fail "pktgen sent $sent of $count frames"
+}

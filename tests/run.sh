@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the in-guest suite (tests/guest) in a QEMU guest booted from KDIR.
+# Usage: run.sh KDIR MODULE LANACTL. Exits non-zero on any failed case.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+kdir=$1 module=$(realpath "$2") lanactl=$(realpath "$3")
+results=$(mktemp -d "${TMPDIR:-/tmp}/lana-tests.XXXXXX")
+trap 'rm -rf "$results"' EXIT
+
+start=$(date +%s)
+rc=0
+"$top/qemu/vm.sh" "$kdir" "$results" \
+	bash -c "'$top/tests/guest/suite.sh' '$module' '$lanactl' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
+	rc=$?
+cat "$results/tap.txt" 2>/dev/null || true
+echo "# guest run took $(($(date +%s) - start)) s"
+if [ ! -s "$results/tap.txt" ] || ! tail -n1 "$results/tap.txt" | grep -qE '^[0-9]+ passed, 0 failed$'; then
+	echo "in-guest suite failed (vm exit $rc); guest console:" >&2
+	tail -n 60 "$results/console.log" >&2 || true
+	if [ -s "$results/dmesg.txt" ]; then
+		echo "guest dmesg (tail):" >&2
+		tail -n 60 "$results/dmesg.txt" >&2
+	fi
+	exit 1
+fi

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C shim's interface with the Rust side of lana.ko. Rust declares the
+ * same functions in vlink/ffi.rs (calls into C) and implements the two at
+ * the top (calls into Rust); keep the three in step.
+ */
+#ifndef LANA_SHIM_H
+#define LANA_SHIM_H
+
+#include <linux/netdevice.h>
+#include <net/genetlink.h>
+
+/* Implemented in Rust (vlink/rx.rs). */
+struct sk_buff *lana_rx(void *attachment, struct sk_buff *skb);
+void lana_netdev_unregistering(void *attachment);
+
+/* Devices and the RTNL. */
+int lana_dev_attach(struct net_device *dev, void *attachment);
+void lana_dev_detach(struct net_device *dev);
+bool lana_dev_has_rx_handler(const struct net_device *dev);
+struct net_device *lana_dev_get_by_name(struct net *net, const char *name);
+void lana_dev_hold(struct net_device *dev);
+void lana_dev_put(struct net_device *dev);
+const char *lana_dev_name(const struct net_device *dev);
+int lana_dev_ifindex(const struct net_device *dev);
+void lana_rtnl_lock(void);
+void lana_rtnl_unlock(void);
+int lana_netdev_notifier_register(void);
+void lana_netdev_notifier_unregister(void);
+
+/* Packets. */
+unsigned int lana_skb_frame_len(const struct sk_buff *skb);
+
+/* Per-CPU memory. */
+void __percpu *lana_percpu_alloc(size_t size, size_t align);
+void lana_percpu_free(void __percpu *ptr);
+void *lana_this_cpu_ptr(void __percpu *ptr);
+void *lana_per_cpu_ptr(void __percpu *ptr, unsigned int cpu);
+unsigned int lana_next_possible_cpu(int prev);
+unsigned int lana_nr_cpu_ids(void);
+
+/* Generic netlink. */
+struct net *lana_genl_info_net(struct genl_info *info);
+int lana_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
+void *lana_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info,
+			     const struct genl_family *family, u8 cmd);
+void *lana_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb,
+			    const struct genl_family *family, u8 cmd);
+const struct genl_family *lana_genl_dump_family(struct netlink_callback *cb);
+u8 lana_genl_dump_cmd(struct netlink_callback *cb);
+struct nlattr *lana_nla_nest_start(struct sk_buff *skb, int type);
+void lana_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
+int lana_nla_put_u64(struct sk_buff *skb, int type, u64 value, int pad);
+
+#endif /* LANA_SHIM_H */
