@@ -10,32 +10,99 @@ use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::fbs;
 use crate::name::Name;
 use crate::uapi::{attr, cmd, NAME_MAX};
-use crate::vlink::genl::{self, AttrKind, AttrSpec, AttrWriter, Dump, OpKind, OpSpec, Request};
+use crate::vlink::genl::{
+    self, AttrKind, AttrSpec, AttrWriter, Dump, DumpMessage, OpKind, OpSpec, Request,
+};
 
 /// Longest device name (IFNAMSIZ - 1).
 const DEV_NAME_MAX: u16 = 15;
 
 /// How the kernel validates each request attribute.
 pub(crate) const POLICY: [AttrSpec; 5] = [
-    AttrSpec { id: attr::BLOCK_NAME, kind: AttrKind::String { max_len: NAME_MAX as u16 } },
-    AttrSpec { id: attr::BLOCK_TYPE, kind: AttrKind::String { max_len: NAME_MAX as u16 } },
-    AttrSpec { id: attr::UPPER, kind: AttrKind::String { max_len: NAME_MAX as u16 } },
-    AttrSpec { id: attr::LOWER, kind: AttrKind::String { max_len: NAME_MAX as u16 } },
-    AttrSpec { id: attr::DEV_NAME, kind: AttrKind::String { max_len: DEV_NAME_MAX } },
+    AttrSpec {
+        id: attr::BLOCK_NAME,
+        kind: AttrKind::String {
+            max_len: NAME_MAX as u16,
+        },
+    },
+    AttrSpec {
+        id: attr::BLOCK_TYPE,
+        kind: AttrKind::String {
+            max_len: NAME_MAX as u16,
+        },
+    },
+    AttrSpec {
+        id: attr::UPPER,
+        kind: AttrKind::String {
+            max_len: NAME_MAX as u16,
+        },
+    },
+    AttrSpec {
+        id: attr::LOWER,
+        kind: AttrKind::String {
+            max_len: NAME_MAX as u16,
+        },
+    },
+    AttrSpec {
+        id: attr::DEV_NAME,
+        kind: AttrKind::String {
+            max_len: DEV_NAME_MAX,
+        },
+    },
 ];
 
 /// Every command; those that change anything need CAP_NET_ADMIN.
 pub(crate) const OPS: [OpSpec; 10] = [
-    OpSpec { cmd: cmd::ADD, kind: OpKind::Do, admin: true },
-    OpSpec { cmd: cmd::RM, kind: OpKind::Do, admin: true },
-    OpSpec { cmd: cmd::BIND, kind: OpKind::Do, admin: true },
-    OpSpec { cmd: cmd::UNBIND, kind: OpKind::Do, admin: true },
-    OpSpec { cmd: cmd::ATTACH, kind: OpKind::Do, admin: true },
-    OpSpec { cmd: cmd::DETACH, kind: OpKind::Do, admin: true },
-    OpSpec { cmd: cmd::LIST, kind: OpKind::Dump, admin: false },
-    OpSpec { cmd: cmd::STATS, kind: OpKind::Do, admin: false },
-    OpSpec { cmd: cmd::TYPES, kind: OpKind::Dump, admin: false },
-    OpSpec { cmd: cmd::ATTACHMENTS, kind: OpKind::Dump, admin: false },
+    OpSpec {
+        cmd: cmd::ADD,
+        kind: OpKind::Do,
+        admin: true,
+    },
+    OpSpec {
+        cmd: cmd::RM,
+        kind: OpKind::Do,
+        admin: true,
+    },
+    OpSpec {
+        cmd: cmd::BIND,
+        kind: OpKind::Do,
+        admin: true,
+    },
+    OpSpec {
+        cmd: cmd::UNBIND,
+        kind: OpKind::Do,
+        admin: true,
+    },
+    OpSpec {
+        cmd: cmd::ATTACH,
+        kind: OpKind::Do,
+        admin: true,
+    },
+    OpSpec {
+        cmd: cmd::DETACH,
+        kind: OpKind::Do,
+        admin: true,
+    },
+    OpSpec {
+        cmd: cmd::LIST,
+        kind: OpKind::Dump,
+        admin: false,
+    },
+    OpSpec {
+        cmd: cmd::STATS,
+        kind: OpKind::Do,
+        admin: false,
+    },
+    OpSpec {
+        cmd: cmd::TYPES,
+        kind: OpKind::Dump,
+        admin: false,
+    },
+    OpSpec {
+        cmd: cmd::ATTACHMENTS,
+        kind: OpKind::Dump,
+        admin: false,
+    },
 ];
 
 /// Serves the family's commands with one engine.
@@ -66,7 +133,7 @@ impl Commands {
                 reply.put_str(attr::BLOCK_NAME, raw)?;
                 self.engine.with_control(|control| -> CtlResult {
                     let entry = control.registry().lookup(&name)?;
-                    reply.nest(attr::STATS, |w| Ok(entry.block.stats(&mut StatWriter(w))?))?;
+                    reply.nest(attr::STATS, |w| entry.block.stats(&mut StatWriter(w)))?;
                     Ok(())
                 })?;
             }
@@ -76,58 +143,51 @@ impl Commands {
     }
 
     fn dump_blocks(&self, dump: &mut Dump<'_>) -> Result {
-        let from = dump.position() as u32;
         self.engine.with_control(|control| {
             let registry = control.registry();
-            for entry in registry.entries().iter().filter(|e| e.id >= from) {
-                let name_of = |id: Option<u32>| id.and_then(|id| registry.get(id)).map(|e| e.name);
-                let added = dump.message(cmd::LIST, |m| {
-                    m.nest(attr::BLOCK, |m| {
-                        m.put_u32(attr::BLOCK_ID, entry.id)?;
-                        m.put_bytes_str(attr::BLOCK_NAME, entry.name.as_bytes())?;
-                        m.put_str(attr::BLOCK_TYPE, entry.kind.name)?;
-                        if let Some(up) = name_of(entry.upper) {
-                            m.put_bytes_str(attr::UPPER, up.as_bytes())?;
-                        }
-                        if let Some(low) = name_of(entry.lower) {
-                            m.put_bytes_str(attr::LOWER, low.as_bytes())?;
-                        }
-                        Ok(())
-                    })
-                })?;
-                if !added {
-                    dump.set_position(entry.id as usize);
-                    return Ok(());
-                }
-            }
-            dump.set_position(usize::MAX);
-            Ok(())
+            let name_of = |id: Option<u32>| id.and_then(|id| registry.get(id)).map(|e| e.name);
+            // Keyed by id: blocks added or removed between calls do not
+            // shift the others.
+            let blocks = registry.entries().iter().map(|e| (e.id as usize, e));
+            dump_each(dump, cmd::LIST, blocks, |m, entry| {
+                m.nest(attr::BLOCK, |m| {
+                    m.put_u32(attr::BLOCK_ID, entry.id)?;
+                    m.put_bytes_str(attr::BLOCK_NAME, entry.name.as_bytes())?;
+                    m.put_str(attr::BLOCK_TYPE, entry.kind.name)?;
+                    if let Some(up) = name_of(entry.upper) {
+                        m.put_bytes_str(attr::UPPER, up.as_bytes())?;
+                    }
+                    if let Some(low) = name_of(entry.lower) {
+                        m.put_bytes_str(attr::LOWER, low.as_bytes())?;
+                    }
+                    Ok(())
+                })
+            })
         })
     }
 
     fn dump_types(&self, dump: &mut Dump<'_>) -> Result {
-        for (index, kind) in fbs::TYPES.iter().enumerate().skip(dump.position()) {
-            let added = dump.message(cmd::TYPES, |m| {
+        dump_each(
+            dump,
+            cmd::TYPES,
+            fbs::TYPES.iter().enumerate(),
+            |m, kind| {
                 m.nest(attr::TYPE, |m| {
                     m.put_str(attr::BLOCK_TYPE, kind.name)?;
                     m.put_str(attr::DESCRIPTION, kind.description)
                 })
-            })?;
-            if !added {
-                dump.set_position(index);
-                return Ok(());
-            }
-        }
-        dump.set_position(usize::MAX);
-        Ok(())
+            },
+        )
     }
 
     fn dump_attachments(&self, dump: &mut Dump<'_>) -> Result {
-        let from = dump.position();
         self.engine.with_control(|control| {
-            for (index, a) in control.attached().iter().enumerate().skip(from) {
-                let block = control.registry().get(a.block()).map(|e| e.name);
-                let added = dump.message(cmd::ATTACHMENTS, |m| {
+            dump_each(
+                dump,
+                cmd::ATTACHMENTS,
+                control.attached().iter().enumerate(),
+                |m, a| {
+                    let block = control.registry().get(a.block()).map(|e| e.name);
                     m.nest(attr::ATTACHMENT, |m| {
                         m.put_str(attr::DEV_NAME, a.device_name())?;
                         m.put_u32(attr::DEV_IFINDEX, a.ifindex() as u32)?;
@@ -136,14 +196,8 @@ impl Commands {
                             None => Ok(()),
                         }
                     })
-                })?;
-                if !added {
-                    dump.set_position(index);
-                    return Ok(());
-                }
-            }
-            dump.set_position(usize::MAX);
-            Ok(())
+                },
+            )
         })
     }
 
@@ -185,7 +239,7 @@ impl genl::Commands for Commands {
 
     fn dumpit(&self, dump: &mut Dump<'_>) -> Result {
         // A dump that already finished is called once more; report the end.
-        if dump.position() == usize::MAX {
+        if dump.position() == DUMP_DONE {
             return Ok(());
         }
         match dump.cmd() {
@@ -196,6 +250,28 @@ impl genl::Commands for Commands {
         }
     }
 }
+
+/// Appends one dump message per item, in key order, from the key where the
+/// previous call stopped; when the buffer is full, records where to resume.
+fn dump_each<T>(
+    dump: &mut Dump<'_>,
+    cmd: u8,
+    items: impl Iterator<Item = (usize, T)>,
+    mut fill: impl FnMut(&mut DumpMessage, T) -> Result,
+) -> Result {
+    let from = dump.position();
+    for (key, item) in items.filter(|(key, _)| *key >= from) {
+        if !dump.message(cmd, |m| fill(m, item))? {
+            dump.set_position(key);
+            return Ok(());
+        }
+    }
+    dump.set_position(DUMP_DONE);
+    Ok(())
+}
+
+/// The position of a dump that has sent everything.
+const DUMP_DONE: usize = usize::MAX;
 
 /// A required string attribute.
 fn str_attr<'a>(req: &Request<'a>, id: u16, what: &str) -> CtlResult<&'a CStr> {

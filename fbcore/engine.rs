@@ -122,7 +122,8 @@ impl Engine {
     /// attachment about to be registered), then frees the previous one after
     /// a grace period.
     fn publish(&self, control: &Control, extra: Option<(usize, u32)>) -> CtlResult {
-        let attachments = Iterator::chain(control.attached.iter().map(|a| (a.slot, a.block)), extra);
+        let attachments =
+            Iterator::chain(control.attached.iter().map(|a| (a.slot, a.block)), extra);
         let graph = Graph::build(&control.registry, attachments)?;
         // Dropping the retired snapshot waits for the grace period.
         drop(self.graph.publish(Some(graph)));
@@ -207,8 +208,14 @@ impl Engine {
             .iter()
             .find(|a| a.registration.device().as_raw() == device.as_raw())
         {
-            let on = control.registry.get(a.block).map_or(Name::UNKNOWN, |e| e.name);
-            return Err(ctl_err!(EBUSY, "device '{shown}' is already attached to '{on}'"));
+            let on = control
+                .registry
+                .get(a.block)
+                .map_or(Name::UNKNOWN, |e| e.name);
+            return Err(ctl_err!(
+                EBUSY,
+                "device '{shown}' is already attached to '{on}'"
+            ));
         }
         if device.has_rx_handler(&rtnl) {
             return Err(ctl_err!(
@@ -231,7 +238,16 @@ impl Engine {
         };
         let at = control.attached.partition_point(|a| a.slot < slot);
         // INVARIANT: Inserted in slot order; the slot was free; `id` exists.
-        control.attached.insert_within_capacity(at, Attached { slot, block: id, registration })
+        control
+            .attached
+            .insert_within_capacity(
+                at,
+                Attached {
+                    slot,
+                    block: id,
+                    registration,
+                },
+            )
             .map_err(|_| ENOMEM)?;
         Ok(())
     }

@@ -66,7 +66,10 @@ struct Lana {
 impl kernel::InPlaceModule for Lana {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let engine = Engine::new();
-        let commands = engine.as_ref().map(|e| Commands::new(e.clone())).map_err(|e| *e);
+        let commands = engine
+            .as_ref()
+            .map(|e| Commands::new(e.clone()))
+            .map_err(|e| *e);
         try_pin_init!(Self {
             notifier: NetdevNotifier::register()?,
             engine: EngineOwner(engine?),

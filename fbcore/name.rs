@@ -34,10 +34,19 @@ impl Name {
             return Err(ctl_err!(EINVAL, "{what} is empty"));
         }
         if raw.len() > NAME_MAX {
-            return Err(ctl_err!(EINVAL, "{what} '{shown}' is longer than {NAME_MAX} bytes"));
+            return Err(ctl_err!(
+                EINVAL,
+                "{what} '{shown}' is longer than {NAME_MAX} bytes"
+            ));
         }
-        if !raw.iter().all(|&b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b)) {
-            return Err(ctl_err!(EINVAL, "{what} '{shown}' may only hold A-Z a-z 0-9 _ . : -"));
+        if !raw
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b))
+        {
+            return Err(ctl_err!(
+                EINVAL,
+                "{what} '{shown}' may only hold A-Z a-z 0-9 _ . : -"
+            ));
         }
         let mut bytes = [0; NAME_MAX];
         bytes[..raw.len()].copy_from_slice(raw);

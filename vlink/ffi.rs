@@ -4,7 +4,9 @@
 //!
 //! Only the other `vlink` modules call these; each wraps them in a safe type.
 
-use kernel::bindings::{genl_family, genl_info, net, net_device, netlink_callback, nlattr, sk_buff};
+use kernel::bindings::{
+    genl_family, genl_info, net, net_device, netlink_callback, nlattr, sk_buff,
+};
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 
 // Pointers to kernel structs some of which (`struct net`) hold zero-sized
@@ -51,6 +53,10 @@ unsafe extern "C" {
     ) -> *mut c_void;
     pub(crate) fn lana_nla_nest_start(skb: *mut sk_buff, attrtype: c_int) -> *mut nlattr;
     pub(crate) fn lana_nla_nest_end(skb: *mut sk_buff, start: *mut nlattr);
-    pub(crate) fn lana_nla_put_u64(skb: *mut sk_buff, attrtype: c_int, value: u64, pad: c_int)
-        -> c_int;
+    pub(crate) fn lana_nla_put_u64(
+        skb: *mut sk_buff,
+        attrtype: c_int,
+        value: u64,
+        pad: c_int,
+    ) -> c_int;
 }

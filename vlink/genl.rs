@@ -13,7 +13,7 @@ use core::{ffi::c_void, fmt, marker::PhantomData, ptr::NonNull};
 use kernel::{
     bindings, container_of,
     error::to_result,
-    ffi::{c_char, c_int},
+    ffi::{c_char, c_int, c_long},
     prelude::*,
     types::Opaque,
 };
@@ -68,7 +68,11 @@ struct Tables {
 }
 
 impl Tables {
-    fn new<T: Commands + 'static>(max_attr: u16, attrs: &[AttrSpec], ops: &[OpSpec]) -> Result<Self> {
+    fn new<T: Commands + 'static>(
+        max_attr: u16,
+        attrs: &[AttrSpec],
+        ops: &[OpSpec],
+    ) -> Result<Self> {
         let mut policy = KVec::with_capacity(usize::from(max_attr) + 1, GFP_KERNEL)?;
         for _ in 0..=max_attr {
             policy.push(bindings::nla_policy::default(), GFP_KERNEL)?;
@@ -207,6 +211,12 @@ unsafe fn family_of<'a, T: Commands>(raw: *const bindings::genl_family) -> &'a F
     unsafe { &*container_of!(field, Family<T>, raw) }
 }
 
+/// The `doit` of every command: dispatches to `T::doit`.
+///
+/// # Safety
+///
+/// Called by the generic-netlink core only, for a family registered by
+/// [`Family::register`] with this `T`.
 unsafe extern "C" fn doit_trampoline<T: Commands>(
     _skb: *mut bindings::sk_buff,
     info: *mut bindings::genl_info,
@@ -224,6 +234,11 @@ unsafe extern "C" fn doit_trampoline<T: Commands>(
     }
 }
 
+/// The `dumpit` of every dump command: dispatches to `T::dumpit`.
+///
+/// # Safety
+///
+/// As for [`doit_trampoline`].
 unsafe extern "C" fn dumpit_trampoline<T: Commands>(
     skb: *mut bindings::sk_buff,
     cb: *mut bindings::netlink_callback,
@@ -354,9 +369,7 @@ impl<'a> Request<'a> {
         })
         .ok_or(ENOMEM)?;
         // SAFETY: `skb` is a fresh message; `info` and `family` are valid.
-        let hdr = unsafe {
-            ffi::lana_genlmsg_put_reply(skb.as_ptr(), self.info, self.family, cmd)
-        };
+        let hdr = unsafe { ffi::lana_genlmsg_put_reply(skb.as_ptr(), self.info, self.family, cmd) };
         if hdr.is_null() {
             // SAFETY: We own the fresh message.
             unsafe { bindings::nlmsg_free(skb.as_ptr()) };
@@ -506,7 +519,7 @@ impl Dump<'_> {
     /// Records where the next call resumes.
     pub(crate) fn set_position(&mut self, position: usize) {
         // SAFETY: As in `position`.
-        unsafe { (*self.cb).__bindgen_anon_1.args[0] = position as _ };
+        unsafe { (*self.cb).__bindgen_anon_1.args[0] = position as c_long };
     }
 
     /// The command being dumped.

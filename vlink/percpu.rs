@@ -92,7 +92,10 @@ impl<const N: usize> PerCpuCounters<N> {
     pub(crate) fn add(&self, bh: &BhContext, index: usize, value: u64) {
         let counter = &self.this_cpu(bh)[index];
         // Single writer per CPU: no read-modify-write atomic needed.
-        counter.store(counter.load(Ordering::Relaxed).wrapping_add(value), Ordering::Relaxed);
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(value),
+            Ordering::Relaxed,
+        );
     }
 
     /// Counter `index` of every possible CPU, in CPU order.
@@ -102,7 +105,8 @@ impl<const N: usize> PerCpuCounters<N> {
 
     /// Counter `index` summed over all CPUs.
     pub(crate) fn sum(&self, index: usize) -> u64 {
-        self.per_cpu(index).fold(0u64, |acc, (_, v)| acc.wrapping_add(v))
+        self.per_cpu(index)
+            .fold(0u64, |acc, (_, v)| acc.wrapping_add(v))
     }
 }
 

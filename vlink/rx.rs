@@ -89,7 +89,10 @@ impl Drop for RxRegistration {
 /// Called by `lana_rx_handler` in softirq context with the handler data of a
 /// live [`RxRegistration`] and an owned `skb`.
 #[no_mangle]
-unsafe extern "C" fn lana_rx(data: *const c_void, skb: *mut bindings::sk_buff) -> *mut bindings::sk_buff {
+unsafe extern "C" fn lana_rx(
+    data: *const c_void,
+    skb: *mut bindings::sk_buff,
+) -> *mut bindings::sk_buff {
     // SAFETY: `data` is the attachment of a registration, valid until it
     // unregisters, which waits for every CPU to leave this function.
     let attachment = unsafe { &*data.cast::<Attachment>() };
@@ -110,9 +113,9 @@ unsafe extern "C" fn lana_rx(data: *const c_void, skb: *mut bindings::sk_buff) -
 /// Called with the RTNL held and the handler data of a live [`RxRegistration`].
 #[no_mangle]
 unsafe extern "C" fn lana_netdev_unregistering(data: *const c_void) {
-    // SAFETY: `data` is a live attachment (see above). Copy out what we need
-    // first: detaching frees the attachment.
+    // Copy out what we need first: detaching frees the attachment.
     let (engine, slot) = {
+        // SAFETY: `data` is a live attachment, by the function's contract.
         let attachment = unsafe { &*data.cast::<Attachment>() };
         (attachment.engine().clone(), attachment.slot())
     };

@@ -20,7 +20,10 @@ Example: build a two-block graph fed by veth0
   lanactl add top counter
   lanactl bind top in0
   lanactl attach veth0 in0
-  lanactl stats in0"
+  lanactl stats in0
+
+Exit status: 0 success, 1 the kernel refused (its reason is printed) or the
+module is not loaded, 2 usage error."
 )]
 pub struct Cli {
     /// Print list, types, attachments and stats as JSON.

@@ -33,10 +33,10 @@ case_load() {
 
 case_kunit() {
 	local ktap
-	ktap=$(dmesg | grep -E '(not )?ok [0-9]+ lana_' || true)
+	ktap=$(dmesg --notime | grep -E '^(not )?ok [0-9]+ lana_' || true)
 	[ -n "$ktap" ] || skip "no KUnit results in dmesg (CONFIG_KUNIT off?)"
 	grep -q 'not ok' <<<"$ktap" && fail "KUnit failures: $ktap"
-	grep -qE '^\s*ok [0-9]+ lana_registry' <<<"$ktap" || fail "lana_registry did not pass: $ktap"
+	grep -qE '^ok [0-9]+ lana_registry$' <<<"$ktap" || fail "lana_registry did not pass: $ktap"
 }
 
 case_build_graph() {
