@@ -24,6 +24,8 @@ pktgen_inject() {
 	echo start >$pg/pgctrl
 	local sent
 	sent=$(sed -n 's/.*pkts-sofar: \([0-9]*\).*/\1/p' "$pg/$dev")
+	# The rate of the last run, e.g. "81234pps", for callers that report it.
+	PKTGEN_PPS=$(grep -o '[0-9]*pps' "$pg/$dev" | head -n1)
 	echo "rem_device_all" >$pg/kpktgend_0
 	[ "$sent" = "$count" ] || fail "pktgen sent $sent of $count frames"
 }
