@@ -28,7 +28,7 @@ step lanactl attach demo0 rx
 echo
 echo "\$ pktgen: 100000 frames of $PKTGEN_FRAME_LEN bytes into demo0 (netif_receive)"
 pktgen_inject demo0 100000
-echo "pktgen: $PKTGEN_PPS (under emulation: not a benchmark; see make bench)"
+echo "pktgen: $PKTGEN_PPS (emulated CPU: a rough figure, not a benchmark)"
 step lanactl list
 step lanactl attachments
 step lanactl stats rx
