@@ -18,13 +18,14 @@ LANACTL := $(CURDIR)/target/release/lanactl
 # toolchain settings first.
 ENV := . qemu/env.sh &&
 
-.PHONY: all setup kernel module lanactl check style test-host test-guest demo clean help
+.PHONY: all setup kernel module probe lanactl check style test-host test-guest demo bench clean help
 
 all: module lanactl
 
 help:
 	@echo "make demo     build what is missing, boot a guest, push traffic through a graph"
 	@echo "make check    every test: style gates, host tests, in-guest suite"
+	@echo "make bench    deterministic packet-path cost (QEMU -icount), table of ratios"
 	@echo "make module   build lana.ko (into out/module)"
 	@echo "make lanactl  build the lanactl CLI"
 	@echo "make kernel   fetch and build the guest kernel (cached)"
@@ -43,6 +44,11 @@ kernel: setup
 module: kernel
 	@mkdir -p $(OUT)/module
 	$(ENV) $(MAKE) -C "$$(cat $(OUT)/kdir)" M=$(CURDIR) MO=$(OUT)/module LLVM=$(LLVM) modules
+
+# The benchmark floor: a C rx_handler that frees every frame (qemu/probe).
+probe: kernel
+	@mkdir -p $(OUT)/probe
+	$(ENV) $(MAKE) -C "$$(cat $(OUT)/kdir)" M=$(CURDIR)/qemu/probe MO=$(OUT)/probe LLVM=$(LLVM) modules
 
 lanactl: setup
 	$(ENV) cargo build --release --locked -p lanactl
@@ -65,6 +71,9 @@ check: style test-host test-guest
 
 demo: module lanactl
 	$(ENV) bash qemu/demo.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(LANACTL)
+
+bench: module probe lanactl
+	$(ENV) bash qemu/bench.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(OUT)/probe/lana_probe.ko $(LANACTL)
 
 clean:
 	rm -rf $(OUT)

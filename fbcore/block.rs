@@ -15,10 +15,19 @@ pub(crate) enum Direction {
     Ingress = 0,
 }
 
+/// Why a block dropped a packet; the engine counts drops by reason.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum DropReason {
+    /// A `drop` block: dropping is its job.
+    DropBlock,
+}
+
 /// What a block did with a packet.
 pub(crate) enum Verdict {
     /// Hand the packet to the next block in its direction.
     Pass(SkBuff),
+    /// Free the packet, counted under `reason`.
+    Drop(SkBuff, DropReason),
 }
 
 /// Where a block reports its statistics.

@@ -92,6 +92,9 @@ impl Graph {
                         Some(next) => index = next,
                     }
                 }
+                Verdict::Drop(skb, reason) => {
+                    break drop_packet(skb, EngineDrop::Block(reason), bh, stats)
+                }
             }
         };
         stats.add(bh, Counter::Hops, u64::from(hops));

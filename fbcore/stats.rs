@@ -4,7 +4,7 @@
 
 use kernel::prelude::*;
 
-use crate::block::{BhContext, PerCpuCounters, StatSink};
+use crate::block::{BhContext, DropReason, PerCpuCounters, StatSink};
 
 /// Why the engine itself dropped a packet.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -15,6 +15,8 @@ pub(crate) enum EngineDrop {
     NoNext,
     /// The packet exceeded the hop limit (a cycle in the graph).
     HopLimit,
+    /// A block decided to drop it.
+    Block(DropReason),
 }
 
 /// One engine counter.
@@ -27,9 +29,10 @@ pub(crate) enum Counter {
     DropNoEntry,
     DropNoNext,
     DropHopLimit,
+    DropBlock,
 }
 
-const COUNT: usize = 5;
+const COUNT: usize = 6;
 
 /// Names as `lanactl stats` shows them, in `Counter` order.
 const NAMES: [&CStr; COUNT] = [
@@ -38,6 +41,7 @@ const NAMES: [&CStr; COUNT] = [
     c"drop_no_entry",
     c"drop_no_next",
     c"drop_hop_limit",
+    c"drop_block",
 ];
 
 impl From<EngineDrop> for Counter {
@@ -46,6 +50,7 @@ impl From<EngineDrop> for Counter {
             EngineDrop::NoEntry => Counter::DropNoEntry,
             EngineDrop::NoNext => Counter::DropNoNext,
             EngineDrop::HopLimit => Counter::DropHopLimit,
+            EngineDrop::Block(DropReason::DropBlock) => Counter::DropBlock,
         }
     }
 }

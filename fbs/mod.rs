@@ -5,12 +5,13 @@
 //! Blocks use only the engine's safe API (`crate::block`): no `unsafe` here.
 
 mod counter;
+mod drop;
 mod forward;
 
 use crate::block::BlockType;
 
 /// Every block type the module offers, in the order `lanactl types` lists them.
-pub(crate) static TYPES: [BlockType; 2] = [counter::TYPE, forward::TYPE];
+pub(crate) static TYPES: [BlockType; 3] = [counter::TYPE, drop::TYPE, forward::TYPE];
 
 /// The block type called `name`.
 pub(crate) fn find(name: &[u8]) -> Option<&'static BlockType> {

@@ -4,8 +4,9 @@
 
 PKTGEN_FRAME_LEN=60
 
-# pktgen_inject DEV COUNT: injects exactly COUNT frames of
-# PKTGEN_FRAME_LEN bytes for another host's MAC, one fresh skb each.
+# pktgen_inject DEV COUNT: injects exactly COUNT UDP frames of
+# PKTGEN_FRAME_LEN bytes, one fresh skb each, addressed to PKTGEN_DST_MAC /
+# PKTGEN_DST (default: another host) and UDP port PKTGEN_DST_PORT.
 pktgen_inject() {
 	local dev=$1 count=$2 pg=/proc/net/pktgen
 	[ -d $pg ] || modprobe pktgen || return 1
@@ -18,8 +19,10 @@ pktgen_inject() {
 		echo "burst 1"
 		echo "delay 0"
 		echo "xmit_mode netif_receive"
-		echo "dst_mac 02:00:00:00:00:99"
-		echo "dst 198.51.100.2"
+		echo "dst_mac ${PKTGEN_DST_MAC:-02:00:00:00:00:99}"
+		echo "dst ${PKTGEN_DST:-198.51.100.2}"
+		echo "udp_dst_min ${PKTGEN_DST_PORT:-9}"
+		echo "udp_dst_max ${PKTGEN_DST_PORT:-9}"
 	} | while read -r line; do echo "$line" >"$pg/$dev"; done
 	echo start >$pg/pgctrl
 	local sent

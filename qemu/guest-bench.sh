@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs inside the one-vCPU icount guest for `make bench`: pktgen in
+# netif_receive mode into a dummy device, once per scenario. Under
+# -icount shift=0 guest time advances one nanosecond per instruction, so
+# pktgen's packets per second read as packets per 10^9 guest instructions.
+# Usage: guest-bench.sh MODULE PROBE LANACTL COUNT OUT
+set -euo pipefail
+module=$1 probe=$2 lanactl=$3 count=$4 out=$5
+export PATH=$(dirname "$lanactl"):/usr/sbin:/sbin:$PATH
+here=$(cd "$(dirname "$0")/.." && pwd)
+fail() { echo "$*" >&2; return 1; }
+# shellcheck source=tests/guest/pktgen.sh
+. "$here/tests/guest/pktgen.sh"
+
+DEV=bench0
+ip link add $DEV type dummy
+ip addr add 198.51.100.1/24 dev $DEV
+ip link set $DEV up
+modprobe pktgen
+
+measure() {
+	local name=$1
+	pktgen_inject $DEV "$count"
+	echo "$name ${PKTGEN_PPS%pps}" >>"$out"
+}
+
+# A chain of blocks named b1..bN of the given types, bottom first, attached.
+chain() {
+	local i=0 prev= t
+	for t in "$@"; do
+		i=$((i + 1))
+		lanactl add "b$i" "$t"
+		[ -n "$prev" ] && lanactl bind "b$i" "$prev"
+		prev=b$i
+	done
+	lanactl attach $DEV b1
+}
+
+unchain() {
+	lanactl detach $DEV
+	local i=$#
+	while [ "$i" -gt 0 ]; do
+		[ "$i" -gt 1 ] && lanactl unbind "b$i" "b$((i - 1))"
+		lanactl rm "b$i"
+		i=$((i - 1))
+	done
+}
+
+: >"$out"
+# (a1) the Linux stack drops frames for another host.
+measure a1_stack_otherhost
+# (a2) the Linux stack: UDP to our own address, closed port.
+mac=$(cat /sys/class/net/$DEV/address)
+PKTGEN_DST_MAC=$mac PKTGEN_DST=198.51.100.1 PKTGEN_DST_PORT=9 measure a2_stack_udp_closed
+# (b) the floor: an rx_handler that frees every frame.
+insmod "$probe" dev=$DEV
+measure b_floor_probe
+rmmod lana_probe
+
+insmod "$module"
+# (c) the paper's chain, forward in place of eth until the eth block lands.
+chain forward forward forward drop
+measure c_paper_chain
+unchain forward forward forward drop
+# (d) chains of N forwards, then a drop.
+for n in 1 2 4 8 16; do
+	types=()
+	for _ in $(seq "$n"); do types+=(forward); done
+	types+=(drop)
+	chain "${types[@]}"
+	measure "d_forward_$n"
+	unchain "${types[@]}"
+done
+rmmod lana
+echo done >>"$out"
