@@ -14,7 +14,7 @@
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::{rcu, Arc, Mutex},
+    sync::{Arc, Mutex},
 };
 
 use crate::attach::Attachment;
@@ -134,8 +134,7 @@ impl Engine {
     #[inline]
     pub(crate) fn receive(&self, slot: usize, skb: SkBuff, bh: &BhContext) -> Option<SkBuff> {
         self.stats.add(bh, Counter::Packets, 1);
-        let guard = rcu::read_lock();
-        match self.graph.get(&guard) {
+        match self.graph.get(bh) {
             Some(graph) => graph.receive(slot, skb, bh, &self.stats),
             None => {
                 self.stats.add(bh, EngineDrop::NoEntry.into(), 1);

@@ -8,31 +8,36 @@
 //! removed block lives until the last snapshot that could reach it is freed
 //! after its grace period.
 
-use kernel::{prelude::*, sync::Arc};
+use kernel::prelude::*;
 
 use crate::block::{BhContext, Block, Direction, SkBuff, Verdict};
 use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats};
+use crate::vlink::arc_ptr::ArcPtr;
 
 /// Most blocks a packet may visit; a packet going round a cycle is dropped
 /// and counted when it reaches this.
 pub(crate) const HOP_LIMIT: u32 = 64;
 
+/// Marks "no node" in an index: out of bounds of any node array, so one
+/// bounds check both validates an index and detects its absence.
+const NONE: u32 = u32::MAX;
+
 struct Node {
-    block: Arc<dyn Block>,
-    /// Index of the next node upward (ingress).
-    up: Option<u32>,
+    block: ArcPtr<dyn Block>,
+    /// Index of the next node upward (ingress), or [`NONE`].
+    up: u32,
 }
 
 /// An immutable graph snapshot.
 ///
 /// # Invariants
 ///
-/// Every `up` and every entry is an index into `nodes`.
+/// Every `up` and every entry is an index into `nodes` or [`NONE`].
 pub(crate) struct Graph {
     nodes: KVec<Node>,
-    /// Entry node per attachment slot.
-    entries: KVec<Option<u32>>,
+    /// Entry node per attachment slot, or [`NONE`].
+    entries: KVec<u32>,
 }
 
 impl Graph {
@@ -41,13 +46,16 @@ impl Graph {
         registry: &Registry,
         attachments: impl Iterator<Item = (usize, u32)>,
     ) -> Result<KBox<Self>> {
-        let index = |id: u32| registry.index_of(id).map(|i| i as u32);
+        let index = |id: Option<u32>| {
+            id.and_then(|id| registry.index_of(id))
+                .map_or(NONE, |i| i as u32)
+        };
         let mut nodes = KVec::with_capacity(registry.entries().len(), GFP_KERNEL)?;
         for entry in registry.entries() {
             nodes.push(
                 Node {
-                    block: entry.block.clone(),
-                    up: entry.upper.and_then(index),
+                    block: ArcPtr::new(entry.block.clone()),
+                    up: index(entry.upper),
                 },
                 GFP_KERNEL,
             )?;
@@ -55,12 +63,16 @@ impl Graph {
         let mut entries = KVec::new();
         for (slot, block) in attachments {
             if entries.len() <= slot {
-                entries.resize(slot + 1, None, GFP_KERNEL)?;
+                entries.resize(slot + 1, NONE, GFP_KERNEL)?;
             }
-            entries[slot] = index(block);
+            entries[slot] = index(Some(block));
         }
         // INVARIANT: Indices come from `registry.index_of`, the node order.
         Ok(KBox::new(Self { nodes, entries }, GFP_KERNEL)?)
+    }
+
+    fn node(&self, index: u32) -> Option<&Node> {
+        self.nodes.get(index as usize)
     }
 
     /// Runs a packet received on attachment `slot` through the graph.
@@ -73,24 +85,25 @@ impl Graph {
         bh: &BhContext,
         stats: &EngineStats,
     ) -> Option<SkBuff> {
-        let Some(mut index) = self.entries.get(slot).copied().flatten() else {
+        let entry = self.entries.get(slot).copied().unwrap_or(NONE);
+        let Some(mut node) = self.node(entry) else {
             return drop_packet(skb, EngineDrop::NoEntry, bh, stats);
         };
         let mut skb = skb;
-        let mut hops = 0;
+        let mut hops = 1;
         let result = loop {
-            let node = &self.nodes[index as usize];
-            hops += 1;
             match node.block.receive(skb, Direction::Ingress, bh) {
                 Verdict::Pass(passed) => {
                     skb = passed;
-                    match node.up {
-                        None => break drop_packet(skb, EngineDrop::NoNext, bh, stats),
-                        Some(_) if hops >= HOP_LIMIT => {
-                            break drop_packet(skb, EngineDrop::HopLimit, bh, stats)
-                        }
-                        Some(next) => index = next,
+                    let Some(next) = self.node(node.up) else {
+                        break drop_packet(skb, EngineDrop::NoNext, bh, stats);
+                    };
+                    if hops == HOP_LIMIT {
+                        break drop_packet(skb, EngineDrop::HopLimit, bh, stats);
                     }
+                    // Bounded by HOP_LIMIT just above.
+                    hops = hops.wrapping_add(1);
+                    node = next;
                 }
                 Verdict::Drop(skb, reason) => {
                     break drop_packet(skb, EngineDrop::Block(reason), bh, stats)

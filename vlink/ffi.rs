@@ -30,7 +30,6 @@ unsafe extern "C" {
 
     pub(crate) fn lana_percpu_alloc(size: usize, align: usize) -> *mut c_void;
     pub(crate) fn lana_percpu_free(ptr: *mut c_void);
-    pub(crate) fn lana_this_cpu_ptr(ptr: *mut c_void) -> *mut c_void;
     pub(crate) fn lana_per_cpu_ptr(ptr: *mut c_void, cpu: c_uint) -> *mut c_void;
     pub(crate) fn lana_next_possible_cpu(prev: c_int) -> c_uint;
     pub(crate) fn lana_nr_cpu_ids() -> c_uint;

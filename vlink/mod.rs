@@ -5,6 +5,7 @@
 //! all C (`shim.c`) of the module live here; `fbcore` and `fbs` use only the
 //! safe API.
 
+pub(crate) mod arc_ptr;
 mod ffi;
 pub(crate) mod genl;
 pub(crate) mod netdev;

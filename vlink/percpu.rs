@@ -12,15 +12,17 @@ use kernel::{ffi::c_int, prelude::*, types::NotThreadSafe};
 
 use super::ffi;
 
-/// Evidence that the current code cannot migrate to another CPU and cannot be
-/// interrupted by other packet-path code on this CPU: bottom halves (or
-/// preemption with softirqs) are disabled, as in an rx_handler.
+/// Evidence that the current code runs with bottom halves disabled, as in an
+/// rx_handler: it cannot migrate to another CPU, no other packet-path code
+/// runs on this CPU meanwhile, and it is an RCU read-side critical section.
+/// Carries this CPU's per-CPU offset, so per-CPU data is one addition away.
 ///
 /// # Invariants
 ///
 /// While a value exists, the current context stays on one CPU with bottom
-/// halves disabled.
+/// halves disabled, and `cpu_offset` is what `this_cpu_ptr` adds on that CPU.
 pub(crate) struct BhContext {
+    cpu_offset: usize,
     _not_send: NotThreadSafe,
 }
 
@@ -28,10 +30,12 @@ impl BhContext {
     /// # Safety
     ///
     /// The caller must be in softirq context or have bottom halves disabled,
-    /// and keep it so while the returned value lives.
-    pub(crate) unsafe fn new() -> Self {
+    /// and keep it so while the returned value lives; `cpu_offset` must be
+    /// this CPU's per-CPU offset.
+    pub(crate) unsafe fn new(cpu_offset: usize) -> Self {
         // INVARIANT: Guaranteed by the caller.
         Self {
+            cpu_offset,
             _not_send: NotThreadSafe,
         }
     }
@@ -74,10 +78,11 @@ impl<const N: usize> PerCpuCounters<N> {
 
     /// This CPU's counters.
     #[inline]
-    fn this_cpu<'a>(&'a self, _bh: &'a BhContext) -> &'a [AtomicU64; N] {
-        // SAFETY: By the type invariant `ptr` is a live per-CPU allocation; the
-        // context cannot migrate while `_bh` lives, so the CPU stays the same.
-        unsafe { &*ffi::lana_this_cpu_ptr(self.ptr.as_ptr().cast()).cast() }
+    fn this_cpu<'a>(&'a self, bh: &'a BhContext) -> &'a [AtomicU64; N] {
+        // SAFETY: By the type invariant `ptr` is a live per-CPU allocation, and
+        // this CPU's instance lies `bh.cpu_offset` bytes from it (what
+        // `this_cpu_ptr` computes); the context cannot migrate while `bh` lives.
+        unsafe { &*self.ptr.as_ptr().wrapping_byte_add(bh.cpu_offset) }
     }
 
     /// The counters of `cpu`, which must be a possible CPU.

@@ -12,6 +12,24 @@ use core::ptr::{null_mut, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::{prelude::*, sync::rcu};
 
+use super::percpu::BhContext;
+
+/// Evidence of an RCU read-side critical section, for [`RcuBox::get`].
+///
+/// # Safety
+///
+/// While a value of the implementing type exists, `synchronize_rcu` cannot
+/// return.
+pub(crate) unsafe trait ReadSide {}
+
+// SAFETY: The guard holds `rcu_read_lock` (its type invariant).
+unsafe impl ReadSide for rcu::Guard {}
+
+// SAFETY: Bottom halves are disabled while a `BhContext` exists (its type
+// invariant); since the RCU flavours were consolidated, `synchronize_rcu`
+// waits for such regions too.
+unsafe impl ReadSide for BhContext {}
+
 /// A published `KBox<T>` that readers reach under the RCU read lock.
 ///
 /// # Invariants
@@ -32,14 +50,16 @@ impl<T: Sync> RcuBox<T> {
         }
     }
 
-    /// The published value, valid while `guard` is held.
+    /// The published value, valid while `_reader` stays in its read-side
+    /// critical section.
     #[inline]
-    pub(crate) fn get<'a>(&'a self, _guard: &'a rcu::Guard) -> Option<&'a T> {
+    pub(crate) fn get<'a>(&'a self, _reader: &'a impl ReadSide) -> Option<&'a T> {
         // Acquire pairs with the Release in `publish`: the reader sees the
         // value fully initialised (what rcu_dereference guarantees).
         let ptr = self.ptr.load(Ordering::Acquire);
         // SAFETY: By the type invariant a reachable value is freed only after
-        // a grace period, and `_guard` holds the read lock, so it outlives 'a.
+        // a grace period, and `_reader` is in a read-side critical section
+        // for all of 'a, so the grace period cannot end before 'a does.
         unsafe { ptr.as_ref() }
     }
 

@@ -87,17 +87,19 @@ impl Drop for RxRegistration {
 /// # Safety
 ///
 /// Called by `lana_rx_handler` in softirq context with the handler data of a
-/// live [`RxRegistration`] and an owned `skb`.
+/// live [`RxRegistration`], an owned `skb` and this CPU's per-CPU offset.
 #[no_mangle]
 unsafe extern "C" fn lana_rx(
     data: *const c_void,
     skb: *mut bindings::sk_buff,
+    cpu_offset: usize,
 ) -> *mut bindings::sk_buff {
     // SAFETY: `data` is the attachment of a registration, valid until it
     // unregisters, which waits for every CPU to leave this function.
     let attachment = unsafe { &*data.cast::<Attachment>() };
-    // SAFETY: rx_handlers run in softirq context (or with BHs disabled).
-    let bh = unsafe { BhContext::new() };
+    // SAFETY: rx_handlers run in softirq context (or with BHs disabled) under
+    // `rcu_read_lock`; `cpu_offset` is this CPU's, read by the trampoline.
+    let bh = unsafe { BhContext::new(cpu_offset) };
     // SAFETY: The rx_handler owns `skb` and passes it to us; it is not null.
     let skb = unsafe { SkBuff::from_raw(NonNull::new_unchecked(skb)) };
     match attachment.receive(skb, &bh) {

@@ -11,7 +11,8 @@
 #include <net/genetlink.h>
 
 /* Implemented in Rust (vlink/rx.rs). */
-struct sk_buff *lana_rx(void *attachment, struct sk_buff *skb);
+struct sk_buff *lana_rx(void *attachment, struct sk_buff *skb,
+			unsigned long cpu_offset);
 void lana_netdev_unregistering(void *attachment);
 
 /* Devices and the RTNL. */
@@ -34,7 +35,6 @@ unsigned int lana_skb_frame_len(const struct sk_buff *skb);
 /* Per-CPU memory. */
 void __percpu *lana_percpu_alloc(size_t size, size_t align);
 void lana_percpu_free(void __percpu *ptr);
-void *lana_this_cpu_ptr(void __percpu *ptr);
 void *lana_per_cpu_ptr(void __percpu *ptr, unsigned int cpu);
 unsigned int lana_next_possible_cpu(int prev);
 unsigned int lana_nr_cpu_ids(void);
