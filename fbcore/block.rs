@@ -35,6 +35,10 @@ pub(crate) trait StatSink {
     fn stat(&mut self, name: &CStr, value: u64) -> Result;
 }
 
+/// State a block hands over to the block of the same type that replaces it:
+/// values only the block type itself interprets.
+pub(crate) struct State(pub(crate) KVec<u64>);
+
 /// A functional block: called for every packet that reaches it, in softirq
 /// context, with no lock held and nothing allocated on its behalf.
 pub(crate) trait Block: Send + Sync {
@@ -43,6 +47,16 @@ pub(crate) trait Block: Send + Sync {
 
     /// Reports the block's statistics.
     fn stats(&self, sink: &mut dyn StatSink) -> Result;
+
+    /// The state to carry over to a replacement of the same type. Called once
+    /// no packet can reach this block any more, so the state is final.
+    fn export_state(&self) -> Result<Option<State>> {
+        Ok(None)
+    }
+
+    /// Takes over the state of the block this one replaced. Packets may
+    /// already be reaching this block: merge, do not overwrite.
+    fn import_state(&self, _state: &State) {}
 }
 
 /// A block type: registered once at module load, instantiated by `add`.

@@ -17,92 +17,64 @@ use crate::vlink::genl::{
 /// Longest device name (IFNAMSIZ - 1).
 const DEV_NAME_MAX: u16 = 15;
 
+const fn string(id: u16, max_len: usize) -> AttrSpec {
+    AttrSpec {
+        id,
+        kind: AttrKind::String {
+            max_len: max_len as u16,
+        },
+    }
+}
+
+const fn flag(id: u16) -> AttrSpec {
+    AttrSpec {
+        id,
+        kind: AttrKind::Flag,
+    }
+}
+
 /// How the kernel validates each request attribute.
-pub(crate) const POLICY: [AttrSpec; 5] = [
-    AttrSpec {
-        id: attr::BLOCK_NAME,
-        kind: AttrKind::String {
-            max_len: NAME_MAX as u16,
-        },
-    },
-    AttrSpec {
-        id: attr::BLOCK_TYPE,
-        kind: AttrKind::String {
-            max_len: NAME_MAX as u16,
-        },
-    },
-    AttrSpec {
-        id: attr::UPPER,
-        kind: AttrKind::String {
-            max_len: NAME_MAX as u16,
-        },
-    },
-    AttrSpec {
-        id: attr::LOWER,
-        kind: AttrKind::String {
-            max_len: NAME_MAX as u16,
-        },
-    },
-    AttrSpec {
-        id: attr::DEV_NAME,
-        kind: AttrKind::String {
-            max_len: DEV_NAME_MAX,
-        },
-    },
+pub(crate) const POLICY: [AttrSpec; 7] = [
+    string(attr::BLOCK_NAME, NAME_MAX),
+    string(attr::BLOCK_TYPE, NAME_MAX),
+    string(attr::UPPER, NAME_MAX),
+    string(attr::LOWER, NAME_MAX),
+    string(attr::NEW_NAME, NAME_MAX),
+    string(attr::DEV_NAME, DEV_NAME_MAX as usize),
+    flag(attr::DROP_STATE),
 ];
 
-/// Every command; those that change anything need CAP_NET_ADMIN.
-pub(crate) const OPS: [OpSpec; 10] = [
+/// A command that changes the engine: needs CAP_NET_ADMIN.
+const fn change(cmd: u8) -> OpSpec {
     OpSpec {
-        cmd: cmd::ADD,
+        cmd,
         kind: OpKind::Do,
         admin: true,
-    },
+    }
+}
+
+/// A command that reads, answered in one message or as a dump.
+const fn read(cmd: u8, kind: OpKind) -> OpSpec {
     OpSpec {
-        cmd: cmd::RM,
-        kind: OpKind::Do,
-        admin: true,
-    },
-    OpSpec {
-        cmd: cmd::BIND,
-        kind: OpKind::Do,
-        admin: true,
-    },
-    OpSpec {
-        cmd: cmd::UNBIND,
-        kind: OpKind::Do,
-        admin: true,
-    },
-    OpSpec {
-        cmd: cmd::ATTACH,
-        kind: OpKind::Do,
-        admin: true,
-    },
-    OpSpec {
-        cmd: cmd::DETACH,
-        kind: OpKind::Do,
-        admin: true,
-    },
-    OpSpec {
-        cmd: cmd::LIST,
-        kind: OpKind::Dump,
+        cmd,
+        kind,
         admin: false,
-    },
-    OpSpec {
-        cmd: cmd::STATS,
-        kind: OpKind::Do,
-        admin: false,
-    },
-    OpSpec {
-        cmd: cmd::TYPES,
-        kind: OpKind::Dump,
-        admin: false,
-    },
-    OpSpec {
-        cmd: cmd::ATTACHMENTS,
-        kind: OpKind::Dump,
-        admin: false,
-    },
+    }
+}
+
+/// Every command.
+pub(crate) const OPS: [OpSpec; 11] = [
+    change(cmd::ADD),
+    change(cmd::RM),
+    change(cmd::BIND),
+    change(cmd::UNBIND),
+    change(cmd::ATTACH),
+    change(cmd::DETACH),
+    change(cmd::REPLACE),
+    read(cmd::LIST, OpKind::Dump),
+    read(cmd::STATS, OpKind::Do),
+    read(cmd::TYPES, OpKind::Dump),
+    read(cmd::ATTACHMENTS, OpKind::Dump),
 ];
 
 /// Serves the family's commands with one engine.
@@ -222,6 +194,11 @@ impl Commands {
             ),
             cmd::DETACH => engine.detach(req.net(), str_attr(req, attr::DEV_NAME, "device name")?),
             cmd::STATS => self.stats(req),
+            cmd::REPLACE => engine.replace(
+                &name_attr(req, attr::BLOCK_NAME, "block name")?,
+                &name_attr(req, attr::NEW_NAME, "new block name")?,
+                !req.flag(attr::DROP_STATE),
+            ),
             other => Err(ctl_err!(EOPNOTSUPP, "unknown command {other}")),
         }
     }

@@ -190,6 +190,40 @@ impl Engine {
         self.publish(&control, None)
     }
 
+    /// Puts block `new` in the place of `old` in one publish: bindings and
+    /// attachments of `old` now lead to `new`, and, when both have the same
+    /// type and `carry_state`, `old`'s final state merges into `new`.
+    /// Packets see either the old graph or the new one, never neither: none
+    /// is lost, none counted twice.
+    pub(crate) fn replace(&self, old: &Name, new: &Name, carry_state: bool) -> CtlResult {
+        if old == new {
+            return Err(ctl_err!(EINVAL, "cannot replace block '{old}' with itself"));
+        }
+        let mut control = self.control.lock();
+        let old_id = control.registry.lookup(old)?.id;
+        let new_id = control.registry.lookup(new)?.id;
+        if let Some(a) = control.attached_to(new_id) {
+            let dev = shown(a.device_name());
+            return Err(ctl_err!(
+                EBUSY,
+                "block '{new}' is in use: device '{dev}' is attached to it"
+            ));
+        }
+        let removed = control.registry.replace(old, new)?;
+        for a in control.attached.iter_mut().filter(|a| a.block == old_id) {
+            a.block = new_id;
+        }
+        // Returns after the grace period: no CPU can be in `old` any more.
+        self.publish(&control, None)?;
+        let replacement = control.registry.get(new_id).ok_or(EINVAL)?;
+        if carry_state && core::ptr::eq(removed.kind, replacement.kind) {
+            if let Some(state) = removed.block.export_state()? {
+                replacement.block.import_state(&state);
+            }
+        }
+        Ok(())
+    }
+
     /// Feeds the frames received on device `dev` of `net` to block `block`.
     pub(crate) fn attach(this: &Arc<Self>, net: &Namespace, dev: &CStr, block: &Name) -> CtlResult {
         let shown = shown(dev);

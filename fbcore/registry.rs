@@ -155,6 +155,40 @@ impl Registry {
         Ok(())
     }
 
+    /// Puts `new` in the place of `old`: every binding of `old` now names
+    /// `new`, and `old` leaves the registry (returned). `new` must be unbound.
+    pub(crate) fn replace(&mut self, old: &Name, new: &Name) -> CtlResult<Entry> {
+        if old == new {
+            return Err(ctl_err!(EINVAL, "cannot replace block '{old}' with itself"));
+        }
+        let old_index = self.lookup_index(old)?;
+        let new_index = self.lookup_index(new)?;
+        let new_entry = &self.entries[new_index];
+        if new_entry.upper.is_some() || new_entry.lower.is_some() {
+            return Err(ctl_err!(
+                EBUSY,
+                "block '{new}' is bound: replace needs an unbound block"
+            ));
+        }
+        let (old_id, new_id) = (self.entries[old_index].id, new_entry.id);
+        let (upper, lower) = (self.entries[old_index].upper, self.entries[old_index].lower);
+        // INVARIANT: Each binding of `old` moves to `new` on both sides.
+        if let Some(up) = upper.and_then(|id| self.index_of(id)) {
+            self.entries[up].lower = Some(new_id);
+        }
+        if let Some(low) = lower.and_then(|id| self.index_of(id)) {
+            self.entries[low].upper = Some(new_id);
+        }
+        self.entries[new_index].upper = upper;
+        self.entries[new_index].lower = lower;
+        let removed = self
+            .entries
+            .remove(old_index)
+            .map_err(|_| ctl_err!(EINVAL, "no block '{old}'"))?;
+        debug_assert_eq!(removed.id, old_id);
+        Ok(removed)
+    }
+
     /// Undoes `bind upper lower`.
     pub(crate) fn unbind(&mut self, upper: &Name, lower: &Name) -> CtlResult {
         let up = self.lookup_index(upper)?;
@@ -243,6 +277,39 @@ mod tests {
             reg.unbind(&name("b"), &name("a")).err().map(|e| e.errno()),
             Some(ENOENT)
         );
+    }
+
+    #[test]
+    fn replace_moves_every_binding_to_the_new_block() {
+        let mut reg = registry_with(&["top", "mid", "low", "new"]);
+        assert!(reg.bind(&name("top"), &name("mid")).is_ok());
+        assert!(reg.bind(&name("mid"), &name("low")).is_ok());
+        let old = reg.replace(&name("mid"), &name("new"));
+        assert_eq!(old.map(|e| e.id).ok(), Some(2));
+        assert!(reg.find(&name("mid")).is_none());
+        let new = reg.lookup(&name("new")).map(|e| (e.upper, e.lower)).ok();
+        assert_eq!(new, Some((Some(1), Some(3))));
+        assert_eq!(reg.lookup(&name("top")).ok().and_then(|e| e.lower), Some(4));
+        assert_eq!(reg.lookup(&name("low")).ok().and_then(|e| e.upper), Some(4));
+    }
+
+    #[test]
+    fn replace_refuses_bound_or_same_blocks() {
+        let mut reg = registry_with(&["a", "b", "c"]);
+        assert!(reg.bind(&name("a"), &name("b")).is_ok());
+        assert_eq!(
+            reg.replace(&name("c"), &name("a")).err().map(|e| e.errno()),
+            Some(EBUSY)
+        );
+        assert_eq!(
+            reg.replace(&name("c"), &name("c")).err().map(|e| e.errno()),
+            Some(EINVAL)
+        );
+        assert_eq!(
+            reg.replace(&name("x"), &name("c")).err().map(|e| e.errno()),
+            Some(ENOENT)
+        );
+        assert_eq!(reg.entries().len(), 3);
     }
 
     #[test]

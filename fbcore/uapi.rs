@@ -36,6 +36,9 @@ pub mod cmd {
     pub const TYPES: u8 = 9;
     /// Dump the device attachments (one message per device, nested `ATTACHMENT`).
     pub const ATTACHMENTS: u8 = 10;
+    /// Put block `NEW_NAME` in the place of `BLOCK_NAME`, which is removed;
+    /// state moves across unless `DROP_STATE`.
+    pub const REPLACE: u8 = 11;
 }
 
 /// Attributes. Nested attributes reuse the same number space.
@@ -72,6 +75,10 @@ pub mod attr {
     pub const DEV_IFINDEX: u16 = 18;
     /// Padding, for 64-bit values on architectures that need them aligned.
     pub const PAD: u16 = 19;
+    /// String: the block that takes another's place (`REPLACE`).
+    pub const NEW_NAME: u16 = 20;
+    /// Flag: do not carry state over (`REPLACE`).
+    pub const DROP_STATE: u16 = 21;
     /// Highest attribute number.
-    pub const MAX: u16 = PAD;
+    pub const MAX: u16 = DROP_STATE;
 }

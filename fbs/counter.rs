@@ -2,10 +2,11 @@
 
 //! `counter`: counts packets and bytes per CPU, passes every packet on.
 
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{
-    BhContext, Block, BlockType, Direction, PerCpuCounters, SkBuff, StatSink, Verdict,
+    BhContext, Block, BlockType, Direction, PerCpuCounters, SkBuff, StatSink, State, Verdict,
 };
 
 pub(crate) const TYPE: BlockType = BlockType {
@@ -16,18 +17,31 @@ pub(crate) const TYPE: BlockType = BlockType {
 
 const PACKETS: usize = 0;
 const BYTES: usize = 1;
+const COUNTERS: usize = 2;
 
 struct Counter {
-    counts: PerCpuCounters<2>,
+    counts: PerCpuCounters<COUNTERS>,
+    /// Totals carried over from the counters this one replaced, added on
+    /// read: the packet path never touches them.
+    carried: [AtomicU64; COUNTERS],
 }
 
 fn new() -> Result<Arc<dyn Block>> {
     Ok(Arc::new(
         Counter {
             counts: PerCpuCounters::new()?,
+            carried: [const { AtomicU64::new(0) }; COUNTERS],
         },
         GFP_KERNEL,
     )?)
+}
+
+impl Counter {
+    fn total(&self, index: usize) -> u64 {
+        self.counts
+            .sum(index)
+            .wrapping_add(self.carried[index].load(Ordering::Relaxed))
+    }
 }
 
 impl Block for Counter {
@@ -40,7 +54,21 @@ impl Block for Counter {
     }
 
     fn stats(&self, sink: &mut dyn StatSink) -> Result {
-        sink.stat(c"packets", self.counts.sum(PACKETS))?;
-        sink.stat(c"bytes", self.counts.sum(BYTES))
+        sink.stat(c"packets", self.total(PACKETS))?;
+        sink.stat(c"bytes", self.total(BYTES))
+    }
+
+    fn export_state(&self) -> Result<Option<State>> {
+        let mut totals = KVec::with_capacity(COUNTERS, GFP_KERNEL)?;
+        for index in 0..COUNTERS {
+            totals.push(self.total(index), GFP_KERNEL)?;
+        }
+        Ok(Some(State(totals)))
+    }
+
+    fn import_state(&self, state: &State) {
+        for (carried, value) in self.carried.iter().zip(state.0.iter()) {
+            carried.fetch_add(*value, Ordering::Relaxed);
+        }
     }
 }

@@ -28,6 +28,8 @@ const NLA_HDRLEN: usize = core::mem::size_of::<bindings::nlattr>();
 pub(crate) enum AttrKind {
     /// A NUL-terminated string of at most `max_len` bytes before the NUL.
     String { max_len: u16 },
+    /// A flag: present or absent, no payload.
+    Flag,
 }
 
 /// One attribute of the family's policy.
@@ -84,6 +86,7 @@ impl Tables {
                     entry.type_ = bindings::NLA_NUL_STRING as u8;
                     entry.len = max_len;
                 }
+                AttrKind::Flag => entry.type_ = bindings::NLA_FLAG as u8,
             }
         }
         let mut raw_ops = KVec::with_capacity(ops.len(), GFP_KERNEL)?;
@@ -346,6 +349,13 @@ impl<'a> Request<'a> {
     pub(crate) fn str_attr(&self, id: u16) -> Option<&'a CStr> {
         // SAFETY: `info->attrs` was parsed against our policy, which covers `id`.
         unsafe { attr_str((*self.info).attrs, id) }
+    }
+
+    /// Whether flag attribute `id` is present. `id` must be in the policy.
+    pub(crate) fn flag(&self, id: u16) -> bool {
+        // SAFETY: `info->attrs` was parsed against our policy, which covers
+        // `id`, so the table has that entry.
+        unsafe { !(*(*self.info).attrs.add(usize::from(id))).is_null() }
     }
 
     /// The network namespace of the caller's socket.

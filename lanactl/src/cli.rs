@@ -135,6 +135,26 @@ pub enum Command {
     )]
     Attachments,
 
+    /// Put a block in the place of another, under traffic.
+    #[command(
+        long_about = "Replace block OLD by block NEW in one atomic step: every \
+                      binding and device attachment of OLD leads to NEW, and \
+                      OLD is removed once no packet can reach it any more. \
+                      NEW must exist and be unbound. When both have the same \
+                      type, OLD's state (a counter's totals) carries over to \
+                      NEW unless --drop-state. No packet is lost or seen twice.",
+        after_long_help = "Example:\n  lanactl add c2 counter\n  lanactl replace c1 c2"
+    )]
+    Replace {
+        /// Block to take out.
+        old: String,
+        /// Unbound block to put in its place.
+        new: String,
+        /// Start NEW from its own state instead of OLD's.
+        #[arg(long)]
+        drop_state: bool,
+    },
+
     /// Show statistics of a block or of the engine.
     #[command(
         long_about = "Show the counters of block NAME, or of the whole engine \

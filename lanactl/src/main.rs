@@ -73,6 +73,17 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Unbind { upper, lower } => return execute(Request::Unbind { upper, lower }),
         Command::Attach { dev, block } => return execute(Request::Attach { dev, block }),
         Command::Detach { dev } => return execute(Request::Detach { dev }),
+        Command::Replace {
+            old,
+            new,
+            drop_state,
+        } => {
+            return execute(Request::Replace {
+                old,
+                new,
+                drop_state: *drop_state,
+            })
+        }
         Command::List => output::blocks(&dump(cmd::LIST, wire::parse_block)?, format),
         Command::Types => output::types(&dump(cmd::TYPES, wire::parse_type)?, format),
         Command::Attachments => {

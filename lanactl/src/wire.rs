@@ -25,13 +25,36 @@ const DEV_NAME_MAX: usize = libc::IFNAMSIZ - 1;
 /// A request whose attributes are built here, validated before sending.
 #[derive(Debug, Clone, Copy)]
 pub enum Request<'a> {
-    Add { name: &'a str, kind: &'a str },
-    Rm { name: &'a str },
-    Bind { upper: &'a str, lower: &'a str },
-    Unbind { upper: &'a str, lower: &'a str },
-    Attach { dev: &'a str, block: &'a str },
-    Detach { dev: &'a str },
-    Stats { block: Option<&'a str> },
+    Add {
+        name: &'a str,
+        kind: &'a str,
+    },
+    Rm {
+        name: &'a str,
+    },
+    Bind {
+        upper: &'a str,
+        lower: &'a str,
+    },
+    Unbind {
+        upper: &'a str,
+        lower: &'a str,
+    },
+    Attach {
+        dev: &'a str,
+        block: &'a str,
+    },
+    Detach {
+        dev: &'a str,
+    },
+    Stats {
+        block: Option<&'a str>,
+    },
+    Replace {
+        old: &'a str,
+        new: &'a str,
+        drop_state: bool,
+    },
 }
 
 impl Request<'_> {
@@ -45,6 +68,7 @@ impl Request<'_> {
             Request::Attach { .. } => cmd::ATTACH,
             Request::Detach { .. } => cmd::DETACH,
             Request::Stats { .. } => cmd::STATS,
+            Request::Replace { .. } => cmd::REPLACE,
         }
     }
 
@@ -65,11 +89,21 @@ impl Request<'_> {
             }
             Request::Detach { dev } => vec![(attr::DEV_NAME, dev)],
             Request::Stats { block } => block.map(|b| (attr::BLOCK_NAME, b)).into_iter().collect(),
+            Request::Replace { old, new, .. } => {
+                vec![(attr::BLOCK_NAME, old), (attr::NEW_NAME, new)]
+            }
         };
-        strings
+        let mut attrs: Attrs = strings
             .into_iter()
             .map(|(ty, value)| string_attr(ty, value))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        if let Request::Replace {
+            drop_state: true, ..
+        } = self
+        {
+            attrs.push(flag_attr(attr::DROP_STATE)?);
+        }
+        Ok(attrs)
     }
 }
 
@@ -162,6 +196,7 @@ fn attr_name(ty: u16) -> &'static str {
         attr::DESCRIPTION => "DESCRIPTION",
         attr::ATTACHMENT => "ATTACHMENT",
         attr::DEV_IFINDEX => "DEV_IFINDEX",
+        attr::NEW_NAME => "NEW_NAME",
         _ => "unknown attribute",
     }
 }
@@ -176,6 +211,19 @@ fn what(ty: u16) -> &'static str {
 }
 
 /// Encodes a NUL-terminated string attribute after checking its length.
+/// A flag attribute: its presence is the value.
+fn flag_attr(ty: u16) -> Result<Nlattr<u16, Buffer>, WireError> {
+    let nla_type = AttrTypeBuilder::default()
+        .nla_type(ty)
+        .build()
+        .map_err(|e| WireError::Encoding(e.to_string()))?;
+    NlattrBuilder::default()
+        .nla_type(nla_type)
+        .nla_payload(())
+        .build()
+        .map_err(|e| WireError::Encoding(e.to_string()))
+}
+
 fn string_attr(ty: u16, value: &str) -> Result<Nlattr<u16, Buffer>, WireError> {
     // Block types are named like blocks, so they share NAME_MAX.
     let max = if ty == attr::DEV_NAME {
@@ -603,6 +651,29 @@ mod tests {
             .iter()
             .map(|a| (*a.nla_type().nla_type(), a.nla_payload().as_ref().to_vec()))
             .collect()
+    }
+
+    #[test]
+    fn replace_carries_drop_state_only_when_asked() {
+        let base = vec![
+            (attr::BLOCK_NAME, b"c1\0".to_vec()),
+            (attr::NEW_NAME, b"c2\0".to_vec()),
+        ];
+        let keep = Request::Replace {
+            old: "c1",
+            new: "c2",
+            drop_state: false,
+        };
+        assert_eq!(keep.cmd(), cmd::REPLACE);
+        assert_eq!(encoded(keep), base);
+        let mut dropped = base.clone();
+        dropped.push((attr::DROP_STATE, vec![]));
+        let drop = Request::Replace {
+            old: "c1",
+            new: "c2",
+            drop_state: true,
+        };
+        assert_eq!(encoded(drop), dropped);
     }
 
     #[test]

@@ -21,6 +21,8 @@ run_case() {
 	out=$("$@" 2>&1) && rc=0 || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		echo "ok $TAP_N - $desc"
+		# Lines a passing case prints starting with "# " are its findings.
+		grep '^# ' <<<"$out" || true
 		TAP_PASS=$((TAP_PASS + 1))
 	elif [ "$rc" -eq 4 ]; then
 		# Exit code 4 is kselftest's "skip": the reason is the output.
@@ -63,4 +65,29 @@ expect_refusal() {
 	[ "$rc" -ne 0 ] || fail "'$*' succeeded; expected a refusal: $msg"
 	[ "$rc" -eq 1 ] || fail "'$*' exited $rc, expected 1 (kernel refused): $out"
 	grep -qF -- "$msg" <<<"$out" || fail "'$*' printed '$out', expected '$msg'"
+}
+
+# The graph as lanactl shows it: blocks with bindings, and attachments.
+graph_state() {
+	lanactl list
+	lanactl attachments
+}
+
+# engine_stat NAME: one engine-wide counter.
+engine_stat() {
+	lanactl stats | awk -v k="$1" '$1 == k { print $2 }'
+}
+
+# block_stat BLOCK NAME: one counter of a block.
+block_stat() {
+	lanactl stats "$1" | awk -v k="$2" '$1 == k { print $2 }'
+}
+
+# refused_unchanged MESSAGE CMD...: refused with MESSAGE, graph unchanged.
+refused_unchanged() {
+	local before after
+	before=$(graph_state)
+	expect_refusal "$@" || return 1
+	after=$(graph_state)
+	[ "$before" = "$after" ] || fail "graph changed by refused '$*': $before -> $after"
 }

@@ -5,20 +5,6 @@
 DEV=lana_d0
 N=10000
 
-graph_state() {
-	lanactl list
-	lanactl attachments
-}
-
-# engine_stat NAME: one engine-wide counter.
-engine_stat() {
-	lanactl stats | awk -v k="$1" '$1 == k { print $2 }'
-}
-
-block_stat() {
-	lanactl stats "$1" | awk -v k="$2" '$1 == k { print $2 }'
-}
-
 case_unloaded_module_is_reported() {
 	expect_refusal "the lana module is not loaded" lanactl list
 }
@@ -64,15 +50,6 @@ case_counts_exactly() {
 
 case_json_stats() {
 	lanactl --json stats c1 | grep -q "\"packets\": $N" || fail "JSON stats: $(lanactl --json stats c1)"
-}
-
-# refused_unchanged MESSAGE CMD...: refused with MESSAGE, graph unchanged.
-refused_unchanged() {
-	local before after
-	before=$(graph_state)
-	expect_refusal "$@" || return 1
-	after=$(graph_state)
-	[ "$before" = "$after" ] || fail "graph changed by refused '$*': $before -> $after"
 }
 
 case_bad_input() {
