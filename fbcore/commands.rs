@@ -2,7 +2,7 @@
 
 //! The generic-netlink commands: decode a request, call the engine, answer.
 
-use kernel::{prelude::*, sync::Arc};
+use kernel::prelude::*;
 
 use crate::block::StatSink;
 use crate::engine::Engine;
@@ -77,45 +77,40 @@ pub(crate) const OPS: [OpSpec; 11] = [
     read(cmd::ATTACHMENTS, OpKind::Dump),
 ];
 
-/// Serves the family's commands with one engine.
-pub(crate) struct Commands {
-    engine: Arc<Engine>,
-}
+/// Serves the family's commands, each with the engine of the caller's
+/// network namespace.
+pub(crate) struct Commands;
 
 impl Commands {
-    pub(crate) fn new(engine: Arc<Engine>) -> Self {
-        Self { engine }
-    }
-
-    fn add(&self, req: &Request<'_>) -> CtlResult {
+    fn add(engine: &Engine, req: &Request<'_>) -> CtlResult {
         let name = name_attr(req, attr::BLOCK_NAME, "block name")?;
         let kind_raw = str_attr(req, attr::BLOCK_TYPE, "block type")?;
         let kind = fbs::find(kind_raw.to_bytes()).ok_or_else(|| {
             let kind = shown(kind_raw);
             ctl_err!(ENOENT, "unknown block type '{kind}' (see lanactl types)")
         })?;
-        self.engine.add(name, kind).map(|_| ())
+        engine.add(name, kind).map(|_| ())
     }
 
-    fn stats(&self, req: &Request<'_>) -> CtlResult {
+    fn stats(engine: &Engine, req: &Request<'_>) -> CtlResult {
         let mut reply = req.reply(cmd::STATS)?;
         match req.str_attr(attr::BLOCK_NAME) {
             Some(raw) => {
                 let name = Name::new(raw.to_bytes(), "block name")?;
                 reply.put_str(attr::BLOCK_NAME, raw)?;
-                self.engine.with_control(|control| -> CtlResult {
+                engine.with_control(|control| -> CtlResult {
                     let entry = control.registry().lookup(&name)?;
                     reply.nest(attr::STATS, |w| entry.block.stats(&mut StatWriter(w)))?;
                     Ok(())
                 })?;
             }
-            None => reply.nest(attr::STATS, |w| self.engine.stats(&mut StatWriter(w)))?,
+            None => reply.nest(attr::STATS, |w| engine.stats(&mut StatWriter(w)))?,
         }
         Ok(req.send(reply)?)
     }
 
-    fn dump_blocks(&self, dump: &mut Dump<'_>) -> Result {
-        self.engine.with_control(|control| {
+    fn dump_blocks(engine: &Engine, dump: &mut Dump<'_>) -> Result {
+        engine.with_control(|control| {
             let registry = control.registry();
             let name_of = |id: Option<u32>| id.and_then(|id| registry.get(id)).map(|e| e.name);
             // Keyed by id: blocks added or removed between calls do not
@@ -138,7 +133,7 @@ impl Commands {
         })
     }
 
-    fn dump_types(&self, dump: &mut Dump<'_>) -> Result {
+    fn dump_types(dump: &mut Dump<'_>) -> Result {
         dump_each(
             dump,
             cmd::TYPES,
@@ -152,8 +147,8 @@ impl Commands {
         )
     }
 
-    fn dump_attachments(&self, dump: &mut Dump<'_>) -> Result {
-        self.engine.with_control(|control| {
+    fn dump_attachments(engine: &Engine, dump: &mut Dump<'_>) -> Result {
+        engine.with_control(|control| {
             dump_each(
                 dump,
                 cmd::ATTACHMENTS,
@@ -173,10 +168,11 @@ impl Commands {
         })
     }
 
-    fn run(&self, req: &mut Request<'_>) -> CtlResult {
-        let engine = &self.engine;
+    fn run(req: &mut Request<'_>) -> CtlResult {
+        let net = req.net();
+        let engine = net.engine();
         match req.cmd() {
-            cmd::ADD => self.add(req),
+            cmd::ADD => Self::add(&engine, req),
             cmd::RM => engine.remove(&name_attr(req, attr::BLOCK_NAME, "block name")?),
             cmd::BIND => engine.bind(
                 &name_attr(req, attr::UPPER, "upper block name")?,
@@ -188,12 +184,12 @@ impl Commands {
             ),
             cmd::ATTACH => Engine::attach(
                 engine,
-                req.net(),
+                net,
                 str_attr(req, attr::DEV_NAME, "device name")?,
                 &name_attr(req, attr::BLOCK_NAME, "block name")?,
             ),
-            cmd::DETACH => engine.detach(req.net(), str_attr(req, attr::DEV_NAME, "device name")?),
-            cmd::STATS => self.stats(req),
+            cmd::DETACH => engine.detach(net, str_attr(req, attr::DEV_NAME, "device name")?),
+            cmd::STATS => Self::stats(&engine, req),
             cmd::REPLACE => engine.replace(
                 &name_attr(req, attr::BLOCK_NAME, "block name")?,
                 &name_attr(req, attr::NEW_NAME, "new block name")?,
@@ -206,7 +202,7 @@ impl Commands {
 
 impl genl::Commands for Commands {
     fn doit(&self, req: &mut Request<'_>) -> Result {
-        self.run(req).map_err(|e| {
+        Self::run(req).map_err(|e| {
             if !e.message().is_empty() {
                 req.set_error(format_args!("{}", e.message()));
             }
@@ -219,10 +215,11 @@ impl genl::Commands for Commands {
         if dump.position() == DUMP_DONE {
             return Ok(());
         }
+        let engine = dump.net().engine();
         match dump.cmd() {
-            cmd::LIST => self.dump_blocks(dump),
-            cmd::TYPES => self.dump_types(dump),
-            cmd::ATTACHMENTS => self.dump_attachments(dump),
+            cmd::LIST => Self::dump_blocks(&engine, dump),
+            cmd::TYPES => Self::dump_types(dump),
+            cmd::ATTACHMENTS => Self::dump_attachments(&engine, dump),
             _ => Err(EOPNOTSUPP),
         }
     }

@@ -14,7 +14,7 @@
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::{Arc, Mutex},
+    sync::{Arc, ArcBorrow, Mutex},
 };
 
 use crate::attach::Attachment;
@@ -225,7 +225,12 @@ impl Engine {
     }
 
     /// Feeds the frames received on device `dev` of `net` to block `block`.
-    pub(crate) fn attach(this: &Arc<Self>, net: &Namespace, dev: &CStr, block: &Name) -> CtlResult {
+    pub(crate) fn attach(
+        this: ArcBorrow<'_, Self>,
+        net: &Namespace,
+        dev: &CStr,
+        block: &Name,
+    ) -> CtlResult {
         let shown = shown(dev);
         let rtnl = Rtnl::lock();
         let device = net
@@ -260,7 +265,7 @@ impl Engine {
         control.attached.reserve(1, GFP_KERNEL)?;
         // Publish the entry first, so the first frame already finds it.
         this.publish(&control, Some((slot, id)))?;
-        let attachment = KBox::new(Attachment::new(this.clone(), slot), GFP_KERNEL)?;
+        let attachment = KBox::new(Attachment::new(this.into(), slot), GFP_KERNEL)?;
         let registration = match RxRegistration::register(&rtnl, device, attachment) {
             Ok(r) => r,
             Err(e) => {

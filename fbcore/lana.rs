@@ -9,7 +9,7 @@
 //! Crate layout: the engine lives in `fbcore/` (this directory), the block
 //! library in `fbs/`, and every `unsafe` line and the C shim in `vlink/`.
 
-use kernel::{prelude::*, sync::Arc};
+use kernel::prelude::*;
 
 mod attach;
 mod block;
@@ -31,8 +31,7 @@ mod fbs;
 mod vlink;
 
 use commands::Commands;
-use engine::Engine;
-use vlink::{genl::Family, netdev::NetdevNotifier};
+use vlink::{genl::Family, netdev::NetdevNotifier, pernet::PernetEngines};
 
 module! {
     type: Lana,
@@ -42,37 +41,24 @@ module! {
     license: "GPL",
 }
 
-/// Detaches every device when dropped; see the field order of [`Lana`].
-struct EngineOwner(Arc<Engine>);
-
-impl Drop for EngineOwner {
-    fn drop(&mut self) {
-        self.0.shutdown();
-    }
-}
-
 /// The module. Fields drop in declaration order, which is the teardown
-/// order: first the netlink family (no more commands), then the engine (every
-/// device detached, blocks freed after the grace period), then the device
-/// notifier. They are initialised in the opposite order.
+/// order: first the netlink family (no more commands), then the engines of
+/// every network namespace (each device detached, blocks freed after the
+/// grace period), then the device notifier. They are initialised in the
+/// opposite order.
 #[pin_data]
 struct Lana {
     #[pin]
     family: Family<Commands>,
-    engine: EngineOwner,
+    engines: PernetEngines,
     notifier: NetdevNotifier,
 }
 
 impl kernel::InPlaceModule for Lana {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        let engine = Engine::new();
-        let commands = engine
-            .as_ref()
-            .map(|e| Commands::new(e.clone()))
-            .map_err(|e| *e);
         try_pin_init!(Self {
             notifier: NetdevNotifier::register()?,
-            engine: EngineOwner(engine?),
+            engines: PernetEngines::register()?,
             family <- Family::register(
                 module,
                 uapi::FAMILY_NAME,
@@ -80,7 +66,7 @@ impl kernel::InPlaceModule for Lana {
                 uapi::attr::MAX,
                 &commands::POLICY,
                 &commands::OPS,
-                commands?,
+                Commands,
             ),
         }? Error)
     }

@@ -18,8 +18,9 @@ if ! make -C "$kdir" M="$top" MO="$out" LLVM="$llvm" CLIPPY=1 modules >"$log" 2>
 	echo "kernel-style: the CLIPPY=1 module build failed" >&2
 	exit 1
 fi
-if grep -qE '^(warning|error)' "$log"; then
-	grep -A8 -E '^(warning|error)' "$log" >&2
+# Rust prints "warning: ..." at the start of a line, C "file:line: warning: ...".
+if grep -qE '(^|: )(warning|error)(\[[^]]*\])?:' "$log"; then
+	grep -A8 -E '(^|: )(warning|error)(\[[^]]*\])?:' "$log" >&2
 	echo "kernel-style: the CLIPPY=1 module build printed warnings" >&2
 	exit 1
 fi

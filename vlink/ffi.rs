@@ -26,6 +26,10 @@ unsafe extern "C" {
     pub(crate) fn lana_netdev_notifier_register() -> c_int;
     pub(crate) fn lana_netdev_notifier_unregister();
 
+    pub(crate) fn lana_pernet_register() -> c_int;
+    pub(crate) fn lana_pernet_unregister();
+    pub(crate) fn lana_net_engine(net: *mut net) -> *const c_void;
+
     pub(crate) fn lana_skb_frame_len(skb: *const sk_buff) -> c_uint;
 
     pub(crate) fn lana_percpu_alloc(size: usize, align: usize) -> *mut c_void;
@@ -35,6 +39,7 @@ unsafe extern "C" {
     pub(crate) fn lana_nr_cpu_ids() -> c_uint;
 
     pub(crate) fn lana_genl_info_net(info: *mut genl_info) -> *mut net;
+    pub(crate) fn lana_genl_dump_net(cb: *mut netlink_callback) -> *mut net;
     pub(crate) fn lana_genl_dump_family(cb: *mut netlink_callback) -> *const genl_family;
     pub(crate) fn lana_genl_dump_cmd(cb: *mut netlink_callback) -> u8;
     pub(crate) fn lana_genlmsg_reply(skb: *mut sk_buff, info: *mut genl_info) -> c_int;

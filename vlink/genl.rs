@@ -177,9 +177,8 @@ impl<T: Commands + 'static> Family<T> {
                 for (dst, src) in family.name.iter_mut().zip(bytes) {
                     *dst = *src as c_char;
                 }
-                // The engine is not per network namespace yet, so the family
-                // is only reachable from the initial one.
-                family.set_netnsok(0);
+                // Every network namespace has its own engine.
+                family.set_netnsok(1);
                 // SAFETY: `raw` is ours to initialise.
                 unsafe { raw.write(family) };
                 // SAFETY: The family and the tables it points to live as long
@@ -519,7 +518,7 @@ unsafe impl AttrWriter for DumpMessage {
     }
 }
 
-impl Dump<'_> {
+impl<'a> Dump<'a> {
     /// Where the previous call stopped (0 at the start).
     pub(crate) fn position(&self) -> usize {
         // SAFETY: `cb` is valid; `args` is ours to use for the dump's state.
@@ -530,6 +529,12 @@ impl Dump<'_> {
     pub(crate) fn set_position(&mut self, position: usize) {
         // SAFETY: As in `position`.
         unsafe { (*self.cb).__bindgen_anon_1.args[0] = position as c_long };
+    }
+
+    /// The network namespace of the dumping socket.
+    pub(crate) fn net(&self) -> &'a Namespace {
+        // SAFETY: `cb` is valid; its socket's namespace outlives the dump.
+        unsafe { Namespace::from_raw(ffi::lana_genl_dump_net(self.cb)) }
     }
 
     /// The command being dumped.

@@ -10,6 +10,7 @@ mod ffi;
 pub(crate) mod genl;
 pub(crate) mod netdev;
 pub(crate) mod percpu;
+pub(crate) mod pernet;
 pub(crate) mod rcu;
 pub(crate) mod rx;
 pub(crate) mod skb;

@@ -78,6 +78,10 @@ impl Device {
 pub(crate) struct Namespace(Opaque<bindings::net>);
 
 impl Namespace {
+    pub(crate) fn as_raw(&self) -> *mut bindings::net {
+        self.0.get()
+    }
+
     /// # Safety
     ///
     /// `ptr` must point to a live namespace that outlives `'a`.

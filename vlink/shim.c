@@ -21,6 +21,8 @@
 #include <linux/skbuff.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/sock.h>
 
 #include "shim.h"
 
@@ -28,9 +30,12 @@
  * What this_cpu_ptr() adds to a per-CPU pointer on this CPU. Only meaningful
  * while the caller cannot migrate (softirq, or bottom halves disabled).
  */
+static DEFINE_PER_CPU(u8, lana_cpu_anchor);
+
 static inline unsigned long lana_this_cpu_offset(void)
 {
-	return (unsigned long)raw_cpu_ptr((char __percpu *)NULL);
+	return (unsigned long)raw_cpu_ptr(&lana_cpu_anchor) -
+	       (unsigned long)(void __force *)&lana_cpu_anchor;
 }
 
 static rx_handler_result_t lana_rx_handler(struct sk_buff **pskb)
@@ -134,6 +139,45 @@ void lana_netdev_notifier_unregister(void)
 	unregister_netdevice_notifier(&lana_netdev_notifier);
 }
 
+/*
+ * Network namespaces: each holds a pointer to its own engine, made by
+ * lana_net_init_rust() and released by lana_net_exit_rust().
+ */
+
+static unsigned int lana_net_id;
+
+static int __net_init lana_net_init(struct net *net)
+{
+	return lana_net_init_rust(net_generic(net, lana_net_id));
+}
+
+static void __net_exit lana_net_exit(struct net *net)
+{
+	lana_net_exit_rust(net_generic(net, lana_net_id));
+}
+
+static struct pernet_operations lana_net_ops = {
+	.init = lana_net_init,
+	.exit = lana_net_exit,
+	.id = &lana_net_id,
+	.size = sizeof(void *),
+};
+
+int lana_pernet_register(void)
+{
+	return register_pernet_subsys(&lana_net_ops);
+}
+
+void lana_pernet_unregister(void)
+{
+	unregister_pernet_subsys(&lana_net_ops);
+}
+
+const void *lana_net_engine(struct net *net)
+{
+	return *(const void **)net_generic(net, lana_net_id);
+}
+
 /* Packets. */
 
 /* Per-CPU memory. */
@@ -170,6 +214,11 @@ unsigned int lana_nr_cpu_ids(void)
 struct net *lana_genl_info_net(struct genl_info *info)
 {
 	return genl_info_net(info);
+}
+
+struct net *lana_genl_dump_net(struct netlink_callback *cb)
+{
+	return sock_net(cb->skb->sk);
 }
 
 int lana_genlmsg_reply(struct sk_buff *skb, struct genl_info *info)

@@ -10,10 +10,17 @@
 #include <linux/netdevice.h>
 #include <net/genetlink.h>
 
-/* Implemented in Rust (vlink/rx.rs). */
+/* Implemented in Rust (vlink/rx.rs, vlink/pernet.rs). */
 struct sk_buff *lana_rx(void *attachment, struct sk_buff *skb,
 			unsigned long cpu_offset);
 void lana_netdev_unregistering(void *attachment);
+int lana_net_init_rust(void *slot);
+void lana_net_exit_rust(void *slot);
+
+/* Network namespaces. */
+int lana_pernet_register(void);
+void lana_pernet_unregister(void);
+const void *lana_net_engine(struct net *net);
 
 /* Devices and the RTNL. */
 int lana_dev_attach(struct net_device *dev, void *attachment);
@@ -41,6 +48,7 @@ unsigned int lana_nr_cpu_ids(void);
 
 /* Generic netlink. */
 struct net *lana_genl_info_net(struct genl_info *info);
+struct net *lana_genl_dump_net(struct netlink_callback *cb);
 int lana_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
 void *lana_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info,
 			     const struct genl_family *family, u8 cmd);
