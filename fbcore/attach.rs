@@ -7,6 +7,7 @@ use kernel::sync::Arc;
 
 use crate::block::{BhContext, SkBuff};
 use crate::engine::Engine;
+use crate::event::EventKind;
 
 /// The rx_handler data of an attached device.
 ///
@@ -30,6 +31,16 @@ impl Attachment {
 
     pub(crate) fn slot(&self) -> usize {
         self.slot
+    }
+
+    /// The device went up (`true`) or down.
+    pub(crate) fn device_state(&self, up: bool) {
+        let kind = if up {
+            EventKind::DevUp
+        } else {
+            EventKind::DevDown
+        };
+        self.engine.device_event(self.slot, kind);
     }
 
     /// Runs a frame received on the device through the graph.

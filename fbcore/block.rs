@@ -4,6 +4,8 @@
 
 use kernel::{prelude::*, sync::Arc};
 
+use crate::event::Event;
+
 pub(crate) use crate::vlink::percpu::BhContext;
 pub(crate) use crate::vlink::percpu::PerCpuCounters;
 pub(crate) use crate::vlink::skb::SkBuff;
@@ -32,7 +34,30 @@ pub(crate) enum Verdict {
 
 /// Where a block reports its statistics.
 pub(crate) trait StatSink {
-    fn stat(&mut self, name: &CStr, value: u64) -> Result;
+    /// A counter kept per CPU: its total, and its value on each CPU for the
+    /// per-CPU view (`lanactl stats --per-cpu`).
+    fn counter(
+        &mut self,
+        name: &CStr,
+        total: u64,
+        per_cpu: &mut dyn Iterator<Item = (u32, u64)>,
+    ) -> Result;
+
+    /// A value with no per-CPU breakdown.
+    fn value(&mut self, name: &CStr, value: u64) -> Result;
+}
+
+/// Reports counter `index` of `counters` as `name`, with `extra` added to
+/// its total (state carried over from a replaced block).
+pub(crate) fn report_counter<const N: usize>(
+    sink: &mut dyn StatSink,
+    name: &CStr,
+    counters: &PerCpuCounters<N>,
+    index: usize,
+    extra: u64,
+) -> Result {
+    let total = counters.sum(index).wrapping_add(extra);
+    sink.counter(name, total, &mut counters.per_cpu(index))
 }
 
 /// State a block hands over to the block of the same type that replaces it:
@@ -57,6 +82,11 @@ pub(crate) trait Block: Send + Sync {
     /// Takes over the state of the block this one replaced. Packets may
     /// already be reaching this block: merge, do not overwrite.
     fn import_state(&self, _state: &State) {}
+
+    /// Receives an event about this block or a block it subscribes to.
+    /// Process context, with the engine's control mutex held: it must not
+    /// call back into the engine.
+    fn event(&self, _event: &Event) {}
 }
 
 /// A block type: registered once at module load, instantiated by `add`.

@@ -7,8 +7,10 @@ use kernel::prelude::*;
 use crate::block::StatSink;
 use crate::engine::Engine;
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
+use crate::event::Event;
 use crate::fbs;
 use crate::name::Name;
+use crate::registry::{Entry, Registry};
 use crate::uapi::{attr, cmd, NAME_MAX};
 use crate::vlink::genl::{
     self, AttrKind, AttrSpec, AttrWriter, Dump, DumpMessage, OpKind, OpSpec, Request,
@@ -34,14 +36,17 @@ const fn flag(id: u16) -> AttrSpec {
 }
 
 /// How the kernel validates each request attribute.
-pub(crate) const POLICY: [AttrSpec; 7] = [
+pub(crate) const POLICY: [AttrSpec; 10] = [
     string(attr::BLOCK_NAME, NAME_MAX),
     string(attr::BLOCK_TYPE, NAME_MAX),
     string(attr::UPPER, NAME_MAX),
     string(attr::LOWER, NAME_MAX),
     string(attr::NEW_NAME, NAME_MAX),
+    string(attr::PEER, NAME_MAX),
     string(attr::DEV_NAME, DEV_NAME_MAX as usize),
     flag(attr::DROP_STATE),
+    flag(attr::PER_CPU),
+    flag(attr::CASCADE),
 ];
 
 /// A command that changes the engine: needs CAP_NET_ADMIN.
@@ -63,7 +68,7 @@ const fn read(cmd: u8, kind: OpKind) -> OpSpec {
 }
 
 /// Every command.
-pub(crate) const OPS: [OpSpec; 11] = [
+pub(crate) const OPS: [OpSpec; 14] = [
     change(cmd::ADD),
     change(cmd::RM),
     change(cmd::BIND),
@@ -71,8 +76,11 @@ pub(crate) const OPS: [OpSpec; 11] = [
     change(cmd::ATTACH),
     change(cmd::DETACH),
     change(cmd::REPLACE),
+    change(cmd::SUBSCRIBE),
+    change(cmd::UNSUBSCRIBE),
     read(cmd::LIST, OpKind::Dump),
     read(cmd::STATS, OpKind::Do),
+    read(cmd::SHOW, OpKind::Do),
     read(cmd::TYPES, OpKind::Dump),
     read(cmd::ATTACHMENTS, OpKind::Dump),
 ];
@@ -93,6 +101,7 @@ impl Commands {
     }
 
     fn stats(engine: &Engine, req: &Request<'_>) -> CtlResult {
+        let per_cpu = req.flag(attr::PER_CPU);
         let mut reply = req.reply(cmd::STATS)?;
         match req.str_attr(attr::BLOCK_NAME) {
             Some(raw) => {
@@ -100,35 +109,52 @@ impl Commands {
                 reply.put_str(attr::BLOCK_NAME, raw)?;
                 engine.with_control(|control| -> CtlResult {
                     let entry = control.registry().lookup(&name)?;
-                    reply.nest(attr::STATS, |w| entry.block.stats(&mut StatWriter(w)))?;
+                    reply.nest(attr::STATS, |w| block_stats(w, entry, per_cpu))?;
                     Ok(())
                 })?;
             }
-            None => reply.nest(attr::STATS, |w| engine.stats(&mut StatWriter(w)))?,
+            None => reply.nest(attr::STATS, |out| {
+                engine.stats(&mut StatWriter { out, per_cpu })
+            })?,
         }
+        Ok(req.send(reply)?)
+    }
+
+    fn show(engine: &Engine, req: &Request<'_>) -> CtlResult {
+        let name = name_attr(req, attr::BLOCK_NAME, "block name")?;
+        let mut reply = req.reply(cmd::SHOW)?;
+        engine.with_control(|control| -> CtlResult {
+            let registry = control.registry();
+            let entry = registry.lookup(&name)?;
+            reply.nest(attr::BLOCK, |m| {
+                put_block(m, registry, entry)?;
+                for id in entry.subscribed_to() {
+                    if let Some(target) = registry.get(id) {
+                        m.put_bytes_str(attr::SUBSCRIBED_TO, target.name.as_bytes())?;
+                    }
+                }
+                for subscriber in registry.subscribers_of(entry.id) {
+                    m.put_bytes_str(attr::SUBSCRIBER, subscriber.name.as_bytes())?;
+                }
+                for a in control.attached().iter().filter(|a| a.block() == entry.id) {
+                    m.put_str(attr::DEV_NAME, a.device_name())?;
+                }
+                Ok(())
+            })?;
+            reply.nest(attr::STATS, |w| block_stats(w, entry, false))?;
+            Ok(())
+        })?;
         Ok(req.send(reply)?)
     }
 
     fn dump_blocks(engine: &Engine, dump: &mut Dump<'_>) -> Result {
         engine.with_control(|control| {
             let registry = control.registry();
-            let name_of = |id: Option<u32>| id.and_then(|id| registry.get(id)).map(|e| e.name);
             // Keyed by id: blocks added or removed between calls do not
             // shift the others.
             let blocks = registry.entries().iter().map(|e| (e.id as usize, e));
             dump_each(dump, cmd::LIST, blocks, |m, entry| {
-                m.nest(attr::BLOCK, |m| {
-                    m.put_u32(attr::BLOCK_ID, entry.id)?;
-                    m.put_bytes_str(attr::BLOCK_NAME, entry.name.as_bytes())?;
-                    m.put_str(attr::BLOCK_TYPE, entry.kind.name)?;
-                    if let Some(up) = name_of(entry.upper) {
-                        m.put_bytes_str(attr::UPPER, up.as_bytes())?;
-                    }
-                    if let Some(low) = name_of(entry.lower) {
-                        m.put_bytes_str(attr::LOWER, low.as_bytes())?;
-                    }
-                    Ok(())
-                })
+                m.nest(attr::BLOCK, |m| put_block(m, registry, entry))
             })
         })
     }
@@ -173,7 +199,10 @@ impl Commands {
         let engine = net.engine();
         match req.cmd() {
             cmd::ADD => Self::add(&engine, req),
-            cmd::RM => engine.remove(&name_attr(req, attr::BLOCK_NAME, "block name")?),
+            cmd::RM => engine.remove(
+                &name_attr(req, attr::BLOCK_NAME, "block name")?,
+                req.flag(attr::CASCADE),
+            ),
             cmd::BIND => engine.bind(
                 &name_attr(req, attr::UPPER, "upper block name")?,
                 &name_attr(req, attr::LOWER, "lower block name")?,
@@ -181,6 +210,7 @@ impl Commands {
             cmd::UNBIND => engine.unbind(
                 &name_attr(req, attr::UPPER, "upper block name")?,
                 &name_attr(req, attr::LOWER, "lower block name")?,
+                req.flag(attr::CASCADE),
             ),
             cmd::ATTACH => Engine::attach(
                 engine,
@@ -190,6 +220,15 @@ impl Commands {
             ),
             cmd::DETACH => engine.detach(net, str_attr(req, attr::DEV_NAME, "device name")?),
             cmd::STATS => Self::stats(&engine, req),
+            cmd::SHOW => Self::show(&engine, req),
+            cmd::SUBSCRIBE => engine.subscribe(
+                &name_attr(req, attr::BLOCK_NAME, "block name")?,
+                &name_attr(req, attr::PEER, "block name to subscribe to")?,
+            ),
+            cmd::UNSUBSCRIBE => engine.unsubscribe(
+                &name_attr(req, attr::BLOCK_NAME, "block name")?,
+                &name_attr(req, attr::PEER, "block name to unsubscribe from")?,
+            ),
             cmd::REPLACE => engine.replace(
                 &name_attr(req, attr::BLOCK_NAME, "block name")?,
                 &name_attr(req, attr::NEW_NAME, "new block name")?,
@@ -247,6 +286,43 @@ fn dump_each<T>(
 /// The position of a dump that has sent everything.
 const DUMP_DONE: usize = usize::MAX;
 
+/// Writes `event` as the attributes of an `EVENT` message.
+pub(crate) fn put_event(m: &mut impl AttrWriter, event: &Event) -> Result {
+    m.put_str(attr::EVENT, event.kind.name())?;
+    m.put_bytes_str(attr::BLOCK_NAME, event.block.as_bytes())?;
+    if let Some(peer) = event.peer {
+        m.put_bytes_str(attr::PEER, peer.as_bytes())?;
+    }
+    if let Some(dev) = event.dev() {
+        m.put_bytes_str(attr::DEV_NAME, dev)?;
+    }
+    Ok(())
+}
+
+/// The attributes every block description carries: id, name, type, and
+/// the blocks above and below it.
+fn put_block(m: &mut impl AttrWriter, registry: &Registry, entry: &Entry) -> Result {
+    let name_of = |id: Option<u32>| id.and_then(|id| registry.get(id)).map(|e| e.name);
+    m.put_u32(attr::BLOCK_ID, entry.id)?;
+    m.put_bytes_str(attr::BLOCK_NAME, entry.name.as_bytes())?;
+    m.put_str(attr::BLOCK_TYPE, entry.kind.name)?;
+    if let Some(up) = name_of(entry.upper) {
+        m.put_bytes_str(attr::UPPER, up.as_bytes())?;
+    }
+    if let Some(low) = name_of(entry.lower) {
+        m.put_bytes_str(attr::LOWER, low.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// A block's statistics, plus the events it has received (kept by the
+/// engine for every block).
+fn block_stats(out: &mut impl AttrWriter, entry: &Entry, per_cpu: bool) -> Result {
+    let mut stats = StatWriter { out, per_cpu };
+    entry.block.stats(&mut stats)?;
+    stats.value(c"events", entry.inbox.received())
+}
+
 /// A required string attribute.
 fn str_attr<'a>(req: &Request<'a>, id: u16, what: &str) -> CtlResult<&'a CStr> {
     req.str_attr(id)
@@ -258,15 +334,43 @@ fn name_attr(req: &Request<'_>, id: u16, what: &str) -> CtlResult<Name> {
     Name::new(str_attr(req, id, what)?.to_bytes(), what)
 }
 
-/// Reports statistics as nested `STAT` attributes.
-struct StatWriter<'a, W: AttrWriter>(&'a mut W);
+/// Reports statistics as nested `STAT` attributes: one per counter, or,
+/// in the per-CPU view, one per counter and CPU (with `CPU`).
+struct StatWriter<'a, W: AttrWriter> {
+    out: &'a mut W,
+    per_cpu: bool,
+}
 
-impl<W: AttrWriter> StatSink for StatWriter<'_, W> {
-    fn stat(&mut self, name: &CStr, value: u64) -> Result {
-        self.0.nest(attr::STAT, |w| {
+impl<W: AttrWriter> StatWriter<'_, W> {
+    fn put(&mut self, name: &CStr, cpu: Option<u32>, value: u64) -> Result {
+        self.out.nest(attr::STAT, |w| {
             w.put_str(attr::STAT_NAME, name)?;
+            if let Some(cpu) = cpu {
+                w.put_u32(attr::CPU, cpu)?;
+            }
             w.put_u64(attr::STAT_VALUE, value, attr::PAD)
         })
+    }
+}
+
+impl<W: AttrWriter> StatSink for StatWriter<'_, W> {
+    fn counter(
+        &mut self,
+        name: &CStr,
+        total: u64,
+        per_cpu: &mut dyn Iterator<Item = (u32, u64)>,
+    ) -> Result {
+        if !self.per_cpu {
+            return self.put(name, None, total);
+        }
+        for (cpu, value) in per_cpu {
+            self.put(name, Some(cpu), value)?;
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, name: &CStr, value: u64) -> Result {
+        self.put(name, None, value)
     }
 }
 

@@ -19,12 +19,16 @@ use kernel::{
 
 use crate::attach::Attachment;
 use crate::block::{BhContext, BlockType, SkBuff, StatSink};
+use crate::commands;
 use crate::error::{ctl_err, shown, CtlResult};
+use crate::event::{Event, EventKind};
 use crate::graph::Graph;
 use crate::name::Name;
 use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats};
+use crate::uapi::cmd;
 use crate::vlink::{
+    genl::EventGroup,
     netdev::{Namespace, Rtnl},
     rcu::RcuBox,
     rx::RxRegistration,
@@ -95,10 +99,12 @@ pub(crate) struct Engine {
     control: Mutex<Control>,
     graph: RcuBox<Graph>,
     stats: EngineStats,
+    /// Where events are multicast (`lanactl monitor`).
+    events: EventGroup,
 }
 
 impl Engine {
-    pub(crate) fn new() -> Result<Arc<Self>> {
+    pub(crate) fn new(events: EventGroup) -> Result<Arc<Self>> {
         let engine = Arc::pin_init(
             try_pin_init!(Self {
                 control <- new_mutex!(Control {
@@ -108,6 +114,7 @@ impl Engine {
                 }),
                 graph: RcuBox::empty(),
                 stats: EngineStats::new()?,
+                events,
             }),
             GFP_KERNEL,
         )?;
@@ -128,6 +135,20 @@ impl Engine {
         // Dropping the retired snapshot waits for the grace period.
         drop(self.graph.publish(Some(graph)));
         Ok(())
+    }
+
+    /// Delivers `event` over the chain of block `id` (to the block and its
+    /// subscribers).
+    fn notify(control: &Control, id: u32, event: &Event) {
+        control.registry.notify(id, event);
+    }
+
+    /// Multicasts `event` to `lanactl monitor` and other listeners. Losing it
+    /// (no memory) only costs the listeners that one message.
+    fn announce(&self, event: &Event) {
+        let _ = self
+            .events
+            .send(cmd::EVENT, |m| commands::put_event(m, event));
     }
 
     /// The packet path: a frame from attachment `slot`.
@@ -157,10 +178,19 @@ impl Engine {
         let mut control = self.control.lock();
         let id = control.registry.add(name, kind)?;
         self.publish(&control, None)?;
+        let event = Event::new(EventKind::Add, name);
+        Self::notify(&control, id, &event);
+        self.announce(&event);
         Ok(id)
     }
 
-    pub(crate) fn remove(&self, name: &Name) -> CtlResult {
+    /// Removes block `name`. What uses it (a binding, an attached device, a
+    /// subscriber) makes this fail, naming the user, unless `cascade`: then
+    /// those go first, each with its event.
+    pub(crate) fn remove(&self, name: &Name, cascade: bool) -> CtlResult {
+        if cascade {
+            self.release(name)?;
+        }
         let mut control = self.control.lock();
         let id = control.registry.lookup(name)?.id;
         if let Some(a) = control.attached_to(id) {
@@ -172,6 +202,9 @@ impl Engine {
         }
         let removed = control.registry.remove(name)?;
         self.publish(&control, None)?;
+        let event = Event::new(EventKind::Rm, *name);
+        removed.notify(&event);
+        self.announce(&event);
         // The block itself goes when the last snapshot holding it has been
         // freed, which `publish` waited for.
         drop(removed);
@@ -181,13 +214,110 @@ impl Engine {
     pub(crate) fn bind(&self, upper: &Name, lower: &Name) -> CtlResult {
         let mut control = self.control.lock();
         control.registry.bind(upper, lower)?;
-        self.publish(&control, None)
+        self.publish(&control, None)?;
+        self.pair_event(&control, EventKind::Bind, upper, lower);
+        Ok(())
     }
 
-    pub(crate) fn unbind(&self, upper: &Name, lower: &Name) -> CtlResult {
+    /// Cuts what uses block `name`: devices attached to it, its bindings,
+    /// its subscribers (for `rm --cascade`).
+    fn release(&self, name: &Name) -> CtlResult {
+        let rtnl = Rtnl::lock();
         let mut control = self.control.lock();
+        let id = control.registry.lookup(name)?.id;
+        while let Some(index) = control.attached.iter().position(|a| a.block == id) {
+            self.detach_at(&rtnl, &mut control, index, EventKind::Detach)?;
+        }
+        drop(rtnl);
+        let entry = control.registry.lookup(name)?;
+        let (upper, lower) = (entry.upper, entry.lower);
+        let name_of = |id: u32| control.registry.get(id).map(|e| e.name);
+        let pairs = [
+            upper.and_then(name_of).map(|up| (up, *name)),
+            lower.and_then(name_of).map(|low| (*name, low)),
+        ];
+        for (up, low) in pairs.into_iter().flatten() {
+            control.registry.unbind(&up, &low)?;
+            self.publish(&control, None)?;
+            self.pair_event(&control, EventKind::Unbind, &up, &low);
+        }
+        loop {
+            let Some(subscriber) = control.registry.subscribers_of(id).next().map(|e| e.name)
+            else {
+                break;
+            };
+            control.registry.unsubscribe(&subscriber, name)?;
+            let event = Event::new(EventKind::Unsubscribe, subscriber).with_peer(*name);
+            if let Some(entry) = control.registry.find(&subscriber) {
+                Self::notify(&control, entry.id, &event);
+            }
+            self.announce(&event);
+        }
+        Ok(())
+    }
+
+    /// Undoes `bind upper lower`. A binding that carries an attached
+    /// device's traffic is only cut with `force`: otherwise those packets
+    /// would silently stop at `lower`.
+    pub(crate) fn unbind(&self, upper: &Name, lower: &Name, force: bool) -> CtlResult {
+        let mut control = self.control.lock();
+        if !force {
+            let low = control.registry.lookup(lower)?.id;
+            if control.registry.lookup(upper)?.lower == Some(low) {
+                let registry = &control.registry;
+                if let Some(a) = control
+                    .attached
+                    .iter()
+                    .find(|a| registry.reaches(a.block, low))
+                {
+                    let dev = shown(a.device_name());
+                    return Err(ctl_err!(
+                        EBUSY,
+                        "'{upper}' above '{lower}' carries device '{dev}' traffic (--force)"
+                    ));
+                }
+            }
+        }
         control.registry.unbind(upper, lower)?;
-        self.publish(&control, None)
+        self.publish(&control, None)?;
+        self.pair_event(&control, EventKind::Unbind, upper, lower);
+        Ok(())
+    }
+
+    /// Tells both blocks of a binding (each with the other as peer) and
+    /// announces it once, from the upper block's side.
+    fn pair_event(&self, control: &Control, kind: EventKind, upper: &Name, lower: &Name) {
+        for (block, peer) in [(upper, lower), (lower, upper)] {
+            if let Some(entry) = control.registry.find(block) {
+                Self::notify(
+                    control,
+                    entry.id,
+                    &Event::new(kind, *block).with_peer(*peer),
+                );
+            }
+        }
+        self.announce(&Event::new(kind, *upper).with_peer(*lower));
+    }
+
+    /// `subscriber` receives the events of `target` from now on.
+    pub(crate) fn subscribe(&self, subscriber: &Name, target: &Name) -> CtlResult {
+        let mut control = self.control.lock();
+        control.registry.subscribe(subscriber, target)?;
+        let event = Event::new(EventKind::Subscribe, *subscriber).with_peer(*target);
+        let id = control.registry.lookup(subscriber)?.id;
+        Self::notify(&control, id, &event);
+        self.announce(&event);
+        Ok(())
+    }
+
+    pub(crate) fn unsubscribe(&self, subscriber: &Name, target: &Name) -> CtlResult {
+        let mut control = self.control.lock();
+        control.registry.unsubscribe(subscriber, target)?;
+        let event = Event::new(EventKind::Unsubscribe, *subscriber).with_peer(*target);
+        let id = control.registry.lookup(subscriber)?.id;
+        Self::notify(&control, id, &event);
+        self.announce(&event);
+        Ok(())
     }
 
     /// Puts block `new` in the place of `old` in one publish: bindings and
@@ -221,6 +351,10 @@ impl Engine {
                 replacement.block.import_state(&state);
             }
         }
+        // Subscribers of `old` are on `new`'s chain now.
+        let event = Event::new(EventKind::Replace, *new).with_peer(*old);
+        Self::notify(&control, new_id, &event);
+        self.announce(&event);
         Ok(())
     }
 
@@ -287,6 +421,9 @@ impl Engine {
                 },
             )
             .map_err(|_| ENOMEM)?;
+        let event = Event::new(EventKind::Attach, *block).with_dev(dev);
+        Self::notify(&control, id, &event);
+        this.announce(&event);
         Ok(())
     }
 
@@ -303,14 +440,42 @@ impl Engine {
             .iter()
             .position(|a| a.registration.device().as_raw() == device.as_raw())
             .ok_or_else(|| ctl_err!(ENOENT, "device '{shown}' is not attached"))?;
-        self.detach_at(&rtnl, &mut control, index)
+        self.detach_at(&rtnl, &mut control, index, EventKind::Detach)
     }
 
-    fn detach_at(&self, rtnl: &Rtnl, control: &mut Control, index: usize) -> CtlResult {
+    /// Detaches `control.attached[index]`; `why` is the event the block
+    /// receives (a detach, or its device unregistering).
+    fn detach_at(
+        &self,
+        rtnl: &Rtnl,
+        control: &mut Control,
+        index: usize,
+        why: EventKind,
+    ) -> CtlResult {
         let attached = control.attached.remove(index).map_err(|_| EINVAL)?;
+        let block = control.registry.get(attached.block).map(|e| (e.id, e.name));
+        let event = block.map(|(_, name)| Event::new(why, name).with_dev(attached.device_name()));
         // Returns once no CPU is in the handler for this device any more.
         drop(attached.registration.unregister(rtnl));
-        self.publish(control, None)
+        self.publish(control, None)?;
+        if let (Some((id, _)), Some(event)) = (block, event) {
+            Self::notify(control, id, &event);
+            self.announce(&event);
+        }
+        Ok(())
+    }
+
+    /// An attached device went up or down (the device notifier, RTNL held).
+    pub(crate) fn device_event(&self, slot: usize, kind: EventKind) {
+        let control = self.control.lock();
+        let Some(attached) = control.attached.iter().find(|a| a.slot == slot) else {
+            return;
+        };
+        if let Some(entry) = control.registry.get(attached.block) {
+            let event = Event::new(kind, entry.name).with_dev(attached.device_name());
+            Self::notify(&control, entry.id, &event);
+            self.announce(&event);
+        }
     }
 
     /// An attached device is going away (the device notifier, RTNL held).
@@ -319,7 +484,7 @@ impl Engine {
         if let Some(index) = control.attached.iter().position(|a| a.slot == slot) {
             let dev = shown(control.attached[index].device_name());
             pr_info!("device {dev} unregistering: detached\n");
-            if let Err(e) = self.detach_at(rtnl, &mut control, index) {
+            if let Err(e) = self.detach_at(rtnl, &mut control, index, EventKind::DevUnregister) {
                 pr_warn!("detaching an unregistering device: {:?}\n", e);
             }
         }
@@ -333,7 +498,7 @@ impl Engine {
         control.closed = true;
         while !control.attached.is_empty() {
             let last = control.attached.len() - 1;
-            if let Err(e) = self.detach_at(&rtnl, &mut control, last) {
+            if let Err(e) = self.detach_at(&rtnl, &mut control, last, EventKind::Detach) {
                 pr_warn!("detaching at shutdown: {:?}\n", e);
             }
         }

@@ -16,6 +16,7 @@ mod block;
 mod commands;
 mod engine;
 mod error;
+mod event;
 mod graph;
 mod name;
 mod registry;
@@ -66,6 +67,7 @@ impl kernel::InPlaceModule for Lana {
                 uapi::attr::MAX,
                 &commands::POLICY,
                 &commands::OPS,
+                uapi::MCGRP_EVENTS,
                 Commands,
             ),
         }? Error)

@@ -6,11 +6,17 @@
 //! path never does: it follows an immutable [`Graph`](crate::graph::Graph)
 //! built from this registry and published under RCU.
 
+use core::pin::Pin;
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{Block, BlockType};
 use crate::error::{ctl_err, CtlResult};
+use crate::event::{Event, Inbox};
 use crate::name::Name;
+use crate::vlink::notifier::{Chain, Subscription};
+
+/// A block listening on a chain: its own, or one it subscribes to.
+type Listening = Pin<KBox<Subscription<Event, Inbox>>>;
 
 /// One block instance.
 pub(crate) struct Entry {
@@ -23,6 +29,31 @@ pub(crate) struct Entry {
     pub(crate) upper: Option<u32>,
     /// The block below this one: where its egress packets go next.
     pub(crate) lower: Option<u32>,
+    /// This block's notifier chain: its events go to it and its subscribers.
+    events: Arc<Chain<Event>>,
+    /// Where events for this block arrive.
+    pub(crate) inbox: Arc<Inbox>,
+    /// The block listening on its own chain.
+    _own: Listening,
+    /// The blocks this one subscribes to (by id), and its registration on
+    /// each one's chain.
+    subscriptions: KVec<(u32, Listening)>,
+}
+
+impl Entry {
+    /// Ids of the blocks this one subscribes to.
+    pub(crate) fn subscribed_to(&self) -> impl Iterator<Item = u32> + '_ {
+        self.subscriptions.iter().map(|(id, _)| *id)
+    }
+
+    /// Delivers `event` over this block's chain.
+    pub(crate) fn notify(&self, event: &Event) {
+        self.events.call(event);
+    }
+
+    fn subscribes_to(&self, id: u32) -> bool {
+        self.subscribed_to().any(|t| t == id)
+    }
 }
 
 /// All block instances of an engine.
@@ -30,7 +61,9 @@ pub(crate) struct Entry {
 /// # Invariants
 ///
 /// `entries` is sorted by id; names are unique; every `upper`/`lower` names an
-/// entry, and `a.lower == Some(b)` exactly when `b.upper == Some(a)`.
+/// entry, and `a.lower == Some(b)` exactly when `b.upper == Some(a)`. Every
+/// subscription names another entry, at most once, and is registered on that
+/// entry's chain.
 pub(crate) struct Registry {
     entries: KVec<Entry>,
     next_id: u32,
@@ -86,9 +119,13 @@ impl Registry {
         }
         self.entries.reserve(1, GFP_KERNEL)?;
         let block = (kind.new)()?;
+        let events = Chain::new()?;
+        let inbox = Inbox::new(block.clone())?;
+        let own = Subscription::new(events.clone(), inbox.clone())?;
         let id = self.next_id;
         self.next_id = id.checked_add(1).ok_or(ENOSPC)?;
-        // INVARIANT: The new id is the largest, so order is kept; unbound.
+        // INVARIANT: The new id is the largest, so order is kept; unbound;
+        // subscribed to nothing.
         self.entries.push(
             Entry {
                 id,
@@ -97,6 +134,10 @@ impl Registry {
                 block,
                 upper: None,
                 lower: None,
+                events,
+                inbox,
+                _own: own,
+                subscriptions: KVec::new(),
             },
             GFP_KERNEL,
         )?;
@@ -122,7 +163,15 @@ impl Registry {
                 "block '{name}' is in use: it is bound above '{low}'"
             ));
         }
-        // INVARIANT: Unbound, so no binding refers to it; order is kept.
+        if let Some(sub) = self.subscribers_of(entry.id).next() {
+            let sub = sub.name;
+            return Err(ctl_err!(
+                EBUSY,
+                "block '{name}' is in use: '{sub}' is subscribed to it"
+            ));
+        }
+        // INVARIANT: Unbound and with no subscriber, so nothing refers to it;
+        // order is kept. Its own subscriptions go with it.
         self.entries
             .remove(index)
             .map_err(|_| ctl_err!(EINVAL, "no block '{name}'"))
@@ -155,8 +204,9 @@ impl Registry {
         Ok(())
     }
 
-    /// Puts `new` in the place of `old`: every binding of `old` now names
-    /// `new`, and `old` leaves the registry (returned). `new` must be unbound.
+    /// Puts `new` in the place of `old`: every binding and subscription of
+    /// `old` now names `new`, and `old` leaves the registry (returned). `new`
+    /// must be unbound.
     pub(crate) fn replace(&mut self, old: &Name, new: &Name) -> CtlResult<Entry> {
         if old == new {
             return Err(ctl_err!(EINVAL, "cannot replace block '{old}' with itself"));
@@ -171,6 +221,7 @@ impl Registry {
             ));
         }
         let (old_id, new_id) = (self.entries[old_index].id, new_entry.id);
+        self.move_subscriptions(old_index, new_index)?;
         let (upper, lower) = (self.entries[old_index].upper, self.entries[old_index].lower);
         // INVARIANT: Each binding of `old` moves to `new` on both sides.
         if let Some(up) = upper.and_then(|id| self.index_of(id)) {
@@ -187,6 +238,125 @@ impl Registry {
             .map_err(|_| ctl_err!(EINVAL, "no block '{old}'"))?;
         debug_assert_eq!(removed.id, old_id);
         Ok(removed)
+    }
+
+    /// Whether packets entering at block `start` travel through block `id`
+    /// on their way up (following `upper` links, as the packet path does,
+    /// for at most the hop limit).
+    pub(crate) fn reaches(&self, start: u32, id: u32) -> bool {
+        let mut at = Some(start);
+        for _ in 0..crate::graph::HOP_LIMIT {
+            match at {
+                Some(block) if block == id => return true,
+                Some(block) => at = self.get(block).and_then(|e| e.upper),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// The entries subscribed to block `id`.
+    pub(crate) fn subscribers_of(&self, id: u32) -> impl Iterator<Item = &Entry> + '_ {
+        self.entries.iter().filter(move |e| e.subscribes_to(id))
+    }
+
+    /// `subscriber` receives `target`'s events from now on.
+    pub(crate) fn subscribe(&mut self, subscriber: &Name, target: &Name) -> CtlResult {
+        if subscriber == target {
+            return Err(ctl_err!(
+                EINVAL,
+                "block '{subscriber}' always receives its own events"
+            ));
+        }
+        let sub = self.lookup_index(subscriber)?;
+        let tgt = self.lookup_index(target)?;
+        let target_id = self.entries[tgt].id;
+        if self.entries[sub].subscribes_to(target_id) {
+            return Err(ctl_err!(
+                EEXIST,
+                "'{subscriber}' is already subscribed to '{target}'"
+            ));
+        }
+        self.entries[sub].subscriptions.reserve(1, GFP_KERNEL)?;
+        let listening = Subscription::new(
+            self.entries[tgt].events.clone(),
+            self.entries[sub].inbox.clone(),
+        )?;
+        // INVARIANT: Another entry, not yet subscribed to, registered above.
+        self.entries[sub]
+            .subscriptions
+            .push((target_id, listening), GFP_KERNEL)?;
+        Ok(())
+    }
+
+    /// Undoes `subscribe subscriber target`.
+    pub(crate) fn unsubscribe(&mut self, subscriber: &Name, target: &Name) -> CtlResult {
+        let sub = self.lookup_index(subscriber)?;
+        let target_id = self.lookup(target)?.id;
+        let subscriptions = &mut self.entries[sub].subscriptions;
+        let at = subscriptions
+            .iter()
+            .position(|(id, _)| *id == target_id)
+            .ok_or_else(|| ctl_err!(ENOENT, "'{subscriber}' is not subscribed to '{target}'"))?;
+        // Dropping the registration takes it off the target's chain.
+        drop(subscriptions.remove(at).map_err(|_| EINVAL)?);
+        Ok(())
+    }
+
+    /// Delivers `event` over the chain of block `id`: to the block and to its
+    /// subscribers.
+    pub(crate) fn notify(&self, id: u32, event: &Event) {
+        if let Some(entry) = self.get(id) {
+            entry.notify(event);
+        }
+    }
+
+    /// Moves the subscriptions that involve `old` to `new` (for replace):
+    /// what `old` subscribed to, `new` subscribes to; who subscribed to
+    /// `old`, subscribes to `new`. A subscription of `new` to itself is
+    /// dropped: a block always receives its own events.
+    fn move_subscriptions(&mut self, old: usize, new: usize) -> CtlResult {
+        let (old_id, new_id) = (self.entries[old].id, self.entries[new].id);
+        // Every new registration is made before anything changes, so an
+        // allocation failure leaves the registry as it was.
+        let mut adopted = KVec::new();
+        for target in self.entries[old].subscribed_to() {
+            if target != new_id && !self.entries[new].subscribes_to(target) {
+                let chain = self.get(target).map(|t| t.events.clone()).ok_or(EINVAL)?;
+                let inbox = self.entries[new].inbox.clone();
+                adopted.push((target, Subscription::new(chain, inbox)?), GFP_KERNEL)?;
+            }
+        }
+        let mut redirected = KVec::new();
+        for (index, entry) in self.entries.iter().enumerate() {
+            if index != new && index != old && entry.subscribes_to(old_id) {
+                let chain = self.entries[new].events.clone();
+                let listening = Subscription::new(chain, entry.inbox.clone())?;
+                redirected.push((index, listening), GFP_KERNEL)?;
+            }
+        }
+        self.entries[new]
+            .subscriptions
+            .reserve(adopted.len(), GFP_KERNEL)?;
+        // From here on nothing fails.
+        for (target, listening) in adopted.drain_all() {
+            let _ = self.entries[new]
+                .subscriptions
+                .push_within_capacity((target, listening));
+        }
+        self.entries[new]
+            .subscriptions
+            .retain(|(id, _)| *id != old_id);
+        for (index, listening) in redirected.drain_all() {
+            for slot in self.entries[index].subscriptions.iter_mut() {
+                if slot.0 == old_id {
+                    // The old registration is dropped: off `old`'s chain.
+                    *slot = (new_id, listening);
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Undoes `bind upper lower`.
@@ -209,6 +379,7 @@ impl Registry {
 #[kunit_tests(lana_registry)]
 mod tests {
     use super::*;
+    use crate::error::CtlResult;
 
     fn name(s: &str) -> Name {
         Name::new(s.as_bytes(), "name").expect("valid name")
@@ -310,6 +481,67 @@ mod tests {
             Some(ENOENT)
         );
         assert_eq!(reg.entries().len(), 3);
+    }
+
+    fn received(reg: &Registry, n: &str) -> u64 {
+        reg.lookup(&name(n))
+            .map_or(u64::MAX, |e| e.inbox.received())
+    }
+
+    fn notify(reg: &Registry, n: &str) {
+        let id = reg.lookup(&name(n)).map_or(0, |e| e.id);
+        reg.notify(id, &Event::new(crate::event::EventKind::Bind, name(n)));
+    }
+
+    #[test]
+    fn events_reach_the_block_and_its_subscribers_only() {
+        let mut reg = registry_with(&["a", "b", "c"]);
+        assert!(reg.subscribe(&name("a"), &name("b")).is_ok());
+        notify(&reg, "b");
+        assert_eq!(
+            (
+                received(&reg, "a"),
+                received(&reg, "b"),
+                received(&reg, "c")
+            ),
+            (1, 1, 0)
+        );
+        assert!(reg.unsubscribe(&name("a"), &name("b")).is_ok());
+        notify(&reg, "b");
+        assert_eq!((received(&reg, "a"), received(&reg, "b")), (1, 2));
+    }
+
+    #[test]
+    fn subscribe_refuses_self_duplicates_and_unknown() {
+        let mut reg = registry_with(&["a", "b"]);
+        let errno = |r: CtlResult| r.err().map(|e| e.errno());
+        assert_eq!(errno(reg.subscribe(&name("a"), &name("a"))), Some(EINVAL));
+        assert_eq!(errno(reg.subscribe(&name("a"), &name("x"))), Some(ENOENT));
+        assert!(reg.subscribe(&name("a"), &name("b")).is_ok());
+        assert_eq!(errno(reg.subscribe(&name("a"), &name("b"))), Some(EEXIST));
+        assert_eq!(errno(reg.unsubscribe(&name("b"), &name("a"))), Some(ENOENT));
+    }
+
+    #[test]
+    fn remove_refuses_a_block_with_subscribers() {
+        let mut reg = registry_with(&["a", "b"]);
+        assert!(reg.subscribe(&name("a"), &name("b")).is_ok());
+        assert_eq!(reg.remove(&name("b")).err().map(|e| e.errno()), Some(EBUSY));
+        // The subscriber itself may go; its subscription goes with it.
+        assert!(reg.remove(&name("a")).is_ok());
+        assert!(reg.remove(&name("b")).is_ok());
+    }
+
+    #[test]
+    fn replace_moves_subscriptions_both_ways() {
+        let mut reg = registry_with(&["watcher", "old", "watched", "new"]);
+        assert!(reg.subscribe(&name("watcher"), &name("old")).is_ok());
+        assert!(reg.subscribe(&name("old"), &name("watched")).is_ok());
+        assert!(reg.replace(&name("old"), &name("new")).is_ok());
+        notify(&reg, "new");
+        assert_eq!(received(&reg, "watcher"), 1);
+        notify(&reg, "watched");
+        assert_eq!(received(&reg, "new"), 2);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use kernel::prelude::*;
 
-use crate::block::{BhContext, DropReason, PerCpuCounters, StatSink};
+use crate::block::{report_counter, BhContext, DropReason, PerCpuCounters, StatSink};
 
 /// Why the engine itself dropped a packet.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -75,7 +75,7 @@ impl EngineStats {
     /// Reports every counter summed over CPUs.
     pub(crate) fn report(&self, sink: &mut dyn StatSink) -> Result {
         for (index, name) in NAMES.iter().enumerate() {
-            sink.stat(name, self.counters.sum(index))?;
+            report_counter(sink, name, &self.counters, index, 0)?;
         }
         Ok(())
     }

@@ -11,6 +11,9 @@ pub const FAMILY_NAME: &core::ffi::CStr = c"lana";
 /// Version of the family; bumped on incompatible changes.
 pub const FAMILY_VERSION: u8 = 1;
 
+/// Multicast group carrying engine events (`cmd::EVENT`).
+pub const MCGRP_EVENTS: &core::ffi::CStr = c"events";
+
 /// Longest block name, in bytes, without the terminating NUL.
 pub const NAME_MAX: usize = 31;
 
@@ -30,7 +33,8 @@ pub mod cmd {
     pub const DETACH: u8 = 6;
     /// Dump every block (one message per block, nested `BLOCK`).
     pub const LIST: u8 = 7;
-    /// Statistics of one block (`BLOCK_NAME`), or of the engine without it.
+    /// Statistics of one block (`BLOCK_NAME`), or of the engine without it;
+    /// per CPU with `PER_CPU`.
     pub const STATS: u8 = 8;
     /// Dump the block types (one message per type, nested `TYPE`).
     pub const TYPES: u8 = 9;
@@ -39,6 +43,16 @@ pub mod cmd {
     /// Put block `NEW_NAME` in the place of `BLOCK_NAME`, which is removed;
     /// state moves across unless `DROP_STATE`.
     pub const REPLACE: u8 = 11;
+    /// Block `BLOCK_NAME` receives the events of block `PEER` from now on.
+    pub const SUBSCRIBE: u8 = 12;
+    /// Undo a subscribe: `BLOCK_NAME`, `PEER`.
+    pub const UNSUBSCRIBE: u8 = 13;
+    /// An event, multicast on the `events` group: `EVENT`, `BLOCK_NAME`,
+    /// optionally `PEER` and `DEV_NAME`.
+    pub const EVENT: u8 = 14;
+    /// One block in full (`BLOCK_NAME`): a `BLOCK` nest with its bindings,
+    /// subscriptions and devices, and its `STATS`.
+    pub const SHOW: u8 = 15;
 }
 
 /// Attributes. Nested attributes reuse the same number space.
@@ -51,7 +65,8 @@ pub mod attr {
     pub const UPPER: u16 = 3;
     /// String: name of the lower block of a binding.
     pub const LOWER: u16 = 4;
-    /// String: network device name.
+    /// String: network device name (repeated in a `SHOW` reply's `BLOCK`
+    /// nest: the devices attached to the block).
     pub const DEV_NAME: u16 = 5;
     /// u32: block id, stable for the block's lifetime.
     pub const BLOCK_ID: u16 = 6;
@@ -79,6 +94,24 @@ pub mod attr {
     pub const NEW_NAME: u16 = 20;
     /// Flag: do not carry state over (`REPLACE`).
     pub const DROP_STATE: u16 = 21;
+    /// String: what happened (`EVENT`): add, rm, bind, unbind, replace,
+    /// subscribe, unsubscribe, attach, detach, dev_up, dev_down,
+    /// dev_unregister.
+    pub const EVENT: u16 = 22;
+    /// String: the other block of an event (the lower block of a binding, the
+    /// block replaced, the block subscribed to) or of a `SUBSCRIBE` request.
+    pub const PEER: u16 = 23;
+    /// u32: in a `STAT` nest, the CPU the value belongs to (per-CPU view).
+    pub const CPU: u16 = 24;
+    /// Flag: report statistics per CPU (`STATS`).
+    pub const PER_CPU: u16 = 25;
+    /// String, repeated in a `BLOCK` nest: a block this block subscribes to.
+    pub const SUBSCRIBED_TO: u16 = 26;
+    /// String, repeated in a `BLOCK` nest: a block subscribed to this block.
+    pub const SUBSCRIBER: u16 = 27;
+    /// Flag: `RM` also unbinds, detaches and unsubscribes what uses the
+    /// block; `UNBIND` cuts a binding that carries a device's traffic.
+    pub const CASCADE: u16 = 28;
     /// Highest attribute number.
-    pub const MAX: u16 = DROP_STATE;
+    pub const MAX: u16 = CASCADE;
 }

@@ -6,7 +6,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{
-    BhContext, Block, BlockType, Direction, PerCpuCounters, SkBuff, StatSink, State, Verdict,
+    report_counter, BhContext, Block, BlockType, Direction, PerCpuCounters, SkBuff, StatSink,
+    State, Verdict,
 };
 
 pub(crate) const TYPE: BlockType = BlockType {
@@ -54,8 +55,11 @@ impl Block for Counter {
     }
 
     fn stats(&self, sink: &mut dyn StatSink) -> Result {
-        sink.stat(c"packets", self.total(PACKETS))?;
-        sink.stat(c"bytes", self.total(BYTES))
+        for (index, name) in [(PACKETS, c"packets"), (BYTES, c"bytes")] {
+            let carried = self.carried[index].load(Ordering::Relaxed);
+            report_counter(sink, name, &self.counts, index, carried)?;
+        }
+        Ok(())
     }
 
     fn export_state(&self) -> Result<Option<State>> {

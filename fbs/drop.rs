@@ -5,7 +5,8 @@
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{
-    BhContext, Block, BlockType, Direction, DropReason, PerCpuCounters, SkBuff, StatSink, Verdict,
+    report_counter, BhContext, Block, BlockType, Direction, DropReason, PerCpuCounters, SkBuff,
+    StatSink, Verdict,
 };
 
 pub(crate) const TYPE: BlockType = BlockType {
@@ -37,6 +38,6 @@ impl Block for DropAll {
     }
 
     fn stats(&self, sink: &mut dyn StatSink) -> Result {
-        sink.stat(c"dropped", self.counts.sum(DROPPED))
+        report_counter(sink, c"dropped", &self.counts, DROPPED, 0)
     }
 }

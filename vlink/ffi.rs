@@ -5,7 +5,8 @@
 //! Only the other `vlink` modules call these; each wraps them in a safe type.
 
 use kernel::bindings::{
-    genl_family, genl_info, net, net_device, netlink_callback, nlattr, sk_buff,
+    blocking_notifier_head, genl_family, genl_info, net, net_device, netlink_callback, nlattr,
+    sk_buff,
 };
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 
@@ -30,6 +31,8 @@ unsafe extern "C" {
     pub(crate) fn lana_pernet_unregister();
     pub(crate) fn lana_net_engine(net: *mut net) -> *const c_void;
 
+    pub(crate) fn lana_notifier_head_init(head: *mut blocking_notifier_head);
+
     pub(crate) fn lana_skb_frame_len(skb: *const sk_buff) -> c_uint;
 
     pub(crate) fn lana_percpu_alloc(size: usize, align: usize) -> *mut c_void;
@@ -42,6 +45,12 @@ unsafe extern "C" {
     pub(crate) fn lana_genl_dump_net(cb: *mut netlink_callback) -> *mut net;
     pub(crate) fn lana_genl_dump_family(cb: *mut netlink_callback) -> *const genl_family;
     pub(crate) fn lana_genl_dump_cmd(cb: *mut netlink_callback) -> u8;
+    pub(crate) fn lana_genlmsg_multicast_netns(
+        family: *const genl_family,
+        net: *mut net,
+        skb: *mut sk_buff,
+        group: c_uint,
+    ) -> c_int;
     pub(crate) fn lana_genlmsg_reply(skb: *mut sk_buff, info: *mut genl_info) -> c_int;
     pub(crate) fn lana_genlmsg_put_reply(
         skb: *mut sk_buff,

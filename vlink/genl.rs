@@ -9,12 +9,19 @@
 //! family pointer the kernel passes back (`container_of`), so there is no
 //! global state.
 
-use core::{ffi::c_void, fmt, marker::PhantomData, ptr::NonNull};
+use core::{
+    ffi::c_void,
+    fmt,
+    marker::PhantomData,
+    ptr::{null_mut, NonNull},
+    sync::atomic::{AtomicPtr, Ordering},
+};
 use kernel::{
     bindings, container_of,
     error::to_result,
     ffi::{c_char, c_int, c_long},
     prelude::*,
+    sync::rcu,
     types::Opaque,
 };
 
@@ -63,10 +70,11 @@ pub(crate) trait Commands: Send + Sync + 'static {
     fn dumpit(&self, dump: &mut Dump<'_>) -> Result;
 }
 
-/// The tables a family points to: attribute policy and ops.
+/// The tables a family points to: attribute policy, ops, multicast groups.
 struct Tables {
     policy: KVec<bindings::nla_policy>,
     ops: KVec<bindings::genl_ops>,
+    mcgrps: KVec<bindings::genl_multicast_group>,
 }
 
 impl Tables {
@@ -74,6 +82,7 @@ impl Tables {
         max_attr: u16,
         attrs: &[AttrSpec],
         ops: &[OpSpec],
+        mcgrp: &CStr,
     ) -> Result<Self> {
         let mut policy = KVec::with_capacity(usize::from(max_attr) + 1, GFP_KERNEL)?;
         for _ in 0..=max_attr {
@@ -106,9 +115,20 @@ impl Tables {
             }
             raw_ops.push(raw, GFP_KERNEL)?;
         }
+        let mut group = bindings::genl_multicast_group::default();
+        let name = mcgrp.to_bytes_with_nul();
+        if name.len() > group.name.len() {
+            return Err(EINVAL);
+        }
+        for (dst, src) in group.name.iter_mut().zip(name) {
+            *dst = *src as c_char;
+        }
+        let mut mcgrps = KVec::with_capacity(1, GFP_KERNEL)?;
+        mcgrps.push(group, GFP_KERNEL)?;
         Ok(Self {
             policy,
             ops: raw_ops,
+            mcgrps,
         })
     }
 }
@@ -136,8 +156,11 @@ unsafe impl<T: Commands> Send for Family<T> {}
 unsafe impl<T: Commands> Sync for Family<T> {}
 
 impl<T: Commands + 'static> Family<T> {
-    /// Registers family `name` with `ops` and the attribute policy `attrs`
-    /// (ids up to `max_attr`), serving them with `handler`.
+    /// Registers family `name` with `ops`, the attribute policy `attrs`
+    /// (ids up to `max_attr`) and the multicast group `mcgrp` (the group of
+    /// [`EventGroup`]), serving them with `handler`. Only one family may be
+    /// registered at a time.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn register(
         module: &'static ThisModule,
         name: &'static CStr,
@@ -145,26 +168,32 @@ impl<T: Commands + 'static> Family<T> {
         max_attr: u16,
         attrs: &[AttrSpec],
         ops: &[OpSpec],
+        mcgrp: &CStr,
         handler: T,
     ) -> impl PinInit<Self, Error> {
-        let tables = Tables::new::<T>(max_attr, attrs, ops);
+        let tables = Tables::new::<T>(max_attr, attrs, ops, mcgrp);
         // The vectors' heap buffers do not move when the vectors move into
         // `Self`, so their addresses can be taken now.
         let pointers = tables
             .as_ref()
-            .map(|t| (t.policy.as_ptr(), t.ops.as_ptr(), t.ops.len()))
+            .map(|t| {
+                let mcgrps = t.mcgrps.as_ptr();
+                (t.policy.as_ptr(), t.ops.as_ptr(), t.ops.len(), mcgrps)
+            })
             .map_err(|e| *e);
         try_pin_init!(Self {
             handler,
             tables: tables?,
             raw <- Opaque::try_ffi_init(move |raw: *mut bindings::genl_family| {
-                let (policy, ops, n_ops) = pointers?;
+                let (policy, ops, n_ops, mcgrps) = pointers?;
                 let mut family = bindings::genl_family {
                     version: u32::from(version),
                     maxattr: u32::from(max_attr),
                     policy,
                     ops,
                     n_ops: u8::try_from(n_ops).map_err(|_| EINVAL)?,
+                    mcgrps,
+                    n_mcgrps: 1,
                     // Strict validation for every command: none is legacy.
                     resv_start_op: 0,
                     module: module.as_ptr(),
@@ -183,7 +212,10 @@ impl<T: Commands + 'static> Family<T> {
                 unsafe { raw.write(family) };
                 // SAFETY: The family and the tables it points to live as long
                 // as `Self`, which unregisters in its `PinnedDrop`.
-                to_result(unsafe { bindings::genl_register_family(raw) })
+                to_result(unsafe { bindings::genl_register_family(raw) })?;
+                // Published for `EventGroup` only once registered.
+                REGISTERED.store(raw, Ordering::Release);
+                Ok(())
             }),
         }? Error)
     }
@@ -196,6 +228,10 @@ impl<T: Commands + 'static> Family<T> {
 #[pinned_drop]
 impl<T: Commands> PinnedDrop for Family<T> {
     fn drop(self: Pin<&mut Self>) {
+        // Withdrawn from `EventGroup` first; once the grace period has
+        // passed, no multicast can still be using the family.
+        REGISTERED.store(null_mut(), Ordering::Release);
+        rcu::synchronize_rcu();
         // SAFETY: Registered by the type invariant. Unregistering waits for
         // running commands and dumps to finish.
         unsafe { bindings::genl_unregister_family(self.raw.get()) };
@@ -573,6 +609,77 @@ impl<'a> Dump<'a> {
                     Err(e)
                 }
             }
+        }
+    }
+}
+
+/// The registered family, for multicasts made outside a request (events).
+/// Set once the family is registered; cleared, and a grace period waited
+/// for, before it is unregistered. Read under the RCU read lock.
+static REGISTERED: AtomicPtr<bindings::genl_family> = AtomicPtr::new(null_mut());
+
+/// The events multicast group of the family, in one network namespace.
+///
+/// # Invariants
+///
+/// `net` is a live namespace for as long as the value lives: the value is
+/// owned by that namespace's engine, which the namespace outlives.
+pub(crate) struct EventGroup {
+    net: NonNull<bindings::net>,
+}
+
+// SAFETY: A namespace may be referenced from any thread.
+unsafe impl Send for EventGroup {}
+// SAFETY: The methods only pass `net` to thread-safe kernel functions.
+unsafe impl Sync for EventGroup {}
+
+impl EventGroup {
+    /// # Safety
+    ///
+    /// `net` must outlive the returned value.
+    pub(crate) unsafe fn new(net: NonNull<bindings::net>) -> Self {
+        // INVARIANT: Guaranteed by the caller.
+        Self { net }
+    }
+
+    /// Multicasts one message with command `cmd`, filled by `fill`, to the
+    /// group's listeners in the namespace; does nothing when there are none
+    /// or the family is not registered. `fill` runs under the RCU read lock:
+    /// it must not sleep.
+    pub(crate) fn send(&self, cmd: u8, fill: impl FnOnce(&mut DumpMessage) -> Result) -> Result {
+        let guard = rcu::read_lock();
+        let family = REGISTERED.load(Ordering::Acquire);
+        if family.is_null() {
+            return Ok(());
+        }
+        // SAFETY: `family` stays registered while we hold the RCU read lock
+        // (see `REGISTERED`); `net` is live (type invariant).
+        if unsafe { bindings::genl_has_listeners(family, self.net.as_ptr(), 0) } == 0 {
+            return Ok(());
+        }
+        // SAFETY: Plain allocation; atomic, since we are under RCU.
+        let skb = NonNull::new(unsafe {
+            bindings::genlmsg_new(bindings::GENLMSG_DEFAULT_SIZE, bindings::GFP_ATOMIC)
+        })
+        .ok_or(ENOMEM)?;
+        // SAFETY: `skb` is a fresh message and `family` is registered.
+        let hdr = unsafe { bindings::genlmsg_put(skb.as_ptr(), 0, 0, family, 0, cmd) };
+        let mut msg = DumpMessage { skb: skb.as_ptr() };
+        if hdr.is_null() || fill(&mut msg).is_err() {
+            // SAFETY: We still own the message.
+            unsafe { bindings::nlmsg_free(skb.as_ptr()) };
+            return Err(EMSGSIZE);
+        }
+        // SAFETY: `hdr` heads the message in `skb`, which we hand over.
+        let ret = unsafe {
+            bindings::genlmsg_end(skb.as_ptr(), hdr);
+            ffi::lana_genlmsg_multicast_netns(family, self.net.as_ptr(), skb.as_ptr(), 0)
+        };
+        drop(guard);
+        // Nobody listening (-ESRCH) is not a failure.
+        match to_result(ret) {
+            Err(e) if e == ESRCH => Ok(()),
+            other => other,
         }
     }
 }

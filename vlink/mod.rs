@@ -9,6 +9,7 @@ pub(crate) mod arc_ptr;
 mod ffi;
 pub(crate) mod genl;
 pub(crate) mod netdev;
+pub(crate) mod notifier;
 pub(crate) mod percpu;
 pub(crate) mod pernet;
 pub(crate) mod rcu;

@@ -6,14 +6,15 @@
 //! generic storage, a pointer made by `Arc::into_raw`: the namespace owns one
 //! reference to its engine from `init` to `exit`.
 
-use core::ffi::c_void;
+use core::{ffi::c_void, ptr::NonNull};
 use kernel::{
+    bindings,
     ffi::c_int,
     prelude::*,
     sync::{Arc, ArcBorrow},
 };
 
-use super::{ffi, netdev::Namespace};
+use super::{ffi, genl::EventGroup, netdev::Namespace};
 use crate::engine::Engine;
 
 /// Registration of the per-namespace engines: while it lives, every network
@@ -58,10 +59,16 @@ impl Namespace {
 ///
 /// # Safety
 ///
-/// Called by the shim's pernet `init` with the namespace's storage slot.
+/// Called by the shim's pernet `init` with the namespace and its storage slot.
 #[no_mangle]
-unsafe extern "C" fn lana_net_init_rust(slot: *mut c_void) -> c_int {
-    match Engine::new() {
+unsafe extern "C" fn lana_net_init_rust(net: *mut bindings::net, slot: *mut c_void) -> c_int {
+    let Some(net) = NonNull::new(net) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: The engine, which owns the group, is released in the
+    // namespace's `exit`, before the namespace goes.
+    let events = unsafe { EventGroup::new(net) };
+    match Engine::new(events) {
         Ok(engine) => {
             // SAFETY: `slot` is the namespace's pointer-sized storage.
             unsafe { slot.cast::<*const Engine>().write(Arc::into_raw(engine)) };

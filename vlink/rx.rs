@@ -125,3 +125,16 @@ unsafe extern "C" fn lana_netdev_unregistering(data: *const c_void) {
     let rtnl = unsafe { Rtnl::assume_held() };
     engine.device_unregistering(&rtnl, slot);
 }
+
+/// Entry from the device notifier: an attached device went up or down.
+///
+/// # Safety
+///
+/// Called with the RTNL held and the handler data of a live [`RxRegistration`].
+#[no_mangle]
+unsafe extern "C" fn lana_netdev_state(data: *const c_void, up: bool) {
+    // SAFETY: `data` is a live attachment, by the function's contract; the
+    // RTNL keeps it registered for the duration of the call.
+    let attachment = unsafe { &*data.cast::<Attachment>() };
+    attachment.device_state(up);
+}

@@ -120,8 +120,18 @@ static int lana_netdev_event(struct notifier_block *nb, unsigned long event,
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 
-	if (event == NETDEV_UNREGISTER && lana_dev_is_ours(dev))
+	if (!lana_dev_is_ours(dev))
+		return NOTIFY_DONE;
+	switch (event) {
+	case NETDEV_UNREGISTER:
 		lana_netdev_unregistering(rtnl_dereference(dev->rx_handler_data));
+		break;
+	case NETDEV_UP:
+	case NETDEV_DOWN:
+		lana_netdev_state(rtnl_dereference(dev->rx_handler_data),
+				  event == NETDEV_UP);
+		break;
+	}
 	return NOTIFY_DONE;
 }
 
@@ -148,7 +158,7 @@ static unsigned int lana_net_id;
 
 static int __net_init lana_net_init(struct net *net)
 {
-	return lana_net_init_rust(net_generic(net, lana_net_id));
+	return lana_net_init_rust(net, net_generic(net, lana_net_id));
 }
 
 static void __net_exit lana_net_exit(struct net *net)
@@ -176,6 +186,13 @@ void lana_pernet_unregister(void)
 const void *lana_net_engine(struct net *net)
 {
 	return *(const void **)net_generic(net, lana_net_id);
+}
+
+/* Notifier chains (the init is a macro: it gives the rwsem its lock class). */
+
+void lana_notifier_head_init(struct blocking_notifier_head *head)
+{
+	BLOCKING_INIT_NOTIFIER_HEAD(head);
 }
 
 /* Packets. */
@@ -265,6 +282,13 @@ unsigned int lana_skb_frame_len(const struct sk_buff *skb)
 const struct genl_family *lana_genl_dump_family(struct netlink_callback *cb)
 {
 	return genl_info_dump(cb)->family;
+}
+
+int lana_genlmsg_multicast_netns(const struct genl_family *family,
+				 struct net *net, struct sk_buff *skb,
+				 unsigned int group)
+{
+	return genlmsg_multicast_netns(family, net, skb, 0, group, GFP_ATOMIC);
 }
 
 u8 lana_genl_dump_cmd(struct netlink_callback *cb)

@@ -14,7 +14,8 @@
 struct sk_buff *lana_rx(void *attachment, struct sk_buff *skb,
 			unsigned long cpu_offset);
 void lana_netdev_unregistering(void *attachment);
-int lana_net_init_rust(void *slot);
+void lana_netdev_state(void *attachment, bool up);
+int lana_net_init_rust(struct net *net, void *slot);
 void lana_net_exit_rust(void *slot);
 
 /* Network namespaces. */
@@ -36,6 +37,9 @@ void lana_rtnl_unlock(void);
 int lana_netdev_notifier_register(void);
 void lana_netdev_notifier_unregister(void);
 
+/* Notifier chains. */
+void lana_notifier_head_init(struct blocking_notifier_head *head);
+
 /* Packets. */
 unsigned int lana_skb_frame_len(const struct sk_buff *skb);
 
@@ -56,6 +60,9 @@ void *lana_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb,
 			    const struct genl_family *family, u8 cmd);
 const struct genl_family *lana_genl_dump_family(struct netlink_callback *cb);
 u8 lana_genl_dump_cmd(struct netlink_callback *cb);
+int lana_genlmsg_multicast_netns(const struct genl_family *family,
+				 struct net *net, struct sk_buff *skb,
+				 unsigned int group);
 struct nlattr *lana_nla_nest_start(struct sk_buff *skb, int type);
 void lana_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
 int lana_nla_put_u64(struct sk_buff *skb, int type, u64 value, int pad);

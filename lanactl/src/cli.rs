@@ -26,7 +26,7 @@ Exit status: 0 success, 1 the kernel refused (its reason is printed) or the
 module is not loaded, 2 usage error."
 )]
 pub struct Cli {
-    /// Print list, types, attachments and stats as JSON.
+    /// Print list, types, attachments, stats and monitor events as JSON.
     #[arg(short, long, global = true)]
     pub json: bool,
 
@@ -155,6 +155,55 @@ pub enum Command {
         drop_state: bool,
     },
 
+    /// Let a block receive another block's events.
+    #[command(
+        long_about = "Subscribe BLOCK to TARGET: from now on BLOCK receives \
+                      TARGET's events — bind, unbind, replace, attach, detach, \
+                      device up/down — over TARGET's kernel notifier chain, \
+                      besides its own. `lanactl monitor` shows the events as \
+                      they happen.",
+        after_long_help = "Example:\n  lanactl subscribe top in0"
+    )]
+    Subscribe {
+        /// Block that receives the events.
+        block: String,
+        /// Block whose events BLOCK receives.
+        target: String,
+    },
+
+    /// Undo a subscribe.
+    #[command(
+        long_about = "Unsubscribe BLOCK from TARGET: BLOCK no longer receives \
+                      TARGET's events over TARGET's kernel notifier chain.",
+        after_long_help = "Example:\n  lanactl unsubscribe top in0"
+    )]
+    Unsubscribe {
+        /// Block that received the events.
+        block: String,
+        /// Block whose events BLOCK received.
+        target: String,
+    },
+
+    /// Print engine events as they happen.
+    #[command(
+        long_about = "Print every engine event as it happens, one line each: \
+                      \"<event> block=<name>\", then \" peer=<block>\" and \
+                      \" dev=<device>\" when the event involves them. With \
+                      --json each line is a JSON object with the keys event, \
+                      block, peer and dev (null when absent). Events are add, \
+                      rm, bind, unbind, replace, subscribe, unsubscribe, attach, \
+                      detach, dev_up, dev_down and dev_unregister. \
+                      \"lanactl: monitoring events\" on stderr tells that \
+                      listening has begun; lost events are reported there too. \
+                      Runs until killed, or until COUNT events with --count.",
+        after_long_help = "Example:\n  lanactl monitor\n  lanactl --json monitor --count 1"
+    )]
+    Monitor {
+        /// Exit after COUNT events.
+        #[arg(long, value_name = "COUNT")]
+        count: Option<u64>,
+    },
+
     /// Show statistics of a block or of the engine.
     #[command(
         long_about = "Show the counters of block NAME, or of the whole engine \
@@ -183,6 +232,25 @@ mod tests {
         let cli = Cli::try_parse_from(["lanactl", "stats", "in0", "-j"]).unwrap();
         assert!(cli.json);
         assert!(matches!(cli.command, Command::Stats { name: Some(n) } if n == "in0"));
+    }
+
+    #[test]
+    fn subscribe_and_monitor_arguments() {
+        let cli = Cli::try_parse_from(["lanactl", "subscribe", "top", "in0"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Subscribe { block, target } if block == "top" && target == "in0")
+        );
+        let cli = Cli::try_parse_from(["lanactl", "unsubscribe", "top", "in0"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Unsubscribe { block, target } if block == "top" && target == "in0")
+        );
+        let cli = Cli::try_parse_from(["lanactl", "--json", "monitor", "--count", "3"]).unwrap();
+        assert!(cli.json);
+        assert!(matches!(cli.command, Command::Monitor { count: Some(3) }));
+        let cli = Cli::try_parse_from(["lanactl", "monitor"]).unwrap();
+        assert!(matches!(cli.command, Command::Monitor { count: None }));
+        let err = Cli::try_parse_from(["lanactl", "monitor", "--count", "-1"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The generic-netlink conversation with the kernel: one socket, the family
-//! resolved once, and the request/ACK and dump exchanges on top of it.
+//! resolved once, the request/ACK and dump exchanges on top of it, and the
+//! family's multicast groups for listening to events.
 //!
 //! neli's `NlRouter` is not used: in neli 0.7.5 it re-parses every error
 //! message through `Nlmsgerr::to_typed`, which drops the extended-ACK
@@ -9,12 +10,12 @@
 //! plain `NlSocketHandle` parses replies straight from the socket buffer and
 //! keeps them; the short receive loop below is what the router did for us.
 
-use std::{cell::Cell, ffi::CStr, fmt};
+use std::{cell::Cell, ffi::CStr, fmt, io};
 
 use lana_uapi::FAMILY_VERSION;
 use neli::{
     consts::{
-        genl::{CtrlAttr, CtrlCmd},
+        genl::{CtrlAttr, CtrlAttrMcastGrp, CtrlCmd},
         nl::{GenlId, NlmF, NlmsgerrAttr},
         socket::NlFamily,
     },
@@ -26,7 +27,7 @@ use neli::{
     utils::Groups,
 };
 
-use crate::wire::{Attrs, LanaMsg};
+use crate::wire::{Attrs, LanaMsg, WireError};
 
 /// Version of the nlctrl family's own protocol, used for the family lookup.
 const CTRL_VERSION: u8 = 2;
@@ -38,6 +39,10 @@ pub enum Error {
     FamilyNotFound(String),
     /// The kernel refused the request with `errno`, and maybe said why.
     Kernel { errno: i32, extack: Option<String> },
+    /// The family has no multicast group of that name.
+    GroupNotFound { family: String, group: String },
+    /// The socket's receive buffer overran: multicast messages were dropped.
+    EventsLost,
     /// The socket or the message stream failed below the protocol.
     Netlink(String),
 }
@@ -68,6 +73,12 @@ impl fmt::Display for Error {
                 errno,
                 extack: None,
             } => f.write_str(&strerror(*errno)),
+            Error::GroupNotFound { family, group } => write!(
+                f,
+                "generic netlink family \"{family}\" has no multicast group \"{group}\" \
+                 (the loaded module is older than this lanactl)"
+            ),
+            Error::EventsLost => f.write_str("events were lost (socket buffer overrun)"),
             Error::Netlink(why) => write!(f, "netlink: {why}"),
         }
     }
@@ -115,6 +126,50 @@ fn kernel_error<M>(err: &Nlmsgerr<M>) -> Error {
     }
 }
 
+/// A receive failure; an overrun is told apart, since listening can go on.
+fn recv_error(e: SocketError) -> Error {
+    match &e {
+        SocketError::Io(io) if io.raw_os_error() == Some(libc::ENOBUFS) => Error::EventsLost,
+        _ => e.into(),
+    }
+}
+
+/// A multicast group of a generic-netlink family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct McastGroup {
+    name: String,
+    id: u32,
+}
+
+/// The multicast groups of a GETFAMILY reply: a `CTRL_ATTR_MCAST_GROUPS`
+/// nest holding one nest per group, each with a name and an id. A family
+/// without groups has no such nest.
+fn mcast_groups(reply: &LanaMsg) -> Result<Vec<McastGroup>, Error> {
+    let malformed = |e: neli::err::DeError| Error::Netlink(format!("multicast groups: {e}"));
+    let top = reply.attrs().get_attr_handle();
+    let Some(groups) = top.get_attribute(u16::from(CtrlAttr::McastGroups)) else {
+        return Ok(Vec::new());
+    };
+    let groups = groups.get_attr_handle::<u16>().map_err(malformed)?;
+    groups
+        .iter()
+        .map(|group| {
+            let group = group.get_attr_handle::<u16>().map_err(malformed)?;
+            let name = group
+                .get_attribute(u16::from(CtrlAttrMcastGrp::Name))
+                .ok_or_else(|| Error::Netlink("multicast group without a name".into()))?;
+            let name = name.nla_payload().as_ref();
+            let name = name.split(|&b| b == 0).next().unwrap_or_default();
+            Ok(McastGroup {
+                name: String::from_utf8_lossy(name).into_owned(),
+                id: group
+                    .get_attr_payload_as::<u32>(u16::from(CtrlAttrMcastGrp::Id))
+                    .map_err(malformed)?,
+            })
+        })
+        .collect()
+}
+
 /// A one-attribute request body for the nlctrl family.
 fn ctrl_string_attr(ty: CtrlAttr, value: &str) -> Result<Attrs, Error> {
     let nla_type = AttrTypeBuilder::default()
@@ -132,7 +187,11 @@ fn ctrl_string_attr(ty: CtrlAttr, value: &str) -> Result<Attrs, Error> {
 /// A generic-netlink socket bound to one resolved family.
 pub struct Client {
     socket: NlSocketHandle,
+    /// The family's name, for error messages.
+    name: String,
     family: u16,
+    /// The family's multicast groups, as nlctrl listed them.
+    groups: Vec<McastGroup>,
     seq: Cell<u32>,
 }
 
@@ -146,15 +205,17 @@ impl Client {
         // Speaks to nlctrl until the lookup has found `family`.
         let mut client = Client {
             socket,
+            name: family.to_owned(),
             family: u16::from(GenlId::Ctrl),
+            groups: Vec::new(),
             seq: Cell::new(0),
         };
-        client.family = client.resolve(family)?;
+        (client.family, client.groups) = client.resolve(family)?;
         Ok(client)
     }
 
-    /// Asks nlctrl for the id of the family `name`.
-    fn resolve(&self, name: &str) -> Result<u16, Error> {
+    /// Asks nlctrl for the id and the multicast groups of the family `name`.
+    fn resolve(&self, name: &str) -> Result<(u16, Vec<McastGroup>), Error> {
         let replies = match self.exchange(
             u16::from(GenlId::Ctrl),
             CTRL_VERSION,
@@ -168,15 +229,71 @@ impl Client {
             }) => return Err(Error::FamilyNotFound(name.to_owned())),
             other => other?,
         };
-        replies
+        let (reply, id) = replies
             .iter()
             .find_map(|reply| {
                 let handle = reply.attrs().get_attr_handle();
-                handle
+                let id = handle
                     .get_attr_payload_as::<u16>(u16::from(CtrlAttr::FamilyId))
-                    .ok()
+                    .ok()?;
+                Some((reply, id))
             })
-            .ok_or_else(|| Error::Netlink(format!("nlctrl returned no id for \"{name}\"")))
+            .ok_or_else(|| Error::Netlink(format!("nlctrl returned no id for \"{name}\"")))?;
+        Ok((id, mcast_groups(reply)?))
+    }
+
+    /// Joins the family's multicast group `group`: from now on, what the
+    /// kernel sends to it queues on this socket for [`Client::receive`].
+    pub fn join(&self, group: &str) -> Result<(), Error> {
+        let id = self
+            .groups
+            .iter()
+            .find(|g| g.name == group)
+            .ok_or_else(|| Error::GroupNotFound {
+                family: self.name.clone(),
+                group: group.to_owned(),
+            })?
+            .id;
+        self.socket
+            .add_mcast_membership(Groups::new_groups(&[id]))
+            .map_err(|e| match &e {
+                // A group may require CAP_NET_ADMIN to join: reported like
+                // the kernel's other refusals.
+                SocketError::Io(io) => match io.raw_os_error() {
+                    Some(errno) => Error::Kernel {
+                        errno,
+                        extack: None,
+                    },
+                    None => e.into(),
+                },
+                _ => e.into(),
+            })
+    }
+
+    /// Waits for the next datagram and returns the family's messages in it,
+    /// each decoded or the reason why not; other messages are skipped.
+    /// [`Error::EventsLost`] means the kernel dropped messages because the
+    /// socket's buffer was full; the socket stays usable.
+    pub fn receive(&self) -> Result<Vec<Result<LanaMsg, WireError>>, Error> {
+        let (messages, _) = loop {
+            match self.socket.recv::<u16, LanaMsg>() {
+                Err(SocketError::Io(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other.map_err(recv_error)?,
+            }
+        };
+        // neli stops at the first message it cannot decode: the rest of the
+        // datagram has no trustworthy boundary.
+        Ok(messages
+            .filter_map(|message| match message {
+                Ok(message) => match message.nl_payload() {
+                    NlPayload::Payload(msg) if *message.nl_type() == self.family => {
+                        Some(Ok(msg.clone()))
+                    }
+                    _ => None,
+                },
+                Err(e) => Some(Err(WireError::Encoding(e.to_string()))),
+            })
+            .collect())
     }
 
     /// Sends a request and waits for its ACK, so a refusal is never missed;
@@ -332,6 +449,152 @@ mod tests {
         // NEWFAMILY is a reply-only command: nlctrl has no handler for it.
         let err = client.dump(u8::from(CtrlCmd::Newfamily)).unwrap_err();
         assert!(matches!(err, Error::Kernel { errno, .. } if errno == libc::EOPNOTSUPP));
+    }
+
+    #[test]
+    fn joins_a_multicast_group_resolved_by_name() {
+        let client = Client::connect(CTRL).unwrap();
+        let notify = client
+            .groups
+            .iter()
+            .find(|g| g.name == "notify")
+            .unwrap_or_else(|| panic!("nlctrl lists no \"notify\": {:?}", client.groups))
+            .id;
+        assert_ne!(notify, 0);
+        let joined = || client.socket.list_mcast_membership().unwrap().to_vec();
+        assert!(!joined().contains(&notify));
+        client.join("notify").unwrap();
+        assert!(joined().contains(&notify), "{:?}", joined());
+    }
+
+    #[test]
+    fn unknown_group_is_reported() {
+        let client = Client::connect(CTRL).unwrap();
+        let err = client.join("no-such-group").unwrap_err();
+        assert_eq!(
+            err,
+            Error::GroupNotFound {
+                family: CTRL.into(),
+                group: "no-such-group".into()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "generic netlink family \"nlctrl\" has no multicast group \"no-such-group\" \
+             (the loaded module is older than this lanactl)"
+        );
+        assert!(client
+            .socket
+            .list_mcast_membership()
+            .unwrap()
+            .to_vec()
+            .is_empty());
+    }
+
+    /// One netlink message: header, genl header, NUL-terminated string
+    /// attributes.
+    fn message(nl_type: u16, cmd: u8, attrs: &[(u16, &str)]) -> Vec<u8> {
+        let mut body = vec![cmd, FAMILY_VERSION, 0, 0];
+        for (ty, value) in attrs {
+            let len = u16::try_from(4 + value.len() + 1).unwrap();
+            body.extend_from_slice(&len.to_ne_bytes());
+            body.extend_from_slice(&ty.to_ne_bytes());
+            body.extend_from_slice(value.as_bytes());
+            body.push(0);
+            body.resize(body.len().next_multiple_of(4), 0);
+        }
+        let len = u32::try_from(16 + body.len()).unwrap();
+        let mut out = Vec::new();
+        out.extend_from_slice(&len.to_ne_bytes());
+        out.extend_from_slice(&nl_type.to_ne_bytes());
+        out.extend_from_slice(&0u16.to_ne_bytes()); // flags
+        out.extend_from_slice(&0u32.to_ne_bytes()); // seq
+        out.extend_from_slice(&0u32.to_ne_bytes()); // sender's port
+        out.extend(body);
+        out
+    }
+
+    /// Sends `datagram` from another socket straight to `port`, as the
+    /// kernel's multicast would deliver it.
+    fn send_to(port: u32, datagram: &[u8]) {
+        let sender = NlSocketHandle::connect(NlFamily::Generic, None, Groups::empty()).unwrap();
+        // SAFETY: an all-zero sockaddr_nl is valid; the fields are set below.
+        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+        addr.nl_pid = port;
+        // SAFETY: `datagram` and `addr` are valid for the lengths passed.
+        let sent = unsafe {
+            libc::sendto(
+                std::os::fd::AsRawFd::as_raw_fd(&sender),
+                datagram.as_ptr().cast(),
+                datagram.len(),
+                0,
+                std::ptr::addr_of!(addr).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(
+            sent,
+            datagram.len() as isize,
+            "{}",
+            io::Error::last_os_error()
+        );
+    }
+
+    #[test]
+    fn receive_returns_the_familys_messages() {
+        use lana_uapi::{attr, cmd};
+
+        let client = Client::connect(CTRL).unwrap();
+        let port = client.socket.pid();
+        let event = |kind: &str, block: &str| {
+            message(
+                client.family,
+                cmd::EVENT,
+                &[(attr::EVENT, kind), (attr::BLOCK_NAME, block)],
+            )
+        };
+        // Another family's message is not ours to show.
+        send_to(port, &message(client.family + 1, cmd::EVENT, &[]));
+        assert!(client.receive().unwrap().is_empty());
+
+        // Every message of a datagram, in order.
+        send_to(port, &[event("add", "in0"), event("rm", "in0")].concat());
+        let received = client.receive().unwrap();
+        let events: Vec<_> = received
+            .iter()
+            .map(|m| crate::wire::parse_event(m.as_ref().unwrap()).unwrap())
+            .map(|e| (e.kind, e.block))
+            .collect();
+        assert_eq!(
+            events,
+            [("add".into(), "in0".into()), ("rm".into(), "in0".into())]
+        );
+
+        // A message longer than its datagram cannot be decoded: reported,
+        // and the socket stays usable.
+        let mut truncated = event("bind", "top");
+        truncated[0] += 8;
+        send_to(port, &truncated);
+        let received = client.receive().unwrap();
+        assert!(
+            matches!(received.as_slice(), [Err(WireError::Encoding(_))]),
+            "{received:?}"
+        );
+        send_to(port, &event("unbind", "top"));
+        assert_eq!(client.receive().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn overrun_is_told_apart() {
+        let overrun = SocketError::from(io::Error::from_raw_os_error(libc::ENOBUFS));
+        assert_eq!(recv_error(overrun), Error::EventsLost);
+        assert_eq!(
+            Error::EventsLost.to_string(),
+            "events were lost (socket buffer overrun)"
+        );
+        let other = SocketError::from(io::Error::from_raw_os_error(libc::EBADF));
+        assert!(matches!(recv_error(other), Error::Netlink(_)));
     }
 
     #[test]

@@ -4,10 +4,11 @@
 
 mod cli;
 mod client;
+mod monitor;
 mod output;
 mod wire;
 
-use std::{fmt, process::ExitCode};
+use std::{fmt, io, process::ExitCode};
 
 use clap::{CommandFactory, FromArgMatches};
 use lana_uapi::{cmd, FAMILY_NAME};
@@ -22,6 +23,8 @@ use crate::{
 enum Error {
     Wire(WireError),
     Client(client::Error),
+    /// Writing the output failed.
+    Output(io::Error),
 }
 
 impl From<WireError> for Error {
@@ -41,6 +44,7 @@ impl fmt::Display for Error {
         match self {
             Error::Wire(e) => e.fmt(f),
             Error::Client(e) => e.fmt(f),
+            Error::Output(e) => write!(f, "cannot write the output: {e}"),
         }
     }
 }
@@ -73,6 +77,13 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Unbind { upper, lower } => return execute(Request::Unbind { upper, lower }),
         Command::Attach { dev, block } => return execute(Request::Attach { dev, block }),
         Command::Detach { dev } => return execute(Request::Detach { dev }),
+        Command::Subscribe { block, target } => {
+            return execute(Request::Subscribe { block, target })
+        }
+        Command::Unsubscribe { block, target } => {
+            return execute(Request::Unsubscribe { block, target })
+        }
+        Command::Monitor { count } => return monitor::run(format, *count),
         Command::Replace {
             old,
             new,

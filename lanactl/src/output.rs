@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::wire::{Attachment, Block, Stats, TypeInfo};
+use crate::wire::{Attachment, Block, Event, Stats, TypeInfo};
 
 /// Shown where a block has no upper or lower neighbour.
 const NONE: &str = "-";
@@ -100,6 +100,33 @@ pub fn stats(stats: &Stats, format: Format) -> String {
                 .collect();
             to_json(json!({ "block": stats.block, "stats": counters }))
         }
+    }
+}
+
+/// One line per event, so a reader can act on each as it arrives:
+/// `<event> block=<name>[ peer=<peer>][ dev=<dev>]`, or a compact JSON
+/// object with every key present, null where the event has no value.
+pub fn event(event: &Event, format: Format) -> String {
+    match format {
+        Format::Text => {
+            let mut line = format!("{} block={}", event.kind, event.block);
+            if let Some(peer) = &event.peer {
+                line.push_str(&format!(" peer={peer}"));
+            }
+            if let Some(dev) = &event.dev {
+                line.push_str(&format!(" dev={dev}"));
+            }
+            line + "\n"
+        }
+        Format::Json => format!(
+            "{}\n",
+            json!({
+                "event": event.kind,
+                "block": event.block,
+                "peer": event.peer,
+                "dev": event.dev,
+            })
+        ),
     }
 }
 
@@ -212,6 +239,80 @@ mod tests {
         };
         let value: Value = serde_json::from_str(&stats(&engine, Format::Json)).unwrap();
         assert_eq!(value, json!({ "block": null, "stats": {} }));
+    }
+
+    fn sample_events() -> [Event; 3] {
+        [
+            Event {
+                kind: "add".into(),
+                block: "in0".into(),
+                peer: None,
+                dev: None,
+            },
+            Event {
+                kind: "bind".into(),
+                block: "top".into(),
+                peer: Some("in0".into()),
+                dev: None,
+            },
+            Event {
+                kind: "dev_down".into(),
+                block: "in0".into(),
+                peer: None,
+                dev: Some("veth0".into()),
+            },
+        ]
+    }
+
+    #[test]
+    fn event_text_lines() {
+        let lines: Vec<String> = sample_events()
+            .iter()
+            .map(|e| event(e, Format::Text))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "add block=in0\n",
+                "bind block=top peer=in0\n",
+                "dev_down block=in0 dev=veth0\n",
+            ]
+        );
+        let both = Event {
+            kind: "attach".into(),
+            block: "in0".into(),
+            peer: Some("top".into()),
+            dev: Some("veth0".into()),
+        };
+        assert_eq!(
+            event(&both, Format::Text),
+            "attach block=in0 peer=top dev=veth0\n"
+        );
+    }
+
+    #[test]
+    fn event_json_lines_are_compact_with_fixed_keys() {
+        let lines: Vec<String> = sample_events()
+            .iter()
+            .map(|e| event(e, Format::Json))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                concat!(
+                    r#"{"event":"add","block":"in0","peer":null,"dev":null}"#,
+                    "\n"
+                ),
+                concat!(
+                    r#"{"event":"bind","block":"top","peer":"in0","dev":null}"#,
+                    "\n"
+                ),
+                concat!(
+                    r#"{"event":"dev_down","block":"in0","peer":null,"dev":"veth0"}"#,
+                    "\n"
+                ),
+            ]
+        );
     }
 
     #[test]

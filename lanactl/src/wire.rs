@@ -55,6 +55,14 @@ pub enum Request<'a> {
         new: &'a str,
         drop_state: bool,
     },
+    Subscribe {
+        block: &'a str,
+        target: &'a str,
+    },
+    Unsubscribe {
+        block: &'a str,
+        target: &'a str,
+    },
 }
 
 impl Request<'_> {
@@ -69,6 +77,8 @@ impl Request<'_> {
             Request::Detach { .. } => cmd::DETACH,
             Request::Stats { .. } => cmd::STATS,
             Request::Replace { .. } => cmd::REPLACE,
+            Request::Subscribe { .. } => cmd::SUBSCRIBE,
+            Request::Unsubscribe { .. } => cmd::UNSUBSCRIBE,
         }
     }
 
@@ -91,6 +101,9 @@ impl Request<'_> {
             Request::Stats { block } => block.map(|b| (attr::BLOCK_NAME, b)).into_iter().collect(),
             Request::Replace { old, new, .. } => {
                 vec![(attr::BLOCK_NAME, old), (attr::NEW_NAME, new)]
+            }
+            Request::Subscribe { block, target } | Request::Unsubscribe { block, target } => {
+                vec![(attr::BLOCK_NAME, block), (attr::PEER, target)]
             }
         };
         let mut attrs: Attrs = strings
@@ -138,6 +151,20 @@ pub struct Attachment {
 pub struct Stats {
     pub block: Option<String>,
     pub entries: Vec<(String, u64)>,
+}
+
+/// One engine event, as multicast on the `events` group (`cmd::EVENT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// What happened: add, rm, bind, ... Kept as the kernel's word, so a
+    /// newer module's events are shown rather than rejected.
+    pub kind: String,
+    /// The block the event is about.
+    pub block: String,
+    /// The other block involved, if any.
+    pub peer: Option<String>,
+    /// The network device involved, if any.
+    pub dev: Option<String>,
 }
 
 /// A request that cannot be encoded or a reply that cannot be decoded.
@@ -197,6 +224,8 @@ fn attr_name(ty: u16) -> &'static str {
         attr::ATTACHMENT => "ATTACHMENT",
         attr::DEV_IFINDEX => "DEV_IFINDEX",
         attr::NEW_NAME => "NEW_NAME",
+        attr::EVENT => "EVENT",
+        attr::PEER => "PEER",
         _ => "unknown attribute",
     }
 }
@@ -210,7 +239,6 @@ fn what(ty: u16) -> &'static str {
     }
 }
 
-/// Encodes a NUL-terminated string attribute after checking its length.
 /// A flag attribute: its presence is the value.
 fn flag_attr(ty: u16) -> Result<Nlattr<u16, Buffer>, WireError> {
     let nla_type = AttrTypeBuilder::default()
@@ -224,6 +252,7 @@ fn flag_attr(ty: u16) -> Result<Nlattr<u16, Buffer>, WireError> {
         .map_err(|e| WireError::Encoding(e.to_string()))
 }
 
+/// Encodes a NUL-terminated string attribute after checking its length.
 fn string_attr(ty: u16, value: &str) -> Result<Nlattr<u16, Buffer>, WireError> {
     // Block types are named like blocks, so they share NAME_MAX.
     let max = if ty == attr::DEV_NAME {
@@ -299,6 +328,20 @@ pub fn parse_stats(msg: &LanaMsg) -> Result<Stats, WireError> {
     Ok(Stats {
         block: top.optional_string(attr::BLOCK_NAME)?,
         entries,
+    })
+}
+
+/// Parses one `EVENT` message. Unknown attributes are skipped.
+pub fn parse_event(msg: &LanaMsg) -> Result<Event, WireError> {
+    let fields = Fields {
+        attrs: msg.attrs().clone(),
+        within: "event",
+    };
+    Ok(Event {
+        kind: fields.string(attr::EVENT)?,
+        block: fields.string(attr::BLOCK_NAME)?,
+        peer: fields.optional_string(attr::PEER)?,
+        dev: fields.optional_string(attr::DEV_NAME)?,
     })
 }
 
@@ -674,6 +717,113 @@ mod tests {
             drop_state: true,
         };
         assert_eq!(encoded(drop), dropped);
+    }
+
+    #[test]
+    fn event_without_peer_or_device() {
+        let m = msg(
+            cmd::EVENT,
+            &[
+                str_nla(attr::EVENT, "add"),
+                str_nla(attr::BLOCK_NAME, "in0"),
+            ],
+        );
+        assert_eq!(
+            parse_event(&m).unwrap(),
+            Event {
+                kind: "add".into(),
+                block: "in0".into(),
+                peer: None,
+                dev: None,
+            }
+        );
+    }
+
+    #[test]
+    fn event_with_peer_and_device_skips_unknown_attributes() {
+        let m = msg(
+            cmd::EVENT,
+            &[
+                nla(attr::MAX + 1, &1u32.to_ne_bytes()),
+                str_nla(attr::DEV_NAME, "veth0"),
+                str_nla(attr::PEER, "in0"),
+                str_nla(attr::BLOCK_NAME, "top"),
+                str_nla(attr::EVENT, "bind"),
+                // Another attribute's number space: must not be taken for
+                // the block name.
+                str_nla(attr::UPPER, "other"),
+            ],
+        );
+        assert_eq!(
+            parse_event(&m).unwrap(),
+            Event {
+                kind: "bind".into(),
+                block: "top".into(),
+                peer: Some("in0".into()),
+                dev: Some("veth0".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn event_missing_block_or_kind_is_rejected() {
+        let m = msg(
+            cmd::EVENT,
+            &[
+                str_nla(attr::EVENT, "attach"),
+                str_nla(attr::DEV_NAME, "veth0"),
+            ],
+        );
+        let err = parse_event(&m).unwrap_err();
+        assert_eq!(
+            err,
+            WireError::Missing {
+                attr: attr::BLOCK_NAME,
+                within: "event"
+            }
+        );
+        assert_eq!(err.to_string(), "malformed reply: event lacks BLOCK_NAME");
+
+        let m = msg(cmd::EVENT, &[str_nla(attr::BLOCK_NAME, "in0")]);
+        assert_eq!(
+            parse_event(&m).unwrap_err(),
+            WireError::Missing {
+                attr: attr::EVENT,
+                within: "event"
+            }
+        );
+    }
+
+    #[test]
+    fn subscribe_names_the_subscriber_and_its_peer() {
+        let expected = vec![
+            (attr::BLOCK_NAME, b"top\0".to_vec()),
+            (attr::PEER, b"in0\0".to_vec()),
+        ];
+        let sub = Request::Subscribe {
+            block: "top",
+            target: "in0",
+        };
+        assert_eq!(sub.cmd(), cmd::SUBSCRIBE);
+        assert_eq!(encoded(sub), expected);
+        let unsub = Request::Unsubscribe {
+            block: "top",
+            target: "in0",
+        };
+        assert_eq!(unsub.cmd(), cmd::UNSUBSCRIBE);
+        assert_eq!(encoded(unsub), expected);
+        let too_long = "n".repeat(NAME_MAX + 1);
+        assert!(matches!(
+            Request::Subscribe {
+                block: "top",
+                target: &too_long,
+            }
+            .attrs(),
+            Err(WireError::BadName {
+                attr: attr::PEER,
+                ..
+            })
+        ));
     }
 
     #[test]
