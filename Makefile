@@ -18,7 +18,7 @@ LANACTL := $(CURDIR)/target/release/lanactl
 # toolchain settings first.
 ENV := . qemu/env.sh &&
 
-.PHONY: all setup kernel module probe lanactl check style test-host test-guest demo bench clean help
+.PHONY: all setup kernel module probe lanactl check style fmt test-host test-guest demo bench clean help
 
 all: module lanactl
 
@@ -59,6 +59,12 @@ style: kernel
 	$(ENV) cargo fmt --all -- --check
 	$(ENV) cargo clippy --locked --all-targets -- -D warnings
 	$(ENV) bash qemu/kernel-style.sh "$$(cat $(OUT)/kdir)" $(OUT)/clippy $(LLVM)
+
+# Formats everything the style gates check.
+fmt: kernel
+	$(ENV) cargo fmt --all
+	$(ENV) src=$$(cat $(OUT)/kdir); [ -e "$$src/source" ] && src=$$src/source; \
+		rustfmt --edition 2021 --config-path "$$src/.rustfmt.toml" fbcore/lana.rs
 
 test-host: setup
 	$(ENV) cargo test --locked

@@ -126,3 +126,75 @@ fn drop_packet(
     drop(skb);
     None
 }
+
+#[kunit_tests(lana_graph)]
+mod tests {
+    use super::*;
+    use crate::name::Name;
+
+    fn name(s: &str) -> Name {
+        Name::new(s.as_bytes(), "name").expect("valid name")
+    }
+
+    /// A registry with `blocks` (name, type), bound bottom to top in order.
+    fn chain(blocks: &[(&str, &str)]) -> Registry {
+        let mut reg = Registry::new();
+        for (n, t) in blocks {
+            let kind = crate::fbs::find(t.as_bytes()).expect("known type");
+            reg.add(name(n), kind).expect("add");
+        }
+        for pair in blocks.windows(2) {
+            reg.bind(&name(pair[1].0), &name(pair[0].0)).expect("bind");
+        }
+        reg
+    }
+
+    /// Sends one 60-byte packet into `graph` at attachment slot 0.
+    fn send(graph: &Graph, stats: &EngineStats) -> bool {
+        let skb = SkBuff::alloc(60).expect("skb");
+        BhContext::with(|bh| graph.receive(0, skb, bh, stats).is_some())
+    }
+
+    #[test]
+    fn a_packet_climbs_the_chain_and_stops_where_nothing_is_bound() {
+        let reg = chain(&[("c", "counter"), ("f", "forward")]);
+        let graph = Graph::build(&reg, [(0, 1)].into_iter()).expect("graph");
+        let stats = EngineStats::new().expect("stats");
+        assert!(!send(&graph, &stats));
+        assert_eq!(stats.total(Counter::Hops), 2);
+        assert_eq!(stats.total(Counter::DropNoNext), 1);
+    }
+
+    #[test]
+    fn a_cycle_ends_at_the_hop_limit() {
+        let mut reg = chain(&[("a", "forward"), ("b", "forward")]);
+        // b is above a; putting a above b closes the cycle.
+        assert!(reg.bind(&name("a"), &name("b")).is_ok());
+        let graph = Graph::build(&reg, [(0, 1)].into_iter()).expect("graph");
+        let stats = EngineStats::new().expect("stats");
+        assert!(!send(&graph, &stats));
+        assert_eq!(stats.total(Counter::Hops), u64::from(HOP_LIMIT));
+        assert_eq!(stats.total(Counter::DropHopLimit), 1);
+        assert_eq!(stats.total(Counter::DropNoNext), 0);
+    }
+
+    #[test]
+    fn a_drop_block_ends_the_path_counted_as_its_drop() {
+        let reg = chain(&[("f", "forward"), ("d", "drop"), ("x", "forward")]);
+        let graph = Graph::build(&reg, [(0, 1)].into_iter()).expect("graph");
+        let stats = EngineStats::new().expect("stats");
+        assert!(!send(&graph, &stats));
+        assert_eq!(stats.total(Counter::Hops), 2);
+        assert_eq!(stats.total(Counter::DropBlock), 1);
+    }
+
+    #[test]
+    fn a_slot_without_entry_drops_counted() {
+        let reg = chain(&[("f", "forward")]);
+        let graph = Graph::build(&reg, [(1, 1)].into_iter()).expect("graph");
+        let stats = EngineStats::new().expect("stats");
+        assert!(!send(&graph, &stats));
+        assert_eq!(stats.total(Counter::DropNoEntry), 1);
+        assert_eq!(stats.total(Counter::Hops), 0);
+    }
+}

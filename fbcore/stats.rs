@@ -72,6 +72,11 @@ impl EngineStats {
         self.counters.add(bh, counter as usize, value);
     }
 
+    /// One counter summed over CPUs.
+    pub(crate) fn total(&self, counter: Counter) -> u64 {
+        self.counters.sum(counter as usize)
+    }
+
     /// Reports every counter summed over CPUs.
     pub(crate) fn report(&self, sink: &mut dyn StatSink) -> Result {
         for (index, name) in NAMES.iter().enumerate() {

@@ -33,6 +33,11 @@ unsafe extern "C" {
 
     pub(crate) fn lana_notifier_head_init(head: *mut blocking_notifier_head);
 
+    pub(crate) fn lana_with_bh_disabled(
+        f: unsafe extern "C" fn(arg: *mut c_void, cpu_offset: usize),
+        arg: *mut c_void,
+    );
+
     pub(crate) fn lana_skb_frame_len(skb: *const sk_buff) -> c_uint;
 
     pub(crate) fn lana_percpu_alloc(size: usize, align: usize) -> *mut c_void;

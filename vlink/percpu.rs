@@ -8,7 +8,11 @@
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
-use kernel::{ffi::c_int, prelude::*, types::NotThreadSafe};
+use kernel::{
+    ffi::{c_int, c_void},
+    prelude::*,
+    types::NotThreadSafe,
+};
 
 use super::ffi;
 
@@ -38,6 +42,44 @@ impl BhContext {
             cpu_offset,
             _not_send: NotThreadSafe,
         }
+    }
+}
+
+impl BhContext {
+    /// Runs `f` with bottom halves disabled on the current CPU, as the
+    /// packet path runs: for packet-path code called from process context.
+    pub(crate) fn with<F: FnOnce(&BhContext) -> R, R>(f: F) -> R {
+        struct Call<F, R> {
+            f: Option<F>,
+            result: Option<R>,
+        }
+
+        /// # Safety
+        ///
+        /// Called by the shim, with bottom halves disabled, with the `Call`
+        /// passed to it and this CPU's per-CPU offset.
+        unsafe extern "C" fn trampoline<F: FnOnce(&BhContext) -> R, R>(
+            arg: *mut c_void,
+            cpu_offset: usize,
+        ) {
+            // SAFETY: `arg` is the `Call` below, alive for this call.
+            let call = unsafe { &mut *arg.cast::<Call<F, R>>() };
+            // SAFETY: The shim disabled bottom halves around this call and
+            // passed this CPU's offset.
+            let bh = unsafe { BhContext::new(cpu_offset) };
+            if let Some(f) = call.f.take() {
+                call.result = Some(f(&bh));
+            }
+        }
+
+        let mut call = Call {
+            f: Some(f),
+            result: None,
+        };
+        // SAFETY: `call` outlives the call; the trampoline matches its type.
+        unsafe { ffi::lana_with_bh_disabled(trampoline::<F, R>, (&raw mut call).cast::<c_void>()) };
+        call.result
+            .expect("the shim calls the function exactly once")
     }
 }
 

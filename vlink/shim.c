@@ -197,6 +197,18 @@ void lana_notifier_head_init(struct blocking_notifier_head *head)
 
 /* Packets. */
 
+/*
+ * Runs @fn(@arg, cpu_offset) with bottom halves disabled, as the packet path
+ * runs: for packet-path code called from process context (tests, generators).
+ */
+void lana_with_bh_disabled(void (*fn)(void *arg, unsigned long cpu_offset),
+			   void *arg)
+{
+	local_bh_disable();
+	fn(arg, lana_this_cpu_offset());
+	local_bh_enable();
+}
+
 /* Per-CPU memory. */
 
 void __percpu *lana_percpu_alloc(size_t size, size_t align)

@@ -41,6 +41,8 @@ void lana_netdev_notifier_unregister(void);
 void lana_notifier_head_init(struct blocking_notifier_head *head);
 
 /* Packets. */
+void lana_with_bh_disabled(void (*fn)(void *arg, unsigned long cpu_offset),
+			   void *arg);
 unsigned int lana_skb_frame_len(const struct sk_buff *skb);
 
 /* Per-CPU memory. */

@@ -6,7 +6,7 @@
 //! so that moving to an upstream abstraction later is mechanical.
 
 use core::ptr::NonNull;
-use kernel::bindings;
+use kernel::{bindings, prelude::*};
 
 use super::ffi;
 
@@ -54,6 +54,23 @@ impl SkBuff {
     pub(crate) fn into_raw(self) -> NonNull<bindings::sk_buff> {
         let me = core::mem::ManuallyDrop::new(self);
         me.ptr
+    }
+
+    /// A new packet of `len` zero bytes, for packet-path code that makes
+    /// packets (tests, generators).
+    pub(crate) fn alloc(len: u32) -> Result<Self> {
+        // SAFETY: Plain allocation (alloc_skb).
+        let skb =
+            unsafe { bindings::__alloc_skb(len, bindings::GFP_KERNEL, 0, bindings::NUMA_NO_NODE) };
+        let skb = NonNull::new(skb).ok_or(ENOMEM)?;
+        // SAFETY: A fresh skb with `len` bytes of tailroom; `skb_put_zero`
+        // (here `skb_put` + zeroing) extends the data into it.
+        unsafe {
+            let data = bindings::skb_put(skb.as_ptr(), len);
+            core::ptr::write_bytes(data.cast::<u8>(), 0, len as usize);
+        }
+        // SAFETY: We own the only reference of the fresh skb.
+        Ok(unsafe { Self::from_raw(skb) })
     }
 
     /// Length of the frame in bytes from its link-layer header, wherever the

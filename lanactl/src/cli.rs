@@ -21,12 +21,13 @@ Example: build a two-block graph fed by veth0
   lanactl bind top in0
   lanactl attach veth0 in0
   lanactl stats in0
+  lanactl show in0
 
 Exit status: 0 success, 1 the kernel refused (its reason is printed) or the
 module is not loaded, 2 usage error."
 )]
 pub struct Cli {
-    /// Print list, types, attachments, stats and monitor events as JSON.
+    /// Print list, types, attachments, show, stats and monitor events as JSON.
     #[arg(short, long, global = true)]
     pub json: bool,
 
@@ -52,13 +53,22 @@ pub enum Command {
 
     /// Remove a block.
     #[command(
-        long_about = "Remove the block NAME. The kernel refuses while it is \
-                      bound or has a device attached.",
-        after_long_help = "Example:\n  lanactl rm in0"
+        long_about = "Remove the block NAME. Without --cascade the kernel \
+                      refuses while the block is in use — a device is attached \
+                      to it, it is bound above or below another block, or \
+                      another block is subscribed to it — and names what uses \
+                      it. With --cascade the kernel first detaches the devices \
+                      attached to NAME, unbinds it from the blocks above and \
+                      below it and unsubscribes its subscribers, then removes \
+                      it; each step is announced as an event.",
+        after_long_help = "Example:\n  lanactl rm in0\n  lanactl rm in0 --cascade"
     )]
     Rm {
         /// Name of the block to remove.
         name: String,
+        /// Detach, unbind and unsubscribe whatever uses NAME, then remove it.
+        #[arg(long)]
+        cascade: bool,
     },
 
     /// Put one block above another.
@@ -76,14 +86,22 @@ pub enum Command {
 
     /// Undo a bind.
     #[command(
-        long_about = "Remove the binding of UPPER above LOWER.",
-        after_long_help = "Example:\n  lanactl unbind top in0"
+        long_about = "Remove the binding of UPPER above LOWER. Without --force \
+                      the kernel refuses to cut a binding that carries an \
+                      attached device's traffic (a device attached to LOWER or \
+                      to a block below it) and names the device; with --force \
+                      it cuts the binding anyway, and that traffic stops at \
+                      LOWER.",
+        after_long_help = "Example:\n  lanactl unbind top in0\n  lanactl unbind top in0 --force"
     )]
     Unbind {
         /// Upper block of the binding.
         upper: String,
         /// Lower block of the binding.
         lower: String,
+        /// Cut the binding even though an attached device's packets cross it.
+        #[arg(long)]
+        force: bool,
     },
 
     /// Feed a device's received packets to a block.
@@ -208,12 +226,34 @@ pub enum Command {
     #[command(
         long_about = "Show the counters of block NAME, or of the whole engine \
                       without NAME, one \"<name> <value>\" line each in the \
-                      order the kernel reports them.",
-        after_long_help = "Example:\n  lanactl stats in0\n  lanactl stats | awk '$1 == \"drops\" { print $2 }'"
+                      order the kernel reports them. With --per-cpu, counters \
+                      kept per CPU are shown once per CPU, as \"<name> \
+                      cpu<N> <value>\"; values without a per-CPU breakdown \
+                      (a block's events) stay \"<name> <value>\". In JSON a \
+                      per-CPU counter is an object keyed \"cpu<N>\".",
+        after_long_help = "Example:\n  lanactl stats in0\n  lanactl stats | awk '$1 == \"drops\" { print $2 }'\n  lanactl stats in0 --per-cpu"
     )]
     Stats {
         /// Block to show; the engine when absent.
         name: Option<String>,
+        /// Show per-CPU counters once per CPU.
+        #[arg(long)]
+        per_cpu: bool,
+    },
+
+    /// Show one block in full.
+    #[command(
+        long_about = "Show block NAME: its id and type, the blocks bound above \
+                      (upper) and below (lower) it, the devices attached to \
+                      it, the blocks it is subscribed to and those subscribed \
+                      to it (comma-separated, \"-\" for none), then its \
+                      counters as \"<name> <value>\" lines, all indented under \
+                      a \"block NAME (TYPE) id ID\" line.",
+        after_long_help = "Example:\n  lanactl show in0\n  lanactl --json show in0"
+    )]
+    Show {
+        /// Block to show.
+        name: String,
     },
 }
 
@@ -231,7 +271,43 @@ mod tests {
     fn json_flag_is_global() {
         let cli = Cli::try_parse_from(["lanactl", "stats", "in0", "-j"]).unwrap();
         assert!(cli.json);
-        assert!(matches!(cli.command, Command::Stats { name: Some(n) } if n == "in0"));
+        assert!(
+            matches!(cli.command, Command::Stats { name: Some(n), per_cpu: false } if n == "in0")
+        );
+    }
+
+    #[test]
+    fn new_flags_default_off_and_parse() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap().command;
+        assert!(matches!(
+            parse(&["lanactl", "rm", "c1"]),
+            Command::Rm { name, cascade: false } if name == "c1"
+        ));
+        assert!(matches!(
+            parse(&["lanactl", "rm", "c1", "--cascade"]),
+            Command::Rm { name, cascade: true } if name == "c1"
+        ));
+        assert!(matches!(
+            parse(&["lanactl", "unbind", "top", "in0"]),
+            Command::Unbind { force: false, .. }
+        ));
+        assert!(matches!(
+            parse(&["lanactl", "unbind", "--force", "top", "in0"]),
+            Command::Unbind { upper, lower, force: true } if upper == "top" && lower == "in0"
+        ));
+        assert!(matches!(
+            parse(&["lanactl", "stats", "--per-cpu"]),
+            Command::Stats {
+                name: None,
+                per_cpu: true
+            }
+        ));
+        assert!(matches!(
+            parse(&["lanactl", "show", "c1"]),
+            Command::Show { name } if name == "c1"
+        ));
+        let err = Cli::try_parse_from(["lanactl", "show"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
     }
 
     #[test]

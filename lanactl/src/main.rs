@@ -72,9 +72,24 @@ fn run(cli: &Cli) -> Result<(), Error> {
     let format = if cli.json { Format::Json } else { Format::Text };
     let text = match &cli.command {
         Command::Add { name, kind } => return execute(Request::Add { name, kind }),
-        Command::Rm { name } => return execute(Request::Rm { name }),
+        Command::Rm { name, cascade } => {
+            return execute(Request::Rm {
+                name,
+                cascade: *cascade,
+            })
+        }
         Command::Bind { upper, lower } => return execute(Request::Bind { upper, lower }),
-        Command::Unbind { upper, lower } => return execute(Request::Unbind { upper, lower }),
+        Command::Unbind {
+            upper,
+            lower,
+            force,
+        } => {
+            return execute(Request::Unbind {
+                upper,
+                lower,
+                force: *force,
+            })
+        }
         Command::Attach { dev, block } => return execute(Request::Attach { dev, block }),
         Command::Detach { dev } => return execute(Request::Detach { dev }),
         Command::Subscribe { block, target } => {
@@ -100,13 +115,16 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Attachments => {
             output::attachments(&dump(cmd::ATTACHMENTS, wire::parse_attachment)?, format)
         }
-        Command::Stats { name } => {
-            let request = Request::Stats {
+        Command::Stats { name, per_cpu } => {
+            let reply = query(Request::Stats {
                 block: name.as_deref(),
-            };
-            let attrs = request.attrs()?;
-            let reply = Client::connect(family_name())?.query(request.cmd(), attrs)?;
+                per_cpu: *per_cpu,
+            })?;
             output::stats(&wire::parse_stats(&reply)?, format)
+        }
+        Command::Show { name } => {
+            let reply = query(Request::Show { name })?;
+            output::show(&wire::parse_show(&reply)?, format)
         }
     };
     print!("{text}");
@@ -119,6 +137,12 @@ fn execute(request: Request<'_>) -> Result<(), Error> {
     let attrs = request.attrs()?;
     Client::connect(family_name())?.request(request.cmd(), attrs)?;
     Ok(())
+}
+
+/// Sends a request answered by exactly one reply.
+fn query(request: Request<'_>) -> Result<LanaMsg, Error> {
+    let attrs = request.attrs()?;
+    Ok(Client::connect(family_name())?.query(request.cmd(), attrs)?)
 }
 
 fn dump<T>(cmd: u8, parse: fn(&LanaMsg) -> Result<T, WireError>) -> Result<Vec<T>, Error> {

@@ -7,9 +7,9 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::wire::{Attachment, Block, Event, Stats, TypeInfo};
+use crate::wire::{Attachment, Block, BlockDetail, Event, Stat, Stats, TypeInfo};
 
-/// Shown where a block has no upper or lower neighbour.
+/// Shown where a block has no upper or lower neighbour, or a list is empty.
 const NONE: &str = "-";
 
 /// How replies are printed.
@@ -84,23 +84,102 @@ pub fn attachments(attachments: &[Attachment], format: Format) -> String {
 }
 
 /// One `<name> <value>` line per counter, single-spaced, so scripts can
-/// split it with awk; JSON keeps the kernel's order too.
+/// split it with awk; a per-CPU value reads `<name> cpu<N> <value>`. JSON
+/// keeps the kernel's order too.
 pub fn stats(stats: &Stats, format: Format) -> String {
     match format {
-        Format::Text => stats
-            .entries
-            .iter()
-            .map(|(name, value)| format!("{name} {value}\n"))
-            .collect(),
-        Format::Json => {
-            let counters: Map<String, Value> = stats
-                .entries
-                .iter()
-                .map(|(name, value)| (name.clone(), json!(value)))
-                .collect();
-            to_json(json!({ "block": stats.block, "stats": counters }))
+        Format::Text => stats.entries.iter().map(|s| stat_line(s) + "\n").collect(),
+        Format::Json => to_json(json!({
+            "block": stats.block,
+            "stats": stats_object(&stats.entries),
+        })),
+    }
+}
+
+/// `show`: the block's header line, then one indented line per neighbour,
+/// list and counter:
+///
+/// ```text
+/// block c1 (counter) id 1
+///   upper: f1
+///   lower: -
+///   devices: lana_d0
+///   subscribed to: -
+///   subscribers: a, b
+///   packets 100
+/// ```
+pub fn show(detail: &BlockDetail, format: Format) -> String {
+    let b = &detail.block;
+    match format {
+        Format::Text => {
+            let one = |name: &Option<String>| name.clone().unwrap_or_else(|| NONE.to_owned());
+            let list = |names: &[String]| match names {
+                [] => NONE.to_owned(),
+                names => names.join(", "),
+            };
+            let mut out = format!("block {} ({}) id {}\n", b.name, b.kind, b.id);
+            for (label, value) in [
+                ("upper", one(&b.upper)),
+                ("lower", one(&b.lower)),
+                ("devices", list(&detail.devices)),
+                ("subscribed to", list(&detail.subscribed_to)),
+                ("subscribers", list(&detail.subscribers)),
+            ] {
+                out.push_str(&format!("  {label}: {value}\n"));
+            }
+            for stat in &detail.stats {
+                out.push_str(&format!("  {}\n", stat_line(stat)));
+            }
+            out
+        }
+        Format::Json => to_json(json!({
+            "id": b.id,
+            "name": b.name,
+            "type": b.kind,
+            "upper": b.upper,
+            "lower": b.lower,
+            "devices": detail.devices,
+            "subscribed_to": detail.subscribed_to,
+            "subscribers": detail.subscribers,
+            "stats": stats_object(&detail.stats),
+        })),
+    }
+}
+
+/// `<name> <value>`, or `<name> cpu<N> <value>` for a per-CPU value.
+fn stat_line(stat: &Stat) -> String {
+    match stat.cpu {
+        Some(cpu) => format!("{} cpu{cpu} {}", stat.name, stat.value),
+        None => format!("{} {}", stat.name, stat.value),
+    }
+}
+
+/// The counters as one JSON object in the kernel's order: a plain value is
+/// a number, a per-CPU counter an object of its values keyed `cpu<N>`, at
+/// the place of its first value.
+fn stats_object(entries: &[Stat]) -> Map<String, Value> {
+    let mut counters = Map::new();
+    for stat in entries {
+        match stat.cpu {
+            None => {
+                counters.insert(stat.name.clone(), json!(stat.value));
+            }
+            Some(cpu) => {
+                let slot = counters
+                    .entry(stat.name.clone())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                // A plain value and per-CPU values under one name would be
+                // a kernel bug; the per-CPU view wins rather than failing.
+                if !slot.is_object() {
+                    *slot = Value::Object(Map::new());
+                }
+                if let Value::Object(per_cpu) = slot {
+                    per_cpu.insert(format!("cpu{cpu}"), json!(stat.value));
+                }
+            }
         }
     }
+    counters
 }
 
 /// One line per event, so a reader can act on each as it arrives:
@@ -180,10 +259,53 @@ mod tests {
         ]
     }
 
+    fn stat(name: &str, cpu: Option<u32>, value: u64) -> Stat {
+        Stat {
+            name: name.into(),
+            cpu,
+            value,
+        }
+    }
+
     fn sample_stats() -> Stats {
         Stats {
             block: Some("in0".into()),
-            entries: vec![("rx_packets".into(), 5), ("bytes".into(), 300)],
+            entries: vec![stat("rx_packets", None, 5), stat("bytes", None, 300)],
+        }
+    }
+
+    /// What `lanactl stats c1 --per-cpu` receives: per-CPU counters, then
+    /// the events, which have no per-CPU breakdown.
+    fn per_cpu_stats() -> Stats {
+        Stats {
+            block: Some("c1".into()),
+            entries: vec![
+                stat("packets", Some(0), 1),
+                stat("packets", Some(1), 2),
+                stat("bytes", Some(0), 60),
+                stat("bytes", Some(1), 120),
+                stat("events", None, 3),
+            ],
+        }
+    }
+
+    fn sample_detail() -> BlockDetail {
+        BlockDetail {
+            block: Block {
+                id: 1,
+                name: "c1".into(),
+                kind: "counter".into(),
+                upper: Some("f1".into()),
+                lower: None,
+            },
+            devices: vec!["lana_d0".into()],
+            subscribed_to: vec![],
+            subscribers: vec!["a".into(), "b".into()],
+            stats: vec![
+                stat("packets", None, 100),
+                stat("bytes", None, 6000),
+                stat("events", None, 3),
+            ],
         }
     }
 
@@ -239,6 +361,123 @@ mod tests {
         };
         let value: Value = serde_json::from_str(&stats(&engine, Format::Json)).unwrap();
         assert_eq!(value, json!({ "block": null, "stats": {} }));
+    }
+
+    #[test]
+    fn per_cpu_stats_text_names_the_cpu() {
+        assert_eq!(
+            stats(&per_cpu_stats(), Format::Text),
+            "packets cpu0 1\n\
+             packets cpu1 2\n\
+             bytes cpu0 60\n\
+             bytes cpu1 120\n\
+             events 3\n"
+        );
+    }
+
+    #[test]
+    fn per_cpu_stats_json_groups_by_counter() {
+        let text = stats(&per_cpu_stats(), Format::Json);
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "block": "c1",
+                "stats": {
+                    "packets": { "cpu0": 1, "cpu1": 2 },
+                    "bytes": { "cpu0": 60, "cpu1": 120 },
+                    "events": 3,
+                },
+            })
+        );
+        let stats = value["stats"].as_object().unwrap();
+        let keys: Vec<&String> = stats.keys().collect();
+        assert_eq!(keys, ["packets", "bytes", "events"]);
+        let cpus: Vec<&String> = stats["packets"].as_object().unwrap().keys().collect();
+        assert_eq!(cpus, ["cpu0", "cpu1"]);
+    }
+
+    #[test]
+    fn show_text() {
+        assert_eq!(
+            show(&sample_detail(), Format::Text),
+            concat!(
+                "block c1 (counter) id 1\n",
+                "  upper: f1\n",
+                "  lower: -\n",
+                "  devices: lana_d0\n",
+                "  subscribed to: -\n",
+                "  subscribers: a, b\n",
+                "  packets 100\n",
+                "  bytes 6000\n",
+                "  events 3\n",
+            )
+        );
+    }
+
+    #[test]
+    fn show_text_of_a_lone_block() {
+        let lone = BlockDetail {
+            block: Block {
+                id: 4,
+                name: "x".into(),
+                kind: "tee".into(),
+                upper: None,
+                lower: Some("in0".into()),
+            },
+            devices: vec![],
+            subscribed_to: vec!["w".into(), "v".into()],
+            subscribers: vec![],
+            stats: vec![],
+        };
+        assert_eq!(
+            show(&lone, Format::Text),
+            concat!(
+                "block x (tee) id 4\n",
+                "  upper: -\n",
+                "  lower: in0\n",
+                "  devices: -\n",
+                "  subscribed to: w, v\n",
+                "  subscribers: -\n",
+            )
+        );
+    }
+
+    #[test]
+    fn show_json() {
+        let text = show(&sample_detail(), Format::Json);
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            value,
+            json!({
+                "id": 1,
+                "name": "c1",
+                "type": "counter",
+                "upper": "f1",
+                "lower": null,
+                "devices": ["lana_d0"],
+                "subscribed_to": [],
+                "subscribers": ["a", "b"],
+                "stats": { "packets": 100, "bytes": 6000, "events": 3 },
+            })
+        );
+        let keys: Vec<&String> = value.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "id",
+                "name",
+                "type",
+                "upper",
+                "lower",
+                "devices",
+                "subscribed_to",
+                "subscribers",
+                "stats"
+            ]
+        );
+        let stats: Vec<&String> = value["stats"].as_object().unwrap().keys().collect();
+        assert_eq!(stats, ["packets", "bytes", "events"]);
     }
 
     fn sample_events() -> [Event; 3] {

@@ -31,6 +31,8 @@ pub enum Request<'a> {
     },
     Rm {
         name: &'a str,
+        /// Detach, unbind and unsubscribe whatever uses the block first.
+        cascade: bool,
     },
     Bind {
         upper: &'a str,
@@ -39,6 +41,8 @@ pub enum Request<'a> {
     Unbind {
         upper: &'a str,
         lower: &'a str,
+        /// Cut the binding even though it carries a device's traffic.
+        force: bool,
     },
     Attach {
         dev: &'a str,
@@ -49,6 +53,11 @@ pub enum Request<'a> {
     },
     Stats {
         block: Option<&'a str>,
+        /// One value per CPU for the counters that have them.
+        per_cpu: bool,
+    },
+    Show {
+        name: &'a str,
     },
     Replace {
         old: &'a str,
@@ -76,6 +85,7 @@ impl Request<'_> {
             Request::Attach { .. } => cmd::ATTACH,
             Request::Detach { .. } => cmd::DETACH,
             Request::Stats { .. } => cmd::STATS,
+            Request::Show { .. } => cmd::SHOW,
             Request::Replace { .. } => cmd::REPLACE,
             Request::Subscribe { .. } => cmd::SUBSCRIBE,
             Request::Unsubscribe { .. } => cmd::UNSUBSCRIBE,
@@ -90,15 +100,17 @@ impl Request<'_> {
             Request::Add { name, kind } => {
                 vec![(attr::BLOCK_NAME, name), (attr::BLOCK_TYPE, kind)]
             }
-            Request::Rm { name } => vec![(attr::BLOCK_NAME, name)],
-            Request::Bind { upper, lower } | Request::Unbind { upper, lower } => {
+            Request::Rm { name, .. } | Request::Show { name } => vec![(attr::BLOCK_NAME, name)],
+            Request::Bind { upper, lower } | Request::Unbind { upper, lower, .. } => {
                 vec![(attr::UPPER, upper), (attr::LOWER, lower)]
             }
             Request::Attach { dev, block } => {
                 vec![(attr::DEV_NAME, dev), (attr::BLOCK_NAME, block)]
             }
             Request::Detach { dev } => vec![(attr::DEV_NAME, dev)],
-            Request::Stats { block } => block.map(|b| (attr::BLOCK_NAME, b)).into_iter().collect(),
+            Request::Stats { block, .. } => {
+                block.map(|b| (attr::BLOCK_NAME, b)).into_iter().collect()
+            }
             Request::Replace { old, new, .. } => {
                 vec![(attr::BLOCK_NAME, old), (attr::NEW_NAME, new)]
             }
@@ -110,11 +122,19 @@ impl Request<'_> {
             .into_iter()
             .map(|(ty, value)| string_attr(ty, value))
             .collect::<Result<_, _>>()?;
-        if let Request::Replace {
-            drop_state: true, ..
-        } = self
-        {
-            attrs.push(flag_attr(attr::DROP_STATE)?);
+        // Flags travel only when given: an absent flag is the default.
+        let flag = match *self {
+            Request::Rm { cascade: true, .. } | Request::Unbind { force: true, .. } => {
+                Some(attr::CASCADE)
+            }
+            Request::Stats { per_cpu: true, .. } => Some(attr::PER_CPU),
+            Request::Replace {
+                drop_state: true, ..
+            } => Some(attr::DROP_STATE),
+            _ => None,
+        };
+        if let Some(flag) = flag {
+            attrs.push(flag_attr(flag)?);
         }
         Ok(attrs)
     }
@@ -150,7 +170,31 @@ pub struct Attachment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stats {
     pub block: Option<String>,
-    pub entries: Vec<(String, u64)>,
+    pub entries: Vec<Stat>,
+}
+
+/// One `STAT` nest: a counter's value, or in the per-CPU view its value on
+/// one CPU. Values the kernel keeps only as a whole (a block's events) have
+/// no CPU even in the per-CPU view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stat {
+    pub name: String,
+    pub cpu: Option<u32>,
+    pub value: u64,
+}
+
+/// A `SHOW` reply: one block with everything attached to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockDetail {
+    pub block: Block,
+    /// Network devices attached to the block.
+    pub devices: Vec<String>,
+    /// Blocks whose events this block receives.
+    pub subscribed_to: Vec<String>,
+    /// Blocks that receive this block's events.
+    pub subscribers: Vec<String>,
+    /// The block's counters, in the kernel's order.
+    pub stats: Vec<Stat>,
 }
 
 /// One engine event, as multicast on the `events` group (`cmd::EVENT`).
@@ -226,6 +270,9 @@ fn attr_name(ty: u16) -> &'static str {
         attr::NEW_NAME => "NEW_NAME",
         attr::EVENT => "EVENT",
         attr::PEER => "PEER",
+        attr::CPU => "CPU",
+        attr::SUBSCRIBED_TO => "SUBSCRIBED_TO",
+        attr::SUBSCRIBER => "SUBSCRIBER",
         _ => "unknown attribute",
     }
 }
@@ -281,13 +328,32 @@ fn string_attr(ty: u16, value: &str) -> Result<Nlattr<u16, Buffer>, WireError> {
 
 /// Parses one `LIST` dump message (a nested `BLOCK`).
 pub fn parse_block(msg: &LanaMsg) -> Result<Block, WireError> {
-    let nest = Fields::top(msg).nested(attr::BLOCK)?;
+    block_fields(&Fields::top(msg).nested(attr::BLOCK)?)
+}
+
+/// The attributes every `BLOCK` nest carries.
+fn block_fields(nest: &Fields) -> Result<Block, WireError> {
     Ok(Block {
         id: nest.u32(attr::BLOCK_ID)?,
         name: nest.string(attr::BLOCK_NAME)?,
         kind: nest.string(attr::BLOCK_TYPE)?,
         upper: nest.optional_string(attr::UPPER)?,
         lower: nest.optional_string(attr::LOWER)?,
+    })
+}
+
+/// Parses a `SHOW` reply: a `BLOCK` nest with the block's bindings, repeated
+/// `SUBSCRIBED_TO`, `SUBSCRIBER` and `DEV_NAME`, then its `STATS`. Each
+/// list keeps the kernel's order and may be empty.
+pub fn parse_show(msg: &LanaMsg) -> Result<BlockDetail, WireError> {
+    let top = Fields::top(msg);
+    let nest = top.nested(attr::BLOCK)?;
+    Ok(BlockDetail {
+        block: block_fields(&nest)?,
+        devices: nest.strings(attr::DEV_NAME)?,
+        subscribed_to: nest.strings(attr::SUBSCRIBED_TO)?,
+        subscribers: nest.strings(attr::SUBSCRIBER)?,
+        stats: stat_entries(&top.nested(attr::STATS)?)?,
     })
 }
 
@@ -315,20 +381,26 @@ pub fn parse_attachment(msg: &LanaMsg) -> Result<Attachment, WireError> {
 /// newer module.
 pub fn parse_stats(msg: &LanaMsg) -> Result<Stats, WireError> {
     let top = Fields::top(msg);
-    let stats = top.nested(attr::STATS)?;
-    let mut entries = Vec::new();
-    for nla in stats.attrs.iter() {
-        let ty = *nla.nla_type().nla_type();
-        if ty != attr::STAT {
-            continue;
-        }
-        let stat = Fields::nest(nla, "STAT")?;
-        entries.push((stat.string(attr::STAT_NAME)?, stat.u64(attr::STAT_VALUE)?));
-    }
     Ok(Stats {
         block: top.optional_string(attr::BLOCK_NAME)?,
-        entries,
+        entries: stat_entries(&top.nested(attr::STATS)?)?,
     })
+}
+
+/// The `STAT` nests of a `STATS` nest, in order; a `CPU` marks a per-CPU
+/// value. Other attributes are skipped.
+fn stat_entries(stats: &Fields) -> Result<Vec<Stat>, WireError> {
+    stats
+        .all(attr::STAT)
+        .map(|nla| {
+            let stat = Fields::nest(nla, "STAT")?;
+            Ok(Stat {
+                name: stat.string(attr::STAT_NAME)?,
+                cpu: stat.optional_u32(attr::CPU)?,
+                value: stat.u64(attr::STAT_VALUE)?,
+            })
+        })
+        .collect()
 }
 
 /// Parses one `EVENT` message. Unknown attributes are skipped.
@@ -370,9 +442,14 @@ impl Fields {
     }
 
     fn find(&self, ty: u16) -> Option<&Nlattr<u16, Buffer>> {
+        self.all(ty).next()
+    }
+
+    /// Every attribute of type `ty`, in order.
+    fn all(&self, ty: u16) -> impl Iterator<Item = &Nlattr<u16, Buffer>> {
         self.attrs
             .iter()
-            .find(|nla| *nla.nla_type().nla_type() == ty)
+            .filter(move |nla| *nla.nla_type().nla_type() == ty)
     }
 
     fn require(&self, ty: u16) -> Result<&Nlattr<u16, Buffer>, WireError> {
@@ -394,9 +471,17 @@ impl Fields {
         self.find(ty).map(string_payload).transpose()
     }
 
+    /// A repeated string attribute: every occurrence, in order.
+    fn strings(&self, ty: u16) -> Result<Vec<String>, WireError> {
+        self.all(ty).map(string_payload).collect()
+    }
+
     fn u32(&self, ty: u16) -> Result<u32, WireError> {
-        let nla = self.require(ty)?;
-        Ok(u32::from_ne_bytes(fixed(nla)?))
+        u32_payload(self.require(ty)?)
+    }
+
+    fn optional_u32(&self, ty: u16) -> Result<Option<u32>, WireError> {
+        self.find(ty).map(u32_payload).transpose()
     }
 
     fn u64(&self, ty: u16) -> Result<u64, WireError> {
@@ -413,6 +498,10 @@ fn string_payload(nla: &Nlattr<u16, Buffer>) -> Result<String, WireError> {
         attr: *nla.nla_type().nla_type(),
         why: e.to_string(),
     })
+}
+
+fn u32_payload(nla: &Nlattr<u16, Buffer>) -> Result<u32, WireError> {
+    Ok(u32::from_ne_bytes(fixed(nla)?))
 }
 
 fn u64_payload(nla: &Nlattr<u16, Buffer>) -> Result<u64, WireError> {
@@ -461,6 +550,22 @@ mod tests {
         let mut bytes = vec![cmd, lana_uapi::FAMILY_VERSION, 0, 0];
         bytes.extend(attrs.concat());
         LanaMsg::from_bytes_with_input(&mut Cursor::new(&bytes), bytes.len()).unwrap()
+    }
+
+    /// A `STAT` nest, with a `CPU` for a per-CPU value.
+    fn stat_nla(name: &str, cpu: Option<u32>, value: u64) -> Vec<u8> {
+        let mut children = vec![str_nla(attr::STAT_NAME, name)];
+        children.extend(cpu.map(|cpu| nla(attr::CPU, &cpu.to_ne_bytes())));
+        children.push(nla(attr::STAT_VALUE, &value.to_ne_bytes()));
+        nest(attr::STAT, &children)
+    }
+
+    fn stat(name: &str, cpu: Option<u32>, value: u64) -> Stat {
+        Stat {
+            name: name.into(),
+            cpu,
+            value,
+        }
     }
 
     fn block_msg(extra: &[Vec<u8>]) -> LanaMsg {
@@ -558,15 +663,6 @@ mod tests {
 
     #[test]
     fn stats_keep_kernel_order() {
-        let stat = |name: &str, value: u64| {
-            nest(
-                attr::STAT,
-                &[
-                    str_nla(attr::STAT_NAME, name),
-                    nla(attr::STAT_VALUE, &value.to_ne_bytes()),
-                ],
-            )
-        };
         let m = msg(
             cmd::STATS,
             &[
@@ -574,9 +670,9 @@ mod tests {
                 nest(
                     attr::STATS,
                     &[
-                        stat("rx_packets", 12),
-                        stat("rx_bytes", u64::MAX),
-                        stat("drops", 0),
+                        stat_nla("rx_packets", None, 12),
+                        stat_nla("rx_bytes", None, u64::MAX),
+                        stat_nla("drops", None, 0),
                     ],
                 ),
             ],
@@ -586,11 +682,69 @@ mod tests {
             Stats {
                 block: Some("counter0".into()),
                 entries: vec![
-                    ("rx_packets".into(), 12),
-                    ("rx_bytes".into(), u64::MAX),
-                    ("drops".into(), 0),
+                    stat("rx_packets", None, 12),
+                    stat("rx_bytes", None, u64::MAX),
+                    stat("drops", None, 0),
                 ],
             }
+        );
+    }
+
+    #[test]
+    fn per_cpu_stats_mix_cpu_and_plain_entries() {
+        let m = msg(
+            cmd::STATS,
+            &[
+                str_nla(attr::BLOCK_NAME, "c1"),
+                nest(
+                    attr::STATS,
+                    &[
+                        stat_nla("packets", Some(0), 1),
+                        stat_nla("packets", Some(3), 2),
+                        stat_nla("bytes", Some(0), 60),
+                        stat_nla("bytes", Some(3), 120),
+                        stat_nla("events", None, 4),
+                    ],
+                ),
+            ],
+        );
+        assert_eq!(
+            parse_stats(&m).unwrap().entries,
+            vec![
+                stat("packets", Some(0), 1),
+                stat("packets", Some(3), 2),
+                stat("bytes", Some(0), 60),
+                stat("bytes", Some(3), 120),
+                stat("events", None, 4),
+            ]
+        );
+    }
+
+    #[test]
+    fn stat_cpu_of_wrong_size_is_rejected() {
+        let bad = nest(
+            attr::STAT,
+            &[
+                str_nla(attr::STAT_NAME, "packets"),
+                nla(attr::CPU, &1u64.to_ne_bytes()),
+                nla(attr::STAT_VALUE, &1u64.to_ne_bytes()),
+            ],
+        );
+        let m = msg(cmd::STATS, &[nest(attr::STATS, &[bad])]);
+        let err = parse_stats(&m).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                WireError::Malformed {
+                    attr: attr::CPU,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "malformed reply: CPU: 8 bytes where 4 were expected"
         );
     }
 
@@ -614,7 +768,7 @@ mod tests {
         );
         let stats = parse_stats(&m).unwrap();
         assert_eq!(stats.block, None);
-        assert_eq!(stats.entries, vec![("packets".into(), 3)]);
+        assert_eq!(stats.entries, vec![stat("packets", None, 3)]);
     }
 
     #[test]
@@ -717,6 +871,214 @@ mod tests {
             drop_state: true,
         };
         assert_eq!(encoded(drop), dropped);
+    }
+
+    #[test]
+    fn rm_carries_cascade_only_when_asked() {
+        let plain = Request::Rm {
+            name: "c1",
+            cascade: false,
+        };
+        assert_eq!(plain.cmd(), cmd::RM);
+        assert_eq!(encoded(plain), vec![(attr::BLOCK_NAME, b"c1\0".to_vec())]);
+        let cascade = Request::Rm {
+            name: "c1",
+            cascade: true,
+        };
+        assert_eq!(
+            encoded(cascade),
+            vec![
+                (attr::BLOCK_NAME, b"c1\0".to_vec()),
+                (attr::CASCADE, vec![])
+            ]
+        );
+    }
+
+    #[test]
+    fn unbind_carries_cascade_only_when_forced() {
+        let names = vec![
+            (attr::UPPER, b"top\0".to_vec()),
+            (attr::LOWER, b"in0\0".to_vec()),
+        ];
+        let plain = Request::Unbind {
+            upper: "top",
+            lower: "in0",
+            force: false,
+        };
+        assert_eq!(plain.cmd(), cmd::UNBIND);
+        assert_eq!(encoded(plain), names);
+        let forced = Request::Unbind {
+            upper: "top",
+            lower: "in0",
+            force: true,
+        };
+        let mut expected = names.clone();
+        expected.push((attr::CASCADE, vec![]));
+        assert_eq!(encoded(forced), expected);
+    }
+
+    #[test]
+    fn stats_carry_per_cpu_only_when_asked() {
+        let engine = Request::Stats {
+            block: None,
+            per_cpu: true,
+        };
+        assert_eq!(engine.cmd(), cmd::STATS);
+        assert_eq!(encoded(engine), vec![(attr::PER_CPU, vec![])]);
+        let block = Request::Stats {
+            block: Some("c1"),
+            per_cpu: false,
+        };
+        assert_eq!(encoded(block), vec![(attr::BLOCK_NAME, b"c1\0".to_vec())]);
+        let block = Request::Stats {
+            block: Some("c1"),
+            per_cpu: true,
+        };
+        assert_eq!(
+            encoded(block),
+            vec![
+                (attr::BLOCK_NAME, b"c1\0".to_vec()),
+                (attr::PER_CPU, vec![])
+            ]
+        );
+    }
+
+    #[test]
+    fn show_names_the_block() {
+        let show = Request::Show { name: "c1" };
+        assert_eq!(show.cmd(), cmd::SHOW);
+        assert_eq!(encoded(show), vec![(attr::BLOCK_NAME, b"c1\0".to_vec())]);
+        let too_long = "n".repeat(NAME_MAX + 1);
+        assert!(matches!(
+            Request::Show { name: &too_long }.attrs(),
+            Err(WireError::BadName {
+                attr: attr::BLOCK_NAME,
+                ..
+            })
+        ));
+    }
+
+    /// A `SHOW` reply as the kernel builds it: the `BLOCK` nest (with
+    /// `extra` after the block's own attributes), then `STATS`.
+    fn show_msg(extra: &[Vec<u8>], stats: &[Vec<u8>]) -> LanaMsg {
+        let mut children = vec![
+            nla(attr::BLOCK_ID, &1u32.to_ne_bytes()),
+            str_nla(attr::BLOCK_NAME, "c1"),
+            str_nla(attr::BLOCK_TYPE, "counter"),
+        ];
+        children.extend_from_slice(extra);
+        msg(
+            cmd::SHOW,
+            &[nest(attr::BLOCK, &children), nest(attr::STATS, stats)],
+        )
+    }
+
+    #[test]
+    fn show_with_every_part() {
+        let m = show_msg(
+            &[
+                str_nla(attr::UPPER, "f1"),
+                str_nla(attr::LOWER, "in0"),
+                str_nla(attr::SUBSCRIBED_TO, "w1"),
+                str_nla(attr::SUBSCRIBER, "a"),
+                str_nla(attr::SUBSCRIBER, "b"),
+                str_nla(attr::DEV_NAME, "lana_d0"),
+                str_nla(attr::DEV_NAME, "lana_d1"),
+                // Newer attributes are skipped.
+                nla(attr::MAX + 1, &1u32.to_ne_bytes()),
+            ],
+            &[
+                stat_nla("packets", None, 100),
+                stat_nla("bytes", None, 6000),
+                stat_nla("events", None, 3),
+            ],
+        );
+        assert_eq!(
+            parse_show(&m).unwrap(),
+            BlockDetail {
+                block: Block {
+                    id: 1,
+                    name: "c1".into(),
+                    kind: "counter".into(),
+                    upper: Some("f1".into()),
+                    lower: Some("in0".into()),
+                },
+                devices: vec!["lana_d0".into(), "lana_d1".into()],
+                subscribed_to: vec!["w1".into()],
+                subscribers: vec!["a".into(), "b".into()],
+                stats: vec![
+                    stat("packets", None, 100),
+                    stat("bytes", None, 6000),
+                    stat("events", None, 3),
+                ],
+            }
+        );
+    }
+
+    #[test]
+    fn show_without_optional_parts() {
+        let detail = parse_show(&show_msg(&[], &[])).unwrap();
+        assert_eq!(
+            detail,
+            BlockDetail {
+                block: Block {
+                    id: 1,
+                    name: "c1".into(),
+                    kind: "counter".into(),
+                    upper: None,
+                    lower: None,
+                },
+                devices: vec![],
+                subscribed_to: vec![],
+                subscribers: vec![],
+                stats: vec![],
+            }
+        );
+    }
+
+    #[test]
+    fn show_reply_lacking_a_part_is_rejected() {
+        let block = nest(
+            attr::BLOCK,
+            &[
+                nla(attr::BLOCK_ID, &1u32.to_ne_bytes()),
+                str_nla(attr::BLOCK_NAME, "c1"),
+                str_nla(attr::BLOCK_TYPE, "counter"),
+            ],
+        );
+        let no_stats = msg(cmd::SHOW, &[block]);
+        assert_eq!(
+            parse_show(&no_stats).unwrap_err(),
+            WireError::Missing {
+                attr: attr::STATS,
+                within: "message"
+            }
+        );
+        let no_block = msg(cmd::SHOW, &[nest(attr::STATS, &[])]);
+        assert_eq!(
+            parse_show(&no_block).unwrap_err(),
+            WireError::Missing {
+                attr: attr::BLOCK,
+                within: "message"
+            }
+        );
+        let no_type = msg(
+            cmd::SHOW,
+            &[
+                nest(
+                    attr::BLOCK,
+                    &[
+                        nla(attr::BLOCK_ID, &1u32.to_ne_bytes()),
+                        str_nla(attr::BLOCK_NAME, "c1"),
+                    ],
+                ),
+                nest(attr::STATS, &[]),
+            ],
+        );
+        assert_eq!(
+            parse_show(&no_type).unwrap_err().to_string(),
+            "malformed reply: BLOCK lacks BLOCK_TYPE"
+        );
     }
 
     #[test]
@@ -852,13 +1214,24 @@ mod tests {
                 (attr::LOWER, b"b\0".to_vec())
             ]
         );
-        assert_eq!(encoded(Request::Stats { block: None }), vec![]);
+        assert_eq!(
+            encoded(Request::Stats {
+                block: None,
+                per_cpu: false
+            }),
+            vec![]
+        );
     }
 
     #[test]
     fn name_longer_than_name_max_is_rejected() {
         let longest = "n".repeat(NAME_MAX);
-        assert!(Request::Rm { name: &longest }.attrs().is_ok());
+        assert!(Request::Rm {
+            name: &longest,
+            cascade: false
+        }
+        .attrs()
+        .is_ok());
         let too_long = "n".repeat(NAME_MAX + 1);
         let err = Request::Add {
             name: &too_long,
@@ -888,7 +1261,13 @@ mod tests {
             }
         ));
         assert_eq!(
-            Request::Rm { name: "" }.attrs().unwrap_err().to_string(),
+            Request::Rm {
+                name: "",
+                cascade: false
+            }
+            .attrs()
+            .unwrap_err()
+            .to_string(),
             format!("block name must not be empty (at most {NAME_MAX} bytes)")
         );
     }

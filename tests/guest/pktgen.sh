@@ -9,9 +9,11 @@ PKTGEN_FRAME_LEN=60
 # PKTGEN_DST (default: another host) and UDP port PKTGEN_DST_PORT.
 pktgen_inject() {
 	local dev=$1 count=$2 pg=/proc/net/pktgen
+	# pktgen's threads are bound to their CPU: kpktgend_N injects on CPU N.
+	local thread=$pg/kpktgend_${PKTGEN_CPU:-0}
 	[ -d $pg ] || modprobe pktgen || return 1
-	echo "rem_device_all" >$pg/kpktgend_0
-	echo "add_device $dev" >$pg/kpktgend_0
+	echo "rem_device_all" >"$thread"
+	echo "add_device $dev" >"$thread"
 	{
 		echo "count $count"
 		echo "pkt_size $PKTGEN_FRAME_LEN"
@@ -29,6 +31,6 @@ pktgen_inject() {
 	sent=$(sed -n 's/.*pkts-sofar: \([0-9]*\).*/\1/p' "$pg/$dev")
 	# The rate of the last run, e.g. "81234pps", for callers that report it.
 	PKTGEN_PPS=$(grep -o '[0-9]*pps' "$pg/$dev" | head -n1)
-	echo "rem_device_all" >$pg/kpktgend_0
+	echo "rem_device_all" >"$thread"
 	[ "$sent" = "$count" ] || fail "pktgen sent $sent of $count frames"
 }

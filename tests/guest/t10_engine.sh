@@ -22,7 +22,10 @@ case_kunit() {
 	ktap=$(dmesg --notime | grep -E '^(not )?ok [0-9]+ lana_' || true)
 	[ -n "$ktap" ] || skip "no KUnit results in dmesg (CONFIG_KUNIT off?)"
 	grep -q 'not ok' <<<"$ktap" && fail "KUnit failures: $ktap"
-	grep -qE '^ok [0-9]+ lana_registry$' <<<"$ktap" || fail "lana_registry did not pass: $ktap"
+	local suite
+	for suite in lana_registry lana_graph; do
+		grep -qE "^ok [0-9]+ $suite\$" <<<"$ktap" || fail "$suite did not pass: $ktap"
+	done
 }
 
 case_build_graph() {
