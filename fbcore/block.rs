@@ -2,20 +2,15 @@
 
 //! The functional-block model: what every block type implements.
 
+use core::cell::Cell;
 use kernel::{prelude::*, sync::Arc};
 
+use crate::error::CtlResult;
 use crate::event::Event;
 
 pub(crate) use crate::vlink::percpu::BhContext;
 pub(crate) use crate::vlink::percpu::PerCpuCounters;
 pub(crate) use crate::vlink::skb::SkBuff;
-
-/// Which way a packet travels through the graph. Packets received from a
-/// device travel upward (ingress): `bind A B` puts A above B.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Direction {
-    Ingress = 0,
-}
 
 /// Why a block dropped a packet; the engine counts drops by reason.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -28,8 +23,50 @@ pub(crate) enum DropReason {
 pub(crate) enum Verdict {
     /// Hand the packet to the next block in its direction.
     Pass(SkBuff),
+    /// As `Pass`, and the block has left a copy with [`PacketCx::copy_to`].
+    PassWithCopy(SkBuff),
     /// Free the packet, counted under `reason`.
     Drop(SkBuff, DropReason),
+}
+
+/// What a block sees of the packet's journey besides the packet.
+///
+/// Packets travel upward: those received from a device enter at the block it
+/// is attached to and go to the block bound above (`bind A B` puts A above
+/// B).
+pub(crate) struct PacketCx<'a> {
+    bh: &'a BhContext,
+    copy: Cell<Option<(usize, SkBuff)>>,
+}
+
+impl<'a> PacketCx<'a> {
+    pub(crate) fn new(bh: &'a BhContext) -> Self {
+        Self {
+            bh,
+            copy: Cell::new(None),
+        }
+    }
+
+    /// The packet-path context: per-CPU data is reached through it.
+    #[inline]
+    pub(crate) fn bh(&self) -> &BhContext {
+        self.bh
+    }
+
+    /// Leaves `copy` for output port `port` (an index into the block type's
+    /// `ports`); return [`Verdict::PassWithCopy`] for the engine to queue it
+    /// on this CPU's backlog.
+    #[inline]
+    pub(crate) fn copy_to(&self, port: usize, copy: SkBuff) {
+        // A copy left and never claimed is freed with the old value.
+        drop(self.copy.replace(Some((port, copy))));
+    }
+
+    /// The copy left by the block that just ran.
+    #[inline]
+    pub(crate) fn take_copy(&self) -> Option<(usize, SkBuff)> {
+        self.copy.take()
+    }
 }
 
 /// Where a block reports its statistics.
@@ -67,8 +104,8 @@ pub(crate) struct State(pub(crate) KVec<u64>);
 /// A functional block: called for every packet that reaches it, in softirq
 /// context, with no lock held and nothing allocated on its behalf.
 pub(crate) trait Block: Send + Sync {
-    /// Handles one packet travelling in direction `dir`.
-    fn receive(&self, skb: SkBuff, dir: Direction, bh: &BhContext) -> Verdict;
+    /// Handles one packet.
+    fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict;
 
     /// Reports the block's statistics.
     fn stats(&self, sink: &mut dyn StatSink) -> Result;
@@ -83,10 +120,42 @@ pub(crate) trait Block: Send + Sync {
     /// already be reaching this block: merge, do not overwrite.
     fn import_state(&self, _state: &State) {}
 
+    /// Applies `settings`, all or none: on an error (naming the key and why)
+    /// nothing changes. The engine only passes keys of the block's type.
+    fn configure(&self, _settings: &[Setting<'_>]) -> CtlResult {
+        Ok(())
+    }
+
+    /// Reports every key with its current value.
+    fn config(&self, _sink: &mut dyn ConfigSink) -> Result {
+        Ok(())
+    }
+
     /// Receives an event about this block or a block it subscribes to.
     /// Process context, with the engine's control mutex held: it must not
     /// call back into the engine.
     fn event(&self, _event: &Event) {}
+}
+
+/// A configuration key of a block type, as `lanactl types` lists it.
+pub(crate) struct Key {
+    pub(crate) name: &'static CStr,
+    /// The values it takes, for people.
+    pub(crate) syntax: &'static CStr,
+    /// Its value until set.
+    pub(crate) default: &'static CStr,
+    pub(crate) help: &'static CStr,
+}
+
+/// One `key=value` of a configuration change.
+pub(crate) struct Setting<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) value: &'a str,
+}
+
+/// Where a block reports its configuration: each key with its value.
+pub(crate) trait ConfigSink {
+    fn option(&mut self, key: &CStr, value: &[u8]) -> Result;
 }
 
 /// A block type: registered once at module load, instantiated by `add`.
@@ -95,6 +164,10 @@ pub(crate) struct BlockType {
     pub(crate) name: &'static CStr,
     /// One line for `lanactl types`.
     pub(crate) description: &'static CStr,
+    /// The keys `lanactl set` takes.
+    pub(crate) keys: &'static [Key],
+    /// Output ports besides the main path (`lanactl bind --port NAME`).
+    pub(crate) ports: &'static [&'static CStr],
     /// Creates an instance with default configuration.
     pub(crate) new: fn() -> Result<Arc<dyn Block>>,
 }

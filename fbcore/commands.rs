@@ -4,14 +4,14 @@
 
 use kernel::prelude::*;
 
-use crate::block::StatSink;
+use crate::block::{ConfigSink, Setting, StatSink};
 use crate::engine::Engine;
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::Event;
 use crate::fbs;
 use crate::name::Name;
 use crate::registry::{Entry, Registry};
-use crate::uapi::{attr, cmd, NAME_MAX};
+use crate::uapi::{attr, cmd, NAME_MAX, OPTION_MAX};
 use crate::vlink::genl::{
     self, AttrKind, AttrSpec, AttrWriter, Dump, DumpMessage, OpKind, OpSpec, Request,
 };
@@ -36,17 +36,25 @@ const fn flag(id: u16) -> AttrSpec {
 }
 
 /// How the kernel validates each request attribute.
-pub(crate) const POLICY: [AttrSpec; 10] = [
+pub(crate) const POLICY: [AttrSpec; 12] = [
     string(attr::BLOCK_NAME, NAME_MAX),
     string(attr::BLOCK_TYPE, NAME_MAX),
     string(attr::UPPER, NAME_MAX),
     string(attr::LOWER, NAME_MAX),
     string(attr::NEW_NAME, NAME_MAX),
     string(attr::PEER, NAME_MAX),
+    string(attr::PORT, NAME_MAX),
     string(attr::DEV_NAME, DEV_NAME_MAX as usize),
     flag(attr::DROP_STATE),
     flag(attr::PER_CPU),
     flag(attr::CASCADE),
+    AttrSpec {
+        id: attr::OPTIONS,
+        kind: AttrKind::Strings {
+            inner: attr::OPTION,
+            max_len: OPTION_MAX as u16,
+        },
+    },
 ];
 
 /// A command that changes the engine: needs CAP_NET_ADMIN.
@@ -68,7 +76,7 @@ const fn read(cmd: u8, kind: OpKind) -> OpSpec {
 }
 
 /// Every command.
-pub(crate) const OPS: [OpSpec; 14] = [
+pub(crate) const OPS: [OpSpec; 16] = [
     change(cmd::ADD),
     change(cmd::RM),
     change(cmd::BIND),
@@ -76,11 +84,13 @@ pub(crate) const OPS: [OpSpec; 14] = [
     change(cmd::ATTACH),
     change(cmd::DETACH),
     change(cmd::REPLACE),
+    change(cmd::SET),
     change(cmd::SUBSCRIBE),
     change(cmd::UNSUBSCRIBE),
     read(cmd::LIST, OpKind::Dump),
     read(cmd::STATS, OpKind::Do),
     read(cmd::SHOW, OpKind::Do),
+    read(cmd::GET, OpKind::Do),
     read(cmd::TYPES, OpKind::Dump),
     read(cmd::ATTACHMENTS, OpKind::Dump),
 ];
@@ -97,7 +107,19 @@ impl Commands {
             let kind = shown(kind_raw);
             ctl_err!(ENOENT, "unknown block type '{kind}' (see lanactl types)")
         })?;
-        engine.add(name, kind).map(|_| ())
+        engine.add(name, kind, &settings(req)?).map(|_| ())
+    }
+
+    fn get(engine: &Engine, req: &Request<'_>) -> CtlResult {
+        let name = name_attr(req, attr::BLOCK_NAME, "block name")?;
+        let mut reply = req.reply(cmd::GET)?;
+        reply.put_bytes_str(attr::BLOCK_NAME, name.as_bytes())?;
+        engine.with_control(|control| -> CtlResult {
+            let entry = control.registry().lookup(&name)?;
+            reply.nest(attr::CONFIG, |w| entry.block.config(&mut ConfigWriter(w)))?;
+            Ok(())
+        })?;
+        Ok(req.send(reply)?)
     }
 
     fn stats(engine: &Engine, req: &Request<'_>) -> CtlResult {
@@ -139,8 +161,16 @@ impl Commands {
                 for a in control.attached().iter().filter(|a| a.block() == entry.id) {
                     m.put_str(attr::DEV_NAME, a.device_name())?;
                 }
+                for (port, to) in registry.port_bindings(entry) {
+                    let mut text = KVec::new();
+                    text.extend_from_slice(port.as_bytes(), GFP_KERNEL)?;
+                    text.push(b'=', GFP_KERNEL)?;
+                    text.extend_from_slice(to.as_bytes(), GFP_KERNEL)?;
+                    m.put_bytes_str(attr::PORT_BINDING, &text)?;
+                }
                 Ok(())
             })?;
+            reply.nest(attr::CONFIG, |w| entry.block.config(&mut ConfigWriter(w)))?;
             reply.nest(attr::STATS, |w| block_stats(w, entry, false))?;
             Ok(())
         })?;
@@ -167,7 +197,16 @@ impl Commands {
             |m, kind| {
                 m.nest(attr::TYPE, |m| {
                     m.put_str(attr::BLOCK_TYPE, kind.name)?;
-                    m.put_str(attr::DESCRIPTION, kind.description)
+                    m.put_str(attr::DESCRIPTION, kind.description)?;
+                    for key in kind.keys {
+                        m.nest(attr::KEY, |m| {
+                            m.put_str(attr::KEY_NAME, key.name)?;
+                            m.put_str(attr::KEY_SYNTAX, key.syntax)?;
+                            m.put_str(attr::KEY_DEFAULT, key.default)?;
+                            m.put_str(attr::DESCRIPTION, key.help)
+                        })?;
+                    }
+                    Ok(())
                 })
             },
         )
@@ -206,10 +245,12 @@ impl Commands {
             cmd::BIND => engine.bind(
                 &name_attr(req, attr::UPPER, "upper block name")?,
                 &name_attr(req, attr::LOWER, "lower block name")?,
+                port_attr(req)?,
             ),
             cmd::UNBIND => engine.unbind(
                 &name_attr(req, attr::UPPER, "upper block name")?,
                 &name_attr(req, attr::LOWER, "lower block name")?,
+                port_attr(req)?,
                 req.flag(attr::CASCADE),
             ),
             cmd::ATTACH => Engine::attach(
@@ -221,6 +262,11 @@ impl Commands {
             cmd::DETACH => engine.detach(net, str_attr(req, attr::DEV_NAME, "device name")?),
             cmd::STATS => Self::stats(&engine, req),
             cmd::SHOW => Self::show(&engine, req),
+            cmd::GET => Self::get(&engine, req),
+            cmd::SET => engine.set(
+                &name_attr(req, attr::BLOCK_NAME, "block name")?,
+                &settings(req)?,
+            ),
             cmd::SUBSCRIBE => engine.subscribe(
                 &name_attr(req, attr::BLOCK_NAME, "block name")?,
                 &name_attr(req, attr::PEER, "block name to subscribe to")?,
@@ -321,6 +367,46 @@ fn block_stats(out: &mut impl AttrWriter, entry: &Entry, per_cpu: bool) -> Resul
     let mut stats = StatWriter { out, per_cpu };
     entry.block.stats(&mut stats)?;
     stats.value(c"events", entry.inbox.received())
+}
+
+/// The `key=value` options of a request (`OPTIONS`), in order.
+fn settings<'a>(req: &Request<'a>) -> CtlResult<KVec<Setting<'a>>> {
+    let mut settings = KVec::new();
+    for option in req.strings(attr::OPTIONS) {
+        let text = option
+            .to_str()
+            .map_err(|_| ctl_err!(EINVAL, "option is not UTF-8"))?;
+        let (key, value) = text
+            .split_once('=')
+            .filter(|(key, _)| !key.is_empty())
+            .ok_or_else(|| ctl_err!(EINVAL, "option '{text}' is not key=value"))?;
+        settings.push(Setting { key, value }, GFP_KERNEL)?;
+    }
+    Ok(settings)
+}
+
+/// Reports a configuration as `OPTION` attributes, `key=value` each.
+struct ConfigWriter<'a, W: AttrWriter>(&'a mut W);
+
+impl<W: AttrWriter> ConfigSink for ConfigWriter<'_, W> {
+    fn option(&mut self, key: &CStr, value: &[u8]) -> Result {
+        let key = key.to_bytes();
+        let mut text = KVec::with_capacity(key.len() + 1 + value.len(), GFP_KERNEL)?;
+        text.extend_from_slice(key, GFP_KERNEL)?;
+        text.push(b'=', GFP_KERNEL)?;
+        text.extend_from_slice(value, GFP_KERNEL)?;
+        self.0.put_bytes_str(attr::OPTION, &text)
+    }
+}
+
+/// The optional output port of a bind or unbind.
+fn port_attr<'a>(req: &Request<'a>) -> CtlResult<Option<&'a str>> {
+    req.str_attr(attr::PORT)
+        .map(|port| {
+            port.to_str()
+                .map_err(|_| ctl_err!(EINVAL, "port name is not UTF-8"))
+        })
+        .transpose()
 }
 
 /// A required string attribute.

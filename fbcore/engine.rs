@@ -14,20 +14,21 @@
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::{Arc, ArcBorrow, Mutex},
+    sync::{Arc, ArcBorrow, Mutex, SetOnce},
 };
 
 use crate::attach::Attachment;
-use crate::block::{BhContext, BlockType, SkBuff, StatSink};
+use crate::block::{BhContext, Block, BlockType, Setting, SkBuff, StatSink};
 use crate::commands;
 use crate::error::{ctl_err, shown, CtlResult};
 use crate::event::{Event, EventKind};
-use crate::graph::Graph;
+use crate::graph::{Datapath, Graph};
 use crate::name::Name;
 use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats};
 use crate::uapi::cmd;
 use crate::vlink::{
+    backlog::Backlog,
     genl::EventGroup,
     netdev::{Namespace, Rtnl},
     rcu::RcuBox,
@@ -93,8 +94,13 @@ impl Control {
 }
 
 /// The lana-rs engine.
+///
+/// Fields drop in declaration order: the backlog first, which waits for its
+/// deliveries into this engine to finish.
 #[pin_data]
 pub(crate) struct Engine {
+    /// Where copies made by blocks wait (see [`Engine::set_backlog`]).
+    backlog: SetOnce<Backlog>,
     #[pin]
     control: Mutex<Control>,
     graph: RcuBox<Graph>,
@@ -107,6 +113,7 @@ impl Engine {
     pub(crate) fn new(events: EventGroup) -> Result<Arc<Self>> {
         let engine = Arc::pin_init(
             try_pin_init!(Self {
+                backlog: SetOnce::new(),
                 control <- new_mutex!(Control {
                     registry: Registry::new(),
                     attached: KVec::new(),
@@ -151,12 +158,38 @@ impl Engine {
             .send(cmd::EVENT, |m| commands::put_event(m, event));
     }
 
+    /// Gives the engine its backlog, made for it once it has its final
+    /// address (by the namespace that owns it). Until then, and if this is
+    /// called twice, copies are dropped and counted.
+    pub(crate) fn set_backlog(&self, backlog: Backlog) {
+        let _ = self.backlog.populate(backlog);
+    }
+
+    fn datapath(&self) -> Datapath<'_> {
+        Datapath {
+            stats: &self.stats,
+            backlog: self.backlog.as_ref(),
+        }
+    }
+
+    /// The packet path: a copy from the backlog, for the block its cb names.
+    pub(crate) fn deliver(&self, skb: SkBuff, bh: &BhContext) {
+        let target = skb.cb_word() as u32;
+        match self.graph.get(bh) {
+            Some(graph) => graph.receive_at(target, skb, bh, &self.datapath()),
+            None => {
+                self.stats.add(bh, EngineDrop::Stale.into(), 1);
+                drop(skb);
+            }
+        }
+    }
+
     /// The packet path: a frame from attachment `slot`.
     #[inline]
     pub(crate) fn receive(&self, slot: usize, skb: SkBuff, bh: &BhContext) -> Option<SkBuff> {
         self.stats.add(bh, Counter::Packets, 1);
         match self.graph.get(bh) {
-            Some(graph) => graph.receive(slot, skb, bh, &self.stats),
+            Some(graph) => graph.receive(slot, skb, bh, &self.datapath()),
             None => {
                 self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
                 drop(skb);
@@ -171,17 +204,44 @@ impl Engine {
     }
 
     pub(crate) fn stats(&self, sink: &mut dyn StatSink) -> Result {
-        self.stats.report(sink)
+        self.stats.report(sink)?;
+        if let Some(backlog) = self.backlog.as_ref() {
+            let total = backlog.depth().map(|(_, depth)| depth).sum();
+            sink.counter(c"backlog_depth", total, &mut backlog.depth())?;
+        }
+        Ok(())
     }
 
-    pub(crate) fn add(&self, name: Name, kind: &'static BlockType) -> CtlResult<u32> {
+    /// Creates block `name` of type `kind` configured with `settings`: all
+    /// or nothing.
+    pub(crate) fn add(
+        &self,
+        name: Name,
+        kind: &'static BlockType,
+        settings: &[Setting<'_>],
+    ) -> CtlResult<u32> {
+        check_keys(kind, settings)?;
         let mut control = self.control.lock();
-        let id = control.registry.add(name, kind)?;
+        let id = control
+            .registry
+            .add(name, kind, |block| configure(&name, block, settings))?;
         self.publish(&control, None)?;
         let event = Event::new(EventKind::Add, name);
         Self::notify(&control, id, &event);
         self.announce(&event);
         Ok(id)
+    }
+
+    /// Applies `settings` to block `name`: all or nothing.
+    pub(crate) fn set(&self, name: &Name, settings: &[Setting<'_>]) -> CtlResult {
+        let control = self.control.lock();
+        let entry = control.registry.lookup(name)?;
+        check_keys(entry.kind, settings)?;
+        configure(name, &*entry.block, settings)?;
+        let event = Event::new(EventKind::Set, *name);
+        Self::notify(&control, entry.id, &event);
+        self.announce(&event);
+        Ok(())
     }
 
     /// Removes block `name`. What uses it (a binding, an attached device, a
@@ -211,9 +271,14 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) fn bind(&self, upper: &Name, lower: &Name) -> CtlResult {
+    /// Puts `upper` above `lower`, or, with `port`, sends what leaves
+    /// `lower`'s output port `port` to `upper`.
+    pub(crate) fn bind(&self, upper: &Name, lower: &Name, port: Option<&str>) -> CtlResult {
         let mut control = self.control.lock();
-        control.registry.bind(upper, lower)?;
+        match port {
+            Some(port) => control.registry.bind_port(upper, lower, port)?,
+            None => control.registry.bind(upper, lower)?,
+        }
         self.publish(&control, None)?;
         self.pair_event(&control, EventKind::Bind, upper, lower);
         Ok(())
@@ -241,6 +306,22 @@ impl Engine {
             self.publish(&control, None)?;
             self.pair_event(&control, EventKind::Unbind, &up, &low);
         }
+        // Ports leading to the block, and its own bound ports.
+        while let Some((from, port)) = control.registry.port_into(id) {
+            control.registry.unbind_port(name, &from, port)?;
+            self.publish(&control, None)?;
+            self.pair_event(&control, EventKind::Unbind, name, &from);
+        }
+        let entry = control.registry.lookup(name)?;
+        let mut own = KVec::new();
+        for (port, to) in control.registry.port_bindings(entry) {
+            own.push((port, to), GFP_KERNEL)?;
+        }
+        for (port, to) in own.drain_all() {
+            control.registry.unbind_port(&to, name, port)?;
+            self.publish(&control, None)?;
+            self.pair_event(&control, EventKind::Unbind, &to, name);
+        }
         loop {
             let Some(subscriber) = control.registry.subscribers_of(id).next().map(|e| e.name)
             else {
@@ -259,8 +340,20 @@ impl Engine {
     /// Undoes `bind upper lower`. A binding that carries an attached
     /// device's traffic is only cut with `force`: otherwise those packets
     /// would silently stop at `lower`.
-    pub(crate) fn unbind(&self, upper: &Name, lower: &Name, force: bool) -> CtlResult {
+    pub(crate) fn unbind(
+        &self,
+        upper: &Name,
+        lower: &Name,
+        port: Option<&str>,
+        force: bool,
+    ) -> CtlResult {
         let mut control = self.control.lock();
+        if let Some(port) = port {
+            control.registry.unbind_port(upper, lower, port)?;
+            self.publish(&control, None)?;
+            self.pair_event(&control, EventKind::Unbind, upper, lower);
+            return Ok(());
+        }
         if !force {
             let low = control.registry.lookup(lower)?.id;
             if control.registry.lookup(upper)?.lower == Some(low) {
@@ -503,4 +596,32 @@ impl Engine {
             }
         }
     }
+}
+
+/// Refuses settings whose key the block type does not have.
+fn check_keys(kind: &BlockType, settings: &[Setting<'_>]) -> CtlResult {
+    for setting in settings {
+        if !kind
+            .keys
+            .iter()
+            .any(|k| k.name.to_bytes() == setting.key.as_bytes())
+        {
+            let (key, kind) = (setting.key, shown(kind.name));
+            return Err(ctl_err!(
+                EINVAL,
+                "type '{kind}' has no key '{key}' (see lanactl types)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Configures `block`, naming it in any refusal.
+fn configure(name: &Name, block: &dyn Block, settings: &[Setting<'_>]) -> CtlResult {
+    if settings.is_empty() {
+        return Ok(());
+    }
+    block
+        .configure(settings)
+        .map_err(|e| ctl_err!(e.errno(), "block '{name}': {}", e.message()))
 }

@@ -10,10 +10,10 @@
 
 use kernel::prelude::*;
 
-use crate::block::{BhContext, Block, Direction, SkBuff, Verdict};
+use crate::block::{BhContext, Block, PacketCx, SkBuff, Verdict};
 use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats};
-use crate::vlink::arc_ptr::ArcPtr;
+use crate::vlink::{arc_ptr::ArcPtr, backlog::Backlog};
 
 /// Most blocks a packet may visit; a packet going round a cycle is dropped
 /// and counted when it reaches this.
@@ -27,15 +27,27 @@ struct Node {
     block: ArcPtr<dyn Block>,
     /// Index of the next node upward (ingress), or [`NONE`].
     up: u32,
+    /// Index of the node each output port of the block's type leads to, or
+    /// [`NONE`].
+    ports: KVec<u32>,
+}
+
+/// What the packet path uses of the engine besides the graph.
+pub(crate) struct Datapath<'a> {
+    pub(crate) stats: &'a EngineStats,
+    /// Where copies wait; without one (graph tests) they are dropped.
+    pub(crate) backlog: Option<&'a Backlog>,
 }
 
 /// An immutable graph snapshot.
 ///
 /// # Invariants
 ///
-/// Every `up` and every entry is an index into `nodes` or [`NONE`].
+/// Every `up`, port and entry is an index into `nodes` or [`NONE`]; `ids`
+/// holds the block id of each node, ascending.
 pub(crate) struct Graph {
     nodes: KVec<Node>,
+    ids: KVec<u32>,
     /// Entry node per attachment slot, or [`NONE`].
     entries: KVec<u32>,
 }
@@ -50,15 +62,23 @@ impl Graph {
             id.and_then(|id| registry.index_of(id))
                 .map_or(NONE, |i| i as u32)
         };
-        let mut nodes = KVec::with_capacity(registry.entries().len(), GFP_KERNEL)?;
+        let count = registry.entries().len();
+        let mut nodes = KVec::with_capacity(count, GFP_KERNEL)?;
+        let mut ids = KVec::with_capacity(count, GFP_KERNEL)?;
         for entry in registry.entries() {
+            let mut ports = KVec::with_capacity(entry.ports.len(), GFP_KERNEL)?;
+            for target in entry.ports.iter() {
+                ports.push(index(*target), GFP_KERNEL)?;
+            }
             nodes.push(
                 Node {
                     block: ArcPtr::new(entry.block.clone()),
                     up: index(entry.upper),
+                    ports,
                 },
                 GFP_KERNEL,
             )?;
+            ids.push(entry.id, GFP_KERNEL)?;
         }
         let mut entries = KVec::new();
         for (slot, block) in attachments {
@@ -67,8 +87,16 @@ impl Graph {
             }
             entries[slot] = index(Some(block));
         }
-        // INVARIANT: Indices come from `registry.index_of`, the node order.
-        Ok(KBox::new(Self { nodes, entries }, GFP_KERNEL)?)
+        // INVARIANT: Indices come from `registry.index_of`, the node order,
+        // which is ascending id order.
+        Ok(KBox::new(
+            Self {
+                nodes,
+                ids,
+                entries,
+            },
+            GFP_KERNEL,
+        )?)
     }
 
     fn node(&self, index: u32) -> Option<&Node> {
@@ -83,35 +111,90 @@ impl Graph {
         slot: usize,
         skb: SkBuff,
         bh: &BhContext,
-        stats: &EngineStats,
+        dp: &Datapath<'_>,
     ) -> Option<SkBuff> {
         let entry = self.entries.get(slot).copied().unwrap_or(NONE);
-        let Some(mut node) = self.node(entry) else {
-            return drop_packet(skb, EngineDrop::NoEntry, bh, stats);
+        match self.node(entry) {
+            Some(node) => self.run(node, skb, &PacketCx::new(bh), dp),
+            None => drop_packet(skb, EngineDrop::NoEntry, bh, dp.stats),
+        }
+    }
+
+    /// Runs a packet from the backlog through the graph, from block `id`
+    /// upward. The block may have gone since the packet was queued.
+    pub(crate) fn receive_at(&self, id: u32, skb: SkBuff, bh: &BhContext, dp: &Datapath<'_>) {
+        let node = self
+            .ids
+            .binary_search(&id)
+            .ok()
+            .and_then(|i| self.nodes.get(i));
+        let leftover = match node {
+            Some(node) => self.run(node, skb, &PacketCx::new(bh), dp),
+            None => drop_packet(skb, EngineDrop::Stale, bh, dp.stats),
         };
+        // A queued copy has no stack below it to continue in.
+        drop(leftover);
+    }
+
+    #[inline]
+    fn run<'g>(
+        &'g self,
+        mut node: &'g Node,
+        skb: SkBuff,
+        cx: &PacketCx<'_>,
+        dp: &Datapath<'_>,
+    ) -> Option<SkBuff> {
+        let bh = cx.bh();
         let mut skb = skb;
         let mut hops = 1;
         let result = loop {
-            match node.block.receive(skb, Direction::Ingress, bh) {
-                Verdict::Pass(passed) => {
-                    skb = passed;
-                    let Some(next) = self.node(node.up) else {
-                        break drop_packet(skb, EngineDrop::NoNext, bh, stats);
-                    };
-                    if hops == HOP_LIMIT {
-                        break drop_packet(skb, EngineDrop::HopLimit, bh, stats);
+            let passed = match node.block.receive(skb, cx) {
+                Verdict::Pass(passed) => passed,
+                Verdict::PassWithCopy(passed) => {
+                    if let Some((port, copy)) = cx.take_copy() {
+                        self.queue(node, port, copy, bh, dp);
                     }
-                    // Bounded by HOP_LIMIT just above.
-                    hops = hops.wrapping_add(1);
-                    node = next;
+                    passed
                 }
                 Verdict::Drop(skb, reason) => {
-                    break drop_packet(skb, EngineDrop::Block(reason), bh, stats)
+                    break drop_packet(skb, EngineDrop::Block(reason), bh, dp.stats)
                 }
+            };
+            skb = passed;
+            let Some(next) = self.node(node.up) else {
+                break drop_packet(skb, EngineDrop::NoNext, bh, dp.stats);
+            };
+            if hops == HOP_LIMIT {
+                break drop_packet(skb, EngineDrop::HopLimit, bh, dp.stats);
             }
+            // Bounded by HOP_LIMIT just above.
+            hops = hops.wrapping_add(1);
+            node = next;
         };
-        stats.add(bh, Counter::Hops, u64::from(hops));
+        dp.stats.add(bh, Counter::Hops, u64::from(hops));
         result
+    }
+
+    /// Queues a copy a block left for its output `port` on this CPU's
+    /// backlog, addressed to the block bound there (by id: the graph may
+    /// change before it is delivered).
+    fn queue(&self, node: &Node, port: usize, mut copy: SkBuff, bh: &BhContext, dp: &Datapath<'_>) {
+        let target = node.ports.get(port).copied().unwrap_or(NONE);
+        let Some(&id) = self.ids.get(target as usize) else {
+            drop_packet(copy, EngineDrop::NoPort, bh, dp.stats);
+            return;
+        };
+        copy.set_cb_word(u64::from(id));
+        let refused = match dp.backlog {
+            Some(backlog) => backlog.enqueue(copy, bh).err(),
+            None => Some(copy),
+        };
+        match refused {
+            None => dp.stats.add(bh, Counter::Queued, 1),
+            Some(copy) => {
+                drop_packet(copy, EngineDrop::BacklogFull, bh, dp.stats);
+            }
+        }
     }
 }
 
@@ -141,7 +224,7 @@ mod tests {
         let mut reg = Registry::new();
         for (n, t) in blocks {
             let kind = crate::fbs::find(t.as_bytes()).expect("known type");
-            reg.add(name(n), kind).expect("add");
+            reg.add(name(n), kind, |_| Ok(())).expect("add");
         }
         for pair in blocks.windows(2) {
             reg.bind(&name(pair[1].0), &name(pair[0].0)).expect("bind");
@@ -152,7 +235,11 @@ mod tests {
     /// Sends one 60-byte packet into `graph` at attachment slot 0.
     fn send(graph: &Graph, stats: &EngineStats) -> bool {
         let skb = SkBuff::alloc(60).expect("skb");
-        BhContext::with(|bh| graph.receive(0, skb, bh, stats).is_some())
+        let dp = Datapath {
+            stats,
+            backlog: None,
+        };
+        BhContext::with(|bh| graph.receive(0, skb, bh, &dp).is_some())
     }
 
     #[test]
@@ -186,6 +273,25 @@ mod tests {
         assert!(!send(&graph, &stats));
         assert_eq!(stats.total(Counter::Hops), 2);
         assert_eq!(stats.total(Counter::DropBlock), 1);
+    }
+
+    #[test]
+    fn a_tee_copies_to_its_port_and_passes_the_original_on() {
+        let mut reg = chain(&[("t", "tee"), ("f", "forward")]);
+        let kind = crate::fbs::find(b"counter").expect("counter");
+        assert!(reg.add(name("c"), kind, |_| Ok(())).is_ok());
+        let stats = EngineStats::new().expect("stats");
+        // Unbound port: the copy is dropped and counted as such.
+        let graph = Graph::build(&reg, [(0, 1)].into_iter()).expect("graph");
+        assert!(!send(&graph, &stats));
+        assert_eq!(stats.total(Counter::DropNoPort), 1);
+        assert_eq!(stats.total(Counter::DropNoNext), 1);
+        // Bound: the copy goes for the backlog (none here: counted full).
+        assert!(reg.bind_port(&name("c"), &name("t"), "clone").is_ok());
+        let graph = Graph::build(&reg, [(0, 1)].into_iter()).expect("graph");
+        assert!(!send(&graph, &stats));
+        assert_eq!(stats.total(Counter::DropBacklogFull), 1);
+        assert_eq!(stats.total(Counter::DropNoNext), 2);
     }
 
     #[test]

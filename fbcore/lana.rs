@@ -40,6 +40,18 @@ module! {
     authors: ["lana-rs developers"],
     description: "LANA functional-block packet processing engine",
     license: "GPL",
+    params: {
+        backlog_limit: u32 {
+            default: 1000,
+            description: "Packets each CPU's backlog holds at most (copies beyond are dropped, counted)",
+        },
+    },
+}
+
+/// Packets each CPU's backlog holds at most: the `backlog_limit` parameter,
+/// at least 1.
+pub(crate) fn backlog_limit() -> u32 {
+    module_parameters::backlog_limit.value().max(1)
 }
 
 /// The module. Fields drop in declaration order, which is the teardown

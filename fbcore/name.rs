@@ -27,6 +27,25 @@ impl Name {
         Self { len: 1, bytes }
     };
 
+    /// A name known at compile time; it must be valid (checked at compile
+    /// time when used in a constant).
+    pub(crate) const fn literal(raw: &[u8]) -> Self {
+        assert!(!raw.is_empty() && raw.len() <= NAME_MAX);
+        let mut bytes = [0; NAME_MAX];
+        let mut i = 0;
+        while i < raw.len() {
+            let b = raw[i];
+            assert!(b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b':' || b == b'-');
+            bytes[i] = b;
+            i += 1;
+        }
+        // INVARIANT: Validated above.
+        Self {
+            len: raw.len() as u8,
+            bytes,
+        }
+    }
+
     /// Validates `raw`; `what` says what it names, for the error message.
     pub(crate) fn new(raw: &[u8], what: &str) -> CtlResult<Self> {
         let shown = core::str::from_utf8(raw).unwrap_or("<not UTF-8>");

@@ -29,6 +29,8 @@ pub(crate) struct Entry {
     pub(crate) upper: Option<u32>,
     /// The block below this one: where its egress packets go next.
     pub(crate) lower: Option<u32>,
+    /// The block each output port of the type leads to (`bind --port`).
+    pub(crate) ports: KVec<Option<u32>>,
     /// This block's notifier chain: its events go to it and its subscribers.
     events: Arc<Chain<Event>>,
     /// Where events for this block arrive.
@@ -112,13 +114,24 @@ impl Registry {
         self.get(id).map_or(Name::UNKNOWN, |e| e.name)
     }
 
-    /// Creates block `name` of type `kind`; returns its id.
-    pub(crate) fn add(&mut self, name: Name, kind: &'static BlockType) -> CtlResult<u32> {
+    /// Creates block `name` of type `kind`, set up by `setup` before anyone
+    /// can see it; returns its id.
+    pub(crate) fn add(
+        &mut self,
+        name: Name,
+        kind: &'static BlockType,
+        setup: impl FnOnce(&dyn Block) -> CtlResult,
+    ) -> CtlResult<u32> {
         if self.find(&name).is_some() {
             return Err(ctl_err!(EEXIST, "block '{name}' already exists"));
         }
         self.entries.reserve(1, GFP_KERNEL)?;
         let block = (kind.new)()?;
+        setup(&*block)?;
+        let mut ports = KVec::with_capacity(kind.ports.len(), GFP_KERNEL)?;
+        for _ in kind.ports {
+            ports.push(None, GFP_KERNEL)?;
+        }
         let events = Chain::new()?;
         let inbox = Inbox::new(block.clone())?;
         let own = Subscription::new(events.clone(), inbox.clone())?;
@@ -134,6 +147,7 @@ impl Registry {
                 block,
                 upper: None,
                 lower: None,
+                ports,
                 events,
                 inbox,
                 _own: own,
@@ -161,6 +175,18 @@ impl Registry {
             return Err(ctl_err!(
                 EBUSY,
                 "block '{name}' is in use: it is bound above '{low}'"
+            ));
+        }
+        if let Some((from, port)) = self.port_into(entry.id) {
+            return Err(ctl_err!(
+                EBUSY,
+                "block '{name}' is in use: port '{port}' of '{from}' leads to it"
+            ));
+        }
+        if let Some((port, to)) = self.port_out_of(entry) {
+            return Err(ctl_err!(
+                EBUSY,
+                "block '{name}' is in use: its port '{port}' leads to '{to}'"
             ));
         }
         if let Some(sub) = self.subscribers_of(entry.id).next() {
@@ -221,6 +247,7 @@ impl Registry {
             ));
         }
         let (old_id, new_id) = (self.entries[old_index].id, new_entry.id);
+        self.move_ports(old_index, new_index)?;
         self.move_subscriptions(old_index, new_index)?;
         let (upper, lower) = (self.entries[old_index].upper, self.entries[old_index].lower);
         // INVARIANT: Each binding of `old` moves to `new` on both sides.
@@ -359,6 +386,109 @@ impl Registry {
         Ok(())
     }
 
+    /// A port (block name, port name) leading to block `id`, if any.
+    pub(crate) fn port_into(&self, id: u32) -> Option<(Name, &'static str)> {
+        self.entries.iter().find_map(|e| {
+            let at = e.ports.iter().position(|t| *t == Some(id))?;
+            Some((e.name, port_name(e.kind, at)))
+        })
+    }
+
+    /// A bound output port of `entry` (port name, block name), if any.
+    fn port_out_of(&self, entry: &Entry) -> Option<(&'static str, Name)> {
+        let (at, id) = entry
+            .ports
+            .iter()
+            .enumerate()
+            .find_map(|(at, t)| t.map(|id| (at, id)))?;
+        Some((port_name(entry.kind, at), self.name_of(id)))
+    }
+
+    /// The bound output ports of `entry`: (port name, block name).
+    pub(crate) fn port_bindings<'a>(
+        &'a self,
+        entry: &'a Entry,
+    ) -> impl Iterator<Item = (&'static str, Name)> + 'a {
+        entry
+            .ports
+            .iter()
+            .enumerate()
+            .filter_map(move |(at, t)| t.map(|id| (port_name(entry.kind, at), self.name_of(id))))
+    }
+
+    /// Sends `lower`'s output port `port` to `upper` (`bind --port`).
+    pub(crate) fn bind_port(&mut self, upper: &Name, lower: &Name, port: &str) -> CtlResult {
+        if upper == lower {
+            return Err(ctl_err!(EINVAL, "cannot bind block '{upper}' to itself"));
+        }
+        let up = self.lookup_index(upper)?;
+        let low = self.lookup_index(lower)?;
+        let at = port_index(self.entries[low].kind, lower, port)?;
+        if let Some(cur) = self.entries[low].ports[at] {
+            let cur = self.name_of(cur);
+            return Err(ctl_err!(
+                EBUSY,
+                "port '{port}' of '{lower}' already leads to '{cur}'"
+            ));
+        }
+        // INVARIANT: `upper` is an entry.
+        self.entries[low].ports[at] = Some(self.entries[up].id);
+        Ok(())
+    }
+
+    /// Undoes `bind --port port upper lower`.
+    pub(crate) fn unbind_port(&mut self, upper: &Name, lower: &Name, port: &str) -> CtlResult {
+        let up = self.lookup(upper)?.id;
+        let low = self.lookup_index(lower)?;
+        let at = port_index(self.entries[low].kind, lower, port)?;
+        if self.entries[low].ports[at] != Some(up) {
+            return Err(ctl_err!(
+                ENOENT,
+                "port '{port}' of '{lower}' does not lead to '{upper}'"
+            ));
+        }
+        self.entries[low].ports[at] = None;
+        Ok(())
+    }
+
+    /// Moves port bindings involving `old` to `new` (for replace): ports of
+    /// other blocks leading to `old` lead to `new`; `old`'s own bound ports
+    /// move to `new`'s ports of the same name, which `new` must have.
+    fn move_ports(&mut self, old: usize, new: usize) -> CtlResult {
+        let (old_id, new_id) = (self.entries[old].id, self.entries[new].id);
+        let new_name = self.entries[new].name;
+        // Check first, so that a refusal changes nothing.
+        let mut moves = KVec::new();
+        for (at, target) in self.entries[old].ports.iter().enumerate() {
+            if let Some(target) = target {
+                let port = port_name(self.entries[old].kind, at);
+                let to = port_index(self.entries[new].kind, &new_name, port)?;
+                if self.entries[new].ports[to].is_some() {
+                    return Err(ctl_err!(EBUSY, "port '{port}' of '{new_name}' is bound"));
+                }
+                moves.push((to, *target), GFP_KERNEL)?;
+            }
+        }
+        for (to, target) in moves.drain_all() {
+            // A port of `old` leading to `new` would make `new` feed itself.
+            if target != new_id {
+                self.entries[new].ports[to] = Some(target);
+            }
+        }
+        for entry in self.entries.iter_mut() {
+            for target in entry.ports.iter_mut() {
+                if *target == Some(old_id) {
+                    *target = if entry.id == new_id {
+                        None
+                    } else {
+                        Some(new_id)
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Undoes `bind upper lower`.
     pub(crate) fn unbind(&mut self, upper: &Name, lower: &Name) -> CtlResult {
         let up = self.lookup_index(upper)?;
@@ -376,6 +506,22 @@ impl Registry {
     }
 }
 
+/// The name of output port `at` of `kind`.
+fn port_name(kind: &BlockType, at: usize) -> &'static str {
+    kind.ports
+        .get(at)
+        .and_then(|p| p.to_str().ok())
+        .unwrap_or("?")
+}
+
+/// The index of output port `port` of `block`, of type `kind`.
+fn port_index(kind: &BlockType, block: &Name, port: &str) -> CtlResult<usize> {
+    kind.ports
+        .iter()
+        .position(|p| p.to_bytes() == port.as_bytes())
+        .ok_or_else(|| ctl_err!(ENOENT, "block '{block}' has no port '{port}'"))
+}
+
 #[kunit_tests(lana_registry)]
 mod tests {
     use super::*;
@@ -388,7 +534,8 @@ mod tests {
     fn registry_with(names: &[&str]) -> Registry {
         let mut reg = Registry::new();
         for n in names {
-            reg.add(name(n), &crate::fbs::TYPES[0]).expect("add");
+            reg.add(name(n), &crate::fbs::TYPES[0], |_| Ok(()))
+                .expect("add");
         }
         reg
     }
@@ -399,7 +546,7 @@ mod tests {
         assert_eq!(reg.lookup(&name("a")).map(|e| e.id).ok(), Some(1));
         assert_eq!(reg.lookup(&name("b")).map(|e| e.id).ok(), Some(2));
         let errno = reg
-            .add(name("a"), &crate::fbs::TYPES[0])
+            .add(name("a"), &crate::fbs::TYPES[0], |_| Ok(()))
             .err()
             .map(|e| e.errno());
         assert_eq!(errno, Some(EEXIST));
@@ -410,7 +557,10 @@ mod tests {
     fn ids_are_not_reused_after_remove() {
         let mut reg = registry_with(&["a", "b"]);
         assert!(reg.remove(&name("b")).is_ok());
-        assert_eq!(reg.add(name("c"), &crate::fbs::TYPES[0]).ok(), Some(3));
+        assert_eq!(
+            reg.add(name("c"), &crate::fbs::TYPES[0], |_| Ok(())).ok(),
+            Some(3)
+        );
     }
 
     #[test]
@@ -542,6 +692,71 @@ mod tests {
         assert_eq!(received(&reg, "watcher"), 1);
         notify(&reg, "watched");
         assert_eq!(received(&reg, "new"), 2);
+    }
+
+    fn typed(blocks: &[(&str, &str)]) -> Registry {
+        let mut reg = Registry::new();
+        for (n, t) in blocks {
+            let kind = crate::fbs::find(t.as_bytes()).expect("known type");
+            reg.add(name(n), kind, |_| Ok(())).expect("add");
+        }
+        reg
+    }
+
+    #[test]
+    fn ports_bind_by_name_once_and_hold_both_blocks() {
+        let mut reg = typed(&[("t", "tee"), ("x", "counter"), ("y", "counter")]);
+        let errno = |r: CtlResult| r.err().map(|e| e.errno());
+        assert_eq!(
+            errno(reg.bind_port(&name("x"), &name("t"), "nope")),
+            Some(ENOENT)
+        );
+        assert_eq!(
+            errno(reg.bind_port(&name("t"), &name("x"), "clone")),
+            Some(ENOENT)
+        );
+        assert!(reg.bind_port(&name("x"), &name("t"), "clone").is_ok());
+        assert_eq!(
+            errno(reg.bind_port(&name("y"), &name("t"), "clone")),
+            Some(EBUSY)
+        );
+        assert_eq!(errno(reg.remove(&name("x")).map(|_| ())), Some(EBUSY));
+        assert_eq!(errno(reg.remove(&name("t")).map(|_| ())), Some(EBUSY));
+        assert_eq!(
+            errno(reg.unbind_port(&name("y"), &name("t"), "clone")),
+            Some(ENOENT)
+        );
+        assert!(reg.unbind_port(&name("x"), &name("t"), "clone").is_ok());
+        assert!(reg.remove(&name("x")).is_ok());
+    }
+
+    #[test]
+    fn replace_moves_ports_both_ways() {
+        let mut reg = typed(&[
+            ("t", "tee"),
+            ("x", "counter"),
+            ("t2", "tee"),
+            ("x2", "counter"),
+        ]);
+        assert!(reg.bind_port(&name("x"), &name("t"), "clone").is_ok());
+        // The block a port leads to is replaced: the port follows.
+        assert!(reg.replace(&name("x"), &name("x2")).is_ok());
+        assert_eq!(
+            reg.port_into(4).map(|(from, _)| from == name("t")),
+            Some(true)
+        );
+        // The block with the port is replaced: its binding moves along.
+        assert!(reg.replace(&name("t"), &name("t2")).is_ok());
+        assert_eq!(
+            reg.port_into(4).map(|(from, _)| from == name("t2")),
+            Some(true)
+        );
+        // A type without the port cannot take the place of a bound one.
+        let mut reg = typed(&[("t", "tee"), ("x", "counter"), ("f", "forward")]);
+        assert!(reg.bind_port(&name("x"), &name("t"), "clone").is_ok());
+        let errno = reg.replace(&name("t"), &name("f")).err().map(|e| e.errno());
+        assert_eq!(errno, Some(ENOENT));
+        assert!(reg.find(&name("t")).is_some());
     }
 
     #[test]

@@ -17,6 +17,12 @@ pub(crate) enum EngineDrop {
     HopLimit,
     /// A block decided to drop it.
     Block(DropReason),
+    /// A block left a copy for a port nothing is bound to.
+    NoPort,
+    /// A copy found this CPU's backlog full.
+    BacklogFull,
+    /// A queued copy's block was gone when its turn came.
+    Stale,
 }
 
 /// One engine counter.
@@ -30,9 +36,14 @@ pub(crate) enum Counter {
     DropNoNext,
     DropHopLimit,
     DropBlock,
+    DropNoPort,
+    DropBacklogFull,
+    DropStale,
+    /// Copies queued on a backlog.
+    Queued,
 }
 
-const COUNT: usize = 6;
+const COUNT: usize = 10;
 
 /// Names as `lanactl stats` shows them, in `Counter` order.
 const NAMES: [&CStr; COUNT] = [
@@ -42,6 +53,10 @@ const NAMES: [&CStr; COUNT] = [
     c"drop_no_next",
     c"drop_hop_limit",
     c"drop_block",
+    c"drop_no_port",
+    c"drop_backlog_full",
+    c"drop_stale",
+    c"queued",
 ];
 
 impl From<EngineDrop> for Counter {
@@ -51,6 +66,9 @@ impl From<EngineDrop> for Counter {
             EngineDrop::NoNext => Counter::DropNoNext,
             EngineDrop::HopLimit => Counter::DropHopLimit,
             EngineDrop::Block(DropReason::DropBlock) => Counter::DropBlock,
+            EngineDrop::NoPort => Counter::DropNoPort,
+            EngineDrop::BacklogFull => Counter::DropBacklogFull,
+            EngineDrop::Stale => Counter::DropStale,
         }
     }
 }

@@ -14,6 +14,9 @@ pub const FAMILY_VERSION: u8 = 1;
 /// Multicast group carrying engine events (`cmd::EVENT`).
 pub const MCGRP_EVENTS: &core::ffi::CStr = c"events";
 
+/// Longest `key=value` option, in bytes, without the terminating NUL.
+pub const OPTION_MAX: usize = 255;
+
 /// Longest block name, in bytes, without the terminating NUL.
 pub const NAME_MAX: usize = 31;
 
@@ -53,6 +56,10 @@ pub mod cmd {
     /// One block in full (`BLOCK_NAME`): a `BLOCK` nest with its bindings,
     /// subscriptions and devices, and its `STATS`.
     pub const SHOW: u8 = 15;
+    /// Configure block `BLOCK_NAME` with `OPTIONS`: all or nothing.
+    pub const SET: u8 = 16;
+    /// A block's configuration (`BLOCK_NAME`): a `CONFIG` nest.
+    pub const GET: u8 = 17;
 }
 
 /// Attributes. Nested attributes reuse the same number space.
@@ -94,7 +101,7 @@ pub mod attr {
     pub const NEW_NAME: u16 = 20;
     /// Flag: do not carry state over (`REPLACE`).
     pub const DROP_STATE: u16 = 21;
-    /// String: what happened (`EVENT`): add, rm, bind, unbind, replace,
+    /// String: what happened (`EVENT`): add, rm, bind, unbind, replace, set,
     /// subscribe, unsubscribe, attach, detach, dev_up, dev_down,
     /// dev_unregister.
     pub const EVENT: u16 = 22;
@@ -112,6 +119,27 @@ pub mod attr {
     /// Flag: `RM` also unbinds, detaches and unsubscribes what uses the
     /// block; `UNBIND` cuts a binding that carries a device's traffic.
     pub const CASCADE: u16 = 28;
+    /// Nested: `OPTION`s to apply (`ADD`, `SET`).
+    pub const OPTIONS: u16 = 29;
+    /// String `key=value`, in an `OPTIONS` or `CONFIG` nest.
+    pub const OPTION: u16 = 30;
+    /// Nested, repeated in a `TYPE` nest: one configuration key
+    /// (`KEY_NAME`, `KEY_SYNTAX`, `KEY_DEFAULT`, `DESCRIPTION`).
+    pub const KEY: u16 = 31;
+    /// String: a key's name.
+    pub const KEY_NAME: u16 = 32;
+    /// String: the values a key takes.
+    pub const KEY_SYNTAX: u16 = 33;
+    /// String: a key's value when not set.
+    pub const KEY_DEFAULT: u16 = 34;
+    /// Nested: a block's configuration, an `OPTION` per key (`GET`, `SHOW`).
+    pub const CONFIG: u16 = 35;
+    /// String: an output port of the lower block (`BIND`, `UNBIND`): the
+    /// upper block receives what leaves that port instead of being above it.
+    pub const PORT: u16 = 36;
+    /// String `port=block`, repeated in a `SHOW` reply's `BLOCK` nest: where
+    /// each bound output port leads.
+    pub const PORT_BINDING: u16 = 37;
     /// Highest attribute number.
-    pub const MAX: u16 = CASCADE;
+    pub const MAX: u16 = PORT_BINDING;
 }

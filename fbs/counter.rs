@@ -6,13 +6,14 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{
-    report_counter, BhContext, Block, BlockType, Direction, PerCpuCounters, SkBuff, StatSink,
-    State, Verdict,
+    report_counter, Block, BlockType, PacketCx, PerCpuCounters, SkBuff, StatSink, State, Verdict,
 };
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"counter",
     description: c"counts packets and bytes (per CPU, summed on read), passes them on",
+    keys: &[],
+    ports: &[],
     new,
 };
 
@@ -47,7 +48,8 @@ impl Counter {
 
 impl Block for Counter {
     #[inline]
-    fn receive(&self, skb: SkBuff, _dir: Direction, bh: &BhContext) -> Verdict {
+    fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
+        let bh = cx.bh();
         self.counts.add(bh, PACKETS, 1);
         // Bytes as an interface counter sees them: from the link-layer header.
         self.counts.add(bh, BYTES, u64::from(skb.frame_len()));

@@ -2,42 +2,81 @@
 
 //! `drop`: a terminal block that frees every packet it receives, counted.
 
-use kernel::{prelude::*, sync::Arc};
+use kernel::{
+    new_mutex,
+    prelude::*,
+    sync::{Arc, Mutex},
+};
 
 use crate::block::{
-    report_counter, BhContext, Block, BlockType, Direction, DropReason, PerCpuCounters, SkBuff,
-    StatSink, Verdict,
+    report_counter, Block, BlockType, ConfigSink, DropReason, Key, PacketCx, PerCpuCounters,
+    Setting, SkBuff, StatSink, Verdict,
 };
+use crate::error::CtlResult;
+use crate::name::Name;
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"drop",
     description: c"drops every packet, counted",
+    keys: &[Key {
+        name: c"reason",
+        syntax: c"label: 1-31 of A-Z a-z 0-9 _ . : -",
+        default: c"drop",
+        help: c"why this block drops, shown by get and show",
+    }],
+    ports: &[],
     new,
 };
 
+const DEFAULT_REASON: Name = Name::literal(b"drop");
 const DROPPED: usize = 0;
 
+#[pin_data]
 struct DropAll {
     counts: PerCpuCounters<1>,
+    /// Only read on the control path.
+    #[pin]
+    reason: Mutex<Name>,
 }
 
 fn new() -> Result<Arc<dyn Block>> {
-    Ok(Arc::new(
-        DropAll {
-            counts: PerCpuCounters::new()?,
-        },
+    let counts = PerCpuCounters::new()?;
+    let block: Arc<DropAll> = Arc::pin_init(
+        pin_init!(DropAll {
+            counts,
+            reason <- new_mutex!(DEFAULT_REASON),
+        }),
         GFP_KERNEL,
-    )?)
+    )?;
+    Ok(block)
 }
 
 impl Block for DropAll {
     #[inline]
-    fn receive(&self, skb: SkBuff, _dir: Direction, bh: &BhContext) -> Verdict {
+    fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
+        let bh = cx.bh();
         self.counts.add(bh, DROPPED, 1);
         Verdict::Drop(skb, DropReason::DropBlock)
     }
 
     fn stats(&self, sink: &mut dyn StatSink) -> Result {
         report_counter(sink, c"dropped", &self.counts, DROPPED, 0)
+    }
+
+    fn configure(&self, settings: &[Setting<'_>]) -> CtlResult {
+        let mut reason = None;
+        for setting in settings {
+            // `reason` is the only key (the engine checked).
+            reason = Some(Name::new(setting.value.as_bytes(), "reason")?);
+        }
+        if let Some(reason) = reason {
+            *self.reason.lock() = reason;
+        }
+        Ok(())
+    }
+
+    fn config(&self, sink: &mut dyn ConfigSink) -> Result {
+        let reason = *self.reason.lock();
+        sink.option(c"reason", reason.as_bytes())
     }
 }

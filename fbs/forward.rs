@@ -5,11 +5,13 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{BhContext, Block, BlockType, Direction, SkBuff, StatSink, Verdict};
+use crate::block::{Block, BlockType, PacketCx, SkBuff, StatSink, Verdict};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"forward",
     description: c"passes every packet to the next block",
+    keys: &[],
+    ports: &[],
     new,
 };
 
@@ -21,7 +23,7 @@ fn new() -> Result<Arc<dyn Block>> {
 
 impl Block for Forward {
     #[inline]
-    fn receive(&self, skb: SkBuff, _dir: Direction, _bh: &BhContext) -> Verdict {
+    fn receive(&self, skb: SkBuff, _cx: &PacketCx<'_>) -> Verdict {
         Verdict::Pass(skb)
     }
 

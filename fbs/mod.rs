@@ -7,11 +7,12 @@
 mod counter;
 mod drop;
 mod forward;
+mod tee;
 
 use crate::block::BlockType;
 
 /// Every block type the module offers, in the order `lanactl types` lists them.
-pub(crate) static TYPES: [BlockType; 3] = [counter::TYPE, drop::TYPE, forward::TYPE];
+pub(crate) static TYPES: [BlockType; 4] = [counter::TYPE, drop::TYPE, forward::TYPE, tee::TYPE];
 
 /// The block type called `name`.
 pub(crate) fn find(name: &[u8]) -> Option<&'static BlockType> {

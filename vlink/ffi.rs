@@ -31,6 +31,11 @@ unsafe extern "C" {
     pub(crate) fn lana_pernet_unregister();
     pub(crate) fn lana_net_engine(net: *mut net) -> *const c_void;
 
+    pub(crate) fn lana_backlog_create(owner: *const c_void, limit: c_uint) -> *mut c_void;
+    pub(crate) fn lana_backlog_destroy(backlog: *mut c_void);
+    pub(crate) fn lana_backlog_enqueue(backlog: *mut c_void, skb: *mut sk_buff) -> bool;
+    pub(crate) fn lana_backlog_depth(backlog: *mut c_void, cpu: c_uint) -> c_uint;
+
     pub(crate) fn lana_notifier_head_init(head: *mut blocking_notifier_head);
 
     pub(crate) fn lana_with_bh_disabled(

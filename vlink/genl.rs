@@ -37,6 +37,8 @@ pub(crate) enum AttrKind {
     String { max_len: u16 },
     /// A flag: present or absent, no payload.
     Flag,
+    /// A nest of strings, each attribute `inner` of at most `max_len` bytes.
+    Strings { inner: u16, max_len: u16 },
 }
 
 /// One attribute of the family's policy.
@@ -73,6 +75,9 @@ pub(crate) trait Commands: Send + Sync + 'static {
 /// The tables a family points to: attribute policy, ops, multicast groups.
 struct Tables {
     policy: KVec<bindings::nla_policy>,
+    /// The policies of nested attributes, pointed to from `policy`: only
+    /// kept alive.
+    _nested: KVec<KVec<bindings::nla_policy>>,
     ops: KVec<bindings::genl_ops>,
     mcgrps: KVec<bindings::genl_multicast_group>,
 }
@@ -88,6 +93,7 @@ impl Tables {
         for _ in 0..=max_attr {
             policy.push(bindings::nla_policy::default(), GFP_KERNEL)?;
         }
+        let mut nested = KVec::new();
         for spec in attrs {
             let entry = policy.get_mut(usize::from(spec.id)).ok_or(EINVAL)?;
             match spec.kind {
@@ -96,6 +102,20 @@ impl Tables {
                     entry.len = max_len;
                 }
                 AttrKind::Flag => entry.type_ = bindings::NLA_FLAG as u8,
+                AttrKind::Strings { inner, max_len } => {
+                    let mut table = KVec::with_capacity(usize::from(inner) + 1, GFP_KERNEL)?;
+                    for _ in 0..=inner {
+                        table.push(bindings::nla_policy::default(), GFP_KERNEL)?;
+                    }
+                    table[usize::from(inner)].type_ = bindings::NLA_NUL_STRING as u8;
+                    table[usize::from(inner)].len = max_len;
+                    entry.type_ = bindings::NLA_NESTED as u8;
+                    entry.len = inner;
+                    // The table's heap buffer stays put when the vector moves
+                    // into `nested`.
+                    entry.__bindgen_anon_1.nested_policy = table.as_ptr();
+                    nested.push(table, GFP_KERNEL)?;
+                }
             }
         }
         let mut raw_ops = KVec::with_capacity(ops.len(), GFP_KERNEL)?;
@@ -127,6 +147,7 @@ impl Tables {
         mcgrps.push(group, GFP_KERNEL)?;
         Ok(Self {
             policy,
+            _nested: nested,
             ops: raw_ops,
             mcgrps,
         })
@@ -361,6 +382,43 @@ unsafe fn attr_str<'a>(attrs: *mut *mut bindings::nlattr, id: u16) -> Option<&'a
     }
 }
 
+/// The payload of `attr` (empty when null).
+///
+/// # Safety
+///
+/// `attr` must be null or a validated attribute, valid for `'a`.
+unsafe fn nla_payload<'a>(attr: *const bindings::nlattr) -> &'a [u8] {
+    if attr.is_null() {
+        return &[];
+    }
+    // SAFETY: A validated attribute has `nla_len` bytes, header included.
+    unsafe {
+        let len = usize::from((*attr).nla_len).saturating_sub(NLA_HDRLEN);
+        core::slice::from_raw_parts(attr.cast::<u8>().add(NLA_HDRLEN), len)
+    }
+}
+
+/// The strings of a validated nest of [`AttrKind::Strings`]: each inner
+/// attribute is a header, a NUL-terminated string, padding to 4 bytes.
+struct NestedStrings<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for NestedStrings<'a> {
+    type Item = &'a CStr;
+
+    fn next(&mut self) -> Option<&'a CStr> {
+        let len = usize::from(u16::from_ne_bytes([
+            *self.rest.first()?,
+            *self.rest.get(1)?,
+        ]));
+        let payload = self.rest.get(NLA_HDRLEN..len)?;
+        self.rest = self.rest.get(len.next_multiple_of(4)..).unwrap_or(&[]);
+        // The policy guaranteed a NUL in each string.
+        CStr::from_bytes_until_nul(payload).ok()
+    }
+}
+
 /// A `doit` request being served.
 ///
 /// # Invariants
@@ -384,6 +442,18 @@ impl<'a> Request<'a> {
     pub(crate) fn str_attr(&self, id: u16) -> Option<&'a CStr> {
         // SAFETY: `info->attrs` was parsed against our policy, which covers `id`.
         unsafe { attr_str((*self.info).attrs, id) }
+    }
+
+    /// The strings in nest `id` (an [`AttrKind::Strings`] attribute), in
+    /// order; none when the nest is absent.
+    pub(crate) fn strings(&self, id: u16) -> impl Iterator<Item = &'a CStr> {
+        // SAFETY: `info->attrs` was parsed against our policy, which covers `id`.
+        let nest = unsafe { *(*self.info).attrs.add(usize::from(id)) };
+        NestedStrings {
+            // SAFETY: A present nest was validated: `nla_len` bytes, holding
+            // well-formed attributes.
+            rest: unsafe { nla_payload(nest) },
+        }
     }
 
     /// Whether flag attribute `id` is present. `id` must be in the policy.

@@ -6,6 +6,7 @@
 //! safe API.
 
 pub(crate) mod arc_ptr;
+pub(crate) mod backlog;
 mod ffi;
 pub(crate) mod genl;
 pub(crate) mod netdev;

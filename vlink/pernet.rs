@@ -14,7 +14,7 @@ use kernel::{
     sync::{Arc, ArcBorrow},
 };
 
-use super::{ffi, genl::EventGroup, netdev::Namespace};
+use super::{backlog::Backlog, ffi, genl::EventGroup, netdev::Namespace};
 use crate::engine::Engine;
 
 /// Registration of the per-namespace engines: while it lives, every network
@@ -68,7 +68,14 @@ unsafe extern "C" fn lana_net_init_rust(net: *mut bindings::net, slot: *mut c_vo
     // SAFETY: The engine, which owns the group, is released in the
     // namespace's `exit`, before the namespace goes.
     let events = unsafe { EventGroup::new(net) };
-    match Engine::new(events) {
+    let engine = Engine::new(events).and_then(|engine| {
+        // SAFETY: The engine is pinned in its `Arc` and drops its backlog
+        // first, so the backlog never outlives its owner.
+        let backlog = unsafe { Backlog::new(NonNull::from(&*engine), crate::backlog_limit()) }?;
+        engine.set_backlog(backlog);
+        Ok(engine)
+    });
+    match engine {
         Ok(engine) => {
             // SAFETY: `slot` is the namespace's pointer-sized storage.
             unsafe { slot.cast::<*const Engine>().write(Arc::into_raw(engine)) };

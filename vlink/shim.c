@@ -188,6 +188,105 @@ const void *lana_net_engine(struct net *net)
 	return *(const void **)net_generic(net, lana_net_id);
 }
 
+/*
+ * Per-CPU backlogs: packets a block creates (a tee's copy) wait on the
+ * queue of the CPU that created them and are delivered by that CPU's NAPI
+ * instance, in NET_RX softirq context, a budget per run. The NAPI instances
+ * hang off a dummy device that is never registered.
+ */
+
+struct lana_backlog_cpu {
+	struct napi_struct napi;
+	struct sk_buff_head queue;
+	struct lana_backlog *backlog;
+};
+
+struct lana_backlog {
+	struct net_device *dev;
+	struct lana_backlog_cpu __percpu *cpus;
+	const void *owner;
+	unsigned int limit;
+};
+
+static int lana_backlog_poll(struct napi_struct *napi, int budget)
+{
+	struct lana_backlog_cpu *cpu = container_of(napi, struct lana_backlog_cpu, napi);
+	struct sk_buff *skb;
+	int done = 0;
+
+	while (done < budget && (skb = skb_dequeue(&cpu->queue))) {
+		lana_backlog_deliver(cpu->backlog->owner, skb, lana_this_cpu_offset());
+		done++;
+	}
+	if (done < budget)
+		napi_complete_done(napi, done);
+	return done;
+}
+
+struct lana_backlog *lana_backlog_create(const void *owner, unsigned int limit)
+{
+	struct lana_backlog *backlog;
+	unsigned int i;
+
+	backlog = kzalloc(sizeof(*backlog), GFP_KERNEL);
+	if (!backlog)
+		return NULL;
+	backlog->owner = owner;
+	backlog->limit = limit;
+	backlog->cpus = alloc_percpu(struct lana_backlog_cpu);
+	backlog->dev = alloc_netdev_dummy(0);
+	if (!backlog->cpus || !backlog->dev) {
+		free_percpu(backlog->cpus);
+		if (backlog->dev)
+			free_netdev(backlog->dev);
+		kfree(backlog);
+		return NULL;
+	}
+	for_each_possible_cpu(i) {
+		struct lana_backlog_cpu *cpu = per_cpu_ptr(backlog->cpus, i);
+
+		cpu->backlog = backlog;
+		skb_queue_head_init(&cpu->queue);
+		netif_napi_add(backlog->dev, &cpu->napi, lana_backlog_poll);
+		napi_enable(&cpu->napi);
+	}
+	return backlog;
+}
+
+/* Process context. Waits for running polls; frees what is still queued. */
+void lana_backlog_destroy(struct lana_backlog *backlog)
+{
+	unsigned int i;
+
+	for_each_possible_cpu(i) {
+		struct lana_backlog_cpu *cpu = per_cpu_ptr(backlog->cpus, i);
+
+		napi_disable(&cpu->napi);
+		netif_napi_del(&cpu->napi);
+		skb_queue_purge(&cpu->queue);
+	}
+	free_percpu(backlog->cpus);
+	free_netdev(backlog->dev);
+	kfree(backlog);
+}
+
+/* Bottom halves disabled. False, and the caller keeps @skb, when full. */
+bool lana_backlog_enqueue(struct lana_backlog *backlog, struct sk_buff *skb)
+{
+	struct lana_backlog_cpu *cpu = this_cpu_ptr(backlog->cpus);
+
+	if (skb_queue_len(&cpu->queue) >= backlog->limit)
+		return false;
+	skb_queue_tail(&cpu->queue, skb);
+	napi_schedule(&cpu->napi);
+	return true;
+}
+
+unsigned int lana_backlog_depth(struct lana_backlog *backlog, unsigned int cpu)
+{
+	return skb_queue_len_lockless(&per_cpu_ptr(backlog->cpus, cpu)->queue);
+}
+
 /* Notifier chains (the init is a macro: it gives the rwsem its lock class). */
 
 void lana_notifier_head_init(struct blocking_notifier_head *head)

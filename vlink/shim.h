@@ -16,6 +16,8 @@ struct sk_buff *lana_rx(void *attachment, struct sk_buff *skb,
 void lana_netdev_unregistering(void *attachment);
 void lana_netdev_state(void *attachment, bool up);
 int lana_net_init_rust(struct net *net, void *slot);
+void lana_backlog_deliver(const void *owner, struct sk_buff *skb,
+			  unsigned long cpu_offset);
 void lana_net_exit_rust(void *slot);
 
 /* Network namespaces. */
@@ -36,6 +38,13 @@ void lana_rtnl_lock(void);
 void lana_rtnl_unlock(void);
 int lana_netdev_notifier_register(void);
 void lana_netdev_notifier_unregister(void);
+
+/* Per-CPU backlogs. */
+struct lana_backlog;
+struct lana_backlog *lana_backlog_create(const void *owner, unsigned int limit);
+void lana_backlog_destroy(struct lana_backlog *backlog);
+bool lana_backlog_enqueue(struct lana_backlog *backlog, struct sk_buff *skb);
+unsigned int lana_backlog_depth(struct lana_backlog *backlog, unsigned int cpu);
 
 /* Notifier chains. */
 void lana_notifier_head_init(struct blocking_notifier_head *head);

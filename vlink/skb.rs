@@ -73,6 +73,40 @@ impl SkBuff {
         Ok(unsafe { Self::from_raw(skb) })
     }
 
+    /// A clone sharing the packet's data (`skb_clone`), for a block that
+    /// sends a copy elsewhere; `None` when memory is short.
+    #[inline]
+    pub(crate) fn clone_shared(&self) -> Option<Self> {
+        // SAFETY: By the type invariant `ptr` is valid; atomic allocation.
+        let clone = unsafe { bindings::skb_clone(self.ptr.as_ptr(), bindings::GFP_ATOMIC) };
+        // SAFETY: A fresh clone, whose one reference is ours.
+        NonNull::new(clone).map(|c| unsafe { Self::from_raw(c) })
+    }
+
+    /// Stores `word` in the packet's control block, for whoever owns the
+    /// packet next on the packet path (the engine's backlog).
+    #[inline]
+    pub(crate) fn set_cb_word(&mut self, word: u64) {
+        // SAFETY: We own the packet; its control block is ours to use while
+        // no layer below has it, and it holds 48 bytes.
+        unsafe {
+            (&raw mut (*self.ptr.as_ptr()).cb)
+                .cast::<u64>()
+                .write_unaligned(word)
+        };
+    }
+
+    /// The word stored by [`SkBuff::set_cb_word`].
+    #[inline]
+    pub(crate) fn cb_word(&self) -> u64 {
+        // SAFETY: As in `set_cb_word`.
+        unsafe {
+            (&raw const (*self.ptr.as_ptr()).cb)
+                .cast::<u64>()
+                .read_unaligned()
+        }
+    }
+
     /// Length of the frame in bytes from its link-layer header, wherever the
     /// data pointer is now: what an interface counter would count.
     #[inline]

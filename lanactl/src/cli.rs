@@ -23,11 +23,18 @@ Example: build a two-block graph fed by veth0
   lanactl stats in0
   lanactl show in0
 
+Example: configure a block
+  lanactl types
+  lanactl add d1 drop reason=acl
+  lanactl set d1 reason=policy
+  lanactl get d1
+
 Exit status: 0 success, 1 the kernel refused (its reason is printed) or the
 module is not loaded, 2 usage error."
 )]
 pub struct Cli {
-    /// Print list, types, attachments, show, stats and monitor events as JSON.
+    /// Print list, types, attachments, show, get, stats and monitor events as
+    /// JSON.
     #[arg(short, long, global = true)]
     pub json: bool,
 
@@ -39,9 +46,14 @@ pub struct Cli {
 pub enum Command {
     /// Create a block.
     #[command(
-        long_about = "Create a block named NAME of block type TYPE. \
-                      `lanactl types` lists the available types.",
-        after_long_help = "Example:\n  lanactl add in0 counter"
+        long_about = "Create a block named NAME of block type TYPE, configured \
+                      with the KEY=VALUE options given, in order; keys not \
+                      given keep their defaults. `lanactl types` lists the \
+                      available types with their keys, the values each key \
+                      takes and its default. The kernel checks every option \
+                      before creating the block: if one is refused, no block \
+                      is created and the kernel's reason is printed.",
+        after_long_help = "Example:\n  lanactl add in0 counter\n  lanactl add d1 drop reason=acl"
     )]
     Add {
         /// Name of the new block (at most 31 bytes).
@@ -49,6 +61,42 @@ pub enum Command {
         /// Block type to instantiate.
         #[arg(value_name = "TYPE")]
         kind: String,
+        /// Configuration option: a key of TYPE and its value (at most 255
+        /// bytes in all).
+        #[arg(value_name = "KEY=VALUE")]
+        options: Vec<String>,
+    },
+
+    /// Change a block's configuration.
+    #[command(
+        long_about = "Set each KEY of block NAME to its VALUE, in order. All \
+                      or nothing: if the kernel refuses one option (a key the \
+                      block's type does not have, a value outside the key's \
+                      syntax) it applies none and prints why. `lanactl types` \
+                      lists each type's keys; `lanactl get` shows the result.",
+        after_long_help = "Example:\n  lanactl set d1 reason=policy"
+    )]
+    Set {
+        /// Block to configure.
+        name: String,
+        /// Configuration option: a key of the block's type and its value (at
+        /// most 255 bytes in all).
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        options: Vec<String>,
+    },
+
+    /// Show a block's configuration.
+    #[command(
+        long_about = "Show the configuration of block NAME: one \"key=value\" \
+                      line per key of its type, set or default, in the \
+                      kernel's order; nothing for a block whose type has no \
+                      keys. With --json, an object {\"block\": NAME, \
+                      \"config\": {key: value, ...}}.",
+        after_long_help = "Example:\n  lanactl get d1\n  lanactl --json get d1"
+    )]
+    Get {
+        /// Block whose configuration to show.
+        name: String,
     },
 
     /// Remove a block.
@@ -71,17 +119,25 @@ pub enum Command {
         cascade: bool,
     },
 
-    /// Put one block above another.
+    /// Put one block above another, or behind one of its output ports.
     #[command(
         long_about = "Bind UPPER above LOWER: packets that LOWER passes up \
-                      (those received from a device travel upward) reach UPPER.",
-        after_long_help = "Example:\n  lanactl bind top in0"
+                      (those received from a device travel upward) reach UPPER. \
+                      With --port, instead of putting UPPER above LOWER, UPPER \
+                      receives what leaves LOWER's output port PORT (a tee's \
+                      copies leave its port `clone`). `lanactl show LOWER` \
+                      lists where its ports lead.",
+        after_long_help = "Example:\n  lanactl bind top in0\n  lanactl bind --port clone mirror t1"
     )]
     Bind {
-        /// Block that receives what LOWER passes up.
+        /// Block that receives what LOWER passes up (or what leaves PORT).
         upper: String,
-        /// Block that passes packets up to UPPER.
+        /// Block that passes packets up to UPPER (or whose PORT leads to it).
         lower: String,
+        /// Output port of LOWER whose packets UPPER receives (at most 31
+        /// bytes).
+        #[arg(long, value_name = "PORT")]
+        port: Option<String>,
     },
 
     /// Undo a bind.
@@ -91,14 +147,19 @@ pub enum Command {
                       attached device's traffic (a device attached to LOWER or \
                       to a block below it) and names the device; with --force \
                       it cuts the binding anyway, and that traffic stops at \
-                      LOWER.",
-        after_long_help = "Example:\n  lanactl unbind top in0\n  lanactl unbind top in0 --force"
+                      LOWER. With --port, undo `lanactl bind --port PORT UPPER \
+                      LOWER`: LOWER's output port PORT no longer leads to \
+                      UPPER; --force is irrelevant there.",
+        after_long_help = "Example:\n  lanactl unbind top in0\n  lanactl unbind top in0 --force\n  lanactl unbind --port clone mirror t1"
     )]
     Unbind {
         /// Upper block of the binding.
         upper: String,
         /// Lower block of the binding.
         lower: String,
+        /// Output port of LOWER bound to UPPER (at most 31 bytes).
+        #[arg(long, value_name = "PORT")]
+        port: Option<String>,
         /// Cut the binding even though an attached device's packets cross it.
         #[arg(long)]
         force: bool,
@@ -140,8 +201,13 @@ pub enum Command {
     /// List the block types.
     #[command(
         long_about = "List the block types the module provides, one \
-                      \"name  description\" line each.",
-        after_long_help = "Example:\n  lanactl types"
+                      \"name  description\" line each, followed by one \
+                      indented line per configuration key of the type: \
+                      \"    KEY=<syntax> (default <default>): <description>\", \
+                      where <syntax> tells the values the key takes. With \
+                      --json, each type carries a \"keys\" array of objects \
+                      with name, syntax, default and description.",
+        after_long_help = "Example:\n  lanactl types\n  lanactl --json types"
     )]
     Types,
 
@@ -245,10 +311,13 @@ pub enum Command {
     #[command(
         long_about = "Show block NAME: its id and type, the blocks bound above \
                       (upper) and below (lower) it, the devices attached to \
-                      it, the blocks it is subscribed to and those subscribed \
-                      to it (comma-separated, \"-\" for none), then its \
-                      counters as \"<name> <value>\" lines, all indented under \
-                      a \"block NAME (TYPE) id ID\" line.",
+                      it, where its bound output ports lead (PORT=BLOCK \
+                      pairs, comma-separated, \"-\" for none; an object \
+                      {PORT: BLOCK} in JSON), the blocks it is subscribed to and those subscribed \
+                      to it, its configuration as key=value pairs \
+                      (comma-separated, \"-\" for none), then its counters as \
+                      \"<name> <value>\" lines, all indented under a \
+                      \"block NAME (TYPE) id ID\" line.",
         after_long_help = "Example:\n  lanactl show in0\n  lanactl --json show in0"
     )]
     Show {
@@ -293,7 +362,7 @@ mod tests {
         ));
         assert!(matches!(
             parse(&["lanactl", "unbind", "--force", "top", "in0"]),
-            Command::Unbind { upper, lower, force: true } if upper == "top" && lower == "in0"
+            Command::Unbind { upper, lower, port: None, force: true } if upper == "top" && lower == "in0"
         ));
         assert!(matches!(
             parse(&["lanactl", "stats", "--per-cpu"]),
@@ -330,8 +399,86 @@ mod tests {
     }
 
     #[test]
+    fn bind_and_unbind_take_an_optional_port() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap().command;
+        assert!(matches!(
+            parse(&["lanactl", "bind", "top", "in0"]),
+            Command::Bind { upper, lower, port: None } if upper == "top" && lower == "in0"
+        ));
+        assert!(matches!(
+            parse(&["lanactl", "bind", "--port", "clone", "mirror", "t1"]),
+            Command::Bind { upper, lower, port: Some(port) }
+                if upper == "mirror" && lower == "t1" && port == "clone"
+        ));
+        assert!(matches!(
+            parse(&["lanactl", "unbind", "mirror", "t1", "--port", "clone"]),
+            Command::Unbind { upper, lower, port: Some(port), force: false }
+                if upper == "mirror" && lower == "t1" && port == "clone"
+        ));
+        let err = Cli::try_parse_from(["lanactl", "bind", "mirror", "t1", "--port"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let help = |name: &str| {
+            Cli::command()
+                .find_subcommand_mut(name)
+                .unwrap()
+                .render_long_help()
+                .to_string()
+        };
+        assert!(help("bind").contains("lanactl bind --port clone mirror t1"));
+        assert!(help("bind").contains("--port <PORT>"), "{}", help("bind"));
+        assert!(help("unbind").contains("lanactl unbind --port clone mirror t1"));
+    }
+
+    #[test]
     fn missing_argument_is_a_usage_error() {
         let err = Cli::try_parse_from(["lanactl", "bind", "top"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn add_takes_options_in_order() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap().command;
+        assert!(matches!(
+            parse(&["lanactl", "add", "in0", "counter"]),
+            Command::Add { name, kind, options } if name == "in0" && kind == "counter" && options.is_empty()
+        ));
+        assert!(matches!(
+            parse(&["lanactl", "add", "d1", "drop", "reason=acl", "b=2"]),
+            Command::Add { name, kind, options }
+                if name == "d1" && kind == "drop" && options == ["reason=acl", "b=2"]
+        ));
+    }
+
+    #[test]
+    fn set_needs_an_option_and_get_a_name() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap().command;
+        assert!(matches!(
+            parse(&["lanactl", "set", "d1", "reason=policy", "reason=other"]),
+            Command::Set { name, options }
+                if name == "d1" && options == ["reason=policy", "reason=other"]
+        ));
+        let err = Cli::try_parse_from(["lanactl", "set", "d1"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let cli = Cli::try_parse_from(["lanactl", "get", "d1", "--json"]).unwrap();
+        assert!(cli.json);
+        assert!(matches!(cli.command, Command::Get { name } if name == "d1"));
+        let err = Cli::try_parse_from(["lanactl", "get"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn help_shows_configuration_examples() {
+        let help = |name: &str| {
+            Cli::command()
+                .find_subcommand_mut(name)
+                .unwrap()
+                .render_long_help()
+                .to_string()
+        };
+        assert!(help("add").contains("lanactl add d1 drop reason=acl"));
+        assert!(help("add").contains("[KEY=VALUE]..."), "{}", help("add"));
+        assert!(help("set").contains("lanactl set d1 reason=policy"));
+        assert!(help("set").contains("<KEY=VALUE>..."), "{}", help("set"));
+        assert!(help("get").contains("lanactl get d1"));
     }
 }

@@ -71,22 +71,41 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<(), Error> {
     let format = if cli.json { Format::Json } else { Format::Text };
     let text = match &cli.command {
-        Command::Add { name, kind } => return execute(Request::Add { name, kind }),
+        Command::Add {
+            name,
+            kind,
+            options,
+        } => {
+            return execute(Request::Add {
+                name,
+                kind,
+                options,
+            })
+        }
+        Command::Set { name, options } => return execute(Request::Set { name, options }),
         Command::Rm { name, cascade } => {
             return execute(Request::Rm {
                 name,
                 cascade: *cascade,
             })
         }
-        Command::Bind { upper, lower } => return execute(Request::Bind { upper, lower }),
+        Command::Bind { upper, lower, port } => {
+            return execute(Request::Bind {
+                upper,
+                lower,
+                port: port.as_deref(),
+            })
+        }
         Command::Unbind {
             upper,
             lower,
+            port,
             force,
         } => {
             return execute(Request::Unbind {
                 upper,
                 lower,
+                port: port.as_deref(),
                 force: *force,
             })
         }
@@ -125,6 +144,10 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Show { name } => {
             let reply = query(Request::Show { name })?;
             output::show(&wire::parse_show(&reply)?, format)
+        }
+        Command::Get { name } => {
+            let reply = query(Request::Get { name })?;
+            output::config(&wire::parse_get(&reply)?, format)
         }
     };
     print!("{text}");

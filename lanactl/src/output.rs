@@ -7,7 +7,9 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::wire::{Attachment, Block, BlockDetail, Event, Stat, Stats, TypeInfo};
+use crate::wire::{
+    Attachment, Block, BlockConfig, BlockDetail, Config, Event, KeyInfo, Stat, Stats, TypeInfo,
+};
 
 /// Shown where a block has no upper or lower neighbour, or a list is empty.
 const NONE: &str = "-";
@@ -51,20 +53,91 @@ pub fn blocks(blocks: &[Block], format: Format) -> String {
     }
 }
 
+/// One aligned `name  description` line per type, each followed by one
+/// indented line per configuration key:
+///
+/// ```text
+/// counter  counts packets
+/// drop     drops every packet, counted
+///     reason=label: ... (default drop): why this block drops
+/// ```
 pub fn types(types: &[TypeInfo], format: Format) -> String {
     match format {
-        Format::Text => table(
-            types
-                .iter()
-                .map(|t| [t.name.clone(), t.description.clone()]),
-        ),
+        Format::Text => {
+            let lines = table_lines(
+                types
+                    .iter()
+                    .map(|t| [t.name.clone(), t.description.clone()]),
+            );
+            let mut out = String::new();
+            for (line, t) in lines.iter().zip(types) {
+                out.push_str(line);
+                out.push('\n');
+                for key in &t.keys {
+                    out.push_str(&key_line(key));
+                }
+            }
+            out
+        }
         Format::Json => to_json(
             types
                 .iter()
-                .map(|t| json!({ "name": t.name, "description": t.description }))
+                .map(|t| {
+                    let keys: Vec<Value> = t
+                        .keys
+                        .iter()
+                        .map(|k| {
+                            json!({
+                                "name": k.name,
+                                "syntax": k.syntax,
+                                "default": k.default,
+                                "description": k.description,
+                            })
+                        })
+                        .collect();
+                    json!({ "name": t.name, "description": t.description, "keys": keys })
+                })
                 .collect(),
         ),
     }
+}
+
+/// `    KEY=<syntax> (default <default>): <description>`; an empty default
+/// is shown as `""`.
+fn key_line(key: &KeyInfo) -> String {
+    let default = match key.default.as_str() {
+        "" => "\"\"",
+        default => default,
+    };
+    format!(
+        "    {}={} (default {default}): {}\n",
+        key.name, key.syntax, key.description
+    )
+}
+
+/// `get`: one `key=value` line per option in the kernel's order (nothing
+/// for a block without keys), or `{"block": ..., "config": {...}}`.
+pub fn config(config: &BlockConfig, format: Format) -> String {
+    match format {
+        Format::Text => config
+            .config
+            .iter()
+            .map(|(key, value)| format!("{key}={value}\n"))
+            .collect(),
+        Format::Json => to_json(json!({
+            "block": config.block,
+            "config": config_object(&config.config),
+        })),
+    }
+}
+
+/// A configuration (or any list of pairs, such as port bindings) as one
+/// JSON object, in the kernel's order.
+fn config_object(config: &Config) -> Map<String, Value> {
+    config
+        .iter()
+        .map(|(key, value)| (key.clone(), json!(value)))
+        .collect()
 }
 
 pub fn attachments(attachments: &[Attachment], format: Format) -> String {
@@ -104,8 +177,10 @@ pub fn stats(stats: &Stats, format: Format) -> String {
 ///   upper: f1
 ///   lower: -
 ///   devices: lana_d0
+///   ports: clone=mirror
 ///   subscribed to: -
 ///   subscribers: a, b
+///   config: reason=acl
 ///   packets 100
 /// ```
 pub fn show(detail: &BlockDetail, format: Format) -> String {
@@ -117,13 +192,18 @@ pub fn show(detail: &BlockDetail, format: Format) -> String {
                 [] => NONE.to_owned(),
                 names => names.join(", "),
             };
+            let pairs = |pairs: &[(String, String)]| -> Vec<String> {
+                pairs.iter().map(|(k, v)| format!("{k}={v}")).collect()
+            };
             let mut out = format!("block {} ({}) id {}\n", b.name, b.kind, b.id);
             for (label, value) in [
                 ("upper", one(&b.upper)),
                 ("lower", one(&b.lower)),
                 ("devices", list(&detail.devices)),
+                ("ports", list(&pairs(&detail.ports))),
                 ("subscribed to", list(&detail.subscribed_to)),
                 ("subscribers", list(&detail.subscribers)),
+                ("config", list(&pairs(&detail.config))),
             ] {
                 out.push_str(&format!("  {label}: {value}\n"));
             }
@@ -139,8 +219,10 @@ pub fn show(detail: &BlockDetail, format: Format) -> String {
             "upper": b.upper,
             "lower": b.lower,
             "devices": detail.devices,
+            "ports": config_object(&detail.ports),
             "subscribed_to": detail.subscribed_to,
             "subscribers": detail.subscribers,
+            "config": config_object(&detail.config),
             "stats": stats_object(&detail.stats),
         })),
     }
@@ -215,6 +297,14 @@ fn to_json(value: Value) -> String {
 
 /// Left-aligned columns two spaces apart, without trailing blanks.
 fn table<const N: usize>(rows: impl Iterator<Item = [String; N]>) -> String {
+    table_lines(rows)
+        .into_iter()
+        .map(|line| line + "\n")
+        .collect()
+}
+
+/// The lines of [`table`], without their newlines.
+fn table_lines<const N: usize>(rows: impl Iterator<Item = [String; N]>) -> Vec<String> {
     let rows: Vec<[String; N]> = rows.collect();
     let mut widths = [0; N];
     for row in &rows {
@@ -222,18 +312,17 @@ fn table<const N: usize>(rows: impl Iterator<Item = [String; N]>) -> String {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let mut out = String::new();
-    for row in &rows {
-        let line = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect::<Vec<_>>()
-            .join("  ");
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    rows.iter()
+        .map(|row| {
+            let line = row
+                .iter()
+                .zip(widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect::<Vec<_>>()
+                .join("  ");
+            line.trim_end().to_owned()
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -299,8 +388,16 @@ mod tests {
                 lower: None,
             },
             devices: vec!["lana_d0".into()],
+            ports: vec![
+                ("clone".into(), "mirror".into()),
+                ("out".into(), "sink".into()),
+            ],
             subscribed_to: vec![],
             subscribers: vec!["a".into(), "b".into()],
+            config: vec![
+                ("reason".into(), "acl".into()),
+                ("limit".into(), "5".into()),
+            ],
             stats: vec![
                 stat("packets", None, 100),
                 stat("bytes", None, 6000),
@@ -406,8 +503,10 @@ mod tests {
                 "  upper: f1\n",
                 "  lower: -\n",
                 "  devices: lana_d0\n",
+                "  ports: clone=mirror, out=sink\n",
                 "  subscribed to: -\n",
                 "  subscribers: a, b\n",
+                "  config: reason=acl, limit=5\n",
                 "  packets 100\n",
                 "  bytes 6000\n",
                 "  events 3\n",
@@ -426,8 +525,10 @@ mod tests {
                 lower: Some("in0".into()),
             },
             devices: vec![],
+            ports: vec![],
             subscribed_to: vec!["w".into(), "v".into()],
             subscribers: vec![],
+            config: vec![],
             stats: vec![],
         };
         assert_eq!(
@@ -437,10 +538,16 @@ mod tests {
                 "  upper: -\n",
                 "  lower: in0\n",
                 "  devices: -\n",
+                "  ports: -\n",
                 "  subscribed to: w, v\n",
                 "  subscribers: -\n",
+                "  config: -\n",
             )
         );
+        // No bound port: an empty object, not null or a missing key.
+        let value: Value = serde_json::from_str(&show(&lone, Format::Json)).unwrap();
+        assert_eq!(value["ports"], json!({}));
+        assert_eq!(value["devices"], json!([]));
     }
 
     #[test]
@@ -456,8 +563,10 @@ mod tests {
                 "upper": "f1",
                 "lower": null,
                 "devices": ["lana_d0"],
+                "ports": { "clone": "mirror", "out": "sink" },
                 "subscribed_to": [],
                 "subscribers": ["a", "b"],
+                "config": { "reason": "acl", "limit": "5" },
                 "stats": { "packets": 100, "bytes": 6000, "events": 3 },
             })
         );
@@ -471,11 +580,17 @@ mod tests {
                 "upper",
                 "lower",
                 "devices",
+                "ports",
                 "subscribed_to",
                 "subscribers",
+                "config",
                 "stats"
             ]
         );
+        let config: Vec<&String> = value["config"].as_object().unwrap().keys().collect();
+        assert_eq!(config, ["reason", "limit"]);
+        let ports: Vec<&String> = value["ports"].as_object().unwrap().keys().collect();
+        assert_eq!(ports, ["clone", "out"]);
         let stats: Vec<&String> = value["stats"].as_object().unwrap().keys().collect();
         assert_eq!(stats, ["packets", "bytes", "events"]);
     }
@@ -560,10 +675,12 @@ mod tests {
             TypeInfo {
                 name: "counter".into(),
                 description: "counts packets".into(),
+                keys: vec![],
             },
             TypeInfo {
                 name: "tee".into(),
                 description: "copies packets upward".into(),
+                keys: vec![],
             },
         ];
         assert_eq!(
@@ -574,8 +691,8 @@ mod tests {
         assert_eq!(
             value,
             json!([
-                { "name": "counter", "description": "counts packets" },
-                { "name": "tee", "description": "copies packets upward" },
+                { "name": "counter", "description": "counts packets", "keys": [] },
+                { "name": "tee", "description": "copies packets upward", "keys": [] },
             ])
         );
 
@@ -590,5 +707,135 @@ mod tests {
             value,
             json!([{ "dev": "veth0", "ifindex": 4, "block": "in0" }])
         );
+    }
+
+    fn key(name: &str, syntax: &str, default: &str, description: &str) -> KeyInfo {
+        KeyInfo {
+            name: name.into(),
+            syntax: syntax.into(),
+            default: default.into(),
+            description: description.into(),
+        }
+    }
+
+    /// A type without keys, one with a key, one with two.
+    fn types_with_keys() -> [TypeInfo; 3] {
+        [
+            TypeInfo {
+                name: "counter".into(),
+                description: "counts packets".into(),
+                keys: vec![],
+            },
+            TypeInfo {
+                name: "drop".into(),
+                description: "drops every packet, counted".into(),
+                keys: vec![key(
+                    "reason",
+                    "label: 1-31 of A-Z a-z 0-9 _ . : -",
+                    "drop",
+                    "why this block drops, shown by get and show",
+                )],
+            },
+            TypeInfo {
+                name: "tee".into(),
+                description: "copies packets".into(),
+                keys: vec![
+                    key("limit", "0-100", "10", "how many"),
+                    key("tag", "text", "", "a note"),
+                ],
+            },
+        ]
+    }
+
+    #[test]
+    fn types_text_lists_keys_under_their_type() {
+        assert_eq!(
+            types(&types_with_keys(), Format::Text),
+            concat!(
+                "counter  counts packets\n",
+                "drop     drops every packet, counted\n",
+                "    reason=label: 1-31 of A-Z a-z 0-9 _ . : - (default drop): ",
+                "why this block drops, shown by get and show\n",
+                "tee      copies packets\n",
+                "    limit=0-100 (default 10): how many\n",
+                "    tag=text (default \"\"): a note\n",
+            )
+        );
+    }
+
+    #[test]
+    fn types_json_carries_keys_in_order() {
+        let value: Value = serde_json::from_str(&types(&types_with_keys(), Format::Json)).unwrap();
+        assert_eq!(
+            value,
+            json!([
+                { "name": "counter", "description": "counts packets", "keys": [] },
+                {
+                    "name": "drop",
+                    "description": "drops every packet, counted",
+                    "keys": [{
+                        "name": "reason",
+                        "syntax": "label: 1-31 of A-Z a-z 0-9 _ . : -",
+                        "default": "drop",
+                        "description": "why this block drops, shown by get and show",
+                    }],
+                },
+                {
+                    "name": "tee",
+                    "description": "copies packets",
+                    "keys": [
+                        { "name": "limit", "syntax": "0-100", "default": "10", "description": "how many" },
+                        { "name": "tag", "syntax": "text", "default": "", "description": "a note" },
+                    ],
+                },
+            ])
+        );
+        let keys: Vec<&String> = value[1]["keys"][0].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["name", "syntax", "default", "description"]);
+        let fields: Vec<&String> = value[0].as_object().unwrap().keys().collect();
+        assert_eq!(fields, ["name", "description", "keys"]);
+    }
+
+    fn sample_config() -> BlockConfig {
+        BlockConfig {
+            block: "d1".into(),
+            config: vec![
+                ("reason".into(), "acl".into()),
+                ("limit".into(), "a=b".into()),
+            ],
+        }
+    }
+
+    #[test]
+    fn get_text_is_one_key_value_line_per_option() {
+        assert_eq!(
+            config(&sample_config(), Format::Text),
+            "reason=acl\nlimit=a=b\n"
+        );
+        let empty = BlockConfig {
+            block: "c1".into(),
+            config: vec![],
+        };
+        assert_eq!(config(&empty, Format::Text), "");
+    }
+
+    #[test]
+    fn get_json_keeps_order() {
+        let text = config(&sample_config(), Format::Json);
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            value,
+            json!({ "block": "d1", "config": { "reason": "acl", "limit": "a=b" } })
+        );
+        let keys: Vec<&String> = value["config"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["reason", "limit"]);
+        let top: Vec<&String> = value.as_object().unwrap().keys().collect();
+        assert_eq!(top, ["block", "config"]);
+        let empty = BlockConfig {
+            block: "c1".into(),
+            config: vec![],
+        };
+        let value: Value = serde_json::from_str(&config(&empty, Format::Json)).unwrap();
+        assert_eq!(value, json!({ "block": "c1", "config": {} }));
     }
 }

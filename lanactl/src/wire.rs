@@ -7,7 +7,7 @@
 
 use std::{fmt, io::Cursor};
 
-use lana_uapi::{attr, cmd, NAME_MAX};
+use lana_uapi::{attr, cmd, NAME_MAX, OPTION_MAX};
 use neli::{
     genl::{AttrTypeBuilder, Genlmsghdr, Nlattr, NlattrBuilder},
     types::{Buffer, GenlBuffer},
@@ -28,6 +28,8 @@ pub enum Request<'a> {
     Add {
         name: &'a str,
         kind: &'a str,
+        /// `KEY=VALUE` options to create the block with, in order.
+        options: &'a [String],
     },
     Rm {
         name: &'a str,
@@ -37,10 +39,15 @@ pub enum Request<'a> {
     Bind {
         upper: &'a str,
         lower: &'a str,
+        /// An output port of `lower` whose packets `upper` receives, instead
+        /// of `upper` being above `lower`.
+        port: Option<&'a str>,
     },
     Unbind {
         upper: &'a str,
         lower: &'a str,
+        /// The output port of `lower` bound to `upper`, for a port binding.
+        port: Option<&'a str>,
         /// Cut the binding even though it carries a device's traffic.
         force: bool,
     },
@@ -57,6 +64,16 @@ pub enum Request<'a> {
         per_cpu: bool,
     },
     Show {
+        name: &'a str,
+    },
+    /// Configure a block: all options or none.
+    Set {
+        name: &'a str,
+        /// `KEY=VALUE` options, in order.
+        options: &'a [String],
+    },
+    /// A block's configuration.
+    Get {
         name: &'a str,
     },
     Replace {
@@ -86,23 +103,35 @@ impl Request<'_> {
             Request::Detach { .. } => cmd::DETACH,
             Request::Stats { .. } => cmd::STATS,
             Request::Show { .. } => cmd::SHOW,
+            Request::Set { .. } => cmd::SET,
+            Request::Get { .. } => cmd::GET,
             Request::Replace { .. } => cmd::REPLACE,
             Request::Subscribe { .. } => cmd::SUBSCRIBE,
             Request::Unsubscribe { .. } => cmd::UNSUBSCRIBE,
         }
     }
 
-    /// The request's attributes; names are checked against the kernel's
-    /// limits here so an overlong name gets a precise message instead of a
+    /// The request's attributes; names and options are checked against the
+    /// kernel's limits here so a bad one gets a precise message instead of a
     /// bare `EINVAL` from the attribute policy.
     pub fn attrs(&self) -> Result<Attrs, WireError> {
         let strings: Vec<(u16, &str)> = match *self {
-            Request::Add { name, kind } => {
+            Request::Add { name, kind, .. } => {
                 vec![(attr::BLOCK_NAME, name), (attr::BLOCK_TYPE, kind)]
             }
-            Request::Rm { name, .. } | Request::Show { name } => vec![(attr::BLOCK_NAME, name)],
-            Request::Bind { upper, lower } | Request::Unbind { upper, lower, .. } => {
-                vec![(attr::UPPER, upper), (attr::LOWER, lower)]
+            Request::Rm { name, .. }
+            | Request::Show { name }
+            | Request::Set { name, .. }
+            | Request::Get { name } => vec![(attr::BLOCK_NAME, name)],
+            Request::Bind { upper, lower, port }
+            | Request::Unbind {
+                upper, lower, port, ..
+            } => {
+                // The port travels only when given: without it a bind is
+                // encoded as it always was.
+                let mut names = vec![(attr::UPPER, upper), (attr::LOWER, lower)];
+                names.extend(port.map(|port| (attr::PORT, port)));
+                names
             }
             Request::Attach { dev, block } => {
                 vec![(attr::DEV_NAME, dev), (attr::BLOCK_NAME, block)]
@@ -136,6 +165,13 @@ impl Request<'_> {
         if let Some(flag) = flag {
             attrs.push(flag_attr(flag)?);
         }
+        // Options travel only when given: without them `add` is encoded as
+        // it always was.
+        if let Request::Add { options, .. } | Request::Set { options, .. } = *self {
+            if let Some(nest) = options_attr(options)? {
+                attrs.push(nest);
+            }
+        }
         Ok(attrs)
     }
 }
@@ -155,6 +191,29 @@ pub struct Block {
 pub struct TypeInfo {
     pub name: String,
     pub description: String,
+    /// The configuration keys of the type, in the kernel's order.
+    pub keys: Vec<KeyInfo>,
+}
+
+/// One configuration key of a block type (a `KEY` nest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub name: String,
+    /// The values the key takes, for people.
+    pub syntax: String,
+    /// The key's value until set.
+    pub default: String,
+    pub description: String,
+}
+
+/// A block's configuration: `(key, value)` pairs in the kernel's order.
+pub type Config = Vec<(String, String)>;
+
+/// A `GET` reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockConfig {
+    pub block: String,
+    pub config: Config,
 }
 
 /// One device attachment of an `ATTACHMENTS` dump.
@@ -189,10 +248,15 @@ pub struct BlockDetail {
     pub block: Block,
     /// Network devices attached to the block.
     pub devices: Vec<String>,
+    /// The block's bound output ports: `(port, block)` pairs, in the
+    /// kernel's order.
+    pub ports: Vec<(String, String)>,
     /// Blocks whose events this block receives.
     pub subscribed_to: Vec<String>,
     /// Blocks that receive this block's events.
     pub subscribers: Vec<String>,
+    /// The block's configuration, in the kernel's order.
+    pub config: Config,
     /// The block's counters, in the kernel's order.
     pub stats: Vec<Stat>,
 }
@@ -216,6 +280,10 @@ pub struct Event {
 pub enum WireError {
     /// A name given on the command line is empty or too long.
     BadName { attr: u16, name: String, max: usize },
+    /// A `KEY=VALUE` option given on the command line is malformed.
+    BadOption { option: String, why: OptionProblem },
+    /// The options together do not fit in one netlink attribute.
+    OptionsTooLong { bytes: usize, max: usize },
     /// A mandatory attribute is absent from a reply.
     Missing { attr: u16, within: &'static str },
     /// An attribute's payload does not have its type's size or encoding.
@@ -236,6 +304,27 @@ impl fmt::Display for WireError {
                 what(*attr),
                 name.len()
             ),
+            WireError::BadOption { option, why } => match why {
+                OptionProblem::NoEquals => {
+                    write!(f, "option \"{option}\" is not KEY=VALUE")
+                }
+                OptionProblem::EmptyKey => {
+                    write!(
+                        f,
+                        "option \"{option}\" has an empty key (expected KEY=VALUE)"
+                    )
+                }
+                OptionProblem::TooLong { max } => write!(
+                    f,
+                    "option \"{option}\" is {} bytes long, the limit is {max}",
+                    option.len()
+                ),
+            },
+            WireError::OptionsTooLong { bytes, max } => write!(
+                f,
+                "the options take {bytes} bytes once encoded, the limit is {max}; \
+                 give fewer of them"
+            ),
             WireError::Missing { attr, within } => {
                 write!(f, "malformed reply: {within} lacks {}", attr_name(*attr))
             }
@@ -248,6 +337,17 @@ impl fmt::Display for WireError {
 }
 
 impl std::error::Error for WireError {}
+
+/// What is wrong with a `KEY=VALUE` option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionProblem {
+    /// There is no `=`.
+    NoEquals,
+    /// Nothing before the `=`.
+    EmptyKey,
+    /// Longer than the kernel accepts, in bytes.
+    TooLong { max: usize },
+}
 
 /// The uapi name of an attribute, for error messages about replies.
 fn attr_name(ty: u16) -> &'static str {
@@ -273,6 +373,15 @@ fn attr_name(ty: u16) -> &'static str {
         attr::CPU => "CPU",
         attr::SUBSCRIBED_TO => "SUBSCRIBED_TO",
         attr::SUBSCRIBER => "SUBSCRIBER",
+        attr::OPTIONS => "OPTIONS",
+        attr::OPTION => "OPTION",
+        attr::KEY => "KEY",
+        attr::KEY_NAME => "KEY_NAME",
+        attr::KEY_SYNTAX => "KEY_SYNTAX",
+        attr::KEY_DEFAULT => "KEY_DEFAULT",
+        attr::CONFIG => "CONFIG",
+        attr::PORT => "PORT",
+        attr::PORT_BINDING => "PORT_BINDING",
         _ => "unknown attribute",
     }
 }
@@ -282,6 +391,7 @@ fn what(ty: u16) -> &'static str {
     match ty {
         attr::BLOCK_TYPE => "block type",
         attr::DEV_NAME => "device name",
+        attr::PORT => "port name",
         _ => "block name",
     }
 }
@@ -299,9 +409,72 @@ fn flag_attr(ty: u16) -> Result<Nlattr<u16, Buffer>, WireError> {
         .map_err(|e| WireError::Encoding(e.to_string()))
 }
 
+/// Size of an attribute header.
+const NLA_HDRLEN: usize = 4;
+
+/// Checks one `KEY=VALUE` option as the kernel would: a non-empty key
+/// before the first `=`, at most `OPTION_MAX` bytes in all.
+fn check_option(option: &str) -> Result<(), WireError> {
+    let why = match option.split_once('=') {
+        None => OptionProblem::NoEquals,
+        Some(("", _)) => OptionProblem::EmptyKey,
+        Some(_) if option.len() > OPTION_MAX => OptionProblem::TooLong { max: OPTION_MAX },
+        Some(_) => return Ok(()),
+    };
+    Err(WireError::BadOption {
+        option: option.to_owned(),
+        why,
+    })
+}
+
+/// The `OPTIONS` nest (with `NLA_F_NESTED`, which the kernel's strict
+/// validation requires) holding one NUL-terminated `OPTION` per option, in
+/// order; `None` without options. Every option is checked first.
+fn options_attr(options: &[String]) -> Result<Option<Nlattr<u16, Buffer>>, WireError> {
+    if options.is_empty() {
+        return Ok(None);
+    }
+    options.iter().try_for_each(|o| check_option(o))?;
+    // neli adds up a nest's length in a u16 without checking.
+    let bytes = NLA_HDRLEN
+        + options
+            .iter()
+            .map(|o| (NLA_HDRLEN + o.len() + 1).next_multiple_of(4))
+            .sum::<usize>();
+    let max = usize::from(u16::MAX) & !3;
+    if bytes > max {
+        return Err(WireError::OptionsTooLong { bytes, max });
+    }
+    let encoding = |e: &dyn fmt::Display| WireError::Encoding(e.to_string());
+    let nla_type = AttrTypeBuilder::default()
+        .nla_type(attr::OPTIONS)
+        .nla_nested(true)
+        .build()
+        .map_err(|e| encoding(&e))?;
+    let mut nest = NlattrBuilder::default()
+        .nla_type(nla_type)
+        .nla_payload(())
+        .build()
+        .map_err(|e| encoding(&e))?;
+    for option in options {
+        let nla_type = AttrTypeBuilder::default()
+            .nla_type(attr::OPTION)
+            .build()
+            .map_err(|e| encoding(&e))?;
+        // neli writes `&str` payloads with their terminating NUL.
+        let inner = NlattrBuilder::default()
+            .nla_type(nla_type)
+            .nla_payload(option.as_str())
+            .build()
+            .map_err(|e| encoding(&e))?;
+        nest = nest.nest(&inner).map_err(|e| encoding(&e))?;
+    }
+    Ok(Some(nest))
+}
+
 /// Encodes a NUL-terminated string attribute after checking its length.
 fn string_attr(ty: u16, value: &str) -> Result<Nlattr<u16, Buffer>, WireError> {
-    // Block types are named like blocks, so they share NAME_MAX.
+    // Block types and ports are named like blocks, so they share NAME_MAX.
     let max = if ty == attr::DEV_NAME {
         DEV_NAME_MAX
     } else {
@@ -343,26 +516,89 @@ fn block_fields(nest: &Fields) -> Result<Block, WireError> {
 }
 
 /// Parses a `SHOW` reply: a `BLOCK` nest with the block's bindings, repeated
-/// `SUBSCRIBED_TO`, `SUBSCRIBER` and `DEV_NAME`, then its `STATS`. Each
-/// list keeps the kernel's order and may be empty.
+/// `SUBSCRIBED_TO`, `SUBSCRIBER`, `DEV_NAME` and `PORT_BINDING`, then its
+/// `CONFIG` and its `STATS`. Each list keeps the kernel's order and may be empty; a module
+/// that sends no `CONFIG` has no configurable blocks.
 pub fn parse_show(msg: &LanaMsg) -> Result<BlockDetail, WireError> {
     let top = Fields::top(msg);
     let nest = top.nested(attr::BLOCK)?;
+    let config = match top.find(attr::CONFIG) {
+        Some(nla) => config_options(&Fields::nest(nla, "CONFIG")?)?,
+        None => Config::new(),
+    };
     Ok(BlockDetail {
         block: block_fields(&nest)?,
         devices: nest.strings(attr::DEV_NAME)?,
+        ports: port_bindings(&nest)?,
         subscribed_to: nest.strings(attr::SUBSCRIBED_TO)?,
         subscribers: nest.strings(attr::SUBSCRIBER)?,
+        config,
         stats: stat_entries(&top.nested(attr::STATS)?)?,
     })
 }
 
-/// Parses one `TYPES` dump message (a nested `TYPE`).
+/// The `PORT_BINDING`s of a `BLOCK` nest, `port=block` each, in order.
+fn port_bindings(block: &Fields) -> Result<Vec<(String, String)>, WireError> {
+    block
+        .strings(attr::PORT_BINDING)?
+        .into_iter()
+        .map(|binding| match binding.split_once('=') {
+            Some((port, to)) if !port.is_empty() && !to.is_empty() => {
+                Ok((port.to_owned(), to.to_owned()))
+            }
+            _ => Err(WireError::Malformed {
+                attr: attr::PORT_BINDING,
+                why: format!("\"{binding}\" is not port=block"),
+            }),
+        })
+        .collect()
+}
+
+/// Parses a `GET` reply: `BLOCK_NAME` and a `CONFIG` nest.
+pub fn parse_get(msg: &LanaMsg) -> Result<BlockConfig, WireError> {
+    let top = Fields::top(msg);
+    Ok(BlockConfig {
+        block: top.string(attr::BLOCK_NAME)?,
+        config: config_options(&top.nested(attr::CONFIG)?)?,
+    })
+}
+
+/// The `OPTION`s of a `CONFIG` nest, `key=value` each, split at the first
+/// `=`, in order. Other attributes are skipped.
+fn config_options(config: &Fields) -> Result<Config, WireError> {
+    config
+        .strings(attr::OPTION)?
+        .into_iter()
+        .map(|option| match option.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+            _ => Err(WireError::Malformed {
+                attr: attr::OPTION,
+                why: format!("\"{option}\" is not key=value"),
+            }),
+        })
+        .collect()
+}
+
+/// Parses one `TYPES` dump message (a nested `TYPE`, with a `KEY` nest per
+/// configuration key).
 pub fn parse_type(msg: &LanaMsg) -> Result<TypeInfo, WireError> {
     let nest = Fields::top(msg).nested(attr::TYPE)?;
+    let keys = nest
+        .all(attr::KEY)
+        .map(|nla| {
+            let key = Fields::nest(nla, "KEY")?;
+            Ok(KeyInfo {
+                name: key.string(attr::KEY_NAME)?,
+                syntax: key.string(attr::KEY_SYNTAX)?,
+                default: key.string(attr::KEY_DEFAULT)?,
+                description: key.string(attr::DESCRIPTION)?,
+            })
+        })
+        .collect::<Result<_, WireError>>()?;
     Ok(TypeInfo {
         name: nest.string(attr::BLOCK_TYPE)?,
         description: nest.string(attr::DESCRIPTION)?,
+        keys,
     })
 }
 
@@ -817,7 +1053,8 @@ mod tests {
             parse_type(&t).unwrap(),
             TypeInfo {
                 name: "counter".into(),
-                description: "counts packets".into()
+                description: "counts packets".into(),
+                keys: vec![],
             }
         );
         let a = msg(
@@ -903,6 +1140,7 @@ mod tests {
         let plain = Request::Unbind {
             upper: "top",
             lower: "in0",
+            port: None,
             force: false,
         };
         assert_eq!(plain.cmd(), cmd::UNBIND);
@@ -910,11 +1148,100 @@ mod tests {
         let forced = Request::Unbind {
             upper: "top",
             lower: "in0",
+            port: None,
             force: true,
         };
         let mut expected = names.clone();
         expected.push((attr::CASCADE, vec![]));
         assert_eq!(encoded(forced), expected);
+    }
+
+    #[test]
+    fn bind_and_unbind_carry_port_only_when_given() {
+        let bind = |port| Request::Bind {
+            upper: "mirror",
+            lower: "t1",
+            port,
+        };
+        let unbind = |port| Request::Unbind {
+            upper: "mirror",
+            lower: "t1",
+            port,
+            force: false,
+        };
+        let names = [str_nla(attr::UPPER, "mirror"), str_nla(attr::LOWER, "t1")];
+        // Without a port: exactly today's encoding.
+        assert_eq!(bind(None).cmd(), cmd::BIND);
+        assert_eq!(wire_bytes(bind(None)), names.concat());
+        assert_eq!(unbind(None).cmd(), cmd::UNBIND);
+        assert_eq!(wire_bytes(unbind(None)), names.concat());
+        // With one: a NUL-terminated PORT after the names.
+        let with_port = [names.concat(), str_nla(attr::PORT, "clone")].concat();
+        assert_eq!(wire_bytes(bind(Some("clone"))), with_port);
+        assert_eq!(wire_bytes(unbind(Some("clone"))), with_port);
+        assert_eq!(
+            encoded(bind(Some("clone"))).last().unwrap(),
+            &(attr::PORT, b"clone\0".to_vec())
+        );
+        let forced = Request::Unbind {
+            upper: "mirror",
+            lower: "t1",
+            port: Some("clone"),
+            force: true,
+        };
+        assert_eq!(
+            encoded(forced),
+            vec![
+                (attr::UPPER, b"mirror\0".to_vec()),
+                (attr::LOWER, b"t1\0".to_vec()),
+                (attr::PORT, b"clone\0".to_vec()),
+                (attr::CASCADE, vec![]),
+            ]
+        );
+    }
+
+    #[test]
+    fn port_is_limited_like_a_block_name() {
+        let longest = "p".repeat(NAME_MAX);
+        assert!(Request::Bind {
+            upper: "mirror",
+            lower: "t1",
+            port: Some(&longest),
+        }
+        .attrs()
+        .is_ok());
+        let too_long = "p".repeat(NAME_MAX + 1);
+        let err = Request::Unbind {
+            upper: "mirror",
+            lower: "t1",
+            port: Some(&too_long),
+            force: false,
+        }
+        .attrs()
+        .unwrap_err();
+        assert_eq!(
+            err,
+            WireError::BadName {
+                attr: attr::PORT,
+                name: too_long.clone(),
+                max: NAME_MAX
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("port name \"{too_long}\" is 32 bytes long, the limit is {NAME_MAX}")
+        );
+        assert_eq!(
+            Request::Bind {
+                upper: "mirror",
+                lower: "t1",
+                port: Some(""),
+            }
+            .attrs()
+            .unwrap_err()
+            .to_string(),
+            format!("port name must not be empty (at most {NAME_MAX} bytes)")
+        );
     }
 
     #[test]
@@ -959,18 +1286,19 @@ mod tests {
     }
 
     /// A `SHOW` reply as the kernel builds it: the `BLOCK` nest (with
-    /// `extra` after the block's own attributes), then `STATS`.
-    fn show_msg(extra: &[Vec<u8>], stats: &[Vec<u8>]) -> LanaMsg {
+    /// `extra` after the block's own attributes), then `CONFIG` holding
+    /// `config` (none when `None`, as an older module sends), then `STATS`.
+    fn show_msg(extra: &[Vec<u8>], config: Option<&[Vec<u8>]>, stats: &[Vec<u8>]) -> LanaMsg {
         let mut children = vec![
             nla(attr::BLOCK_ID, &1u32.to_ne_bytes()),
             str_nla(attr::BLOCK_NAME, "c1"),
             str_nla(attr::BLOCK_TYPE, "counter"),
         ];
         children.extend_from_slice(extra);
-        msg(
-            cmd::SHOW,
-            &[nest(attr::BLOCK, &children), nest(attr::STATS, stats)],
-        )
+        let mut top = vec![nest(attr::BLOCK, &children)];
+        top.extend(config.map(|options| nest(attr::CONFIG, options)));
+        top.push(nest(attr::STATS, stats));
+        msg(cmd::SHOW, &top)
     }
 
     #[test]
@@ -984,9 +1312,15 @@ mod tests {
                 str_nla(attr::SUBSCRIBER, "b"),
                 str_nla(attr::DEV_NAME, "lana_d0"),
                 str_nla(attr::DEV_NAME, "lana_d1"),
+                str_nla(attr::PORT_BINDING, "clone=mirror"),
+                str_nla(attr::PORT_BINDING, "out=sink"),
                 // Newer attributes are skipped.
                 nla(attr::MAX + 1, &1u32.to_ne_bytes()),
             ],
+            Some(&[
+                str_nla(attr::OPTION, "reason=acl"),
+                str_nla(attr::OPTION, "limit=a=b"),
+            ]),
             &[
                 stat_nla("packets", None, 100),
                 stat_nla("bytes", None, 6000),
@@ -1004,8 +1338,16 @@ mod tests {
                     lower: Some("in0".into()),
                 },
                 devices: vec!["lana_d0".into(), "lana_d1".into()],
+                ports: vec![
+                    ("clone".into(), "mirror".into()),
+                    ("out".into(), "sink".into()),
+                ],
                 subscribed_to: vec!["w1".into()],
                 subscribers: vec!["a".into(), "b".into()],
+                config: vec![
+                    ("reason".into(), "acl".into()),
+                    ("limit".into(), "a=b".into()),
+                ],
                 stats: vec![
                     stat("packets", None, 100),
                     stat("bytes", None, 6000),
@@ -1017,7 +1359,7 @@ mod tests {
 
     #[test]
     fn show_without_optional_parts() {
-        let detail = parse_show(&show_msg(&[], &[])).unwrap();
+        let detail = parse_show(&show_msg(&[], Some(&[]), &[])).unwrap();
         assert_eq!(
             detail,
             BlockDetail {
@@ -1029,11 +1371,15 @@ mod tests {
                     lower: None,
                 },
                 devices: vec![],
+                ports: vec![],
                 subscribed_to: vec![],
                 subscribers: vec![],
+                config: vec![],
                 stats: vec![],
             }
         );
+        // A module older than configuration sends no CONFIG at all.
+        assert_eq!(parse_show(&show_msg(&[], None, &[])).unwrap(), detail);
     }
 
     #[test]
@@ -1079,6 +1425,45 @@ mod tests {
             parse_show(&no_type).unwrap_err().to_string(),
             "malformed reply: BLOCK lacks BLOCK_TYPE"
         );
+    }
+
+    #[test]
+    fn malformed_port_binding_is_rejected() {
+        let reply = |binding: &str| {
+            show_msg(
+                &[
+                    str_nla(attr::DEV_NAME, "lana_d0"),
+                    str_nla(attr::PORT_BINDING, "clone=mirror"),
+                    str_nla(attr::PORT_BINDING, binding),
+                ],
+                Some(&[]),
+                &[],
+            )
+        };
+        let err = parse_show(&reply("clone")).unwrap_err();
+        assert_eq!(
+            err,
+            WireError::Malformed {
+                attr: attr::PORT_BINDING,
+                why: "\"clone\" is not port=block".into()
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "malformed reply: PORT_BINDING: \"clone\" is not port=block"
+        );
+        for bad in ["=mirror", "clone=", ""] {
+            assert!(
+                matches!(
+                    parse_show(&reply(bad)),
+                    Err(WireError::Malformed {
+                        attr: attr::PORT_BINDING,
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
@@ -1193,6 +1578,7 @@ mod tests {
         let req = Request::Add {
             name: "in0",
             kind: "counter",
+            options: &[],
         };
         assert_eq!(req.cmd(), cmd::ADD);
         assert_eq!(
@@ -1205,6 +1591,7 @@ mod tests {
         let req = Request::Bind {
             upper: "a",
             lower: "b",
+            port: None,
         };
         assert_eq!(req.cmd(), cmd::BIND);
         assert_eq!(
@@ -1236,6 +1623,7 @@ mod tests {
         let err = Request::Add {
             name: &too_long,
             kind: "counter",
+            options: &[],
         }
         .attrs()
         .unwrap_err();
@@ -1269,6 +1657,360 @@ mod tests {
             .unwrap_err()
             .to_string(),
             format!("block name must not be empty (at most {NAME_MAX} bytes)")
+        );
+    }
+
+    /// The attributes of a request exactly as they go on the wire, flags
+    /// and padding included.
+    fn wire_bytes(req: Request<'_>) -> Vec<u8> {
+        use neli::ToBytes;
+        let mut out = Cursor::new(Vec::new());
+        for nla in req.attrs().unwrap().iter() {
+            nla.to_bytes(&mut out).unwrap();
+        }
+        out.into_inner()
+    }
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn add_with_options_carries_a_nested_options_attribute() {
+        let options = strings(&["reason=acl", "limit=5", "reason=x=y"]);
+        let req = Request::Add {
+            name: "d1",
+            kind: "drop",
+            options: &options,
+        };
+        assert_eq!(req.cmd(), cmd::ADD);
+        // NLA_F_NESTED set on OPTIONS, one NUL-terminated OPTION per
+        // option, in command-line order.
+        let expected = [
+            str_nla(attr::BLOCK_NAME, "d1"),
+            str_nla(attr::BLOCK_TYPE, "drop"),
+            nest(
+                attr::OPTIONS,
+                &[
+                    str_nla(attr::OPTION, "reason=acl"),
+                    str_nla(attr::OPTION, "limit=5"),
+                    str_nla(attr::OPTION, "reason=x=y"),
+                ],
+            ),
+        ]
+        .concat();
+        assert_eq!(wire_bytes(req), expected);
+        let nest_type = u16::from_ne_bytes([expected[22], expected[23]]);
+        assert_eq!(nest_type, attr::OPTIONS | NESTED);
+    }
+
+    #[test]
+    fn add_without_options_has_no_options_attribute() {
+        let req = Request::Add {
+            name: "in0",
+            kind: "counter",
+            options: &[],
+        };
+        assert_eq!(
+            wire_bytes(req),
+            [
+                str_nla(attr::BLOCK_NAME, "in0"),
+                str_nla(attr::BLOCK_TYPE, "counter"),
+            ]
+            .concat()
+        );
+    }
+
+    #[test]
+    fn set_names_the_block_and_nests_the_options() {
+        let options = strings(&["reason=policy", "a="]);
+        let req = Request::Set {
+            name: "d1",
+            options: &options,
+        };
+        assert_eq!(req.cmd(), cmd::SET);
+        assert_eq!(
+            wire_bytes(req),
+            [
+                str_nla(attr::BLOCK_NAME, "d1"),
+                nest(
+                    attr::OPTIONS,
+                    &[
+                        str_nla(attr::OPTION, "reason=policy"),
+                        str_nla(attr::OPTION, "a="),
+                    ],
+                ),
+            ]
+            .concat()
+        );
+    }
+
+    #[test]
+    fn get_names_the_block() {
+        let req = Request::Get { name: "d1" };
+        assert_eq!(req.cmd(), cmd::GET);
+        assert_eq!(encoded(req), vec![(attr::BLOCK_NAME, b"d1\0".to_vec())]);
+        let too_long = "n".repeat(NAME_MAX + 1);
+        assert!(matches!(
+            Request::Get { name: &too_long }.attrs(),
+            Err(WireError::BadName {
+                attr: attr::BLOCK_NAME,
+                ..
+            })
+        ));
+    }
+
+    /// The error for `options`, given to `add` and to `set`: both must
+    /// refuse alike.
+    fn option_error(options: &[&str]) -> WireError {
+        let options = strings(options);
+        let add = Request::Add {
+            name: "d1",
+            kind: "drop",
+            options: &options,
+        }
+        .attrs()
+        .unwrap_err();
+        let set = Request::Set {
+            name: "d1",
+            options: &options,
+        }
+        .attrs()
+        .unwrap_err();
+        assert_eq!(add, set);
+        add
+    }
+
+    #[test]
+    fn malformed_options_are_refused_before_sending() {
+        let err = option_error(&["reason=acl", "reason"]);
+        assert_eq!(
+            err,
+            WireError::BadOption {
+                option: "reason".into(),
+                why: OptionProblem::NoEquals
+            }
+        );
+        assert_eq!(err.to_string(), "option \"reason\" is not KEY=VALUE");
+
+        let err = option_error(&["=acl"]);
+        assert_eq!(
+            err,
+            WireError::BadOption {
+                option: "=acl".into(),
+                why: OptionProblem::EmptyKey
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "option \"=acl\" has an empty key (expected KEY=VALUE)"
+        );
+        assert!(matches!(
+            option_error(&[""]),
+            WireError::BadOption {
+                why: OptionProblem::NoEquals,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn option_longer_than_option_max_is_refused() {
+        let longest = format!("k={}", "v".repeat(OPTION_MAX - 2));
+        assert_eq!(longest.len(), OPTION_MAX);
+        let ok = [longest.clone()];
+        assert!(Request::Set {
+            name: "d1",
+            options: &ok
+        }
+        .attrs()
+        .is_ok());
+        let too_long = format!("{longest}v");
+        let err = option_error(&["a=b", &too_long]);
+        assert_eq!(
+            err,
+            WireError::BadOption {
+                option: too_long.clone(),
+                why: OptionProblem::TooLong { max: OPTION_MAX }
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("option \"{too_long}\" is 256 bytes long, the limit is 255")
+        );
+    }
+
+    #[test]
+    fn options_beyond_one_attribute_are_refused() {
+        // 260 bytes each once encoded: 252 of them fit in a nest's u16
+        // length, 253 do not.
+        let one = format!("k={}", "v".repeat(OPTION_MAX - 2));
+        let options = vec![one.clone(); 252];
+        let attrs = Request::Set {
+            name: "d1",
+            options: &options,
+        }
+        .attrs()
+        .unwrap();
+        let nest = attrs.iter().last().unwrap();
+        assert_eq!(usize::from(*nest.nla_len()), 4 + 252 * 260);
+        let err = option_error(&vec![one.as_str(); 253]);
+        assert_eq!(
+            err,
+            WireError::OptionsTooLong {
+                bytes: 4 + 253 * 260,
+                max: 65532
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "the options take 65784 bytes once encoded, the limit is 65532; give fewer of them"
+        );
+    }
+
+    #[test]
+    fn get_reply_parses_in_kernel_order() {
+        let m = msg(
+            cmd::GET,
+            &[
+                str_nla(attr::BLOCK_NAME, "d1"),
+                nest(
+                    attr::CONFIG,
+                    &[
+                        str_nla(attr::OPTION, "reason=acl"),
+                        // Newer attributes are skipped.
+                        nla(attr::MAX + 1, &1u32.to_ne_bytes()),
+                        str_nla(attr::OPTION, "limit=a=b"),
+                        str_nla(attr::OPTION, "empty="),
+                    ],
+                ),
+            ],
+        );
+        assert_eq!(
+            parse_get(&m).unwrap(),
+            BlockConfig {
+                block: "d1".into(),
+                config: vec![
+                    ("reason".into(), "acl".into()),
+                    ("limit".into(), "a=b".into()),
+                    ("empty".into(), "".into()),
+                ],
+            }
+        );
+        let keyless = msg(
+            cmd::GET,
+            &[str_nla(attr::BLOCK_NAME, "c1"), nest(attr::CONFIG, &[])],
+        );
+        assert_eq!(
+            parse_get(&keyless).unwrap(),
+            BlockConfig {
+                block: "c1".into(),
+                config: vec![],
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_get_reply_is_rejected() {
+        let no_config = msg(cmd::GET, &[str_nla(attr::BLOCK_NAME, "d1")]);
+        assert_eq!(
+            parse_get(&no_config).unwrap_err().to_string(),
+            "malformed reply: message lacks CONFIG"
+        );
+        let no_name = msg(cmd::GET, &[nest(attr::CONFIG, &[])]);
+        assert_eq!(
+            parse_get(&no_name).unwrap_err(),
+            WireError::Missing {
+                attr: attr::BLOCK_NAME,
+                within: "message"
+            }
+        );
+        let bad = msg(
+            cmd::GET,
+            &[
+                str_nla(attr::BLOCK_NAME, "d1"),
+                nest(attr::CONFIG, &[str_nla(attr::OPTION, "reason")]),
+            ],
+        );
+        assert_eq!(
+            parse_get(&bad).unwrap_err().to_string(),
+            "malformed reply: OPTION: \"reason\" is not key=value"
+        );
+    }
+
+    fn key_nla(name: &str, syntax: &str, default: &str, description: &str) -> Vec<u8> {
+        nest(
+            attr::KEY,
+            &[
+                str_nla(attr::KEY_NAME, name),
+                str_nla(attr::KEY_SYNTAX, syntax),
+                str_nla(attr::KEY_DEFAULT, default),
+                str_nla(attr::DESCRIPTION, description),
+            ],
+        )
+    }
+
+    #[test]
+    fn type_with_keys_keeps_their_order() {
+        let t = msg(
+            cmd::TYPES,
+            &[nest(
+                attr::TYPE,
+                &[
+                    str_nla(attr::BLOCK_TYPE, "drop"),
+                    str_nla(attr::DESCRIPTION, "drops every packet, counted"),
+                    key_nla("reason", "label", "drop", "why this block drops"),
+                    nla(attr::MAX + 1, &1u32.to_ne_bytes()),
+                    key_nla("limit", "0-100", "", "how many"),
+                ],
+            )],
+        );
+        assert_eq!(
+            parse_type(&t).unwrap(),
+            TypeInfo {
+                name: "drop".into(),
+                description: "drops every packet, counted".into(),
+                keys: vec![
+                    KeyInfo {
+                        name: "reason".into(),
+                        syntax: "label".into(),
+                        default: "drop".into(),
+                        description: "why this block drops".into(),
+                    },
+                    KeyInfo {
+                        name: "limit".into(),
+                        syntax: "0-100".into(),
+                        default: "".into(),
+                        description: "how many".into(),
+                    },
+                ],
+            }
+        );
+    }
+
+    #[test]
+    fn key_lacking_a_part_is_rejected() {
+        let t = msg(
+            cmd::TYPES,
+            &[nest(
+                attr::TYPE,
+                &[
+                    str_nla(attr::BLOCK_TYPE, "drop"),
+                    str_nla(attr::DESCRIPTION, "drops"),
+                    nest(
+                        attr::KEY,
+                        &[
+                            str_nla(attr::KEY_NAME, "reason"),
+                            str_nla(attr::KEY_SYNTAX, "label"),
+                            str_nla(attr::DESCRIPTION, "why"),
+                        ],
+                    ),
+                ],
+            )],
+        );
+        assert_eq!(
+            parse_type(&t).unwrap_err().to_string(),
+            "malformed reply: KEY lacks KEY_DEFAULT"
         );
     }
 }

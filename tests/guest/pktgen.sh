@@ -18,7 +18,7 @@ pktgen_inject() {
 		echo "count $count"
 		echo "pkt_size $PKTGEN_FRAME_LEN"
 		echo "clone_skb 0"
-		echo "burst 1"
+		echo "burst ${PKTGEN_BURST:-1}"
 		echo "delay 0"
 		echo "xmit_mode netif_receive"
 		echo "dst_mac ${PKTGEN_DST_MAC:-02:00:00:00:00:99}"
