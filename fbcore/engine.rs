@@ -168,7 +168,7 @@ impl Engine {
     fn datapath(&self) -> Datapath<'_> {
         Datapath {
             stats: &self.stats,
-            backlog: self.backlog.as_ref(),
+            backlog: Some(&self.backlog),
         }
     }
 
