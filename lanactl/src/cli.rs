@@ -297,7 +297,7 @@ pub enum Command {
                       cpu<N> <value>\"; values without a per-CPU breakdown \
                       (a block's events) stay \"<name> <value>\". In JSON a \
                       per-CPU counter is an object keyed \"cpu<N>\".",
-        after_long_help = "Example:\n  lanactl stats in0\n  lanactl stats | awk '$1 == \"drops\" { print $2 }'\n  lanactl stats in0 --per-cpu"
+        after_long_help = "Example:\n  lanactl stats in0\n  lanactl stats | awk '$1 == \"drops\" { print $2 }'\n  lanactl stats in0 --per-cpu\n  lanactl stats --engine"
     )]
     Stats {
         /// Block to show; the engine when absent.
@@ -305,6 +305,10 @@ pub enum Command {
         /// Show per-CPU counters once per CPU.
         #[arg(long)]
         per_cpu: bool,
+        /// The engine's counters per CPU: packets, hops, drops by reason,
+        /// queued copies, backlog depth (same as --per-cpu without NAME).
+        #[arg(long, conflicts_with = "name")]
+        engine: bool,
     },
 
     /// Show one block in full.
@@ -337,11 +341,26 @@ mod tests {
     }
 
     #[test]
+    fn stats_engine_excludes_a_block_name() {
+        let cli = Cli::try_parse_from(["lanactl", "stats", "--engine"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Stats {
+                name: None,
+                engine: true,
+                ..
+            }
+        ));
+        let err = Cli::try_parse_from(["lanactl", "stats", "in0", "--engine"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
     fn json_flag_is_global() {
         let cli = Cli::try_parse_from(["lanactl", "stats", "in0", "-j"]).unwrap();
         assert!(cli.json);
         assert!(
-            matches!(cli.command, Command::Stats { name: Some(n), per_cpu: false } if n == "in0")
+            matches!(cli.command, Command::Stats { name: Some(n), per_cpu: false, engine: false } if n == "in0")
         );
     }
 
@@ -368,7 +387,8 @@ mod tests {
             parse(&["lanactl", "stats", "--per-cpu"]),
             Command::Stats {
                 name: None,
-                per_cpu: true
+                per_cpu: true,
+                engine: false
             }
         ));
         assert!(matches!(

@@ -134,10 +134,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
         Command::Attachments => {
             output::attachments(&dump(cmd::ATTACHMENTS, wire::parse_attachment)?, format)
         }
-        Command::Stats { name, per_cpu } => {
+        Command::Stats {
+            name,
+            per_cpu,
+            engine,
+        } => {
             let reply = query(Request::Stats {
                 block: name.as_deref(),
-                per_cpu: *per_cpu,
+                per_cpu: *per_cpu || *engine,
             })?;
             output::stats(&wire::parse_stats(&reply)?, format)
         }
