@@ -5,18 +5,24 @@
 use core::cell::Cell;
 use kernel::{prelude::*, sync::Arc};
 
-use crate::error::CtlResult;
+use crate::error::{ctl_err, CtlResult};
 use crate::event::Event;
 
 pub(crate) use crate::vlink::percpu::BhContext;
 pub(crate) use crate::vlink::percpu::PerCpuCounters;
-pub(crate) use crate::vlink::skb::SkBuff;
+pub(crate) use crate::vlink::skb::{Addressee, SkBuff};
 
 /// Why a block dropped a packet; the engine counts drops by reason.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum DropReason {
     /// A `drop` block: dropping is its job.
     DropBlock,
+    /// The frame is not well formed for the block (a missing header).
+    Malformed,
+    /// The frame is addressed to another host.
+    OtherHost,
+    /// A filter rejected the packet (an EtherType, a BPF program).
+    Filtered,
 }
 
 /// What a block did with a packet.
@@ -27,6 +33,8 @@ pub(crate) enum Verdict {
     PassWithCopy(SkBuff),
     /// Free the packet, counted under `reason`.
     Drop(SkBuff, DropReason),
+    /// Hand the packet to the Linux stack as if lana-rs were not there.
+    Host(SkBuff),
 }
 
 /// What a block sees of the packet's journey besides the packet.
@@ -129,6 +137,15 @@ pub(crate) trait Block: Send + Sync {
     /// Reports every key with its current value.
     fn config(&self, _sink: &mut dyn ConfigSink) -> Result {
         Ok(())
+    }
+
+    /// Sets the block's counters to zero (`lanactl reset`). Readers see
+    /// counts from then on; the packet path is not disturbed.
+    fn reset(&self) -> CtlResult {
+        Err(ctl_err!(
+            EOPNOTSUPP,
+            "this block type has no counters to reset"
+        ))
     }
 
     /// Receives an event about this block or a block it subscribes to.

@@ -76,7 +76,7 @@ const fn read(cmd: u8, kind: OpKind) -> OpSpec {
 }
 
 /// Every command.
-pub(crate) const OPS: [OpSpec; 16] = [
+pub(crate) const OPS: [OpSpec; 17] = [
     change(cmd::ADD),
     change(cmd::RM),
     change(cmd::BIND),
@@ -85,6 +85,7 @@ pub(crate) const OPS: [OpSpec; 16] = [
     change(cmd::DETACH),
     change(cmd::REPLACE),
     change(cmd::SET),
+    change(cmd::RESET),
     change(cmd::SUBSCRIBE),
     change(cmd::UNSUBSCRIBE),
     read(cmd::LIST, OpKind::Dump),
@@ -263,6 +264,7 @@ impl Commands {
             cmd::STATS => Self::stats(&engine, req),
             cmd::SHOW => Self::show(&engine, req),
             cmd::GET => Self::get(&engine, req),
+            cmd::RESET => engine.reset(&name_attr(req, attr::BLOCK_NAME, "block name")?),
             cmd::SET => engine.set(
                 &name_attr(req, attr::BLOCK_NAME, "block name")?,
                 &settings(req)?,

@@ -244,6 +244,16 @@ impl Engine {
         Ok(())
     }
 
+    /// Sets block `name`'s counters to zero.
+    pub(crate) fn reset(&self, name: &Name) -> CtlResult {
+        let control = self.control.lock();
+        let entry = control.registry.lookup(name)?;
+        entry.block.reset().map_err(|e| {
+            let kind = shown(entry.kind.name);
+            ctl_err!(e.errno(), "block '{name}' ({kind}): {}", e.message())
+        })
+    }
+
     /// Removes block `name`. What uses it (a binding, an attached device, a
     /// subscriber) makes this fail, naming the user, unless `cascade`: then
     /// those go first, each with its event.

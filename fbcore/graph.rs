@@ -129,12 +129,14 @@ impl Graph {
             .binary_search(&id)
             .ok()
             .and_then(|i| self.nodes.get(i));
-        let leftover = match node {
+        let to_stack = match node {
             Some(node) => self.run(node, skb, &PacketCx::new(bh), dp),
             None => drop_packet(skb, EngineDrop::Stale, bh, dp.stats),
         };
-        // A queued copy has no stack below it to continue in.
-        drop(leftover);
+        // Not inside an rx_handler: hand it to the stack ourselves.
+        if let Some(skb) = to_stack {
+            skb.to_stack(bh);
+        }
     }
 
     // Inlined into both callers: a call per packet is a measurable share of
@@ -161,6 +163,10 @@ impl Graph {
                 }
                 Verdict::Drop(skb, reason) => {
                     break drop_packet(skb, EngineDrop::Block(reason), bh, dp.stats)
+                }
+                Verdict::Host(skb) => {
+                    dp.stats.add(bh, Counter::ToStack, 1);
+                    break Some(skb);
                 }
             };
             skb = passed;

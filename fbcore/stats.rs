@@ -36,14 +36,19 @@ pub(crate) enum Counter {
     DropNoNext,
     DropHopLimit,
     DropBlock,
+    DropMalformed,
+    DropOtherHost,
+    DropFiltered,
     DropNoPort,
     DropBacklogFull,
     DropStale,
     /// Copies queued on a backlog.
     Queued,
+    /// Packets handed to the Linux stack (`host` blocks).
+    ToStack,
 }
 
-const COUNT: usize = 10;
+const COUNT: usize = 14;
 
 /// Names as `lanactl stats` shows them, in `Counter` order.
 const NAMES: [&CStr; COUNT] = [
@@ -53,10 +58,14 @@ const NAMES: [&CStr; COUNT] = [
     c"drop_no_next",
     c"drop_hop_limit",
     c"drop_block",
+    c"drop_malformed",
+    c"drop_other_host",
+    c"drop_filtered",
     c"drop_no_port",
     c"drop_backlog_full",
     c"drop_stale",
     c"queued",
+    c"to_stack",
 ];
 
 impl From<EngineDrop> for Counter {
@@ -66,6 +75,9 @@ impl From<EngineDrop> for Counter {
             EngineDrop::NoNext => Counter::DropNoNext,
             EngineDrop::HopLimit => Counter::DropHopLimit,
             EngineDrop::Block(DropReason::DropBlock) => Counter::DropBlock,
+            EngineDrop::Block(DropReason::Malformed) => Counter::DropMalformed,
+            EngineDrop::Block(DropReason::OtherHost) => Counter::DropOtherHost,
+            EngineDrop::Block(DropReason::Filtered) => Counter::DropFiltered,
             EngineDrop::NoPort => Counter::DropNoPort,
             EngineDrop::BacklogFull => Counter::DropBacklogFull,
             EngineDrop::Stale => Counter::DropStale,

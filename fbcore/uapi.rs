@@ -60,6 +60,8 @@ pub mod cmd {
     pub const SET: u8 = 16;
     /// A block's configuration (`BLOCK_NAME`): a `CONFIG` nest.
     pub const GET: u8 = 17;
+    /// Set block `BLOCK_NAME`'s counters to zero.
+    pub const RESET: u8 = 18;
 }
 
 /// Attributes. Nested attributes reuse the same number space.

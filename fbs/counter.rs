@@ -8,6 +8,7 @@ use kernel::{prelude::*, sync::Arc};
 use crate::block::{
     report_counter, Block, BlockType, PacketCx, PerCpuCounters, SkBuff, StatSink, State, Verdict,
 };
+use crate::error::CtlResult;
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"counter",
@@ -70,6 +71,15 @@ impl Block for Counter {
             totals.push(self.total(index), GFP_KERNEL)?;
         }
         Ok(Some(State(totals)))
+    }
+
+    fn reset(&self) -> CtlResult {
+        // The packet path keeps counting undisturbed: the carried total is
+        // moved so that what readers see starts again from zero.
+        for (index, carried) in self.carried.iter().enumerate() {
+            carried.fetch_sub(self.total(index), Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     fn import_state(&self, state: &State) {

@@ -6,13 +6,22 @@
 
 mod counter;
 mod drop;
+mod eth;
 mod forward;
+mod host;
 mod tee;
 
 use crate::block::BlockType;
 
 /// Every block type the module offers, in the order `lanactl types` lists them.
-pub(crate) static TYPES: [BlockType; 4] = [counter::TYPE, drop::TYPE, forward::TYPE, tee::TYPE];
+pub(crate) static TYPES: [BlockType; 6] = [
+    counter::TYPE,
+    drop::TYPE,
+    eth::TYPE,
+    forward::TYPE,
+    host::TYPE,
+    tee::TYPE,
+];
 
 /// The block type called `name`.
 pub(crate) fn find(name: &[u8]) -> Option<&'static BlockType> {

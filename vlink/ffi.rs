@@ -44,6 +44,9 @@ unsafe extern "C" {
     );
 
     pub(crate) fn lana_skb_frame_len(skb: *const sk_buff) -> c_uint;
+    pub(crate) fn lana_skb_to_stack(skb: *mut sk_buff);
+    pub(crate) fn lana_skb_pkt_type(skb: *const sk_buff) -> u8;
+    pub(crate) fn lana_skb_protocol(skb: *const sk_buff) -> u16;
 
     pub(crate) fn lana_percpu_alloc(size: usize, align: usize) -> *mut c_void;
     pub(crate) fn lana_percpu_free(ptr: *mut c_void);

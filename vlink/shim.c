@@ -38,10 +38,23 @@ static inline unsigned long lana_this_cpu_offset(void)
 	       (unsigned long)(void __force *)&lana_cpu_anchor;
 }
 
+/*
+ * Marks, in the control block, a packet the graph handed to the stack from
+ * outside the receive path (a `host` block reached by a backlog copy): when
+ * it comes back through this device's rx_handler, it goes straight on.
+ */
+#define LANA_TO_STACK_MAGIC 0x6c616e612d737463ULL /* "lana-stc" */
+
 static rx_handler_result_t lana_rx_handler(struct sk_buff **pskb)
 {
 	struct sk_buff *skb = *pskb;
 	void *attachment = rcu_dereference(skb->dev->rx_handler_data);
+	u64 *mark = (u64 *)skb->cb;
+
+	if (unlikely(*mark == LANA_TO_STACK_MAGIC)) {
+		*mark = 0;
+		return RX_HANDLER_PASS;
+	}
 
 	/*
 	 * Rust either keeps the frame (NULL) or gives it back for the stack.
@@ -380,6 +393,23 @@ void lana_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
 int lana_nla_put_u64(struct sk_buff *skb, int type, u64 value, int pad)
 {
 	return nla_put_u64_64bit(skb, type, value, pad);
+}
+
+/* Hands @skb to the stack from softirq context, past our rx_handler. */
+void lana_skb_to_stack(struct sk_buff *skb)
+{
+	*(u64 *)skb->cb = LANA_TO_STACK_MAGIC;
+	netif_receive_skb(skb);
+}
+
+u8 lana_skb_pkt_type(const struct sk_buff *skb)
+{
+	return skb->pkt_type;
+}
+
+u16 lana_skb_protocol(const struct sk_buff *skb)
+{
+	return ntohs(skb->protocol);
 }
 
 /* Length of the frame from its link-layer header, wherever data points now. */

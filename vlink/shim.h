@@ -53,6 +53,9 @@ void lana_notifier_head_init(struct blocking_notifier_head *head);
 void lana_with_bh_disabled(void (*fn)(void *arg, unsigned long cpu_offset),
 			   void *arg);
 unsigned int lana_skb_frame_len(const struct sk_buff *skb);
+void lana_skb_to_stack(struct sk_buff *skb);
+u8 lana_skb_pkt_type(const struct sk_buff *skb);
+u16 lana_skb_protocol(const struct sk_buff *skb);
 
 /* Per-CPU memory. */
 void __percpu *lana_percpu_alloc(size_t size, size_t align);

@@ -8,7 +8,20 @@
 use core::ptr::NonNull;
 use kernel::{bindings, prelude::*};
 
-use super::ffi;
+use super::{ffi, percpu::BhContext};
+
+/// Who a received frame was addressed to (`skb->pkt_type`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Addressee {
+    /// This host's MAC address.
+    Host,
+    Broadcast,
+    Multicast,
+    /// Another host's MAC address (seen in promiscuous mode, or injected).
+    OtherHost,
+    /// Anything else (loopback, outgoing).
+    Other,
+}
 
 /// Why a packet was dropped, as reported to the kernel's drop monitor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +84,43 @@ impl SkBuff {
         }
         // SAFETY: We own the only reference of the fresh skb.
         Ok(unsafe { Self::from_raw(skb) })
+    }
+
+    /// Who the frame was addressed to, as the device saw it.
+    #[inline]
+    pub(crate) fn addressed_to(&self) -> Addressee {
+        // SAFETY: By the type invariant `ptr` is valid.
+        match unsafe { ffi::lana_skb_pkt_type(self.ptr.as_ptr()) } as u32 {
+            bindings::PACKET_HOST => Addressee::Host,
+            bindings::PACKET_BROADCAST => Addressee::Broadcast,
+            bindings::PACKET_MULTICAST => Addressee::Multicast,
+            bindings::PACKET_OTHERHOST => Addressee::OtherHost,
+            _ => Addressee::Other,
+        }
+    }
+
+    /// The frame's protocol (EtherType), in host order.
+    #[inline]
+    pub(crate) fn protocol(&self) -> u16 {
+        // SAFETY: By the type invariant `ptr` is valid.
+        unsafe { ffi::lana_skb_protocol(self.ptr.as_ptr()) }
+    }
+
+    /// Bytes between the link-layer header and the data: the header the
+    /// device stripped (14 for Ethernet), 0 when none was recorded.
+    #[inline]
+    pub(crate) fn mac_len(&self) -> u16 {
+        // SAFETY: By the type invariant `ptr` is valid.
+        unsafe { (*self.ptr.as_ptr()).mac_len }
+    }
+
+    /// Hands the packet to the Linux stack as a received frame, from outside
+    /// an rx_handler (softirq context); it passes our rx_handler untouched.
+    pub(crate) fn to_stack(self, _bh: &BhContext) {
+        let ptr = self.into_raw();
+        // SAFETY: We give up our reference to `netif_receive_skb`; bottom
+        // halves are disabled (`_bh`), as it requires.
+        unsafe { ffi::lana_skb_to_stack(ptr.as_ptr()) };
     }
 
     /// A clone sharing the packet's data (`skb_clone`), for a block that

@@ -99,6 +99,18 @@ pub enum Command {
         name: String,
     },
 
+    /// Set a block's counters to zero.
+    #[command(
+        long_about = "Reset the counters of block NAME: its statistics read \
+                      zero from now on. The packet path is not disturbed; \
+                      block types without counters refuse.",
+        after_long_help = "Example:\n  lanactl reset c1"
+    )]
+    Reset {
+        /// Block whose counters to reset.
+        name: String,
+    },
+
     /// Remove a block.
     #[command(
         long_about = "Remove the block NAME. Without --cascade the kernel \

@@ -83,6 +83,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             })
         }
         Command::Set { name, options } => return execute(Request::Set { name, options }),
+        Command::Reset { name } => return execute(Request::Reset { name }),
         Command::Rm { name, cascade } => {
             return execute(Request::Rm {
                 name,

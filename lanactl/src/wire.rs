@@ -89,6 +89,9 @@ pub enum Request<'a> {
         block: &'a str,
         target: &'a str,
     },
+    Reset {
+        name: &'a str,
+    },
 }
 
 impl Request<'_> {
@@ -105,6 +108,7 @@ impl Request<'_> {
             Request::Show { .. } => cmd::SHOW,
             Request::Set { .. } => cmd::SET,
             Request::Get { .. } => cmd::GET,
+            Request::Reset { .. } => cmd::RESET,
             Request::Replace { .. } => cmd::REPLACE,
             Request::Subscribe { .. } => cmd::SUBSCRIBE,
             Request::Unsubscribe { .. } => cmd::UNSUBSCRIBE,
@@ -122,7 +126,8 @@ impl Request<'_> {
             Request::Rm { name, .. }
             | Request::Show { name }
             | Request::Set { name, .. }
-            | Request::Get { name } => vec![(attr::BLOCK_NAME, name)],
+            | Request::Get { name }
+            | Request::Reset { name } => vec![(attr::BLOCK_NAME, name)],
             Request::Bind { upper, lower, port }
             | Request::Unbind {
                 upper, lower, port, ..
@@ -1085,6 +1090,13 @@ mod tests {
             .iter()
             .map(|a| (*a.nla_type().nla_type(), a.nla_payload().as_ref().to_vec()))
             .collect()
+    }
+
+    #[test]
+    fn reset_names_the_block() {
+        let req = Request::Reset { name: "c1" };
+        assert_eq!(req.cmd(), cmd::RESET);
+        assert_eq!(encoded(req), vec![(attr::BLOCK_NAME, b"c1\0".to_vec())]);
     }
 
     #[test]
