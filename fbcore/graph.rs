@@ -135,7 +135,7 @@ impl Graph {
         };
         // Not inside an rx_handler: hand it to the stack ourselves.
         if let Some(skb) = to_stack {
-            skb.to_stack(bh);
+            skb.hand_to_stack(bh);
         }
     }
 

@@ -90,7 +90,8 @@ impl SkBuff {
     #[inline]
     pub(crate) fn addressed_to(&self) -> Addressee {
         // SAFETY: By the type invariant `ptr` is valid.
-        match unsafe { ffi::lana_skb_pkt_type(self.ptr.as_ptr()) } as u32 {
+        let pkt_type = unsafe { ffi::lana_skb_pkt_type(self.ptr.as_ptr()) };
+        match u32::from(pkt_type) {
             bindings::PACKET_HOST => Addressee::Host,
             bindings::PACKET_BROADCAST => Addressee::Broadcast,
             bindings::PACKET_MULTICAST => Addressee::Multicast,
@@ -116,7 +117,7 @@ impl SkBuff {
 
     /// Hands the packet to the Linux stack as a received frame, from outside
     /// an rx_handler (softirq context); it passes our rx_handler untouched.
-    pub(crate) fn to_stack(self, _bh: &BhContext) {
+    pub(crate) fn hand_to_stack(self, _bh: &BhContext) {
         let ptr = self.into_raw();
         // SAFETY: We give up our reference to `netif_receive_skb`; bottom
         // halves are disabled (`_bh`), as it requires.
