@@ -70,7 +70,7 @@ test-host: setup
 	$(ENV) cargo test --locked
 
 test-guest: module lanactl
-	$(ENV) bash tests/run.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(LANACTL)
+	$(ENV) bash tests/run.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(LANACTL) "$(TESTS)"
 
 check: style test-host test-guest
 	@echo "make check: all passed"

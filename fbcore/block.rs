@@ -8,6 +8,8 @@ use kernel::{prelude::*, sync::Arc};
 use crate::error::{ctl_err, CtlResult};
 use crate::event::Event;
 
+pub(crate) use crate::vlink::devslot::DeviceSlot;
+pub(crate) use crate::vlink::netdev::Namespace;
 pub(crate) use crate::vlink::percpu::BhContext;
 pub(crate) use crate::vlink::percpu::PerCpuCounters;
 pub(crate) use crate::vlink::skb::{Addressee, SkBuff};
@@ -23,6 +25,8 @@ pub(crate) enum DropReason {
     OtherHost,
     /// A filter rejected the packet (an EtherType, a BPF program).
     Filtered,
+    /// The block sends to a device, and has none (not set, or gone).
+    NoDevice,
 }
 
 /// What a block did with a packet.
@@ -35,6 +39,8 @@ pub(crate) enum Verdict {
     Drop(SkBuff, DropReason),
     /// Hand the packet to the Linux stack as if lana-rs were not there.
     Host(SkBuff),
+    /// The block took the packet (transmitted it): the path ends here.
+    Consumed,
 }
 
 /// What a block sees of the packet's journey besides the packet.
@@ -130,7 +136,9 @@ pub(crate) trait Block: Send + Sync {
 
     /// Applies `settings`, all or none: on an error (naming the key and why)
     /// nothing changes. The engine only passes keys of the block's type.
-    fn configure(&self, _settings: &[Setting<'_>]) -> CtlResult {
+    /// `net` is the engine's network namespace, where device names are
+    /// looked up.
+    fn configure(&self, _settings: &[Setting<'_>], _net: &Namespace) -> CtlResult {
         Ok(())
     }
 

@@ -108,7 +108,9 @@ impl Commands {
             let kind = shown(kind_raw);
             ctl_err!(ENOENT, "unknown block type '{kind}' (see lanactl types)")
         })?;
-        engine.add(name, kind, &settings(req)?).map(|_| ())
+        engine
+            .add(name, kind, &settings(req)?, req.net())
+            .map(|_| ())
     }
 
     fn get(engine: &Engine, req: &Request<'_>) -> CtlResult {
@@ -268,6 +270,7 @@ impl Commands {
             cmd::SET => engine.set(
                 &name_attr(req, attr::BLOCK_NAME, "block name")?,
                 &settings(req)?,
+                net,
             ),
             cmd::SUBSCRIBE => engine.subscribe(
                 &name_attr(req, attr::BLOCK_NAME, "block name")?,

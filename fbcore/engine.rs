@@ -219,12 +219,13 @@ impl Engine {
         name: Name,
         kind: &'static BlockType,
         settings: &[Setting<'_>],
+        net: &Namespace,
     ) -> CtlResult<u32> {
         check_keys(kind, settings)?;
         let mut control = self.control.lock();
         let id = control
             .registry
-            .add(name, kind, |block| configure(&name, block, settings))?;
+            .add(name, kind, |block| configure(&name, block, settings, net))?;
         self.publish(&control, None)?;
         let event = Event::new(EventKind::Add, name);
         Self::notify(&control, id, &event);
@@ -233,11 +234,11 @@ impl Engine {
     }
 
     /// Applies `settings` to block `name`: all or nothing.
-    pub(crate) fn set(&self, name: &Name, settings: &[Setting<'_>]) -> CtlResult {
+    pub(crate) fn set(&self, name: &Name, settings: &[Setting<'_>], net: &Namespace) -> CtlResult {
         let control = self.control.lock();
         let entry = control.registry.lookup(name)?;
         check_keys(entry.kind, settings)?;
-        configure(name, &*entry.block, settings)?;
+        configure(name, &*entry.block, settings, net)?;
         let event = Event::new(EventKind::Set, *name);
         Self::notify(&control, entry.id, &event);
         self.announce(&event);
@@ -627,11 +628,16 @@ fn check_keys(kind: &BlockType, settings: &[Setting<'_>]) -> CtlResult {
 }
 
 /// Configures `block`, naming it in any refusal.
-fn configure(name: &Name, block: &dyn Block, settings: &[Setting<'_>]) -> CtlResult {
+fn configure(
+    name: &Name,
+    block: &dyn Block,
+    settings: &[Setting<'_>],
+    net: &Namespace,
+) -> CtlResult {
     if settings.is_empty() {
         return Ok(());
     }
     block
-        .configure(settings)
+        .configure(settings, net)
         .map_err(|e| ctl_err!(e.errno(), "block '{name}': {}", e.message()))
 }

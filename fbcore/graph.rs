@@ -168,6 +168,10 @@ impl Graph {
                     dp.stats.add(bh, Counter::ToStack, 1);
                     break Some(skb);
                 }
+                Verdict::Consumed => {
+                    dp.stats.add(bh, Counter::Consumed, 1);
+                    break None;
+                }
             };
             skb = passed;
             let Some(next) = self.node(node.up) else {

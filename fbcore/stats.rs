@@ -39,6 +39,7 @@ pub(crate) enum Counter {
     DropMalformed,
     DropOtherHost,
     DropFiltered,
+    DropNoDevice,
     DropNoPort,
     DropBacklogFull,
     DropStale,
@@ -46,9 +47,11 @@ pub(crate) enum Counter {
     Queued,
     /// Packets handed to the Linux stack (`host` blocks).
     ToStack,
+    /// Packets a block took (`xmit` transmitted them).
+    Consumed,
 }
 
-const COUNT: usize = 14;
+const COUNT: usize = 16;
 
 /// Names as `lanactl stats` shows them, in `Counter` order.
 const NAMES: [&CStr; COUNT] = [
@@ -61,11 +64,13 @@ const NAMES: [&CStr; COUNT] = [
     c"drop_malformed",
     c"drop_other_host",
     c"drop_filtered",
+    c"drop_no_device",
     c"drop_no_port",
     c"drop_backlog_full",
     c"drop_stale",
     c"queued",
     c"to_stack",
+    c"consumed",
 ];
 
 impl From<EngineDrop> for Counter {
@@ -78,6 +83,7 @@ impl From<EngineDrop> for Counter {
             EngineDrop::Block(DropReason::Malformed) => Counter::DropMalformed,
             EngineDrop::Block(DropReason::OtherHost) => Counter::DropOtherHost,
             EngineDrop::Block(DropReason::Filtered) => Counter::DropFiltered,
+            EngineDrop::Block(DropReason::NoDevice) => Counter::DropNoDevice,
             EngineDrop::NoPort => Counter::DropNoPort,
             EngineDrop::BacklogFull => Counter::DropBacklogFull,
             EngineDrop::Stale => Counter::DropStale,

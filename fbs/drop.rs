@@ -9,8 +9,8 @@ use kernel::{
 };
 
 use crate::block::{
-    report_counter, Block, BlockType, ConfigSink, DropReason, Key, PacketCx, PerCpuCounters,
-    Setting, SkBuff, StatSink, Verdict,
+    report_counter, Block, BlockType, ConfigSink, DropReason, Key, Namespace, PacketCx,
+    PerCpuCounters, Setting, SkBuff, StatSink, Verdict,
 };
 use crate::error::CtlResult;
 use crate::name::Name;
@@ -63,7 +63,7 @@ impl Block for DropAll {
         report_counter(sink, c"dropped", &self.counts, DROPPED, 0)
     }
 
-    fn configure(&self, settings: &[Setting<'_>]) -> CtlResult {
+    fn configure(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult {
         let mut reason = None;
         for setting in settings {
             // `reason` is the only key (the engine checked).

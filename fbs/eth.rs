@@ -10,7 +10,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{
-    report_counter, Addressee, Block, BlockType, ConfigSink, DropReason, Key, PacketCx,
+    report_counter, Addressee, Block, BlockType, ConfigSink, DropReason, Key, Namespace, PacketCx,
     PerCpuCounters, Setting, SkBuff, StatSink, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
@@ -112,7 +112,7 @@ impl Block for Eth {
         report_counter(sink, c"filtered", &self.counts, FILTERED, 0)
     }
 
-    fn configure(&self, settings: &[Setting<'_>]) -> CtlResult {
+    fn configure(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult {
         // Parse everything first: all or nothing.
         let mut config = self.config.load(Ordering::Relaxed);
         for setting in settings {

@@ -10,17 +10,19 @@ mod eth;
 mod forward;
 mod host;
 mod tee;
+mod xmit;
 
 use crate::block::BlockType;
 
 /// Every block type the module offers, in the order `lanactl types` lists them.
-pub(crate) static TYPES: [BlockType; 6] = [
+pub(crate) static TYPES: [BlockType; 7] = [
     counter::TYPE,
     drop::TYPE,
     eth::TYPE,
     forward::TYPE,
     host::TYPE,
     tee::TYPE,
+    xmit::TYPE,
 ];
 
 /// The block type called `name`.

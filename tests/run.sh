@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Runs the in-guest suite (tests/guest) in a QEMU guest booted from KDIR.
-# Usage: run.sh KDIR MODULE LANACTL. Exits non-zero on any failed case.
+# Usage: run.sh KDIR MODULE LANACTL [PATTERN]. Exits non-zero on any failed
+# case. PATTERN picks test files by name (make test-guest TESTS=t90).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-kdir=$1 module=$(realpath "$2") lanactl=$(realpath "$3")
+kdir=$1 module=$(realpath "$2") lanactl=$(realpath "$3") pattern=${4:-}
 results=$(mktemp -d "${TMPDIR:-/tmp}/lana-tests.XXXXXX")
 trap 'rm -rf "$results"' EXIT
 
 start=$(date +%s)
 rc=0
 "$top/qemu/vm.sh" "$kdir" "$results" \
-	bash -c "'$top/tests/guest/suite.sh' '$module' '$lanactl' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
+	bash -c "'$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
 	rc=$?
 cat "$results/tap.txt" 2>/dev/null || true
 echo "# guest run took $(($(date +%s) - start)) s"

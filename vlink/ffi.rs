@@ -5,8 +5,8 @@
 //! Only the other `vlink` modules call these; each wraps them in a safe type.
 
 use kernel::bindings::{
-    blocking_notifier_head, genl_family, genl_info, net, net_device, netlink_callback, nlattr,
-    sk_buff,
+    blocking_notifier_head, genl_family, genl_info, list_head, net, net_device, netlink_callback,
+    nlattr, sk_buff,
 };
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 
@@ -45,6 +45,12 @@ unsafe extern "C" {
 
     pub(crate) fn lana_skb_frame_len(skb: *const sk_buff) -> c_uint;
     pub(crate) fn lana_skb_to_stack(skb: *mut sk_buff);
+    pub(crate) fn lana_skb_xmit(skb: *mut sk_buff, dev: *mut net_device) -> bool;
+    pub(crate) fn lana_dev_is_registered(dev: *const net_device) -> bool;
+    pub(crate) fn lana_devslots_lock_acquire();
+    pub(crate) fn lana_devslots_lock_release();
+    pub(crate) fn lana_devslot_add(node: *mut list_head);
+    pub(crate) fn lana_devslot_del(node: *mut list_head);
     pub(crate) fn lana_skb_pkt_type(skb: *const sk_buff) -> u8;
     pub(crate) fn lana_skb_protocol(skb: *const sk_buff) -> u16;
 

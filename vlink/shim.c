@@ -128,10 +128,49 @@ void lana_rtnl_unlock(void)
 	rtnl_unlock();
 }
 
+/*
+ * Device slots (vlink/devslot.rs): devices blocks send to. Each is told when
+ * its device unregisters, under lana_devslots_lock, which also serialises
+ * setting a slot against that.
+ */
+static LIST_HEAD(lana_devslots);
+static DEFINE_MUTEX(lana_devslots_lock);
+
+void lana_devslots_lock_acquire(void)
+{
+	mutex_lock(&lana_devslots_lock);
+}
+
+void lana_devslots_lock_release(void)
+{
+	mutex_unlock(&lana_devslots_lock);
+}
+
+/* Called with lana_devslots_lock held. */
+void lana_devslot_add(struct list_head *node)
+{
+	list_add(node, &lana_devslots);
+}
+
+/* Called with lana_devslots_lock held. */
+void lana_devslot_del(struct list_head *node)
+{
+	list_del(node);
+}
+
 static int lana_netdev_event(struct notifier_block *nb, unsigned long event,
 			     void *ptr)
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (event == NETDEV_UNREGISTER) {
+		struct list_head *node;
+
+		mutex_lock(&lana_devslots_lock);
+		list_for_each(node, &lana_devslots)
+			lana_devslot_unregistering(node, dev);
+		mutex_unlock(&lana_devslots_lock);
+	}
 
 	if (!lana_dev_is_ours(dev))
 		return NOTIFY_DONE;
@@ -393,6 +432,28 @@ void lana_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
 int lana_nla_put_u64(struct sk_buff *skb, int type, u64 value, int pad)
 {
 	return nla_put_u64_64bit(skb, type, value, pad);
+}
+
+/*
+ * Transmits @skb on @dev as the frame it was received as: the link-layer
+ * header the receive path pulled is pushed back. Consumes @skb. True when
+ * the device took it (NET_XMIT_SUCCESS).
+ */
+bool lana_skb_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	if (!skb)
+		return false;
+	if (skb_mac_header_was_set(skb) && skb_mac_header(skb) < skb->data)
+		skb_push(skb, skb->data - skb_mac_header(skb));
+	skb_forward_csum(skb);
+	skb->dev = dev;
+	return dev_queue_xmit(skb) == NET_XMIT_SUCCESS;
+}
+
+bool lana_dev_is_registered(const struct net_device *dev)
+{
+	return READ_ONCE(dev->reg_state) == NETREG_REGISTERED;
 }
 
 /* Hands @skb to the stack from softirq context, past our rx_handler. */

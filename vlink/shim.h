@@ -15,6 +15,7 @@ struct sk_buff *lana_rx(void *attachment, struct sk_buff *skb,
 			unsigned long cpu_offset);
 void lana_netdev_unregistering(void *attachment);
 void lana_netdev_state(void *attachment, bool up);
+void lana_devslot_unregistering(struct list_head *node, struct net_device *dev);
 int lana_net_init_rust(struct net *net, void *slot);
 void lana_backlog_deliver(const void *owner, struct sk_buff *skb,
 			  unsigned long cpu_offset);
@@ -54,6 +55,12 @@ void lana_with_bh_disabled(void (*fn)(void *arg, unsigned long cpu_offset),
 			   void *arg);
 unsigned int lana_skb_frame_len(const struct sk_buff *skb);
 void lana_skb_to_stack(struct sk_buff *skb);
+bool lana_skb_xmit(struct sk_buff *skb, struct net_device *dev);
+bool lana_dev_is_registered(const struct net_device *dev);
+void lana_devslots_lock_acquire(void);
+void lana_devslots_lock_release(void);
+void lana_devslot_add(struct list_head *node);
+void lana_devslot_del(struct list_head *node);
 u8 lana_skb_pkt_type(const struct sk_buff *skb);
 u16 lana_skb_protocol(const struct sk_buff *skb);
 

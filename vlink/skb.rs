@@ -8,7 +8,7 @@
 use core::ptr::NonNull;
 use kernel::{bindings, prelude::*};
 
-use super::{ffi, percpu::BhContext};
+use super::{ffi, netdev::Device, percpu::BhContext};
 
 /// Who a received frame was addressed to (`skb->pkt_type`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -113,6 +113,20 @@ impl SkBuff {
     pub(crate) fn mac_len(&self) -> u16 {
         // SAFETY: By the type invariant `ptr` is valid.
         unsafe { (*self.ptr.as_ptr()).mac_len }
+    }
+
+    /// Transmits the frame on `dev`, link-layer header restored as it was
+    /// received. `Err(())` when the device refused it or memory was short
+    /// (the packet is gone either way).
+    pub(crate) fn transmit(self, dev: &Device) -> Result<(), ()> {
+        let ptr = self.into_raw();
+        // SAFETY: We give our reference to the shim, which consumes it; `dev`
+        // is live (the caller holds it, under RCU or a reference).
+        if unsafe { ffi::lana_skb_xmit(ptr.as_ptr(), dev.as_raw()) } {
+            Ok(())
+        } else {
+            Err(())
+        }
     }
 
     /// Hands the packet to the Linux stack as a received frame, from outside

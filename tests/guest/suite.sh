@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The in-guest suite, kselftest style: run as root inside the guest kernel.
-# Usage: suite.sh MODULE LANACTL. Prints TAP 13; exits non-zero on failure.
+# Usage: suite.sh MODULE LANACTL [PATTERN]: the test files whose name holds
+# PATTERN (all by default). Prints TAP 13; exits non-zero on failure.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export MODULE=$1 LANACTL=$2
+pattern=${3:-}
 export PATH=/usr/sbin:/sbin:$PATH
 
 # shellcheck source=tests/guest/lib.sh
@@ -22,6 +24,10 @@ case_dmesg_clean() {
 
 tap_begin
 for t in "$here"/t[0-9]*.sh; do
+	case "$(basename "$t")" in
+	*"$pattern"*) ;;
+	*) continue ;;
+	esac
 	echo "# $(basename "$t")"
 	# shellcheck source=/dev/null
 	. "$t"

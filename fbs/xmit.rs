@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `xmit`: a terminal block that transmits every packet on a device, as the
+//! frame it was received as (link-layer header restored). It holds the
+//! device safely and lets go when the device unregisters; from then on it
+//! drops, counted, until another device is set.
+
+use kernel::{prelude::*, str::CString, sync::Arc};
+
+use crate::block::{
+    report_counter, Block, BlockType, ConfigSink, DeviceSlot, DropReason, Key, Namespace, PacketCx,
+    PerCpuCounters, Setting, SkBuff, StatSink, Verdict,
+};
+use crate::error::{ctl_err, CtlResult};
+
+pub(crate) const TYPE: BlockType = BlockType {
+    name: c"xmit",
+    description: c"transmits every packet on a device (terminal)",
+    keys: &[Key {
+        name: c"dev",
+        syntax: c"device name in this namespace, or none",
+        default: c"none",
+        help: c"the device to transmit on",
+    }],
+    ports: &[],
+    new,
+};
+
+const TX_PACKETS: usize = 0;
+const TX_BYTES: usize = 1;
+const TX_ERRORS: usize = 2;
+const NO_DEVICE: usize = 3;
+
+#[pin_data]
+struct Xmit {
+    counts: PerCpuCounters<4>,
+    #[pin]
+    dev: DeviceSlot,
+}
+
+fn new() -> Result<Arc<dyn Block>> {
+    let counts = PerCpuCounters::new()?;
+    let block: Arc<Xmit> = Arc::pin_init(
+        try_pin_init!(Xmit {
+            counts,
+            dev <- DeviceSlot::new(),
+        }? Error),
+        GFP_KERNEL,
+    )?;
+    Ok(block)
+}
+
+impl Block for Xmit {
+    fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
+        let bh = cx.bh();
+        let Some(dev) = self.dev.get(bh) else {
+            self.counts.add(bh, NO_DEVICE, 1);
+            return Verdict::Drop(skb, DropReason::NoDevice);
+        };
+        let len = skb.frame_len();
+        match skb.transmit(dev) {
+            Ok(()) => {
+                self.counts.add(bh, TX_PACKETS, 1);
+                self.counts.add(bh, TX_BYTES, u64::from(len));
+            }
+            Err(()) => self.counts.add(bh, TX_ERRORS, 1),
+        }
+        Verdict::Consumed
+    }
+
+    fn stats(&self, sink: &mut dyn StatSink) -> Result {
+        report_counter(sink, c"tx_packets", &self.counts, TX_PACKETS, 0)?;
+        report_counter(sink, c"tx_bytes", &self.counts, TX_BYTES, 0)?;
+        report_counter(sink, c"tx_errors", &self.counts, TX_ERRORS, 0)?;
+        report_counter(sink, c"no_device", &self.counts, NO_DEVICE, 0)
+    }
+
+    fn configure(&self, settings: &[Setting<'_>], net: &Namespace) -> CtlResult {
+        // `dev` is the only key (the engine checked); the last one counts.
+        let Some(setting) = settings.last() else {
+            return Ok(());
+        };
+        let dev = match setting.value {
+            "none" => None,
+            name => {
+                let cname = CString::try_from_fmt(fmt!("{name}"))?;
+                let dev = net
+                    .device_by_name(&cname)
+                    .ok_or_else(|| ctl_err!(ENODEV, "dev: no device '{name}'"))?;
+                Some(dev)
+            }
+        };
+        self.dev
+            .set(dev)
+            .map_err(|_| ctl_err!(ENODEV, "dev: '{}' is going away", setting.value))
+    }
+
+    fn config(&self, sink: &mut dyn ConfigSink) -> Result {
+        // Copied out first: the sink may sleep, which it must not under RCU.
+        let mut name = [0u8; 16];
+        let len = self.dev.with(|dev| {
+            let held = dev.map_or(&b"none"[..], |d| d.name().to_bytes());
+            let len = held.len().min(name.len());
+            name[..len].copy_from_slice(&held[..len]);
+            len
+        });
+        sink.option(c"dev", &name[..len])
+    }
+}
