@@ -8,10 +8,12 @@ use kernel::{prelude::*, sync::Arc};
 use crate::error::{ctl_err, CtlResult};
 use crate::event::Event;
 
+pub(crate) use crate::vlink::bpf::{BpfProg, Insn};
 pub(crate) use crate::vlink::devslot::DeviceSlot;
 pub(crate) use crate::vlink::netdev::Namespace;
 pub(crate) use crate::vlink::percpu::BhContext;
 pub(crate) use crate::vlink::percpu::PerCpuCounters;
+pub(crate) use crate::vlink::rcu::RcuBox;
 pub(crate) use crate::vlink::skb::{Addressee, SkBuff};
 
 /// Why a block dropped a packet; the engine counts drops by reason.

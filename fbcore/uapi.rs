@@ -15,7 +15,7 @@ pub const FAMILY_VERSION: u8 = 1;
 pub const MCGRP_EVENTS: &core::ffi::CStr = c"events";
 
 /// Longest `key=value` option, in bytes, without the terminating NUL.
-pub const OPTION_MAX: usize = 255;
+pub const OPTION_MAX: usize = 8191;
 
 /// Longest block name, in bytes, without the terminating NUL.
 pub const NAME_MAX: usize = 31;

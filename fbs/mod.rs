@@ -4,6 +4,7 @@
 //!
 //! Blocks use only the engine's safe API (`crate::block`): no `unsafe` here.
 
+mod bpf;
 mod counter;
 mod drop;
 mod eth;
@@ -15,7 +16,8 @@ mod xmit;
 use crate::block::BlockType;
 
 /// Every block type the module offers, in the order `lanactl types` lists them.
-pub(crate) static TYPES: [BlockType; 7] = [
+pub(crate) static TYPES: [BlockType; 8] = [
+    bpf::TYPE,
     counter::TYPE,
     drop::TYPE,
     eth::TYPE,

@@ -5,8 +5,8 @@
 //! Only the other `vlink` modules call these; each wraps them in a safe type.
 
 use kernel::bindings::{
-    blocking_notifier_head, genl_family, genl_info, list_head, net, net_device, netlink_callback,
-    nlattr, sk_buff,
+    blocking_notifier_head, bpf_prog, genl_family, genl_info, list_head, net, net_device,
+    netlink_callback, nlattr, sk_buff, sock_filter,
 };
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 
@@ -45,6 +45,10 @@ unsafe extern "C" {
 
     pub(crate) fn lana_skb_frame_len(skb: *const sk_buff) -> c_uint;
     pub(crate) fn lana_skb_to_stack(skb: *mut sk_buff);
+    pub(crate) fn lana_bpf_classic(insns: *mut sock_filter, len: c_uint) -> *mut bpf_prog;
+    pub(crate) fn lana_bpf_pinned(path: *const c_char) -> *mut bpf_prog;
+    pub(crate) fn lana_bpf_release(prog: *mut bpf_prog, classic: bool);
+    pub(crate) fn lana_bpf_run(prog: *mut bpf_prog, skb: *mut sk_buff) -> c_uint;
     pub(crate) fn lana_skb_xmit(skb: *mut sk_buff, dev: *mut net_device) -> bool;
     pub(crate) fn lana_dev_is_registered(dev: *const net_device) -> bool;
     pub(crate) fn lana_devslots_lock_acquire();

@@ -7,6 +7,7 @@
 
 pub(crate) mod arc_ptr;
 pub(crate) mod backlog;
+pub(crate) mod bpf;
 pub(crate) mod devslot;
 mod ffi;
 pub(crate) mod genl;

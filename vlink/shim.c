@@ -15,6 +15,8 @@
  * decisions are taken on the Rust side (the .rs files in vlink/).
  */
 
+#include <linux/bpf.h>
+#include <linux/filter.h>
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
 #include <linux/rtnetlink.h>
@@ -454,6 +456,51 @@ bool lana_skb_xmit(struct sk_buff *skb, struct net_device *dev)
 bool lana_dev_is_registered(const struct net_device *dev)
 {
 	return READ_ONCE(dev->reg_state) == NETREG_REGISTERED;
+}
+
+/*
+ * BPF filters with the semantics of SO_ATTACH_FILTER: the program sees the
+ * frame from its link-layer header (pushed back for the run, as AF_PACKET
+ * does, then pulled again), returns 0 to drop and anything else to pass.
+ */
+
+/* A classic program of @len instructions; an ERR_PTR when the kernel refuses it. */
+struct bpf_prog *lana_bpf_classic(struct sock_filter *insns, unsigned int len)
+{
+	struct sock_fprog_kern fprog = { .len = len, .filter = insns };
+	struct bpf_prog *prog;
+	int err = bpf_prog_create(&prog, &fprog);
+
+	return err ? ERR_PTR(err) : prog;
+}
+
+/* The socket-filter program pinned at @path; an ERR_PTR when there is none. */
+struct bpf_prog *lana_bpf_pinned(const char *path)
+{
+	return bpf_prog_get_type_path(path, BPF_PROG_TYPE_SOCKET_FILTER);
+}
+
+void lana_bpf_release(struct bpf_prog *prog, bool classic)
+{
+	if (classic)
+		bpf_prog_destroy(prog);
+	else
+		bpf_prog_put(prog);
+}
+
+/* Bottom halves disabled. */
+unsigned int lana_bpf_run(struct bpf_prog *prog, struct sk_buff *skb)
+{
+	unsigned int mac = 0, res;
+
+	if (skb_mac_header_was_set(skb) && skb_mac_header(skb) < skb->data) {
+		mac = skb->data - skb_mac_header(skb);
+		__skb_push(skb, mac);
+	}
+	res = bpf_prog_run_save_cb(prog, skb);
+	if (mac)
+		__skb_pull(skb, mac);
+	return res;
 }
 
 /* Hands @skb to the stack from softirq context, past our rx_handler. */

@@ -7,6 +7,7 @@
 #ifndef LANA_SHIM_H
 #define LANA_SHIM_H
 
+#include <linux/filter.h>
 #include <linux/netdevice.h>
 #include <net/genetlink.h>
 
@@ -55,6 +56,10 @@ void lana_with_bh_disabled(void (*fn)(void *arg, unsigned long cpu_offset),
 			   void *arg);
 unsigned int lana_skb_frame_len(const struct sk_buff *skb);
 void lana_skb_to_stack(struct sk_buff *skb);
+struct bpf_prog *lana_bpf_classic(struct sock_filter *insns, unsigned int len);
+struct bpf_prog *lana_bpf_pinned(const char *path);
+void lana_bpf_release(struct bpf_prog *prog, bool classic);
+unsigned int lana_bpf_run(struct bpf_prog *prog, struct sk_buff *skb);
 bool lana_skb_xmit(struct sk_buff *skb, struct net_device *dev);
 bool lana_dev_is_registered(const struct net_device *dev);
 void lana_devslots_lock_acquire(void);

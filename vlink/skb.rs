@@ -63,6 +63,11 @@ impl SkBuff {
         Self { ptr }
     }
 
+    /// The packet, for FFI calls that use it without taking it.
+    pub(super) fn as_raw(&self) -> *mut bindings::sk_buff {
+        self.ptr.as_ptr()
+    }
+
     /// Gives up ownership; the caller becomes responsible for the reference.
     pub(crate) fn into_raw(self) -> NonNull<bindings::sk_buff> {
         let me = core::mem::ManuallyDrop::new(self);

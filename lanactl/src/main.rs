@@ -4,6 +4,7 @@
 
 mod cli;
 mod client;
+mod filter;
 mod monitor;
 mod output;
 mod wire;
@@ -22,9 +23,16 @@ use crate::{
 
 enum Error {
     Wire(WireError),
+    Filter(filter::FilterError),
     Client(client::Error),
     /// Writing the output failed.
     Output(io::Error),
+}
+
+impl From<filter::FilterError> for Error {
+    fn from(e: filter::FilterError) -> Self {
+        Error::Filter(e)
+    }
 }
 
 impl From<WireError> for Error {
@@ -42,6 +50,7 @@ impl From<client::Error> for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::Filter(e) => e.fmt(f),
             Error::Wire(e) => e.fmt(f),
             Error::Client(e) => e.fmt(f),
             Error::Output(e) => write!(f, "cannot write the output: {e}"),
@@ -79,10 +88,15 @@ fn run(cli: &Cli) -> Result<(), Error> {
             return execute(Request::Add {
                 name,
                 kind,
-                options,
+                options: &filter::expand(options)?,
             })
         }
-        Command::Set { name, options } => return execute(Request::Set { name, options }),
+        Command::Set { name, options } => {
+            return execute(Request::Set {
+                name,
+                options: &filter::expand(options)?,
+            })
+        }
         Command::Reset { name } => return execute(Request::Reset { name }),
         Command::Rm { name, cascade } => {
             return execute(Request::Rm {

@@ -1848,16 +1848,22 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            format!("option \"{too_long}\" is 256 bytes long, the limit is 255")
+            format!(
+                "option \"{too_long}\" is {} bytes long, the limit is {OPTION_MAX}",
+                OPTION_MAX + 1
+            )
         );
     }
 
     #[test]
     fn options_beyond_one_attribute_are_refused() {
-        // 260 bytes each once encoded: 252 of them fit in a nest's u16
-        // length, 253 do not.
+        // Each longest option takes `per` bytes once encoded (header, text,
+        // NUL, padding): `fit` of them fit in a nest's u16 length, one more
+        // does not.
         let one = format!("k={}", "v".repeat(OPTION_MAX - 2));
-        let options = vec![one.clone(); 252];
+        let per = 4 + (OPTION_MAX + 1).next_multiple_of(4);
+        let fit = (65532 - 4) / per;
+        let options = vec![one.clone(); fit];
         let attrs = Request::Set {
             name: "d1",
             options: &options,
@@ -1865,18 +1871,21 @@ mod tests {
         .attrs()
         .unwrap();
         let nest = attrs.iter().last().unwrap();
-        assert_eq!(usize::from(*nest.nla_len()), 4 + 252 * 260);
-        let err = option_error(&vec![one.as_str(); 253]);
+        assert_eq!(usize::from(*nest.nla_len()), 4 + fit * per);
+        let err = option_error(&vec![one.as_str(); fit + 1]);
         assert_eq!(
             err,
             WireError::OptionsTooLong {
-                bytes: 4 + 253 * 260,
+                bytes: 4 + (fit + 1) * per,
                 max: 65532
             }
         );
         assert_eq!(
             err.to_string(),
-            "the options take 65784 bytes once encoded, the limit is 65532; give fewer of them"
+            format!(
+                "the options take {} bytes once encoded, the limit is 65532; give fewer of them",
+                4 + (fit + 1) * per
+            )
         );
     }
 
