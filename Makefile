@@ -18,7 +18,7 @@ LANACTL := $(CURDIR)/target/release/lanactl
 # toolchain settings first.
 ENV := . qemu/env.sh &&
 
-.PHONY: all setup kernel module probe lanactl check style fmt test-host test-guest demo bench clean help
+.PHONY: all setup kernel module probe lanactl check style fmt test-host test-helpers test-guest demo bench clean help
 
 all: module lanactl
 
@@ -69,7 +69,14 @@ fmt: kernel
 test-host: setup
 	$(ENV) cargo test --locked
 
-test-guest: module lanactl
+# Test helpers: eBPF programs (clang -target bpf) and their aya loader.
+test-helpers: setup
+	@mkdir -p $(OUT)/bpf
+	clang-19 -O2 -target bpf -I/usr/include/$$(gcc -dumpmachine) \
+		-c tests/bpf/filters.c -o $(OUT)/bpf/filters.o
+	$(ENV) cargo build --release --locked -p bpf-pin
+
+test-guest: module lanactl test-helpers
 	$(ENV) bash tests/run.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(LANACTL) "$(TESTS)"
 
 check: style test-host test-guest

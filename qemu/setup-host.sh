@@ -13,7 +13,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev
       libssl-dev cpio kmod qemu-system-x86 busybox-static iproute2 ethtool
       xz-utils python3-venv ca-certificates iputils-ping tcpdump util-linux
-      libpcap-dev)
+      libpcap-dev linux-libc-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

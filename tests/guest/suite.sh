@@ -5,6 +5,9 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export MODULE=$1 LANACTL=$2
+# The work tree: tests find built helpers (out/, target/) from it.
+TOP=$(cd "$here/../.." && pwd)
+export TOP
 pattern=${3:-}
 export PATH=/usr/sbin:/sbin:$PATH
 

@@ -42,6 +42,25 @@ case_bpf_refusals_keep_the_old_program() {
 	expect_eq "f dropped (old program still in place)" 110 "$(block_stat f dropped)"
 }
 
+# eBPF: socket-filter programs written in C (tests/bpf/filters.c), loaded
+# and pinned with aya (tests/bpf-pin), attached by path.
+case_bpf_pinned_ebpf() {
+	local pin=$(dirname "$LANACTL")/bpf-pin obj=$TOP/out/bpf/filters.o p0 d0
+	[ -x "$pin" ] && [ -f "$obj" ] || skip "bpf-pin or the BPF object not built"
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || skip "no bpffs"
+	"$pin" "$obj" /sys/fs/bpf udp_only drop_all || fail "aya could not load and pin the programs"
+	lanactl set f pinned=/sys/fs/bpf/udp_only || fail "set pinned=udp_only failed"
+	p0=$(block_stat f passed)
+	pktgen_inject $FDEV 100 || return 1 # UDP
+	expect_eq "f passed (eBPF udp_only)" $((p0 + 100)) "$(block_stat f passed)" || return 1
+	lanactl set f pinned=/sys/fs/bpf/drop_all || fail "set pinned=drop_all failed"
+	d0=$(block_stat f dropped)
+	pktgen_inject $FDEV 50 || return 1
+	expect_eq "f dropped (eBPF drop_all)" $((d0 + 50)) "$(block_stat f dropped)" || return 1
+	lanactl get f | grep -qx 'pinned=/sys/fs/bpf/drop_all' || fail "get: $(lanactl get f)"
+	rm -f /sys/fs/bpf/udp_only /sys/fs/bpf/drop_all
+}
+
 # The filter expressions of the capture oracle, checked against libpcap's
 # own verdicts on the same frames: see bpf_oracle.py.
 case_bpf_oracle() {
@@ -58,5 +77,6 @@ run_case "bpf setup: $FDEV -> bpf f -> counter fc" case_bpf_setup
 run_case "bpf without a program passes everything" case_bpf_without_program_passes
 run_case "bpf runs classic programs compiled from pcap expressions" case_bpf_classic_filters
 run_case "a refused program leaves the old one in place" case_bpf_refusals_keep_the_old_program
+run_case "bpf runs eBPF socket filters pinned by aya, replaced atomically" case_bpf_pinned_ebpf
 run_case "bpf agrees with libpcap on a varied capture for 13 expressions" case_bpf_oracle
 run_case "bpf teardown" case_bpf_teardown
