@@ -3,14 +3,17 @@
 //! The functional-block model: what every block type implements.
 
 use core::cell::Cell;
-use kernel::{prelude::*, sync::Arc};
+use kernel::{
+    prelude::*,
+    sync::{aref::ARef, Arc},
+};
 
 use crate::error::{ctl_err, CtlResult};
 use crate::event::Event;
 
 pub(crate) use crate::vlink::bpf::{BpfProg, Insn};
 pub(crate) use crate::vlink::devslot::DeviceSlot;
-pub(crate) use crate::vlink::netdev::Namespace;
+pub(crate) use crate::vlink::netdev::{Device, Namespace};
 pub(crate) use crate::vlink::percpu::BhContext;
 pub(crate) use crate::vlink::percpu::PerCpuCounters;
 pub(crate) use crate::vlink::rcu::RcuBox;
@@ -29,6 +32,20 @@ pub(crate) enum DropReason {
     Filtered,
     /// The block sends to a device, and has none (not set, or gone).
     NoDevice,
+    /// Memory was short (no headroom could be made for a header).
+    NoMemory,
+}
+
+/// Which way a packet travels through the graph (`bind A B` puts A above
+/// B).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Direction {
+    /// Upward: received on a device attached at the bottom, toward the host
+    /// (a lana device attached at the top).
+    Ingress,
+    /// Downward: sent by the host through a lana device attached at the top,
+    /// toward a device attached at the bottom.
+    Egress,
 }
 
 /// What a block did with a packet.
@@ -47,20 +64,54 @@ pub(crate) enum Verdict {
 
 /// What a block sees of the packet's journey besides the packet.
 ///
-/// Packets travel upward: those received from a device enter at the block it
-/// is attached to and go to the block bound above (`bind A B` puts A above
-/// B).
+/// Packets received from a device enter at the block it is attached to and
+/// go up to the block bound above (`bind A B` puts A above B); packets sent
+/// through a lana device enter at its block and go down.
 pub(crate) struct PacketCx<'a> {
     bh: &'a BhContext,
+    direction: Direction,
+    /// The graph's devices, and the index among them of the one egress
+    /// packets leave on from the block now running (set by the engine in the
+    /// egress direction only).
+    devices: &'a [ARef<Device>],
+    egress_dev: Cell<u32>,
     copy: Cell<Option<(usize, SkBuff)>>,
 }
 
 impl<'a> PacketCx<'a> {
-    pub(crate) fn new(bh: &'a BhContext) -> Self {
+    pub(crate) fn new(
+        bh: &'a BhContext,
+        direction: Direction,
+        devices: &'a [ARef<Device>],
+    ) -> Self {
         Self {
             bh,
+            direction,
+            devices,
+            egress_dev: Cell::new(u32::MAX),
             copy: Cell::new(None),
         }
+    }
+
+    /// The way the packet travels.
+    #[inline]
+    pub(crate) fn direction(&self) -> Direction {
+        self.direction
+    }
+
+    /// In the egress direction, the device the packet will leave on if it
+    /// goes all the way down: the real device attached at the bottom of the
+    /// running block's chain.
+    #[inline]
+    pub(crate) fn egress_device(&self) -> Option<&Device> {
+        self.devices
+            .get(self.egress_dev.get() as usize)
+            .map(|d| &**d)
+    }
+
+    #[inline]
+    pub(crate) fn set_egress_dev(&self, index: u32) {
+        self.egress_dev.set(index);
     }
 
     /// The packet-path context: per-CPU data is reached through it.

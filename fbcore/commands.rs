@@ -4,6 +4,7 @@
 
 use kernel::prelude::*;
 
+use crate::attach::Side;
 use crate::block::{ConfigSink, Setting, StatSink};
 use crate::engine::Engine;
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
@@ -226,6 +227,11 @@ impl Commands {
                     m.nest(attr::ATTACHMENT, |m| {
                         m.put_str(attr::DEV_NAME, a.device_name())?;
                         m.put_u32(attr::DEV_IFINDEX, a.ifindex() as u32)?;
+                        let side = match a.side() {
+                            Side::Bottom => c"bottom",
+                            Side::Top => c"top",
+                        };
+                        m.put_str(attr::SIDE, side)?;
                         match block {
                             Some(name) => m.put_bytes_str(attr::BLOCK_NAME, name.as_bytes()),
                             None => Ok(()),

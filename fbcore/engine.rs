@@ -17,12 +17,12 @@ use kernel::{
     sync::{Arc, ArcBorrow, Mutex, SetOnce},
 };
 
-use crate::attach::Attachment;
+use crate::attach::{Attachment, Registration, Side};
 use crate::block::{BhContext, Block, BlockType, Setting, SkBuff, StatSink};
 use crate::commands;
 use crate::error::{ctl_err, shown, CtlResult};
 use crate::event::{Event, EventKind};
-use crate::graph::{Datapath, Graph};
+use crate::graph::{Datapath, Endpoint, Graph};
 use crate::name::Name;
 use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats};
@@ -32,14 +32,13 @@ use crate::vlink::{
     genl::EventGroup,
     netdev::{Namespace, Rtnl},
     rcu::RcuBox,
-    rx::RxRegistration,
 };
 
 /// A device attached to a block.
 pub(crate) struct Attached {
     slot: usize,
     block: u32,
-    registration: RxRegistration,
+    registration: Registration,
 }
 
 impl Attached {
@@ -53,6 +52,19 @@ impl Attached {
 
     pub(crate) fn block(&self) -> u32 {
         self.block
+    }
+
+    pub(crate) fn side(&self) -> Side {
+        self.registration.side()
+    }
+
+    fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint {
+            slot: self.slot,
+            block: self.block,
+            side: self.side(),
+            dev: self.registration.device(),
+        }
     }
 }
 
@@ -135,9 +147,8 @@ impl Engine {
     /// Builds and publishes the snapshot of `control` (plus `extra`, an
     /// attachment about to be registered), then frees the previous one after
     /// a grace period.
-    fn publish(&self, control: &Control, extra: Option<(usize, u32)>) -> CtlResult {
-        let attachments =
-            Iterator::chain(control.attached.iter().map(|a| (a.slot, a.block)), extra);
+    fn publish(&self, control: &Control, extra: Option<Endpoint<'_>>) -> CtlResult {
+        let attachments = Iterator::chain(control.attached.iter().map(Attached::endpoint), extra);
         let graph = Graph::build(&control.registry, attachments)?;
         // Dropping the retired snapshot waits for the grace period.
         drop(self.graph.publish(Some(graph)));
@@ -174,11 +185,23 @@ impl Engine {
 
     /// The packet path: a copy from the backlog, for the block its cb names.
     pub(crate) fn deliver(&self, skb: SkBuff, bh: &BhContext) {
-        let target = skb.cb_word() as u32;
         match self.graph.get(bh) {
-            Some(graph) => graph.receive_at(target, skb, bh, &self.datapath()),
+            Some(graph) => graph.receive_queued(skb, bh, &self.datapath()),
             None => {
                 self.stats.add(bh, EngineDrop::Stale.into(), 1);
+                drop(skb);
+            }
+        }
+    }
+
+    /// The packet path: a packet the host sends through the lana device of
+    /// attachment `slot`.
+    pub(crate) fn transmit(&self, slot: usize, skb: SkBuff, bh: &BhContext) {
+        self.stats.add(bh, Counter::Packets, 1);
+        match self.graph.get(bh) {
+            Some(graph) => graph.transmit(slot, skb, bh, &self.datapath()),
+            None => {
+                self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
                 drop(skb);
             }
         }
@@ -462,7 +485,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Feeds the frames received on device `dev` of `net` to block `block`.
+    /// Makes device `dev` of `net` an endpoint at block `block`: a real
+    /// device's received frames go up from `block`; a lana device's sent
+    /// packets go down from it (see [`Side`]).
     pub(crate) fn attach(
         this: ArcBorrow<'_, Self>,
         net: &Namespace,
@@ -493,7 +518,7 @@ impl Engine {
                 "device '{shown}' is already attached to '{on}'"
             ));
         }
-        if device.has_rx_handler(&rtnl) {
+        if !device.is_lana_link() && device.has_rx_handler(&rtnl) {
             return Err(ctl_err!(
                 EBUSY,
                 "device '{shown}' is in use by another rx_handler (bridge, bond...)"
@@ -502,9 +527,22 @@ impl Engine {
         let slot = control.free_slot();
         control.attached.reserve(1, GFP_KERNEL)?;
         // Publish the entry first, so the first frame already finds it.
-        this.publish(&control, Some((slot, id)))?;
+        let side = if device.is_lana_link() {
+            Side::Top
+        } else {
+            Side::Bottom
+        };
+        this.publish(
+            &control,
+            Some(Endpoint {
+                slot,
+                block: id,
+                side,
+                dev: &device,
+            }),
+        )?;
         let attachment = KBox::new(Attachment::new(this.into(), slot), GFP_KERNEL)?;
-        let registration = match RxRegistration::register(&rtnl, device, attachment) {
+        let registration = match Registration::register(&rtnl, device, attachment) {
             Ok(r) => r,
             Err(e) => {
                 // Withdraw the entry published above.

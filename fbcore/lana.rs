@@ -32,7 +32,7 @@ mod fbs;
 mod vlink;
 
 use commands::Commands;
-use vlink::{genl::Family, netdev::NetdevNotifier, pernet::PernetEngines};
+use vlink::{genl::Family, link::LinkType, netdev::NetdevNotifier, pernet::PernetEngines};
 
 module! {
     type: Lana,
@@ -55,14 +55,16 @@ pub(crate) fn backlog_limit() -> u32 {
 }
 
 /// The module. Fields drop in declaration order, which is the teardown
-/// order: first the netlink family (no more commands), then the engines of
-/// every network namespace (each device detached, blocks freed after the
-/// grace period), then the device notifier. They are initialised in the
-/// opposite order.
+/// order: first the netlink family (no more commands), then the lana link
+/// type (every lana device deleted, the notifier detaching each from its
+/// engine), then the engines of every network namespace (each device
+/// detached, blocks freed after the grace period), then the device notifier.
+/// They are initialised in the opposite order.
 #[pin_data]
 struct Lana {
     #[pin]
     family: Family<Commands>,
+    links: LinkType,
     engines: PernetEngines,
     notifier: NetdevNotifier,
 }
@@ -72,6 +74,7 @@ impl kernel::InPlaceModule for Lana {
         try_pin_init!(Self {
             notifier: NetdevNotifier::register()?,
             engines: PernetEngines::register()?,
+            links: LinkType::register()?,
             family <- Family::register(
                 module,
                 uapi::FAMILY_NAME,

@@ -23,6 +23,9 @@ pub(crate) enum EngineDrop {
     BacklogFull,
     /// A queued copy's block was gone when its turn came.
     Stale,
+    /// A block's verdict has no meaning in the packet's direction (a `host`
+    /// block reached by an egress packet).
+    WrongDirection,
 }
 
 /// One engine counter.
@@ -40,18 +43,26 @@ pub(crate) enum Counter {
     DropOtherHost,
     DropFiltered,
     DropNoDevice,
+    DropNoMemory,
     DropNoPort,
     DropBacklogFull,
     DropStale,
+    DropWrongDirection,
+    /// Egress packets the device below the graph refused.
+    DropTxError,
     /// Copies queued on a backlog.
     Queued,
     /// Packets handed to the Linux stack (`host` blocks).
     ToStack,
     /// Packets a block took (`xmit` transmitted them).
     Consumed,
+    /// Egress packets that left on the device attached at the bottom.
+    Transmitted,
+    /// Ingress packets received on the lana device attached at the top.
+    Delivered,
 }
 
-const COUNT: usize = 16;
+const COUNT: usize = 21;
 
 /// Names as `lanactl stats` shows them, in `Counter` order.
 const NAMES: [&CStr; COUNT] = [
@@ -65,12 +76,17 @@ const NAMES: [&CStr; COUNT] = [
     c"drop_other_host",
     c"drop_filtered",
     c"drop_no_device",
+    c"drop_no_memory",
     c"drop_no_port",
     c"drop_backlog_full",
     c"drop_stale",
+    c"drop_wrong_direction",
+    c"drop_tx_error",
     c"queued",
     c"to_stack",
     c"consumed",
+    c"transmitted",
+    c"delivered",
 ];
 
 impl From<EngineDrop> for Counter {
@@ -84,9 +100,11 @@ impl From<EngineDrop> for Counter {
             EngineDrop::Block(DropReason::OtherHost) => Counter::DropOtherHost,
             EngineDrop::Block(DropReason::Filtered) => Counter::DropFiltered,
             EngineDrop::Block(DropReason::NoDevice) => Counter::DropNoDevice,
+            EngineDrop::Block(DropReason::NoMemory) => Counter::DropNoMemory,
             EngineDrop::NoPort => Counter::DropNoPort,
             EngineDrop::BacklogFull => Counter::DropBacklogFull,
             EngineDrop::Stale => Counter::DropStale,
+            EngineDrop::WrongDirection => Counter::DropWrongDirection,
         }
     }
 }

@@ -142,6 +142,10 @@ pub mod attr {
     /// String `port=block`, repeated in a `SHOW` reply's `BLOCK` nest: where
     /// each bound output port leads.
     pub const PORT_BINDING: u16 = 37;
+    /// String in an `ATTACHMENT` nest: the side of the graph the device is
+    /// attached on, "bottom" (a real device: its frames go up from the
+    /// block) or "top" (a lana device: what it sends goes down).
+    pub const SIDE: u16 = 38;
     /// Highest attribute number.
-    pub const MAX: u16 = PORT_BINDING;
+    pub const MAX: u16 = SIDE;
 }

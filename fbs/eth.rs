@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `eth`: Ethernet on the way up. Accepts frames addressed to the device,
-//! broadcast and multicast (all with `promisc=on`), optionally only one
-//! EtherType; drops malformed frames. Packets received from a device reach
-//! the graph with the Ethernet header already pulled (the driver's
-//! `eth_type_trans`), so the next block sees L3.
+//! `eth`: Ethernet, both ways.
+//!
+//! Ingress: accepts frames addressed to the device, broadcast and multicast
+//! (all with `promisc=on`), optionally only one EtherType; drops malformed
+//! frames. Frames received from a device reach the graph with the Ethernet
+//! header already pulled (the driver's `eth_type_trans`), so the next block
+//! sees L3.
+//!
+//! Egress: pushes an Ethernet header in front of the L3 packet: destination
+//! `dst=`, source the MAC address of the device the packet will leave on
+//! (the real device attached at the bottom of the chain), EtherType the
+//! packet's protocol; with `ethertype=` set, packets of another protocol are
+//! dropped as filtered.
 
-use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{
-    report_counter, Addressee, Block, BlockType, ConfigSink, DropReason, Key, Namespace, PacketCx,
-    PerCpuCounters, Setting, SkBuff, StatSink, Verdict,
+    report_counter, Addressee, Block, BlockType, ConfigSink, Direction, DropReason, Key, Namespace,
+    PacketCx, PerCpuCounters, RcuBox, Setting, SkBuff, StatSink, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
 
@@ -29,7 +36,13 @@ pub(crate) const TYPE: BlockType = BlockType {
             name: c"ethertype",
             syntax: c"any|0xNNNN",
             default: c"any",
-            help: c"accept only this EtherType (e.g. 0x0800 for IPv4)",
+            help: c"accept (ingress) and send (egress) only this EtherType, e.g. 0x0800",
+        },
+        Key {
+            name: c"dst",
+            syntax: c"xx:xx:xx:xx:xx:xx",
+            default: c"ff:ff:ff:ff:ff:ff",
+            help: c"egress: the destination MAC address of the header pushed",
         },
     ],
     ports: &[],
@@ -43,26 +56,36 @@ const PASSED: usize = 0;
 const MALFORMED: usize = 1;
 const OTHER_HOST: usize = 2;
 const FILTERED: usize = 3;
+const SENT: usize = 4;
+const NO_MEMORY: usize = 5;
 
-/// The configuration, packed in one word so the packet path reads it with
-/// one relaxed load and a change is atomic: bit 16 promiscuous, bit 17 an
-/// EtherType filter is set, bits 0-15 that EtherType.
-const PROMISC: u32 = 1 << 16;
-const FILTER: u32 = 1 << 17;
+/// The configuration. Replaced whole (published under RCU), so a packet
+/// sees either the old settings or the new ones, never a mix.
+#[derive(Clone, Copy)]
+struct Config {
+    promisc: bool,
+    ethertype: Option<u16>,
+    dst: [u8; 6],
+}
+
+const DEFAULT: Config = Config {
+    promisc: false,
+    ethertype: None,
+    dst: [0xff; 6],
+};
 
 struct Eth {
-    config: AtomicU32,
-    counts: PerCpuCounters<4>,
+    config: RcuBox<Config>,
+    counts: PerCpuCounters<6>,
 }
 
 fn new() -> Result<Arc<dyn Block>> {
-    Ok(Arc::new(
-        Eth {
-            config: AtomicU32::new(0),
-            counts: PerCpuCounters::new()?,
-        },
-        GFP_KERNEL,
-    )?)
+    let eth = Eth {
+        config: RcuBox::empty(),
+        counts: PerCpuCounters::new()?,
+    };
+    drop(eth.config.publish(Some(KBox::new(DEFAULT, GFP_KERNEL)?)));
+    Ok(Arc::new(eth, GFP_KERNEL)?)
 }
 
 fn parse_on_off(value: &str) -> CtlResult<bool> {
@@ -85,19 +108,49 @@ fn parse_ethertype(value: &str) -> CtlResult<Option<u16>> {
         .ok_or_else(|| ctl_err!(EINVAL, "ethertype '{value}' is not any or 0x0600-0xffff"))
 }
 
-impl Block for Eth {
-    fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
+fn parse_mac(value: &str) -> CtlResult<[u8; 6]> {
+    let bad = || {
+        ctl_err!(
+            EINVAL,
+            "dst '{value}' is not a MAC address (xx:xx:xx:xx:xx:xx)"
+        )
+    };
+    let mut mac = [0u8; 6];
+    let mut parts = value.split(':');
+    for byte in mac.iter_mut() {
+        let part = parts.next().filter(|p| p.len() == 2).ok_or_else(bad)?;
+        *byte = u8::from_str_radix(part, 16).map_err(|_| bad())?;
+    }
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(mac)
+}
+
+/// `mac` as xx:xx:xx:xx:xx:xx.
+fn format_mac(mac: &[u8; 6]) -> [u8; 17] {
+    let mut text = [b':'; 17];
+    for (i, byte) in mac.iter().enumerate() {
+        text[3 * i] = HEX[usize::from(byte >> 4)];
+        text[3 * i + 1] = HEX[usize::from(byte & 0xf)];
+    }
+    text
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl Eth {
+    fn ingress(&self, skb: SkBuff, config: &Config, cx: &PacketCx<'_>) -> Verdict {
         let bh = cx.bh();
-        let config = self.config.load(Ordering::Relaxed);
         if skb.mac_len() != ETH_HLEN {
             self.counts.add(bh, MALFORMED, 1);
             return Verdict::Drop(skb, DropReason::Malformed);
         }
-        if skb.addressed_to() == Addressee::OtherHost && config & PROMISC == 0 {
+        if skb.addressed_to() == Addressee::OtherHost && !config.promisc {
             self.counts.add(bh, OTHER_HOST, 1);
             return Verdict::Drop(skb, DropReason::OtherHost);
         }
-        if config & FILTER != 0 && u32::from(skb.protocol()) != config & 0xffff {
+        if config.ethertype.is_some_and(|t| t != skb.protocol()) {
             self.counts.add(bh, FILTERED, 1);
             return Verdict::Drop(skb, DropReason::Filtered);
         }
@@ -105,48 +158,78 @@ impl Block for Eth {
         Verdict::Pass(skb)
     }
 
+    fn egress(&self, mut skb: SkBuff, config: &Config, cx: &PacketCx<'_>) -> Verdict {
+        let bh = cx.bh();
+        // A packet of no known protocol (a raw socket's) takes the
+        // configured EtherType; others must match it.
+        let proto = match (skb.protocol(), config.ethertype) {
+            (0, Some(t)) => t,
+            (0, None) => {
+                self.counts.add(bh, MALFORMED, 1);
+                return Verdict::Drop(skb, DropReason::Malformed);
+            }
+            (p, Some(t)) if p != t => {
+                self.counts.add(bh, FILTERED, 1);
+                return Verdict::Drop(skb, DropReason::Filtered);
+            }
+            (p, _) => p,
+        };
+        if !skb.push_eth(&config.dst, cx.egress_device(), proto) {
+            self.counts.add(bh, NO_MEMORY, 1);
+            return Verdict::Drop(skb, DropReason::NoMemory);
+        }
+        self.counts.add(bh, SENT, 1);
+        Verdict::Pass(skb)
+    }
+}
+
+impl Block for Eth {
+    fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
+        let config = self.config.get(cx.bh()).unwrap_or(&DEFAULT);
+        match cx.direction() {
+            Direction::Ingress => self.ingress(skb, config, cx),
+            Direction::Egress => self.egress(skb, config, cx),
+        }
+    }
+
     fn stats(&self, sink: &mut dyn StatSink) -> Result {
         report_counter(sink, c"passed", &self.counts, PASSED, 0)?;
         report_counter(sink, c"malformed", &self.counts, MALFORMED, 0)?;
         report_counter(sink, c"other_host", &self.counts, OTHER_HOST, 0)?;
-        report_counter(sink, c"filtered", &self.counts, FILTERED, 0)
+        report_counter(sink, c"filtered", &self.counts, FILTERED, 0)?;
+        report_counter(sink, c"sent", &self.counts, SENT, 0)?;
+        report_counter(sink, c"no_memory", &self.counts, NO_MEMORY, 0)
     }
 
     fn configure(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult {
         // Parse everything first: all or nothing.
-        let mut config = self.config.load(Ordering::Relaxed);
+        let mut config = self.config.with(|c| c.copied().unwrap_or(DEFAULT));
         for setting in settings {
             match setting.key {
-                "promisc" => {
-                    config = if parse_on_off(setting.value)? {
-                        config | PROMISC
-                    } else {
-                        config & !PROMISC
-                    };
-                }
-                _ => {
-                    config = match parse_ethertype(setting.value)? {
-                        Some(t) => (config & PROMISC) | FILTER | u32::from(t),
-                        None => config & PROMISC,
-                    };
-                }
+                "promisc" => config.promisc = parse_on_off(setting.value)?,
+                "ethertype" => config.ethertype = parse_ethertype(setting.value)?,
+                _ => config.dst = parse_mac(setting.value)?,
             }
         }
-        self.config.store(config, Ordering::Relaxed);
+        // Returns after a grace period: no packet sees the old settings.
+        drop(self.config.publish(Some(KBox::new(config, GFP_KERNEL)?)));
         Ok(())
     }
 
     fn config(&self, sink: &mut dyn ConfigSink) -> Result {
-        let config = self.config.load(Ordering::Relaxed);
-        let promisc: &[u8] = if config & PROMISC != 0 { b"on" } else { b"off" };
+        let config = self.config.with(|c| c.copied().unwrap_or(DEFAULT));
+        let promisc: &[u8] = if config.promisc { b"on" } else { b"off" };
         sink.option(c"promisc", promisc)?;
-        if config & FILTER == 0 {
-            return sink.option(c"ethertype", b"any");
+        match config.ethertype {
+            None => sink.option(c"ethertype", b"any")?,
+            Some(t) => {
+                let mut text = *b"0x0000";
+                for (i, shift) in [12, 8, 4, 0].into_iter().enumerate() {
+                    text[2 + i] = HEX[usize::from((t >> shift) & 0xf)];
+                }
+                sink.option(c"ethertype", &text)?;
+            }
         }
-        let mut text = *b"0x0000";
-        for (i, shift) in [12, 8, 4, 0].into_iter().enumerate() {
-            text[2 + i] = b"0123456789abcdef"[((config >> shift) & 0xf) as usize];
-        }
-        sink.option(c"ethertype", &text)
+        sink.option(c"dst", &format_mac(&config.dst))
     }
 }

@@ -58,10 +58,13 @@ measure b_floor_probe
 rmmod lana_probe
 
 insmod "$module"
-# (c) the paper's chain, forward in place of eth until the eth block lands.
-chain forward forward forward drop
-measure c_paper_chain
-unchain forward forward forward drop
+# (c) the paper's chain, eth -> forward -> forward -> drop, with frames for
+# the device's MAC: eth must pass every one, or the figure means nothing.
+chain eth forward forward drop
+PKTGEN_DST_MAC=$mac measure c_paper_chain
+passed=$(lanactl stats b1 | awk '$1 == "passed" { print $2 }')
+[ "$passed" = "$count" ] || fail "(c): eth passed $passed of $count frames"
+unchain eth forward forward drop
 # (d) chains of N forwards, then a drop.
 for n in 1 2 4 8 16; do
 	types=()

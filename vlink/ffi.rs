@@ -27,6 +27,20 @@ unsafe extern "C" {
     pub(crate) fn lana_netdev_notifier_register() -> c_int;
     pub(crate) fn lana_netdev_notifier_unregister();
 
+    pub(crate) fn lana_link_register() -> c_int;
+    pub(crate) fn lana_link_unregister();
+    pub(crate) fn lana_link_is_ours(dev: *const net_device) -> bool;
+    pub(crate) fn lana_link_endpoint(dev: *const net_device) -> *mut c_void;
+    pub(crate) fn lana_link_attach(dev: *mut net_device, endpoint: *mut c_void);
+    pub(crate) fn lana_link_detach(dev: *mut net_device);
+    pub(crate) fn lana_link_rx(skb: *mut sk_buff, dev: *mut net_device);
+    pub(crate) fn lana_skb_push_eth(
+        skb: *mut sk_buff,
+        dst: *const u8,
+        src_dev: *const net_device,
+        proto: u16,
+    ) -> bool;
+
     pub(crate) fn lana_pernet_register() -> c_int;
     pub(crate) fn lana_pernet_unregister();
     pub(crate) fn lana_net_engine(net: *mut net) -> *const c_void;

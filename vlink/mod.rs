@@ -11,6 +11,7 @@ pub(crate) mod bpf;
 pub(crate) mod devslot;
 mod ffi;
 pub(crate) mod genl;
+pub(crate) mod link;
 pub(crate) mod netdev;
 pub(crate) mod notifier;
 pub(crate) mod percpu;

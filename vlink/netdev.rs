@@ -62,6 +62,13 @@ impl Device {
         unsafe { ffi::lana_dev_ifindex(self.as_raw()) }
     }
 
+    /// Whether this is a lana virtual link device (`ip link add ... type
+    /// lana`): a graph endpoint on the top side.
+    pub(crate) fn is_lana_link(&self) -> bool {
+        // SAFETY: The device is live.
+        unsafe { ffi::lana_link_is_ours(self.as_raw()) }
+    }
+
     /// Whether some rx_handler (ours or another driver's) is registered.
     pub(crate) fn has_rx_handler(&self, _rtnl: &Rtnl) -> bool {
         // SAFETY: The device is live; the RTNL keeps the handler stable.

@@ -63,6 +63,13 @@ impl<T: Sync> RcuBox<T> {
         unsafe { ptr.as_ref() }
     }
 
+    /// Runs `f` on the published value, from process context (under a
+    /// read-side critical section of its own: `f` must not sleep).
+    pub(crate) fn with<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
+        let guard = rcu::read_lock();
+        f(self.get(&guard))
+    }
+
     /// Publishes `value` and returns the previous one, which readers may still
     /// be using: it is freed only after a grace period (see [`Retired`]).
     pub(crate) fn publish(&self, value: Option<KBox<T>>) -> Retired<T> {

@@ -28,17 +28,8 @@
 
 #include "shim.h"
 
-/*
- * What this_cpu_ptr() adds to a per-CPU pointer on this CPU. Only meaningful
- * while the caller cannot migrate (softirq, or bottom halves disabled).
- */
-static DEFINE_PER_CPU(u8, lana_cpu_anchor);
-
-static inline unsigned long lana_this_cpu_offset(void)
-{
-	return (unsigned long)raw_cpu_ptr(&lana_cpu_anchor) -
-	       (unsigned long)(void __force *)&lana_cpu_anchor;
-}
+/* See lana_this_cpu_offset() in shim.h. */
+DEFINE_PER_CPU(u8, lana_cpu_anchor);
 
 /*
  * Marks, in the control block, a packet the graph handed to the stack from
@@ -164,6 +155,7 @@ static int lana_netdev_event(struct notifier_block *nb, unsigned long event,
 			     void *ptr)
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	void *endpoint = NULL;
 
 	if (event == NETDEV_UNREGISTER) {
 		struct list_head *node;
@@ -174,16 +166,19 @@ static int lana_netdev_event(struct notifier_block *nb, unsigned long event,
 		mutex_unlock(&lana_devslots_lock);
 	}
 
-	if (!lana_dev_is_ours(dev))
+	if (lana_dev_is_ours(dev))
+		endpoint = rtnl_dereference(dev->rx_handler_data);
+	else if (lana_link_is_ours(dev))
+		endpoint = lana_link_endpoint(dev);
+	if (!endpoint)
 		return NOTIFY_DONE;
 	switch (event) {
 	case NETDEV_UNREGISTER:
-		lana_netdev_unregistering(rtnl_dereference(dev->rx_handler_data));
+		lana_netdev_unregistering(endpoint);
 		break;
 	case NETDEV_UP:
 	case NETDEV_DOWN:
-		lana_netdev_state(rtnl_dereference(dev->rx_handler_data),
-				  event == NETDEV_UP);
+		lana_netdev_state(endpoint, event == NETDEV_UP);
 		break;
 	}
 	return NOTIFY_DONE;

@@ -11,6 +11,18 @@
 #include <linux/netdevice.h>
 #include <net/genetlink.h>
 
+/*
+ * What this_cpu_ptr() adds to a per-CPU pointer on this CPU. Only meaningful
+ * while the caller cannot migrate (softirq, or bottom halves disabled).
+ */
+DECLARE_PER_CPU(u8, lana_cpu_anchor);
+
+static inline unsigned long lana_this_cpu_offset(void)
+{
+	return (unsigned long)raw_cpu_ptr(&lana_cpu_anchor) -
+	       (unsigned long)(void __force *)&lana_cpu_anchor;
+}
+
 /* Implemented in Rust (vlink/rx.rs, vlink/pernet.rs). */
 struct sk_buff *lana_rx(void *attachment, struct sk_buff *skb,
 			unsigned long cpu_offset);
@@ -23,6 +35,19 @@ void lana_backlog_deliver(const void *owner, struct sk_buff *skb,
 void lana_net_exit_rust(void *slot);
 
 /* Network namespaces. */
+/* The lana link type (link.c). */
+void lana_link_egress(void *endpoint, struct sk_buff *skb,
+		      unsigned long cpu_offset);
+int lana_link_register(void);
+void lana_link_unregister(void);
+bool lana_link_is_ours(const struct net_device *dev);
+void *lana_link_endpoint(const struct net_device *dev);
+void lana_link_attach(struct net_device *dev, void *endpoint);
+void lana_link_detach(struct net_device *dev);
+void lana_link_rx(struct sk_buff *skb, struct net_device *dev);
+bool lana_skb_push_eth(struct sk_buff *skb, const u8 *dst,
+		       const struct net_device *src_dev, __be16 proto);
+
 int lana_pernet_register(void);
 void lana_pernet_unregister(void);
 const void *lana_net_engine(struct net *net);

@@ -134,6 +134,25 @@ impl SkBuff {
         }
     }
 
+    /// Pushes an Ethernet header: `dst`, the MAC address of `src` (zero
+    /// without one), EtherType `proto`. `false`, the packet unchanged, when
+    /// there is no headroom and none could be allocated.
+    pub(crate) fn push_eth(&mut self, dst: &[u8; 6], src: Option<&Device>, proto: u16) -> bool {
+        let src = src.map_or(core::ptr::null(), |d| d.as_raw().cast_const());
+        // SAFETY: We own the packet; `dst` is 6 readable bytes; `src` is null
+        // or a live device (the caller holds it).
+        unsafe { ffi::lana_skb_push_eth(self.as_raw(), dst.as_ptr(), src, proto.to_be()) }
+    }
+
+    /// Hands the packet, an L3 packet, to the host stack as received on lana
+    /// device `dev`.
+    pub(crate) fn deliver_to_link(self, dev: &Device, _bh: &BhContext) {
+        let ptr = self.into_raw();
+        // SAFETY: We give up our reference; bottom halves are disabled
+        // (`_bh`); `dev` is live (the caller holds it).
+        unsafe { ffi::lana_link_rx(ptr.as_ptr(), dev.as_raw()) };
+    }
+
     /// Hands the packet to the Linux stack as a received frame, from outside
     /// an rx_handler (softirq context); it passes our rx_handler untouched.
     pub(crate) fn hand_to_stack(self, _bh: &BhContext) {

@@ -7,10 +7,12 @@ use clap::{Parser, Subcommand};
 /// Control the lana-rs packet-processing engine.
 ///
 /// lana-rs runs packet-processing blocks inside the kernel. Blocks are created
-/// from block types, bound into a graph (packets received from a device travel
-/// upward, from a lower block to its upper block) and fed by attaching network
-/// devices to them. lanactl talks to the lana module over generic netlink and
-/// needs CAP_NET_ADMIN for commands that change the engine.
+/// from block types, bound into a graph and fed by attaching network devices
+/// to them. Packets received on a real device travel upward (ingress), from a
+/// lower block to its upper block; packets the host sends through a lana
+/// device (`ip link add lana0 type lana`) travel downward (egress). lanactl
+/// talks to the lana module over generic netlink and needs CAP_NET_ADMIN for
+/// commands that change the engine.
 #[derive(Debug, Parser)]
 #[command(
     version,
@@ -177,11 +179,19 @@ pub enum Command {
         force: bool,
     },
 
-    /// Feed a device's received packets to a block.
+    /// Make a device a graph endpoint at a block.
     #[command(
-        long_about = "Attach the network device DEV to BLOCK: every packet \
-                      DEV receives enters the graph at BLOCK.",
-        after_long_help = "Example:\n  lanactl attach veth0 in0"
+        long_about = "Attach the network device DEV to BLOCK. A real device \
+                      sits below the graph: every packet DEV receives enters \
+                      at BLOCK going up, and egress packets that pass below \
+                      BLOCK with nothing bound there are transmitted on DEV. \
+                      A lana device (ip link add NAME type lana) sits above \
+                      it: every packet the host sends through DEV enters at \
+                      BLOCK going down, and ingress packets that pass above \
+                      BLOCK with nothing bound there are received on DEV. A \
+                      lana device has carrier only while attached.",
+        after_long_help = "Example:\n  lanactl attach veth0 in0\n  \
+                           ip link add lana0 type lana\n  lanactl attach lana0 top"
     )]
     Attach {
         /// Network device name.
@@ -225,8 +235,9 @@ pub enum Command {
 
     /// List the device attachments.
     #[command(
-        long_about = "List the attached devices, one \"dev ifindex block\" \
-                      line each.",
+        long_about = "List the attached devices, one \"dev ifindex block \
+                      side\" line each; side is bottom for a real device, \
+                      top for a lana device.",
         after_long_help = "Example:\n  lanactl attachments"
     )]
     Attachments,

@@ -145,12 +145,21 @@ pub fn attachments(attachments: &[Attachment], format: Format) -> String {
         Format::Text => table(
             attachments
                 .iter()
-                .map(|a| [a.dev.clone(), a.ifindex.to_string(), a.block.clone()]),
+                .map(|a| {
+                    [
+                        a.dev.clone(),
+                        a.ifindex.to_string(),
+                        a.block.clone(),
+                        a.side.clone(),
+                    ]
+                }),
         ),
         Format::Json => to_json(
             attachments
                 .iter()
-                .map(|a| json!({ "dev": a.dev, "ifindex": a.ifindex, "block": a.block }))
+                .map(|a| {
+                    json!({ "dev": a.dev, "ifindex": a.ifindex, "block": a.block, "side": a.side })
+                })
                 .collect(),
         ),
     }
@@ -700,12 +709,13 @@ mod tests {
             dev: "veth0".into(),
             ifindex: 4,
             block: "in0".into(),
+            side: "top".into(),
         }];
-        assert_eq!(attachments(&a, Format::Text), "veth0  4  in0\n");
+        assert_eq!(attachments(&a, Format::Text), "veth0  4  in0  top\n");
         let value: Value = serde_json::from_str(&attachments(&a, Format::Json)).unwrap();
         assert_eq!(
             value,
-            json!([{ "dev": "veth0", "ifindex": 4, "block": "in0" }])
+            json!([{ "dev": "veth0", "ifindex": 4, "block": "in0", "side": "top" }])
         );
     }
 

@@ -227,6 +227,8 @@ pub struct Attachment {
     pub dev: String,
     pub ifindex: u32,
     pub block: String,
+    /// "bottom" (a real device) or "top" (a lana device).
+    pub side: String,
 }
 
 /// A `STATS` reply: the block it describes (none for the engine) and its
@@ -614,6 +616,7 @@ pub fn parse_attachment(msg: &LanaMsg) -> Result<Attachment, WireError> {
         dev: nest.string(attr::DEV_NAME)?,
         ifindex: nest.u32(attr::DEV_IFINDEX)?,
         block: nest.string(attr::BLOCK_NAME)?,
+        side: nest.string(attr::SIDE)?,
     })
 }
 
@@ -1070,6 +1073,7 @@ mod tests {
                     str_nla(attr::DEV_NAME, "veth0"),
                     nla(attr::DEV_IFINDEX, &4u32.to_ne_bytes()),
                     str_nla(attr::BLOCK_NAME, "in0"),
+                    str_nla(attr::SIDE, "bottom"),
                 ],
             )],
         );
@@ -1078,7 +1082,8 @@ mod tests {
             Attachment {
                 dev: "veth0".into(),
                 ifindex: 4,
-                block: "in0".into()
+                block: "in0".into(),
+                side: "bottom".into(),
             }
         );
     }

@@ -36,7 +36,7 @@ case_build_graph() {
 	list=$(lanactl list)
 	grep -qE '^1 +c1 +counter +f1 +-$' <<<"$list" || fail "c1 not listed as expected: $list"
 	grep -qE '^2 +f1 +forward +- +c1$' <<<"$list" || fail "f1 not listed as expected: $list"
-	lanactl attachments | grep -qE "^$DEV +[0-9]+ +c1$" || fail "$DEV not attached: $(lanactl attachments)"
+	lanactl attachments | grep -qE "^$DEV +[0-9]+ +c1 +bottom$" || fail "$DEV not attached: $(lanactl attachments)"
 }
 
 case_counts_exactly() {

@@ -36,7 +36,8 @@ case_eth_ethertype() {
 	pktgen_inject $BDEV 100 || return 1
 	expect_eq "e passed (IPv4 vs 0x0800)" 1600 "$(block_stat e passed)" || return 1
 	expect_eq "get e" "promisc=on
-ethertype=0x0800" "$(lanactl get e)" || return 1
+ethertype=0x0800
+dst=ff:ff:ff:ff:ff:ff" "$(lanactl get e)" || return 1
 	refused_unchanged "promisc 'maybe' is not on or off" lanactl set e promisc=maybe || return 1
 	refused_unchanged "ethertype '0x05ff' is not any or 0x0600-0xffff" lanactl set e ethertype=0x05ff || return 1
 	refused_unchanged "ethertype 'ip' is not any" lanactl set e ethertype=ip || return 1

@@ -1,0 +1,218 @@
+# shellcheck shell=bash
+# lana devices (`ip link add NAME type lana`) as graph endpoints, and the
+# egress direction: two namespaces, each with lana0 over one side of a veth
+# pair and the graph lana0 <-> eth <-> counter <-> veth. Ping and TCP cross
+# both ways; eth pushes the Ethernet header on the way down. Sourced by
+# suite.sh.
+
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+case_vlink_type() {
+	local out
+	insmod "$MODULE" || fail "insmod failed"
+	ip link add lv0 type lana || fail "ip link add type lana failed"
+	out=$(ip -d link show lv0)
+	grep -q "lana" <<<"$out" || fail "ip -d link does not show the lana kind: $out"
+	grep -q "NOARP" <<<"$out" || fail "a lana device is NOARP (L3): $out"
+	ip link set lv0 up || fail "cannot set lv0 up"
+	expect_eq "carrier before attach" 0 "$(cat /sys/class/net/lv0/carrier)" || return 1
+	lanactl add lvf forward && lanactl attach lv0 lvf || fail "cannot attach lv0"
+	expect_eq "carrier once attached" 1 "$(cat /sys/class/net/lv0/carrier)" || return 1
+	lanactl detach lv0 || fail "detach failed"
+	expect_eq "carrier after detach" 0 "$(cat /sys/class/net/lv0/carrier)" || return 1
+	ip link set lv0 mtu 9000 || fail "cannot set the MTU"
+	ip link del lv0 || fail "ip link del failed"
+	lanactl rm lvf
+}
+
+# Builds ns $1: lana0 with address $2 over veth $3, whose peer has MAC $4.
+vlink_side() {
+	local ns=$1 addr=$2 dev=$3 peer_mac=$4
+	in_ns "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1" &&
+		in_ns "$ns" ip link set "$dev" up &&
+		in_ns "$ns" ip link add lana0 type lana &&
+		in_ns "$ns" sysctl -qw net.ipv6.conf.lana0.disable_ipv6=1 &&
+		in_ns "$ns" ip addr add "$addr/24" dev lana0 &&
+		in_ns "$ns" ip link set lana0 up || fail "$ns: device setup failed"
+	in_ns "$ns" "$LANACTL" add e eth "dst=$peer_mac" ethertype=0x0800 &&
+		in_ns "$ns" "$LANACTL" add c counter &&
+		in_ns "$ns" "$LANACTL" bind e c &&
+		in_ns "$ns" "$LANACTL" attach "$dev" c &&
+		in_ns "$ns" "$LANACTL" attach lana0 e || fail "$ns: graph setup failed"
+}
+
+case_vlink_ping() {
+	local mac_a mac_b
+	ip netns add lana_va && ip netns add lana_vb || fail "no namespaces"
+	ip link add va0 netns lana_va type veth peer name vb0 netns lana_vb || fail "no veth"
+	mac_a=$(in_ns lana_va cat /sys/class/net/va0/address)
+	mac_b=$(in_ns lana_vb cat /sys/class/net/vb0/address)
+	vlink_side lana_va 10.78.0.1 va0 "$mac_b" || return 1
+	vlink_side lana_vb 10.78.0.2 vb0 "$mac_a" || return 1
+	expect_eq "attachments and their sides" "va0 c bottom
+lana0 e top" "$(in_ns lana_va "$LANACTL" attachments | awk '{ print $1, $3, $4 }')" || return 1
+	in_ns lana_va ping -c 3 -i 0.2 -W 2 10.78.0.2 >/dev/null ||
+		fail "ping lana_va -> lana_vb over lana0 failed"
+	in_ns lana_vb ping -c 3 -i 0.2 -W 2 10.78.0.1 >/dev/null ||
+		fail "ping lana_vb -> lana_va over lana0 failed"
+}
+
+# The header eth pushed on the way down: destination the configured MAC,
+# source the MAC of the device below, IPv4.
+case_vlink_header() {
+	local mac_a mac_b
+	mac_a=$(in_ns lana_va cat /sys/class/net/va0/address)
+	mac_b=$(in_ns lana_vb cat /sys/class/net/vb0/address)
+	LANA_SRC=$mac_a LANA_DST=$mac_b /usr/bin/python3 - <<'PYEOF' || fail "the header is not as configured"
+import os, socket, subprocess, sys
+
+src = bytes.fromhex(os.environ["LANA_SRC"].replace(":", ""))
+dst = bytes.fromhex(os.environ["LANA_DST"].replace(":", ""))
+capture = subprocess.Popen(["ip", "netns", "exec", "lana_vb", "/usr/bin/python3", "-c", """
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(("vb0", 0))
+s.settimeout(5)
+print("ready", flush=True)
+data, addr = s.recvfrom(4096)
+print(data[:14].hex(), flush=True)
+"""], stdout=subprocess.PIPE, text=True)
+assert capture.stdout.readline().strip() == "ready"
+subprocess.run(["ip", "netns", "exec", "lana_va", "ping", "-c", "1", "-W", "2", "10.78.0.2"],
+               stdout=subprocess.DEVNULL, check=True)
+header = bytes.fromhex(capture.stdout.readline().strip())
+capture.wait()
+want = dst + src + b"\x08\x00"
+if header != want:
+    print("# got header %s, expected %s" % (header.hex(), want.hex()))
+    sys.exit(1)
+print("# header %s: dst as configured, src va0's MAC, IPv4" % header.hex())
+PYEOF
+}
+
+case_vlink_tcp() {
+	in_ns lana_vb /usr/bin/python3 - <<'PYEOF' || fail "TCP transfer over lana0 failed"
+import hashlib, socket, subprocess, sys
+
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("10.78.0.2", 5001))
+srv.listen(1)
+data = bytes((i * 7) & 0xFF for i in range(300000))
+client = subprocess.Popen(["ip", "netns", "exec", "lana_va", "/usr/bin/python3", "-c", """
+import socket, sys
+c = socket.create_connection(("10.78.0.2", 5001), timeout=20)
+c.sendall(bytes((i * 7) & 0xFF for i in range(300000)))
+c.shutdown(socket.SHUT_WR)
+print(c.recv(100).decode(), flush=True)
+"""], stdout=subprocess.PIPE, text=True)
+srv.settimeout(20)
+conn, _ = srv.accept()
+conn.settimeout(20)
+got = b""
+while True:
+    chunk = conn.recv(65536)
+    if not chunk:
+        break
+    got += chunk
+conn.sendall(hashlib.sha256(got).hexdigest().encode())
+conn.close()
+reply = client.stdout.read().strip()
+client.wait()
+if got != data or reply != hashlib.sha256(data).hexdigest():
+    print("# received %d of %d bytes; digest echoed %s" % (len(got), len(data), reply))
+    sys.exit(1)
+print("# 300000 bytes over TCP, lana_va -> lana_vb, intact")
+PYEOF
+}
+
+# Every packet that crossed lana0 crossed the counter below eth, with 14
+# bytes of Ethernet header more on the wire side; nothing was dropped.
+case_vlink_counters() {
+	local ns stats tx_p tx_b rx_p rx_b packets bytes
+	for ns in lana_va lana_vb; do
+		stats=$(in_ns "$ns" cat /sys/class/net/lana0/statistics/tx_packets \
+			/sys/class/net/lana0/statistics/tx_bytes \
+			/sys/class/net/lana0/statistics/rx_packets \
+			/sys/class/net/lana0/statistics/rx_bytes)
+		read -r tx_p tx_b rx_p rx_b <<<"$(echo $stats)"
+		packets=$(in_ns "$ns" "$LANACTL" stats c | awk '$1 == "packets" { print $2 }')
+		bytes=$(in_ns "$ns" "$LANACTL" stats c | awk '$1 == "bytes" { print $2 }')
+		[ "$tx_p" -gt 200 ] && [ "$rx_p" -gt 6 ] || fail "$ns: lana0 tx $tx_p rx $rx_p: too few"
+		expect_eq "$ns: counter packets = lana0 tx + rx" $((tx_p + rx_p)) "$packets" || return 1
+		expect_eq "$ns: counter bytes = lana0 bytes + 14 per packet" \
+			$((tx_b + rx_b + 14 * (tx_p + rx_p))) "$bytes" || return 1
+		expect_eq "$ns: eth sent" "$tx_p" \
+			"$(in_ns "$ns" "$LANACTL" stats e | awk '$1 == "sent" { print $2 }')" || return 1
+		expect_eq "$ns: eth passed" "$rx_p" \
+			"$(in_ns "$ns" "$LANACTL" stats e | awk '$1 == "passed" { print $2 }')" || return 1
+		expect_eq "$ns: engine transmitted" "$tx_p" \
+			"$(in_ns "$ns" "$LANACTL" stats | awk '$1 == "transmitted" { print $2 }')" || return 1
+		expect_eq "$ns: engine delivered" "$rx_p" \
+			"$(in_ns "$ns" "$LANACTL" stats | awk '$1 == "delivered" { print $2 }')" || return 1
+		echo "# $ns: lana0 tx $tx_p rx $rx_p packets; counter $packets packets $bytes bytes"
+	done
+}
+
+case_vlink_eth_keys() {
+	local ns=lana_va
+	expect_refusal "block 'e': dst 'zz' is not a MAC address" \
+		in_ns $ns "$LANACTL" set e dst=zz || return 1
+	expect_refusal "dst '01:02:03:04:05' is not a MAC address" \
+		in_ns $ns "$LANACTL" set e dst=01:02:03:04:05 || return 1
+	expect_refusal "dst '01:02:03:04:05:06:07' is not a MAC address" \
+		in_ns $ns "$LANACTL" set e dst=01:02:03:04:05:06:07 || return 1
+	# All or nothing: a bad key leaves the good one unset.
+	expect_refusal "ethertype 'ip' is not any" \
+		in_ns $ns "$LANACTL" set e dst=02:00:00:00:00:01 ethertype=ip || return 1
+	expect_eq "config unchanged by refusals" \
+		"promisc=off ethertype=0x0800 dst=$(in_ns lana_vb cat /sys/class/net/vb0/address)" \
+		"$(in_ns $ns "$LANACTL" get e | tr '\n' ' ' | sed 's/ $//')"
+}
+
+# Egress with no device below: dropped and counted, not lost silently.
+case_vlink_no_bottom() {
+	local before after
+	in_ns lana_va "$LANACTL" detach va0 || fail "detach va0 failed"
+	before=$(in_ns lana_va "$LANACTL" stats | awk '$1 == "drop_no_next" { print $2 }')
+	in_ns lana_va ping -c 2 -i 0.2 -W 1 10.78.0.2 >/dev/null && fail "ping crossed a graph with no device below"
+	after=$(in_ns lana_va "$LANACTL" stats | awk '$1 == "drop_no_next" { print $2 }')
+	expect_eq "egress packets with no way down, counted" $((before + 2)) "$after"
+}
+
+case_vlink_teardown() {
+	local events pid i err=/tmp/lana_vlink_monitor.err
+	# dev_down, then dev_unregister.
+	in_ns lana_vb timeout 20 "$LANACTL" monitor --count 2 >/tmp/lana_vlink_events 2>$err &
+	pid=$!
+	for i in $(seq 100); do
+		grep -q "monitoring events" $err && break
+		sleep 0.1
+	done
+	in_ns lana_vb ip link del lana0 || fail "ip link del lana0 failed"
+	wait $pid
+	events=$(cat /tmp/lana_vlink_events)
+	grep -q "dev_unregister block=e.*dev=lana0" <<<"$events" || fail "no dev_unregister event: $events"
+	[ -z "$(in_ns lana_vb "$LANACTL" attachments | grep lana0)" ] || fail "lana0 still attached"
+	# A namespace with a lana device attached goes away whole.
+	ip netns del lana_va || fail "netns del failed"
+	ip link add lv1 type lana && lanactl add lvt forward && lanactl attach lv1 lvt ||
+		fail "cannot attach lv1"
+	# Unloading deletes every lana device, attached or not.
+	ip netns del lana_vb
+	rmmod lana || fail "rmmod failed"
+	[ ! -e /sys/class/net/lv1 ] || fail "lv1 outlived the module"
+}
+
+run_case "ip link add type lana: kind, NOARP, carrier follows attach" case_vlink_type
+run_case "two namespaces: ping both ways over lana0 <-> eth <-> counter <-> veth" case_vlink_ping
+run_case "eth egress pushes dst=, the egress device's MAC, the EtherType" case_vlink_header
+run_case "TCP over lana0 between the namespaces" case_vlink_tcp
+run_case "lana0 statistics, counter, eth and engine agree" case_vlink_counters
+run_case "eth dst= validation: refused, config unchanged" case_vlink_eth_keys
+run_case "egress with no device below is dropped and counted" case_vlink_no_bottom
+run_case "teardown: ip link del, netns del, rmmod with lana devices" case_vlink_teardown
