@@ -4,9 +4,17 @@
 //!
 //! Built by the control path from the [`Registry`] whenever it changes, then
 //! published under RCU; the packet path follows it with no lock, no reference
-//! count per hop and no allocation. Nodes hold `Arc`s to their blocks, so a
-//! removed block lives until the last snapshot that could reach it is freed
-//! after its grace period.
+//! count per hop and no allocation. The snapshot holds `Arc`s to its blocks,
+//! so a removed block lives until the last snapshot that could reach it is
+//! freed after its grace period.
+//!
+//! Every block has at most one block above and one below, so the graph is a
+//! set of chains (and cycles). The snapshot lays each chain out bottom to top
+//! in one array, the lane: a packet walks it upward (ingress) or downward
+//! (egress) from its entry, with one call per block and next to nothing else
+//! per hop: no lookup of the next block, no hop-limit test (where the walk
+//! must stop is computed once). A cycle is laid out unrolled, as many hops as
+//! the hop limit allows.
 
 use kernel::{
     prelude::*,
@@ -14,13 +22,13 @@ use kernel::{
 };
 
 use crate::attach::Side;
-use crate::block::{BhContext, Block, Device, Direction, PacketCx, SkBuff, Verdict};
+use crate::block::{BhContext, Block, Device, Direction, DropReason, PacketCx, SkBuff, Verdict};
 use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats};
 use crate::vlink::{arc_ptr::ArcPtr, backlog::Backlog};
 
-/// Most blocks a packet may visit; a packet going round a cycle is dropped
-/// and counted when it reaches this.
+/// Most blocks a packet may visit; a packet going round a cycle (or up a
+/// longer chain) is dropped and counted when it reaches this.
 pub(crate) const HOP_LIMIT: u32 = 64;
 
 /// Marks "no node" in an index: out of bounds of any node array, so one
@@ -31,24 +39,63 @@ const NONE: u32 = u32::MAX;
 /// direction; the low 32 bits are the target block's id.
 const EGRESS_BIT: u64 = 1 << 32;
 
-struct Node {
+/// A block in the lane.
+struct Stage {
     block: ArcPtr<dyn Block>,
-    /// Index of the next node upward (ingress), or [`NONE`].
-    up: u32,
-    /// Index of the next node downward (egress), or [`NONE`].
-    down: u32,
-    /// Where ingress packets go when nothing is bound above: the endpoint
-    /// index of a lana device attached here, or [`NONE`].
+    /// The block's node.
+    node: u32,
+}
+
+/// A walk through the lane from a block, computed when the snapshot is
+/// built: the stages `start..end` (walked from the end for a walk down),
+/// and the node whose exit the packet takes after the last one, or
+/// [`NONE`] when the walk ends at the hop limit.
+#[derive(Clone, Copy)]
+struct Walk {
+    start: u32,
+    end: u32,
+    last: u32,
+}
+
+const NO_WALK: Walk = Walk {
+    start: 0,
+    end: 0,
+    last: NONE,
+};
+
+/// Where a block sits in the lane (while the snapshot is built).
+#[derive(Clone, Copy)]
+struct Place {
+    /// The block's position for a walk up, and for a walk down (they differ
+    /// only in a cycle's unrolled lane).
+    up_at: u32,
+    down_at: u32,
+    /// The block's chain: positions `first..end`.
+    first: u32,
+    end: u32,
+    /// The chain is a cycle: its walks end at the hop limit, never at an
+    /// exit.
+    cycle: bool,
+}
+
+/// What the snapshot knows of a block besides the block itself.
+struct Node {
+    /// The walks up (ingress) and down (egress) from the block.
+    up: Walk,
+    down: Walk,
+    /// Where ingress packets go when nothing is bound above: the index in
+    /// `devices` of a lana device attached here, or [`NONE`].
     top_exit: u32,
-    /// Where egress packets go when nothing is bound below: the endpoint
-    /// index of a real device attached here, or [`NONE`].
+    /// Where egress packets go when nothing is bound below: the index in
+    /// `devices` of a real device attached here, or [`NONE`].
     bottom_exit: u32,
-    /// The endpoint index of the device egress packets from this node leave
-    /// on (the real device at the bottom of its chain), or [`NONE`].
+    /// The index in `devices` of the device egress packets from this node
+    /// leave on (the real device at the bottom of its chain), or [`NONE`].
     egress_dev: u32,
-    /// Index of the node each output port of the block's type leads to, or
-    /// [`NONE`].
-    ports: KVec<u32>,
+    /// The nodes the block type's output ports lead to (or [`NONE`]):
+    /// `ports[port_base..port_base + port_count]`.
+    port_base: u32,
+    port_count: u32,
 }
 
 /// A device attached to a block, as the graph sees it.
@@ -67,15 +114,28 @@ pub(crate) struct Datapath<'a> {
     pub(crate) backlog: Option<&'a SetOnce<Backlog>>,
 }
 
+/// What the packet path does after a block.
+enum Step {
+    /// Go on to the next block with the packet.
+    Next(SkBuff),
+    /// The path ends; a packet left is for the Linux stack.
+    Stop(Option<SkBuff>),
+}
+
 /// An immutable graph snapshot.
 ///
 /// # Invariants
 ///
-/// Every `up`, `down`, port and entry is an index into `nodes` or [`NONE`];
-/// every exit and `egress_dev` an index into `devices` or [`NONE`]; `ids`
-/// holds the block id of each node, ascending.
+/// Every port target, entry and walk's `last` is an index into `nodes` or
+/// [`NONE`]; every exit and `egress_dev` an index into `devices` or
+/// [`NONE`]; every stage's `node` an index into `nodes`; every walk's
+/// stages lie in the lane, at most [`HOP_LIMIT`] of them, and are the blocks
+/// a packet meets from the walk's block in its direction. `ids` holds the
+/// block id of each node, ascending.
 pub(crate) struct Graph {
+    lane: KVec<Stage>,
     nodes: KVec<Node>,
+    ports: KVec<u32>,
     ids: KVec<u32>,
     /// Entry node per attachment slot, or [`NONE`].
     entries: KVec<u32>,
@@ -100,24 +160,50 @@ impl Graph {
         let count = registry.entries().len();
         let mut nodes = KVec::with_capacity(count, GFP_KERNEL)?;
         let mut ids = KVec::with_capacity(count, GFP_KERNEL)?;
+        let mut links = KVec::with_capacity(count, GFP_KERNEL)?;
+        let mut ports = KVec::new();
         for entry in registry.entries() {
-            let mut ports = KVec::with_capacity(entry.ports.len(), GFP_KERNEL)?;
+            let port_base = ports.len() as u32;
             for target in entry.ports.iter() {
                 ports.push(index(*target), GFP_KERNEL)?;
             }
             nodes.push(
                 Node {
-                    block: ArcPtr::new(entry.block.clone()),
-                    up: index(entry.upper),
-                    down: index(entry.lower),
+                    up: NO_WALK,
+                    down: NO_WALK,
                     top_exit: NONE,
                     bottom_exit: NONE,
                     egress_dev: NONE,
-                    ports,
+                    port_base,
+                    port_count: entry.ports.len() as u32,
+                },
+                GFP_KERNEL,
+            )?;
+            links.push(
+                Links {
+                    up: index(entry.upper),
+                    down: index(entry.lower),
                 },
                 GFP_KERNEL,
             )?;
             ids.push(entry.id, GFP_KERNEL)?;
+        }
+        let blocks = |i: usize| ArcPtr::new(registry.entries()[i].block.clone());
+        let mut places = KVec::with_capacity(count, GFP_KERNEL)?;
+        places.resize(
+            count,
+            Place {
+                up_at: NONE,
+                down_at: NONE,
+                first: 0,
+                end: 0,
+                cycle: false,
+            },
+            GFP_KERNEL,
+        )?;
+        let lane = lay_out(&links, &mut places, blocks)?;
+        for (node, place) in nodes.iter_mut().zip(places.iter()) {
+            (node.up, node.down) = walks(place, &lane);
         }
         let mut entries = KVec::new();
         let mut devices = KVec::new();
@@ -126,8 +212,7 @@ impl Graph {
             sorted.push(a, GFP_KERNEL)?;
         }
         sorted.sort_unstable_by_key(|a| a.slot);
-        let attachments = sorted;
-        for a in attachments.iter() {
+        for a in sorted.iter() {
             if entries.len() <= a.slot {
                 entries.resize(a.slot + 1, NONE, GFP_KERNEL)?;
             }
@@ -145,36 +230,27 @@ impl Graph {
                 devices.push(ARef::from(a.dev), GFP_KERNEL)?;
             }
         }
-        // Where each node's egress leaves: down its chain to the bottom.
+        // Where each node's egress leaves: the bottom of its chain.
         for i in 0..nodes.len() {
-            let mut at = i;
-            for _ in 0..HOP_LIMIT {
-                match nodes[at].down {
-                    NONE => break,
-                    down => at = down as usize,
-                }
-            }
-            nodes[i].egress_dev = if nodes[at].down == NONE {
-                nodes[at].bottom_exit
-            } else {
-                NONE // A cycle: no bottom.
-            };
+            let bottom = nodes[i].down.last;
+            nodes[i].egress_dev = nodes
+                .get(bottom as usize)
+                .map_or(NONE, |bottom| bottom.bottom_exit);
         }
         // INVARIANT: Indices come from `registry.index_of`, the node order,
-        // which is ascending id order, and from `devices`' length as it grew.
+        // which is ascending id order, from `devices`' length as it grew, and
+        // from `lay_out`.
         Ok(KBox::new(
             Self {
+                lane,
                 nodes,
+                ports,
                 ids,
                 entries,
                 devices,
             },
             GFP_KERNEL,
         )?)
-    }
-
-    fn node(&self, index: u32) -> Option<&Node> {
-        self.nodes.get(index as usize)
     }
 
     /// Runs a packet received on attachment `slot` through the graph.
@@ -188,8 +264,8 @@ impl Graph {
         dp: &Datapath<'_>,
     ) -> Option<SkBuff> {
         let entry = self.entries.get(slot).copied().unwrap_or(NONE);
-        match self.node(entry) {
-            Some(node) => self.run::<false>(node, skb, &self.cx(bh, Direction::Ingress), dp),
+        match self.nodes.get(entry as usize) {
+            Some(node) => self.walk_up(node, skb, &self.cx(bh, Direction::Ingress, NONE), dp),
             None => drop_packet(skb, EngineDrop::NoEntry, bh, dp.stats),
         }
     }
@@ -198,8 +274,11 @@ impl Graph {
     /// through the graph, downward.
     pub(crate) fn transmit(&self, slot: usize, skb: SkBuff, bh: &BhContext, dp: &Datapath<'_>) {
         let entry = self.entries.get(slot).copied().unwrap_or(NONE);
-        let left = match self.node(entry) {
-            Some(node) => self.run::<true>(node, skb, &self.cx(bh, Direction::Egress), dp),
+        let left = match self.nodes.get(entry as usize) {
+            Some(node) => {
+                let cx = self.cx(bh, Direction::Egress, node.egress_dev);
+                self.walk_down(node, skb, &cx, dp)
+            }
             None => drop_packet(skb, EngineDrop::NoEntry, bh, dp.stats),
         };
         if let Some(skb) = left {
@@ -207,8 +286,13 @@ impl Graph {
         }
     }
 
-    fn cx<'a>(&'a self, bh: &'a BhContext, direction: Direction) -> PacketCx<'a> {
-        PacketCx::new(bh, direction, &self.devices)
+    fn cx<'a>(&'a self, bh: &'a BhContext, direction: Direction, egress_dev: u32) -> PacketCx<'a> {
+        let egress = match direction {
+            // Ingress needs none: no lookup on its path.
+            Direction::Ingress => None,
+            Direction::Egress => self.devices.get(egress_dev as usize).map(|d| &**d),
+        };
+        PacketCx::new(bh, direction, egress)
     }
 
     /// Runs a packet from the backlog through the graph, from the block and
@@ -227,86 +311,137 @@ impl Graph {
             return;
         };
         if word & EGRESS_BIT != 0 {
-            let left = self.run::<true>(node, skb, &self.cx(bh, Direction::Egress), dp);
-            if let Some(skb) = left {
+            let cx = self.cx(bh, Direction::Egress, node.egress_dev);
+            if let Some(skb) = self.walk_down(node, skb, &cx, dp) {
                 drop_packet(skb, EngineDrop::WrongDirection, bh, dp.stats);
             }
-        } else if let Some(skb) = self.run::<false>(node, skb, &self.cx(bh, Direction::Ingress), dp)
+        } else if let Some(skb) =
+            self.walk_up(node, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
         {
             // Not inside an rx_handler: hand it to the stack ourselves.
             skb.hand_to_stack(bh);
         }
     }
 
-    // Inlined into both callers: a call per packet is a measurable share of
-    // the engine's cost (make bench).
-    //
-    // `EGRESS` is the direction, a constant so the ingress path carries
-    // nothing of egress but this one copy of the loop.
+    // The walks are inlined into their callers: a call per packet is a
+    // measurable share of the engine's cost (make bench).
+
+    /// Walks the lane up from `node`: ingress.
     #[inline(always)]
-    fn run<'g, const EGRESS: bool>(
-        &'g self,
-        mut node: &'g Node,
+    fn walk_up(
+        &self,
+        node: &Node,
         skb: SkBuff,
         cx: &PacketCx<'_>,
         dp: &Datapath<'_>,
     ) -> Option<SkBuff> {
-        let bh = cx.bh();
-        let mut skb = skb;
-        let mut hops = 1;
-        let result = loop {
-            if EGRESS {
-                cx.set_egress_dev(node.egress_dev);
-            }
-            let passed = match node.block.receive(skb, cx) {
-                Verdict::Pass(passed) => passed,
-                Verdict::PassWithCopy(passed) => {
-                    if let Some((port, copy)) = cx.take_copy() {
-                        self.queue::<EGRESS>(node, port, copy, bh, dp);
-                    }
-                    passed
-                }
-                Verdict::Drop(skb, reason) => {
-                    break drop_packet(skb, EngineDrop::Block(reason), bh, dp.stats)
-                }
-                Verdict::Host(skb) => {
-                    dp.stats.add(bh, Counter::ToStack, 1);
-                    break Some(skb);
-                }
-                Verdict::Consumed => {
-                    dp.stats.add(bh, Counter::Consumed, 1);
-                    break None;
-                }
-            };
-            skb = passed;
-            let Some(next) = self.node(if EGRESS { node.down } else { node.up }) else {
-                break self.leave::<EGRESS>(node, skb, bh, dp);
-            };
-            if hops == HOP_LIMIT {
-                break drop_packet(skb, EngineDrop::HopLimit, bh, dp.stats);
-            }
-            // Bounded by HOP_LIMIT just above.
-            hops = hops.wrapping_add(1);
-            node = next;
+        let walk = node.up;
+        // Within the lane by the type invariant: never taken.
+        let Some(path) = self.lane.get(walk.start as usize..walk.end as usize) else {
+            return drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp.stats);
         };
-        dp.stats.add(bh, Counter::Hops, u64::from(hops));
-        result
+        self.walk::<false>(path.iter(), walk.last, skb, cx, dp)
     }
 
-    /// A packet passed `node` with nothing bound next in its direction: it
-    /// leaves on the device attached there for that, or is dropped.
-    fn leave<const EGRESS: bool>(
+    /// Walks the lane down from `node`: egress.
+    #[inline(always)]
+    fn walk_down(
         &self,
         node: &Node,
+        skb: SkBuff,
+        cx: &PacketCx<'_>,
+        dp: &Datapath<'_>,
+    ) -> Option<SkBuff> {
+        let walk = node.down;
+        // Within the lane by the type invariant: never taken.
+        let Some(path) = self.lane.get(walk.start as usize..walk.end as usize) else {
+            return drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp.stats);
+        };
+        self.walk::<true>(path.iter().rev(), walk.last, skb, cx, dp)
+    }
+
+    /// Runs the packet through `stages`, then out by `last`'s exit (or into
+    /// the hop limit).
+    #[inline(always)]
+    fn walk<'g, const EGRESS: bool>(
+        &'g self,
+        mut stages: impl ExactSizeIterator<Item = &'g Stage>,
+        last: u32,
+        mut skb: SkBuff,
+        cx: &PacketCx<'_>,
+        dp: &Datapath<'_>,
+    ) -> Option<SkBuff> {
+        let bh = cx.bh();
+        let planned = stages.len() as u64;
+        while let Some(stage) = stages.next() {
+            match self.step::<EGRESS>(stage, skb, cx, dp) {
+                Step::Next(next) => skb = next,
+                Step::Stop(left) => {
+                    let hops = planned - stages.len() as u64;
+                    dp.stats.add(bh, Counter::Hops, hops);
+                    return left;
+                }
+            }
+        }
+        dp.stats.add(bh, Counter::Hops, planned);
+        if last == NONE {
+            return drop_packet(skb, EngineDrop::HopLimit, bh, dp.stats);
+        }
+        self.leave::<EGRESS>(last, skb, bh, dp)
+    }
+
+    /// Runs one block and acts on its verdict.
+    #[inline(always)]
+    fn step<const EGRESS: bool>(
+        &self,
+        stage: &Stage,
+        skb: SkBuff,
+        cx: &PacketCx<'_>,
+        dp: &Datapath<'_>,
+    ) -> Step {
+        let bh = cx.bh();
+        match stage.block.receive(skb, cx) {
+            Verdict::Pass(skb) => Step::Next(skb),
+            Verdict::PassWithCopy(skb) => {
+                if let Some((port, copy)) = cx.take_copy() {
+                    self.queue::<EGRESS>(stage.node, port, copy, bh, dp);
+                }
+                Step::Next(skb)
+            }
+            Verdict::Host(skb) => {
+                dp.stats.add(bh, Counter::ToStack, 1);
+                Step::Stop(Some(skb))
+            }
+            Verdict::Consumed => {
+                dp.stats.add(bh, Counter::Consumed, 1);
+                Step::Stop(None)
+            }
+            Verdict::DropByBlock(skb) => block_drop(skb, DropReason::DropBlock, bh, dp),
+            Verdict::DropMalformed(skb) => block_drop(skb, DropReason::Malformed, bh, dp),
+            Verdict::DropOtherHost(skb) => block_drop(skb, DropReason::OtherHost, bh, dp),
+            Verdict::DropFiltered(skb) => block_drop(skb, DropReason::Filtered, bh, dp),
+            Verdict::DropNoDevice(skb) => block_drop(skb, DropReason::NoDevice, bh, dp),
+            Verdict::DropNoMemory(skb) => block_drop(skb, DropReason::NoMemory, bh, dp),
+        }
+    }
+
+    /// A packet passed the last block of its chain, `node`, in its
+    /// direction: it leaves on the device attached there for that, or is
+    /// dropped.
+    fn leave<const EGRESS: bool>(
+        &self,
+        node: u32,
         skb: SkBuff,
         bh: &BhContext,
         dp: &Datapath<'_>,
     ) -> Option<SkBuff> {
-        let exit = if EGRESS {
-            node.bottom_exit
-        } else {
-            node.top_exit
-        };
+        let exit = self.nodes.get(node as usize).map_or(NONE, |n| {
+            if EGRESS {
+                n.bottom_exit
+            } else {
+                n.top_exit
+            }
+        });
         let Some(dev) = self.devices.get(exit as usize) else {
             return drop_packet(skb, EngineDrop::NoNext, bh, dp.stats);
         };
@@ -321,18 +456,24 @@ impl Graph {
         None
     }
 
-    /// Queues a copy a block left for its output `port` on this CPU's
+    /// Queues a copy block `node` left for its output `port` on this CPU's
     /// backlog, addressed to the block bound there (by id: the graph may
     /// change before it is delivered), to go on in the same direction.
     fn queue<const EGRESS: bool>(
         &self,
-        node: &Node,
+        node: u32,
         port: usize,
         mut copy: SkBuff,
         bh: &BhContext,
         dp: &Datapath<'_>,
     ) {
-        let target = node.ports.get(port).copied().unwrap_or(NONE);
+        let target = self
+            .nodes
+            .get(node as usize)
+            .filter(|n| port < n.port_count as usize)
+            .and_then(|n| self.ports.get(n.port_base as usize + port))
+            .copied()
+            .unwrap_or(NONE);
         let Some(&id) = self.ids.get(target as usize) else {
             drop_packet(copy, EngineDrop::NoPort, bh, dp.stats);
             return;
@@ -350,6 +491,117 @@ impl Graph {
             }
         }
     }
+}
+
+/// A node's neighbours, for laying out the lane.
+struct Links {
+    up: u32,
+    down: u32,
+}
+
+/// Lays every chain out in a lane, bottom to top, and records each node's
+/// positions in it. `block(i)` is node `i`'s block.
+fn lay_out(
+    links: &[Links],
+    nodes: &mut [Place],
+    block: impl Fn(usize) -> ArcPtr<dyn Block>,
+) -> Result<KVec<Stage>> {
+    let mut lane = KVec::with_capacity(nodes.len(), GFP_KERNEL)?;
+    let mut chain = KVec::new();
+    for start in 0..nodes.len() {
+        if nodes[start].up_at != NONE {
+            continue;
+        }
+        // The chain through `start`, bottom first: go down to its bottom (or
+        // round its cycle), then collect it going up.
+        let mut bottom = start;
+        let mut cycle = false;
+        for _ in 0..nodes.len() {
+            match links[bottom].down as usize {
+                down if down >= nodes.len() => break,
+                down if down == start => {
+                    cycle = true;
+                    break;
+                }
+                down => bottom = down,
+            }
+        }
+        let bottom = if cycle { start } else { bottom };
+        chain.clear();
+        let mut at = bottom;
+        for _ in 0..nodes.len() {
+            chain.push(at, GFP_KERNEL)?;
+            match links[at].up as usize {
+                up if up >= nodes.len() || up == bottom => break,
+                up => at = up,
+            }
+        }
+        // A cycle is laid out once, then on for as many blocks as the hop
+        // limit allows: walks up start in the first round, walks down in the
+        // last, so that neither leaves the lane before the limit.
+        let first = lane.len() as u32;
+        let length = chain.len() as u32;
+        let total = if cycle { length + HOP_LIMIT } else { length };
+        for i in 0..total {
+            let node = chain[(i % length) as usize];
+            let at = lane.len() as u32;
+            if i < length {
+                nodes[node].up_at = at;
+            }
+            if i + length >= total {
+                nodes[node].down_at = at;
+            }
+            lane.push(
+                Stage {
+                    block: block(node),
+                    node: node as u32,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        for &node in chain.iter() {
+            nodes[node].first = first;
+            nodes[node].end = first + total;
+            nodes[node].cycle = cycle;
+        }
+    }
+    Ok(lane)
+}
+
+/// A block dropped the packet: the path ends.
+#[inline]
+fn block_drop(skb: SkBuff, reason: DropReason, bh: &BhContext, dp: &Datapath<'_>) -> Step {
+    drop_packet(skb, EngineDrop::Block(reason), bh, dp.stats);
+    Step::Stop(None)
+}
+
+/// The walks up and down from a block at `place` in `lane`.
+fn walks(place: &Place, lane: &[Stage]) -> (Walk, Walk) {
+    let limit = HOP_LIMIT as usize;
+    let (up_at, down_at) = (place.up_at as usize, place.down_at as usize);
+    let (first, end) = (place.first as usize, place.end as usize);
+    let up_end = end.min(up_at + limit);
+    let down_start = first.max((down_at + 1).saturating_sub(limit));
+    let node_at = |at: usize| lane.get(at).map_or(NONE, |s| s.node);
+    let up = Walk {
+        start: up_at as u32,
+        end: up_end as u32,
+        last: if up_end == end && !place.cycle {
+            node_at(end - 1)
+        } else {
+            NONE
+        },
+    };
+    let down = Walk {
+        start: down_start as u32,
+        end: down_at as u32 + 1,
+        last: if down_start == first && !place.cycle {
+            node_at(first)
+        } else {
+            NONE
+        },
+    };
+    (up, down)
 }
 
 #[inline]

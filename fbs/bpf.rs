@@ -135,7 +135,7 @@ impl Block for Bpf {
         if let Some(prog) = self.prog.get(bh) {
             if prog.run(&skb, bh) == 0 {
                 self.counts.add(bh, DROPPED, 1);
-                return Verdict::Drop(skb, DropReason::Filtered);
+                return Verdict::drop(skb, DropReason::Filtered);
             }
         }
         self.counts.add(bh, PASSED, 1);

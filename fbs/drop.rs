@@ -56,7 +56,7 @@ impl Block for DropAll {
     fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
         let bh = cx.bh();
         self.counts.add(bh, DROPPED, 1);
-        Verdict::Drop(skb, DropReason::DropBlock)
+        Verdict::drop(skb, DropReason::DropBlock)
     }
 
     fn stats(&self, sink: &mut dyn StatSink) -> Result {

@@ -144,15 +144,15 @@ impl Eth {
         let bh = cx.bh();
         if skb.mac_len() != ETH_HLEN {
             self.counts.add(bh, MALFORMED, 1);
-            return Verdict::Drop(skb, DropReason::Malformed);
+            return Verdict::drop(skb, DropReason::Malformed);
         }
         if skb.addressed_to() == Addressee::OtherHost && !config.promisc {
             self.counts.add(bh, OTHER_HOST, 1);
-            return Verdict::Drop(skb, DropReason::OtherHost);
+            return Verdict::drop(skb, DropReason::OtherHost);
         }
         if config.ethertype.is_some_and(|t| t != skb.protocol()) {
             self.counts.add(bh, FILTERED, 1);
-            return Verdict::Drop(skb, DropReason::Filtered);
+            return Verdict::drop(skb, DropReason::Filtered);
         }
         self.counts.add(bh, PASSED, 1);
         Verdict::Pass(skb)
@@ -166,17 +166,17 @@ impl Eth {
             (0, Some(t)) => t,
             (0, None) => {
                 self.counts.add(bh, MALFORMED, 1);
-                return Verdict::Drop(skb, DropReason::Malformed);
+                return Verdict::drop(skb, DropReason::Malformed);
             }
             (p, Some(t)) if p != t => {
                 self.counts.add(bh, FILTERED, 1);
-                return Verdict::Drop(skb, DropReason::Filtered);
+                return Verdict::drop(skb, DropReason::Filtered);
             }
             (p, _) => p,
         };
         if !skb.push_eth(&config.dst, cx.egress_device(), proto) {
             self.counts.add(bh, NO_MEMORY, 1);
-            return Verdict::Drop(skb, DropReason::NoMemory);
+            return Verdict::drop(skb, DropReason::NoMemory);
         }
         self.counts.add(bh, SENT, 1);
         Verdict::Pass(skb)

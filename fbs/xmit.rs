@@ -55,7 +55,7 @@ impl Block for Xmit {
         let bh = cx.bh();
         let Some(dev) = self.dev.get(bh) else {
             self.counts.add(bh, NO_DEVICE, 1);
-            return Verdict::Drop(skb, DropReason::NoDevice);
+            return Verdict::drop(skb, DropReason::NoDevice);
         };
         let len = skb.frame_len();
         match skb.transmit(dev) {
