@@ -8,6 +8,7 @@ use kernel::{prelude::*, sync::Arc};
 use crate::error::{ctl_err, CtlResult};
 use crate::event::Event;
 
+pub(crate) use crate::counters::{CounterSet, Counters};
 pub(crate) use crate::vlink::bpf::{BpfProg, Insn};
 pub(crate) use crate::vlink::devslot::DeviceSlot;
 pub(crate) use crate::vlink::netdev::{Device, Namespace};
@@ -157,6 +158,9 @@ pub(crate) trait StatSink {
 
     /// A value with no per-CPU breakdown.
     fn value(&mut self, name: &CStr, value: u64) -> Result;
+
+    /// A label (text) that explains the counts, such as a drop's reason.
+    fn label(&mut self, name: &CStr, text: &[u8]) -> Result;
 }
 
 /// Reports counter `index` of `counters` as `name`, with `extra` added to
@@ -182,18 +186,31 @@ pub(crate) trait Block: Send + Sync {
     /// Handles one packet.
     fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict;
 
+    /// The block's counters, if it keeps [`Counters`]: the defaults of
+    /// `stats`, `export_state`, `import_state` and `reset` use them, so that
+    /// every block's counts survive a replace and reset alike.
+    fn counters(&self) -> Option<&dyn CounterSet> {
+        None
+    }
+
     /// Reports the block's statistics.
-    fn stats(&self, sink: &mut dyn StatSink) -> Result;
+    fn stats(&self, sink: &mut dyn StatSink) -> Result {
+        self.counters().map_or(Ok(()), |c| c.report(sink))
+    }
 
     /// The state to carry over to a replacement of the same type. Called once
     /// no packet can reach this block any more, so the state is final.
     fn export_state(&self) -> Result<Option<State>> {
-        Ok(None)
+        self.counters().map(|c| c.export()).transpose()
     }
 
     /// Takes over the state of the block this one replaced. Packets may
     /// already be reaching this block: merge, do not overwrite.
-    fn import_state(&self, _state: &State) {}
+    fn import_state(&self, state: &State) {
+        if let Some(counters) = self.counters() {
+            counters.import(state);
+        }
+    }
 
     /// Applies `settings`, all or none: on an error (naming the key and why)
     /// nothing changes. The engine only passes keys of the block's type.
@@ -211,10 +228,16 @@ pub(crate) trait Block: Send + Sync {
     /// Sets the block's counters to zero (`lanactl reset`). Readers see
     /// counts from then on; the packet path is not disturbed.
     fn reset(&self) -> CtlResult {
-        Err(ctl_err!(
-            EOPNOTSUPP,
-            "this block type has no counters to reset"
-        ))
+        match self.counters() {
+            Some(counters) => {
+                counters.reset();
+                Ok(())
+            }
+            None => Err(ctl_err!(
+                EOPNOTSUPP,
+                "this block type has no counters to reset"
+            )),
+        }
     }
 
     /// Receives an event about this block or a block it subscribes to.

@@ -469,6 +469,13 @@ impl<W: AttrWriter> StatSink for StatWriter<'_, W> {
     fn value(&mut self, name: &CStr, value: u64) -> Result {
         self.put(name, None, value)
     }
+
+    fn label(&mut self, name: &CStr, text: &[u8]) -> Result {
+        self.out.nest(attr::STAT, |w| {
+            w.put_str(attr::STAT_NAME, name)?;
+            w.put_bytes_str(attr::STAT_TEXT, text)
+        })
+    }
 }
 
 impl From<CtlError> for Error {

@@ -14,6 +14,7 @@ use kernel::prelude::*;
 mod attach;
 mod block;
 mod commands;
+mod counters;
 mod engine;
 mod error;
 mod event;

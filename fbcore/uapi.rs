@@ -146,6 +146,9 @@ pub mod attr {
     /// attached on, "bottom" (a real device: its frames go up from the
     /// block) or "top" (a lana device: what it sends goes down).
     pub const SIDE: u16 = 38;
+    /// String in a `STAT` nest in place of `STAT_VALUE`: a label rather than
+    /// a count (a drop block's reason).
+    pub const STAT_TEXT: u16 = 39;
     /// Highest attribute number.
-    pub const MAX: u16 = SIDE;
+    pub const MAX: u16 = STAT_TEXT;
 }

@@ -19,8 +19,8 @@ use kernel::{
 };
 
 use crate::block::{
-    report_counter, Block, BlockType, BpfProg, ConfigSink, DropReason, Insn, Key, Namespace,
-    PacketCx, PerCpuCounters, RcuBox, Setting, SkBuff, StatSink, Verdict,
+    Block, BlockType, BpfProg, ConfigSink, CounterSet, Counters, DropReason, Insn, Key, Namespace,
+    PacketCx, RcuBox, Setting, SkBuff, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
 
@@ -64,17 +64,20 @@ enum Source {
     Pinned(KVec<u8>),
 }
 
+/// The counters, by index.
+const NAMES: [&CStr; 2] = [c"passed", c"dropped"];
+
 #[pin_data]
 struct Bpf {
     prog: RcuBox<BpfProg>,
     /// Serialises changes; only read on the control path.
     #[pin]
     source: Mutex<Source>,
-    counts: PerCpuCounters<2>,
+    counts: Counters<2>,
 }
 
 fn new() -> Result<Arc<dyn Block>> {
-    let counts = PerCpuCounters::new()?;
+    let counts = Counters::new(&NAMES)?;
     let block: Arc<Bpf> = Arc::pin_init(
         pin_init!(Bpf {
             prog: RcuBox::empty(),
@@ -142,9 +145,8 @@ impl Block for Bpf {
         Verdict::Pass(skb)
     }
 
-    fn stats(&self, sink: &mut dyn StatSink) -> Result {
-        report_counter(sink, c"passed", &self.counts, PASSED, 0)?;
-        report_counter(sink, c"dropped", &self.counts, DROPPED, 0)
+    fn counters(&self) -> Option<&dyn CounterSet> {
+        Some(&self.counts)
     }
 
     fn configure(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult {

@@ -9,8 +9,8 @@ use kernel::{
 };
 
 use crate::block::{
-    report_counter, Block, BlockType, ConfigSink, DropReason, Key, Namespace, PacketCx,
-    PerCpuCounters, Setting, SkBuff, StatSink, Verdict,
+    Block, BlockType, ConfigSink, CounterSet, Counters, DropReason, Key, Namespace, PacketCx,
+    Setting, SkBuff, StatSink, Verdict,
 };
 use crate::error::CtlResult;
 use crate::name::Name;
@@ -31,16 +31,19 @@ pub(crate) const TYPE: BlockType = BlockType {
 const DEFAULT_REASON: Name = Name::literal(b"drop");
 const DROPPED: usize = 0;
 
+/// The counters, by index.
+const NAMES: [&CStr; 1] = [c"dropped"];
+
 #[pin_data]
 struct DropAll {
-    counts: PerCpuCounters<1>,
+    counts: Counters<1>,
     /// Only read on the control path.
     #[pin]
     reason: Mutex<Name>,
 }
 
 fn new() -> Result<Arc<dyn Block>> {
-    let counts = PerCpuCounters::new()?;
+    let counts = Counters::new(&NAMES)?;
     let block: Arc<DropAll> = Arc::pin_init(
         pin_init!(DropAll {
             counts,
@@ -59,8 +62,15 @@ impl Block for DropAll {
         Verdict::drop(skb, DropReason::DropBlock)
     }
 
+    fn counters(&self) -> Option<&dyn CounterSet> {
+        Some(&self.counts)
+    }
+
     fn stats(&self, sink: &mut dyn StatSink) -> Result {
-        report_counter(sink, c"dropped", &self.counts, DROPPED, 0)
+        self.counts.report(sink)?;
+        // Copied out first: the sink may allocate, under no lock of ours.
+        let reason = *self.reason.lock();
+        sink.label(c"reason", reason.as_bytes())
     }
 
     fn configure(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult {

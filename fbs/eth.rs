@@ -17,8 +17,8 @@
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{
-    report_counter, Addressee, Block, BlockType, ConfigSink, Direction, DropReason, Key, Namespace,
-    PacketCx, PerCpuCounters, RcuBox, Setting, SkBuff, StatSink, Verdict,
+    Addressee, Block, BlockType, ConfigSink, CounterSet, Counters, Direction, DropReason, Key,
+    Namespace, PacketCx, RcuBox, Setting, SkBuff, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
 
@@ -62,6 +62,7 @@ const NO_MEMORY: usize = 5;
 /// The configuration. Replaced whole (published under RCU), so a packet
 /// sees either the old settings or the new ones, never a mix.
 #[derive(Clone, Copy)]
+
 struct Config {
     promisc: bool,
     ethertype: Option<u16>,
@@ -74,15 +75,25 @@ const DEFAULT: Config = Config {
     dst: [0xff; 6],
 };
 
+/// The counters, by index.
+const NAMES: [&CStr; 6] = [
+    c"passed",
+    c"malformed",
+    c"other_host",
+    c"filtered",
+    c"sent",
+    c"no_memory",
+];
+
 struct Eth {
     config: RcuBox<Config>,
-    counts: PerCpuCounters<6>,
+    counts: Counters<6>,
 }
 
 fn new() -> Result<Arc<dyn Block>> {
     let eth = Eth {
         config: RcuBox::empty(),
-        counts: PerCpuCounters::new()?,
+        counts: Counters::new(&NAMES)?,
     };
     drop(eth.config.publish(Some(KBox::new(DEFAULT, GFP_KERNEL)?)));
     Ok(Arc::new(eth, GFP_KERNEL)?)
@@ -192,13 +203,8 @@ impl Block for Eth {
         }
     }
 
-    fn stats(&self, sink: &mut dyn StatSink) -> Result {
-        report_counter(sink, c"passed", &self.counts, PASSED, 0)?;
-        report_counter(sink, c"malformed", &self.counts, MALFORMED, 0)?;
-        report_counter(sink, c"other_host", &self.counts, OTHER_HOST, 0)?;
-        report_counter(sink, c"filtered", &self.counts, FILTERED, 0)?;
-        report_counter(sink, c"sent", &self.counts, SENT, 0)?;
-        report_counter(sink, c"no_memory", &self.counts, NO_MEMORY, 0)
+    fn counters(&self) -> Option<&dyn CounterSet> {
+        Some(&self.counts)
     }
 
     fn configure(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult {

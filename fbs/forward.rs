@@ -5,7 +5,7 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{Block, BlockType, PacketCx, SkBuff, StatSink, Verdict};
+use crate::block::{Block, BlockType, PacketCx, SkBuff, Verdict};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"forward",
@@ -25,9 +25,5 @@ impl Block for Forward {
     #[inline]
     fn receive(&self, skb: SkBuff, _cx: &PacketCx<'_>) -> Verdict {
         Verdict::Pass(skb)
-    }
-
-    fn stats(&self, _sink: &mut dyn StatSink) -> Result {
-        Ok(())
     }
 }

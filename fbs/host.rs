@@ -6,9 +6,7 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{
-    report_counter, Block, BlockType, PacketCx, PerCpuCounters, SkBuff, StatSink, Verdict,
-};
+use crate::block::{Block, BlockType, CounterSet, Counters, PacketCx, SkBuff, Verdict};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"host",
@@ -20,14 +18,17 @@ pub(crate) const TYPE: BlockType = BlockType {
 
 const DELIVERED: usize = 0;
 
+/// The counters, by index.
+const NAMES: [&CStr; 1] = [c"delivered"];
+
 struct Host {
-    counts: PerCpuCounters<1>,
+    counts: Counters<1>,
 }
 
 fn new() -> Result<Arc<dyn Block>> {
     Ok(Arc::new(
         Host {
-            counts: PerCpuCounters::new()?,
+            counts: Counters::new(&NAMES)?,
         },
         GFP_KERNEL,
     )?)
@@ -39,7 +40,7 @@ impl Block for Host {
         Verdict::Host(skb)
     }
 
-    fn stats(&self, sink: &mut dyn StatSink) -> Result {
-        report_counter(sink, c"delivered", &self.counts, DELIVERED, 0)
+    fn counters(&self) -> Option<&dyn CounterSet> {
+        Some(&self.counts)
     }
 }

@@ -5,9 +5,7 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{
-    report_counter, Block, BlockType, PacketCx, PerCpuCounters, SkBuff, StatSink, Verdict,
-};
+use crate::block::{Block, BlockType, CounterSet, Counters, PacketCx, SkBuff, Verdict};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"tee",
@@ -23,14 +21,17 @@ const CLONE_PORT: usize = 0;
 const COPIES: usize = 0;
 const COPY_FAILED: usize = 1;
 
+/// The counters, by index.
+const NAMES: [&CStr; 2] = [c"copies", c"copy_failed"];
+
 struct Tee {
-    counts: PerCpuCounters<2>,
+    counts: Counters<2>,
 }
 
 fn new() -> Result<Arc<dyn Block>> {
     Ok(Arc::new(
         Tee {
-            counts: PerCpuCounters::new()?,
+            counts: Counters::new(&NAMES)?,
         },
         GFP_KERNEL,
     )?)
@@ -52,8 +53,7 @@ impl Block for Tee {
         }
     }
 
-    fn stats(&self, sink: &mut dyn StatSink) -> Result {
-        report_counter(sink, c"copies", &self.counts, COPIES, 0)?;
-        report_counter(sink, c"copy_failed", &self.counts, COPY_FAILED, 0)
+    fn counters(&self) -> Option<&dyn CounterSet> {
+        Some(&self.counts)
     }
 }

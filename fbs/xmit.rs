@@ -8,8 +8,8 @@
 use kernel::{prelude::*, str::CString, sync::Arc};
 
 use crate::block::{
-    report_counter, Block, BlockType, ConfigSink, DeviceSlot, DropReason, Key, Namespace, PacketCx,
-    PerCpuCounters, Setting, SkBuff, StatSink, Verdict,
+    Block, BlockType, ConfigSink, CounterSet, Counters, DeviceSlot, DropReason, Key, Namespace,
+    PacketCx, Setting, SkBuff, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
 
@@ -31,15 +31,18 @@ const TX_BYTES: usize = 1;
 const TX_ERRORS: usize = 2;
 const NO_DEVICE: usize = 3;
 
+/// The counters, by index.
+const NAMES: [&CStr; 4] = [c"tx_packets", c"tx_bytes", c"tx_errors", c"no_device"];
+
 #[pin_data]
 struct Xmit {
-    counts: PerCpuCounters<4>,
+    counts: Counters<4>,
     #[pin]
     dev: DeviceSlot,
 }
 
 fn new() -> Result<Arc<dyn Block>> {
-    let counts = PerCpuCounters::new()?;
+    let counts = Counters::new(&NAMES)?;
     let block: Arc<Xmit> = Arc::pin_init(
         try_pin_init!(Xmit {
             counts,
@@ -68,11 +71,8 @@ impl Block for Xmit {
         Verdict::Consumed
     }
 
-    fn stats(&self, sink: &mut dyn StatSink) -> Result {
-        report_counter(sink, c"tx_packets", &self.counts, TX_PACKETS, 0)?;
-        report_counter(sink, c"tx_bytes", &self.counts, TX_BYTES, 0)?;
-        report_counter(sink, c"tx_errors", &self.counts, TX_ERRORS, 0)?;
-        report_counter(sink, c"no_device", &self.counts, NO_DEVICE, 0)
+    fn counters(&self) -> Option<&dyn CounterSet> {
+        Some(&self.counts)
     }
 
     fn configure(&self, settings: &[Setting<'_>], net: &Namespace) -> CtlResult {

@@ -239,9 +239,10 @@ pub fn show(detail: &BlockDetail, format: Format) -> String {
 
 /// `<name> <value>`, or `<name> cpu<N> <value>` for a per-CPU value.
 fn stat_line(stat: &Stat) -> String {
-    match stat.cpu {
-        Some(cpu) => format!("{} cpu{cpu} {}", stat.name, stat.value),
-        None => format!("{} {}", stat.name, stat.value),
+    match (&stat.text, stat.cpu) {
+        (Some(text), _) => format!("{} {text}", stat.name),
+        (None, Some(cpu)) => format!("{} cpu{cpu} {}", stat.name, stat.value),
+        (None, None) => format!("{} {}", stat.name, stat.value),
     }
 }
 
@@ -251,6 +252,10 @@ fn stat_line(stat: &Stat) -> String {
 fn stats_object(entries: &[Stat]) -> Map<String, Value> {
     let mut counters = Map::new();
     for stat in entries {
+        if let Some(text) = &stat.text {
+            counters.insert(stat.name.clone(), json!(text));
+            continue;
+        }
         match stat.cpu {
             None => {
                 counters.insert(stat.name.clone(), json!(stat.value));
@@ -362,6 +367,7 @@ mod tests {
             name: name.into(),
             cpu,
             value,
+            text: None,
         }
     }
 
@@ -448,6 +454,23 @@ mod tests {
             stats(&sample_stats(), Format::Text),
             "rx_packets 5\nbytes 300\n"
         );
+    }
+
+    #[test]
+    fn a_label_prints_as_its_text() {
+        let mut s = sample_stats();
+        s.entries.push(Stat {
+            name: "reason".into(),
+            cpu: None,
+            value: 0,
+            text: Some("policy".into()),
+        });
+        assert_eq!(
+            stats(&s, Format::Text),
+            "rx_packets 5\nbytes 300\nreason policy\n"
+        );
+        let value: Value = serde_json::from_str(&stats(&s, Format::Json)).unwrap();
+        assert_eq!(value["stats"]["reason"], json!("policy"));
     }
 
     #[test]

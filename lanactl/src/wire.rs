@@ -247,6 +247,8 @@ pub struct Stat {
     pub name: String,
     pub cpu: Option<u32>,
     pub value: u64,
+    /// A label in place of a count (a drop block's reason).
+    pub text: Option<String>,
 }
 
 /// A `SHOW` reply: one block with everything attached to it.
@@ -370,6 +372,8 @@ fn attr_name(ty: u16) -> &'static str {
         attr::STAT => "STAT",
         attr::STAT_NAME => "STAT_NAME",
         attr::STAT_VALUE => "STAT_VALUE",
+        attr::STAT_TEXT => "STAT_TEXT",
+        attr::SIDE => "SIDE",
         attr::TYPE => "TYPE",
         attr::DESCRIPTION => "DESCRIPTION",
         attr::ATTACHMENT => "ATTACHMENT",
@@ -638,10 +642,15 @@ fn stat_entries(stats: &Fields) -> Result<Vec<Stat>, WireError> {
         .all(attr::STAT)
         .map(|nla| {
             let stat = Fields::nest(nla, "STAT")?;
+            let text = stat.optional_string(attr::STAT_TEXT)?;
             Ok(Stat {
                 name: stat.string(attr::STAT_NAME)?,
                 cpu: stat.optional_u32(attr::CPU)?,
-                value: stat.u64(attr::STAT_VALUE)?,
+                value: match text {
+                    Some(_) => 0,
+                    None => stat.u64(attr::STAT_VALUE)?,
+                },
+                text,
             })
         })
         .collect()
@@ -809,6 +818,7 @@ mod tests {
             name: name.into(),
             cpu,
             value,
+            text: None,
         }
     }
 
@@ -903,6 +913,33 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_stat_with_text_is_a_label() {
+        let m = msg(
+            cmd::STATS,
+            &[
+                str_nla(attr::BLOCK_NAME, "d1"),
+                nest(
+                    attr::STATS,
+                    &[
+                        stat_nla("dropped", None, 3),
+                        nest(
+                            attr::STAT,
+                            &[
+                                str_nla(attr::STAT_NAME, "reason"),
+                                str_nla(attr::STAT_TEXT, "policy"),
+                            ],
+                        ),
+                    ],
+                ),
+            ],
+        );
+        let parsed = parse_stats(&m).unwrap();
+        assert_eq!(parsed.entries[0], stat("dropped", None, 3));
+        assert_eq!(parsed.entries[1].name, "reason");
+        assert_eq!(parsed.entries[1].text.as_deref(), Some("policy"));
     }
 
     #[test]

@@ -25,6 +25,11 @@ case_set_changes_config() {
 	lanactl set d1 reason=policy || fail "set failed"
 	expect_eq "get d1 after set" "reason=policy" "$(lanactl get d1)" || return 1
 	lanactl --json get d1 | grep -q '"reason": "policy"' || fail "JSON: $(lanactl --json get d1)"
+	# The label is shown with the counts.
+	expect_eq "stats d1" "dropped 0
+reason policy" "$(lanactl stats d1 | grep -E '^(dropped|reason) ')" || return 1
+	lanactl --json stats d1 | grep -q '"reason":"policy"\|"reason": "policy"' ||
+		fail "JSON stats: $(lanactl --json stats d1)"
 }
 
 case_config_refusals() {

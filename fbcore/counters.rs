@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A block's counters: kept per CPU on the packet path, summed on read,
+//! carried over to the block of the same type that replaces it, and reset
+//! on request, all without disturbing the packet path.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::prelude::*;
+
+use crate::block::{report_counter, BhContext, PerCpuCounters, StatSink, State};
+
+/// `N` named counters.
+pub(crate) struct Counters<const N: usize> {
+    per_cpu: PerCpuCounters<N>,
+    /// Added to each total on read: what the blocks this one replaced had
+    /// counted, less what `reset` set aside. The packet path never touches
+    /// it.
+    carried: [AtomicU64; N],
+    names: &'static [&'static CStr; N],
+}
+
+impl<const N: usize> Counters<N> {
+    pub(crate) fn new(names: &'static [&'static CStr; N]) -> Result<Self> {
+        Ok(Self {
+            per_cpu: PerCpuCounters::new()?,
+            carried: [const { AtomicU64::new(0) }; N],
+            names,
+        })
+    }
+
+    /// Adds `value` to counter `index` on this CPU.
+    #[inline]
+    pub(crate) fn add(&self, bh: &BhContext, index: usize, value: u64) {
+        self.per_cpu.add(bh, index, value);
+    }
+
+    /// Counter `index` as readers see it.
+    pub(crate) fn total(&self, index: usize) -> u64 {
+        self.per_cpu
+            .sum(index)
+            .wrapping_add(self.carried[index].load(Ordering::Relaxed))
+    }
+}
+
+/// What the engine does with a block's counters, whatever their number.
+pub(crate) trait CounterSet: Sync {
+    /// Reports every counter, by name, with its per-CPU values.
+    fn report(&self, sink: &mut dyn StatSink) -> Result;
+    /// The totals, for the block that replaces this one.
+    fn export(&self) -> Result<State>;
+    /// Adds the totals of the block this one replaced.
+    fn import(&self, state: &State);
+    /// Makes every total read zero from now on.
+    fn reset(&self);
+}
+
+impl<const N: usize> CounterSet for Counters<N> {
+    fn report(&self, sink: &mut dyn StatSink) -> Result {
+        for (index, name) in self.names.iter().enumerate() {
+            let carried = self.carried[index].load(Ordering::Relaxed);
+            report_counter(sink, name, &self.per_cpu, index, carried)?;
+        }
+        Ok(())
+    }
+
+    fn export(&self) -> Result<State> {
+        let mut totals = KVec::with_capacity(N, GFP_KERNEL)?;
+        for index in 0..N {
+            totals.push(self.total(index), GFP_KERNEL)?;
+        }
+        Ok(State(totals))
+    }
+
+    fn import(&self, state: &State) {
+        for (carried, value) in self.carried.iter().zip(state.0.iter()) {
+            carried.fetch_add(*value, Ordering::Relaxed);
+        }
+    }
+
+    fn reset(&self) {
+        // The packet path keeps counting undisturbed: the carried total moves
+        // so that what readers see starts again from zero.
+        for (index, carried) in self.carried.iter().enumerate() {
+            carried.fetch_sub(self.total(index), Ordering::Relaxed);
+        }
+    }
+}
