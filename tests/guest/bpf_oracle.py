@@ -5,7 +5,9 @@ filter expressions, the number of frames the kernel's bpf block passes must
 equal the number tcpdump (libpcap) matches in the capture file.
 
 The frames are sent over a veth pair into a device attached to a bpf block,
-one expression at a time. Usage: bpf_oracle.py LANACTL
+one expression at a time; then the same for eBPF programs (tests/bpf/
+filters.c, pinned with aya) against their equivalent expressions.
+Usage: bpf_oracle.py LANACTL [BPF_PIN FILTERS_OBJECT]
 """
 
 import os
@@ -17,6 +19,7 @@ import sys
 import tempfile
 
 LANACTL = sys.argv[1]
+PIN, OBJECT = (sys.argv[2], sys.argv[3]) if len(sys.argv) > 3 else (None, None)
 EXPRESSIONS = [
     "udp",
     "tcp",
@@ -31,6 +34,15 @@ EXPRESSIONS = [
     "ether broadcast",
     "tcp[tcpflags] & tcp-syn != 0",
     "ip and not udp",
+    "ip proto 17",
+]
+
+# eBPF socket filters of tests/bpf/filters.c and the expression each is
+# equivalent to.
+EBPF_EQUIVALENTS = [
+    ("udp_only", "ip proto 17"),
+    ("arp_only", "arp"),
+    ("ip6_only", "ip6"),
 ]
 
 
@@ -138,17 +150,32 @@ def main():
     sender = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     sender.bind(("lana_o1", 0))
     failures = 0
+
+    def check(program, setting, expr):
+        expected = len(run("tcpdump", "-nn", "-r", pcap, expr).splitlines())
+        run(LANACTL, "set", "ob", setting)
+        before = passed()
+        for p in packets:
+            sender.send(p)
+        got = passed() - before
+        verdict = "ok" if got == expected else "MISMATCH"
+        print(f"# {verdict}: {program}: bpf block passed {got}, tcpdump {expr!r} matched {expected} of {len(packets)}")
+        return got != expected
+
     try:
         for expr in EXPRESSIONS:
-            expected = len(run("tcpdump", "-nn", "-r", pcap, expr).splitlines())
-            run(LANACTL, "set", "ob", f"filter={expr}")
-            before = passed()
-            for p in packets:
-                sender.send(p)
-            got = passed() - before
-            verdict = "ok" if got == expected else "MISMATCH"
-            failures += got != expected
-            print(f"# {verdict}: {expr!r}: bpf block passed {got}, tcpdump matched {expected} of {len(packets)}")
+            failures += check(f"classic {expr!r}", f"filter={expr}", expr)
+        if PIN and OBJECT:
+            if subprocess.run(["mountpoint", "-q", "/sys/fs/bpf"]).returncode:
+                run("mount", "-t", "bpf", "bpf", "/sys/fs/bpf")
+            names = [name for name, _ in EBPF_EQUIVALENTS]
+            run(PIN, OBJECT, "/sys/fs/bpf", *names)
+            try:
+                for name, expr in EBPF_EQUIVALENTS:
+                    failures += check(f"eBPF {name}", f"pinned=/sys/fs/bpf/{name}", expr)
+            finally:
+                for name in names:
+                    os.unlink(f"/sys/fs/bpf/{name}")
     finally:
         run(LANACTL, "rm", "--cascade", "ob")
         run("ip", "link", "del", "lana_o0")

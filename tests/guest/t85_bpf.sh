@@ -64,7 +64,10 @@ case_bpf_pinned_ebpf() {
 # The filter expressions of the capture oracle, checked against libpcap's
 # own verdicts on the same frames: see bpf_oracle.py.
 case_bpf_oracle() {
-	/usr/bin/python3 "$(dirname "$0")/bpf_oracle.py" "$LANACTL" || fail "oracle disagreed"
+	local pin=$(dirname "$LANACTL")/bpf-pin obj=$TOP/out/bpf/filters.o
+	[ -x "$pin" ] && [ -f "$obj" ] || fail "bpf-pin or the BPF object not built"
+	/usr/bin/python3 "$(dirname "$0")/bpf_oracle.py" "$LANACTL" "$pin" "$obj" ||
+		fail "oracle disagreed"
 }
 
 case_bpf_teardown() {
@@ -78,5 +81,5 @@ run_case "bpf without a program passes everything" case_bpf_without_program_pass
 run_case "bpf runs classic programs compiled from pcap expressions" case_bpf_classic_filters
 run_case "a refused program leaves the old one in place" case_bpf_refusals_keep_the_old_program
 run_case "bpf runs eBPF socket filters pinned by aya, replaced atomically" case_bpf_pinned_ebpf
-run_case "bpf agrees with libpcap on a varied capture for 13 expressions" case_bpf_oracle
+run_case "bpf agrees with libpcap on a varied capture: 14 expressions, 3 eBPF programs" case_bpf_oracle
 run_case "bpf teardown" case_bpf_teardown
