@@ -117,8 +117,14 @@ subprocess.run(["ip", "netns", "exec", "lana_hn", "/usr/bin/python3", "-c", clie
 t.join(60)
 assert bytes(got) == payload, "%d bytes received of %d" % (len(got), len(payload))
 PYEOF
-	local seen delivered
-	seen=$(block_stat hc packets) delivered=$(block_stat hh delivered)
+	local seen delivered i
+	# The connection's last segments (and neighbour probes) may still be
+	# crossing: read once the counts have settled.
+	for i in $(seq 50); do
+		seen=$(block_stat hc packets) delivered=$(block_stat hh delivered)
+		[ "$seen" = "$delivered" ] && [ "$seen" = "$(block_stat hc packets)" ] && break
+		sleep 0.2
+	done
 	[ "$seen" -ge 10 ] || fail "hc counted only $seen packets"
 	expect_eq "host delivered (all the counter saw)" "$seen" "$delivered" || return 1
 	echo "# $seen packets (ping, ARP, TCP) went through eth -> counter -> host"

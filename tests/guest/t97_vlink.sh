@@ -132,8 +132,25 @@ PYEOF
 
 # Every packet that crossed lana0 crossed the counter below eth, with 14
 # bytes of Ethernet header more on the wire side; nothing was dropped.
+vlink_snapshot() {
+	local ns
+	for ns in lana_va lana_vb; do
+		in_ns "$ns" cat /sys/class/net/lana0/statistics/tx_packets \
+			/sys/class/net/lana0/statistics/rx_packets
+		in_ns "$ns" "$LANACTL" stats c
+	done
+}
+
 case_vlink_counters() {
-	local ns stats tx_p tx_b rx_p rx_b packets bytes
+	local ns stats tx_p tx_b rx_p rx_b packets bytes i before
+	# The connection's last segments may still be crossing: wait until
+	# nothing moves.
+	before=$(vlink_snapshot)
+	for i in $(seq 30); do
+		sleep 0.3
+		[ "$before" = "$(vlink_snapshot)" ] && break
+		before=$(vlink_snapshot)
+	done
 	for ns in lana_va lana_vb; do
 		stats=$(in_ns "$ns" cat /sys/class/net/lana0/statistics/tx_packets \
 			/sys/class/net/lana0/statistics/tx_bytes \
