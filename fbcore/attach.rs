@@ -30,6 +30,18 @@ pub(crate) enum Side {
     Top,
 }
 
+impl Side {
+    /// The side `dev` is attached on: the top for a lana device, the bottom
+    /// for any other.
+    pub(crate) fn of(dev: &Device) -> Self {
+        if dev.is_lana_link() {
+            Self::Top
+        } else {
+            Self::Bottom
+        }
+    }
+}
+
 /// How a device is attached: through our rx_handler, or as the endpoint of a
 /// lana device.
 pub(crate) enum Registration {
@@ -44,10 +56,9 @@ impl Registration {
         dev: ARef<Device>,
         attachment: KBox<Attachment>,
     ) -> Result<Self> {
-        if dev.is_lana_link() {
-            LinkRegistration::register(rtnl, dev, attachment).map(Self::Link)
-        } else {
-            RxRegistration::register(rtnl, dev, attachment).map(Self::Rx)
+        match Side::of(&dev) {
+            Side::Top => LinkRegistration::register(rtnl, dev, attachment).map(Self::Link),
+            Side::Bottom => RxRegistration::register(rtnl, dev, attachment).map(Self::Rx),
         }
     }
 

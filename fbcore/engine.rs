@@ -518,7 +518,8 @@ impl Engine {
                 "device '{shown}' is already attached to '{on}'"
             ));
         }
-        if !device.is_lana_link() && device.has_rx_handler(&rtnl) {
+        let side = Side::of(&device);
+        if side == Side::Bottom && device.has_rx_handler(&rtnl) {
             return Err(ctl_err!(
                 EBUSY,
                 "device '{shown}' is in use by another rx_handler (bridge, bond...)"
@@ -527,11 +528,6 @@ impl Engine {
         let slot = control.free_slot();
         control.attached.reserve(1, GFP_KERNEL)?;
         // Publish the entry first, so the first frame already finds it.
-        let side = if device.is_lana_link() {
-            Side::Top
-        } else {
-            Side::Bottom
-        };
         this.publish(
             &control,
             Some(Endpoint {

@@ -265,7 +265,9 @@ impl Graph {
     ) -> Option<SkBuff> {
         let entry = self.entries.get(slot).copied().unwrap_or(NONE);
         match self.nodes.get(entry as usize) {
-            Some(node) => self.walk_up(node, skb, &self.cx(bh, Direction::Ingress, NONE), dp),
+            Some(node) => {
+                self.walk_from::<false>(node, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
+            }
             None => drop_packet(skb, EngineDrop::NoEntry, bh, dp.stats),
         }
     }
@@ -277,7 +279,7 @@ impl Graph {
         let left = match self.nodes.get(entry as usize) {
             Some(node) => {
                 let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-                self.walk_down(node, skb, &cx, dp)
+                self.walk_from::<true>(node, skb, &cx, dp)
             }
             None => drop_packet(skb, EngineDrop::NoEntry, bh, dp.stats),
         };
@@ -312,11 +314,11 @@ impl Graph {
         };
         if word & EGRESS_BIT != 0 {
             let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-            if let Some(skb) = self.walk_down(node, skb, &cx, dp) {
+            if let Some(skb) = self.walk_from::<true>(node, skb, &cx, dp) {
                 drop_packet(skb, EngineDrop::WrongDirection, bh, dp.stats);
             }
         } else if let Some(skb) =
-            self.walk_up(node, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
+            self.walk_from::<false>(node, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
         {
             // Not inside an rx_handler: hand it to the stack ourselves.
             skb.hand_to_stack(bh);
@@ -326,38 +328,25 @@ impl Graph {
     // The walks are inlined into their callers: a call per packet is a
     // measurable share of the engine's cost (make bench).
 
-    /// Walks the lane up from `node`: ingress.
+    /// Walks the lane from `node`: up for ingress, down for egress.
     #[inline(always)]
-    fn walk_up(
+    fn walk_from<const EGRESS: bool>(
         &self,
         node: &Node,
         skb: SkBuff,
         cx: &PacketCx<'_>,
         dp: &Datapath<'_>,
     ) -> Option<SkBuff> {
-        let walk = node.up;
+        let walk = if EGRESS { node.down } else { node.up };
         // Within the lane by the type invariant: never taken.
         let Some(path) = self.lane.get(walk.start as usize..walk.end as usize) else {
             return drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp.stats);
         };
-        self.walk::<false>(path.iter(), walk.last, skb, cx, dp)
-    }
-
-    /// Walks the lane down from `node`: egress.
-    #[inline(always)]
-    fn walk_down(
-        &self,
-        node: &Node,
-        skb: SkBuff,
-        cx: &PacketCx<'_>,
-        dp: &Datapath<'_>,
-    ) -> Option<SkBuff> {
-        let walk = node.down;
-        // Within the lane by the type invariant: never taken.
-        let Some(path) = self.lane.get(walk.start as usize..walk.end as usize) else {
-            return drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp.stats);
-        };
-        self.walk::<true>(path.iter().rev(), walk.last, skb, cx, dp)
+        if EGRESS {
+            self.walk::<true>(path.iter().rev(), walk.last, skb, cx, dp)
+        } else {
+            self.walk::<false>(path.iter(), walk.last, skb, cx, dp)
+        }
     }
 
     /// Runs the packet through `stages`, then out by `last`'s exit (or into

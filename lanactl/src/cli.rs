@@ -460,16 +460,18 @@ mod tests {
         ));
         let err = Cli::try_parse_from(["lanactl", "bind", "mirror", "t1", "--port"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
-        let help = |name: &str| {
-            Cli::command()
-                .find_subcommand_mut(name)
-                .unwrap()
-                .render_long_help()
-                .to_string()
-        };
         assert!(help("bind").contains("lanactl bind --port clone mirror t1"));
         assert!(help("bind").contains("--port <PORT>"), "{}", help("bind"));
         assert!(help("unbind").contains("lanactl unbind --port clone mirror t1"));
+    }
+
+    /// The long help of subcommand `name`.
+    fn help(name: &str) -> String {
+        Cli::command()
+            .find_subcommand_mut(name)
+            .unwrap()
+            .render_long_help()
+            .to_string()
     }
 
     #[test]
@@ -511,13 +513,6 @@ mod tests {
 
     #[test]
     fn help_shows_configuration_examples() {
-        let help = |name: &str| {
-            Cli::command()
-                .find_subcommand_mut(name)
-                .unwrap()
-                .render_long_help()
-                .to_string()
-        };
         assert!(help("add").contains("lanactl add d1 drop reason=acl"));
         assert!(help("add").contains("[KEY=VALUE]..."), "{}", help("add"));
         assert!(help("set").contains("lanactl set d1 reason=policy"));
