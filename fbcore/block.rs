@@ -18,20 +18,24 @@ pub(crate) use crate::vlink::rcu::RcuBox;
 pub(crate) use crate::vlink::skb::{Addressee, SkBuff};
 
 /// Why a block dropped a packet; the engine counts drops by reason.
+///
+/// In the order of the engine's drop counters, from
+/// `Counter::DropBlock` on: a reason's counter is an addition away.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 pub(crate) enum DropReason {
     /// A `drop` block: dropping is its job.
-    DropBlock,
+    DropBlock = 0,
     /// The frame is not well formed for the block (a missing header).
-    Malformed,
+    Malformed = 1,
     /// The frame is addressed to another host.
-    OtherHost,
+    OtherHost = 2,
     /// A filter rejected the packet (an EtherType, a BPF program).
-    Filtered,
+    Filtered = 3,
     /// The block sends to a device, and has none (not set, or gone).
-    NoDevice,
+    NoDevice = 4,
     /// Memory was short (no headroom could be made for a header).
-    NoMemory,
+    NoMemory = 5,
 }
 
 /// Which way a packet travels through the graph (`bind A B` puts A above
@@ -48,10 +52,10 @@ pub(crate) enum Direction {
 
 /// What a block did with a packet.
 ///
-/// Every variant carries the packet or nothing, a drop's reason being part
-/// of the variant: a verdict is then a (tag, pointer) pair, returned in two
-/// registers rather than through memory on every hop (make bench). Blocks
-/// make drop verdicts with [`Verdict::drop`].
+/// Every variant carries the packet or nothing: a verdict is a (tag,
+/// pointer) pair, returned in two registers rather than through memory on
+/// every hop (make bench). A drop's reason travels in the [`PacketCx`]:
+/// blocks drop with [`PacketCx::drop`].
 pub(crate) enum Verdict {
     /// Hand the packet to the next block in its direction.
     Pass(SkBuff),
@@ -61,28 +65,8 @@ pub(crate) enum Verdict {
     Host(SkBuff),
     /// The block took the packet (transmitted it): the path ends here.
     Consumed,
-    /// Free the packet, counted under the reason the variant names.
-    DropByBlock(SkBuff),
-    DropMalformed(SkBuff),
-    DropOtherHost(SkBuff),
-    DropFiltered(SkBuff),
-    DropNoDevice(SkBuff),
-    DropNoMemory(SkBuff),
-}
-
-impl Verdict {
-    /// Free the packet, counted under `reason`.
-    #[inline(always)]
-    pub(crate) fn drop(skb: SkBuff, reason: DropReason) -> Self {
-        match reason {
-            DropReason::DropBlock => Self::DropByBlock(skb),
-            DropReason::Malformed => Self::DropMalformed(skb),
-            DropReason::OtherHost => Self::DropOtherHost(skb),
-            DropReason::Filtered => Self::DropFiltered(skb),
-            DropReason::NoDevice => Self::DropNoDevice(skb),
-            DropReason::NoMemory => Self::DropNoMemory(skb),
-        }
-    }
+    /// Free the packet, counted under the reason left in the context.
+    Drop(SkBuff),
 }
 
 /// What a block sees of the packet's journey besides the packet.
@@ -97,6 +81,8 @@ pub(crate) struct PacketCx<'a> {
     /// bottom of the chain (the same for every block of a chain).
     egress: Option<&'a Device>,
     copy: Cell<Option<(usize, SkBuff)>>,
+    /// Why the block that returned [`Verdict::Drop`] dropped the packet.
+    reason: Cell<DropReason>,
 }
 
 impl<'a> PacketCx<'a> {
@@ -106,7 +92,21 @@ impl<'a> PacketCx<'a> {
             direction,
             egress,
             copy: Cell::new(None),
+            reason: Cell::new(DropReason::DropBlock),
         }
+    }
+
+    /// Drops `skb`, counted under `reason`: return the verdict this makes.
+    #[inline]
+    pub(crate) fn drop(&self, skb: SkBuff, reason: DropReason) -> Verdict {
+        self.reason.set(reason);
+        Verdict::Drop(skb)
+    }
+
+    /// The reason of the drop verdict just returned.
+    #[inline]
+    pub(crate) fn drop_reason(&self) -> DropReason {
+        self.reason.get()
     }
 
     /// The way the packet travels.

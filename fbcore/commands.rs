@@ -2,9 +2,9 @@
 
 //! The generic-netlink commands: decode a request, call the engine, answer.
 
-use kernel::prelude::*;
+use kernel::{prelude::*, str::CString};
 
-use crate::attach::Side;
+use crate::attach::{Side, Tag};
 use crate::block::{ConfigSink, Setting, StatSink};
 use crate::engine::Engine;
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
@@ -19,6 +19,9 @@ use crate::vlink::genl::{
 
 /// Longest device name (IFNAMSIZ - 1).
 const DEV_NAME_MAX: u16 = 15;
+
+/// Longest tag text ("ethertype=0xffff" and some).
+const TAG_MAX: usize = 31;
 
 const fn string(id: u16, max_len: usize) -> AttrSpec {
     AttrSpec {
@@ -37,7 +40,7 @@ const fn flag(id: u16) -> AttrSpec {
 }
 
 /// How the kernel validates each request attribute.
-pub(crate) const POLICY: [AttrSpec; 12] = [
+pub(crate) const POLICY: [AttrSpec; 13] = [
     string(attr::BLOCK_NAME, NAME_MAX),
     string(attr::BLOCK_TYPE, NAME_MAX),
     string(attr::UPPER, NAME_MAX),
@@ -46,6 +49,7 @@ pub(crate) const POLICY: [AttrSpec; 12] = [
     string(attr::PEER, NAME_MAX),
     string(attr::PORT, NAME_MAX),
     string(attr::DEV_NAME, DEV_NAME_MAX as usize),
+    string(attr::TAG, TAG_MAX),
     flag(attr::DROP_STATE),
     flag(attr::PER_CPU),
     flag(attr::CASCADE),
@@ -232,6 +236,9 @@ impl Commands {
                             Side::Top => c"top",
                         };
                         m.put_str(attr::SIDE, side)?;
+                        if let Some(tag) = a.tag() {
+                            m.put_str(attr::TAG, &CString::try_from_fmt(format_args!("{tag}"))?)?;
+                        }
                         match block {
                             Some(name) => m.put_bytes_str(attr::BLOCK_NAME, name.as_bytes()),
                             None => Ok(()),
@@ -267,8 +274,13 @@ impl Commands {
                 net,
                 str_attr(req, attr::DEV_NAME, "device name")?,
                 &name_attr(req, attr::BLOCK_NAME, "block name")?,
+                tag_attr(req)?,
             ),
-            cmd::DETACH => engine.detach(net, str_attr(req, attr::DEV_NAME, "device name")?),
+            cmd::DETACH => engine.detach(
+                net,
+                str_attr(req, attr::DEV_NAME, "device name")?,
+                tag_attr(req)?,
+            ),
             cmd::STATS => Self::stats(&engine, req),
             cmd::SHOW => Self::show(&engine, req),
             cmd::GET => Self::get(&engine, req),
@@ -424,6 +436,17 @@ fn port_attr<'a>(req: &Request<'a>) -> CtlResult<Option<&'a str>> {
 fn str_attr<'a>(req: &Request<'a>, id: u16, what: &str) -> CtlResult<&'a CStr> {
     req.str_attr(id)
         .ok_or_else(|| ctl_err!(EINVAL, "missing {what}"))
+}
+
+/// The optional `TAG` attribute, parsed.
+fn tag_attr(req: &Request<'_>) -> CtlResult<Option<Tag>> {
+    let Some(text) = req.str_attr(attr::TAG) else {
+        return Ok(None);
+    };
+    let text = text
+        .to_str()
+        .map_err(|_| ctl_err!(EINVAL, "tag is not UTF-8"))?;
+    Tag::parse(text).map(Some)
 }
 
 /// A required name attribute, validated.

@@ -14,11 +14,11 @@
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::{Arc, ArcBorrow, Mutex, SetOnce},
+    sync::{aref::ARef, Arc, ArcBorrow, Mutex, SetOnce},
 };
 
-use crate::attach::{Attachment, Registration, Side};
-use crate::block::{BhContext, Block, BlockType, Setting, SkBuff, StatSink};
+use crate::attach::{Attachment, Registration, Side, Tag};
+use crate::block::{BhContext, Block, BlockType, Device, Setting, SkBuff, StatSink};
 use crate::commands;
 use crate::error::{ctl_err, shown, CtlResult};
 use crate::event::{Event, EventKind};
@@ -34,20 +34,27 @@ use crate::vlink::{
     rcu::RcuBox,
 };
 
-/// A device attached to a block.
+/// A device attached to a block, with a tag or not.
+///
+/// A device's attachments (several only for tagged ones) share its slot,
+/// and one of them holds the device's registration: the rx_handler, or the
+/// lana device's endpoint, whose handler data names the slot.
 pub(crate) struct Attached {
     slot: usize,
     block: u32,
-    registration: Registration,
+    tag: Option<Tag>,
+    side: Side,
+    dev: ARef<Device>,
+    registration: Option<Registration>,
 }
 
 impl Attached {
     pub(crate) fn device_name(&self) -> &CStr {
-        self.registration.device().name()
+        self.dev.name()
     }
 
     pub(crate) fn ifindex(&self) -> i32 {
-        self.registration.device().ifindex()
+        self.dev.ifindex()
     }
 
     pub(crate) fn block(&self) -> u32 {
@@ -55,15 +62,24 @@ impl Attached {
     }
 
     pub(crate) fn side(&self) -> Side {
-        self.registration.side()
+        self.side
+    }
+
+    pub(crate) fn tag(&self) -> Option<Tag> {
+        self.tag
+    }
+
+    fn is_on(&self, dev: &Device) -> bool {
+        self.dev.as_raw() == dev.as_raw()
     }
 
     fn endpoint(&self) -> Endpoint<'_> {
         Endpoint {
             slot: self.slot,
             block: self.block,
-            side: self.side(),
-            dev: self.registration.device(),
+            side: self.side,
+            tag: self.tag,
+            dev: &self.dev,
         }
     }
 }
@@ -72,8 +88,10 @@ impl Attached {
 ///
 /// # Invariants
 ///
-/// `attached` is sorted by slot, slots are unique, and each names a block in
-/// `registry`. The published graph reflects `registry` and `attached`.
+/// `attached` is sorted by slot; the attachments of one device share one
+/// slot, no other, and differ in tag; exactly one of them holds the
+/// registration; each names a block in `registry`. The published graph
+/// reflects `registry` and `attached`.
 pub(crate) struct Control {
     registry: Registry,
     attached: KVec<Attached>,
@@ -97,11 +115,14 @@ impl Control {
     /// The lowest slot not in use.
     fn free_slot(&self) -> usize {
         // `attached` is sorted by slot: the first gap is the answer.
-        self.attached
-            .iter()
-            .enumerate()
-            .find(|(i, a)| a.slot != *i)
-            .map_or(self.attached.len(), |(i, _)| i)
+        let mut free = 0;
+        for a in self.attached.iter() {
+            if a.slot > free {
+                break;
+            }
+            free = a.slot + 1;
+        }
+        free
     }
 }
 
@@ -486,13 +507,15 @@ impl Engine {
     }
 
     /// Makes device `dev` of `net` an endpoint at block `block`: a real
-    /// device's received frames go up from `block`; a lana device's sent
-    /// packets go down from it (see [`Side`]).
+    /// device's received frames go up from `block` (with `tag`, only those
+    /// carrying it); a lana device's sent packets go down from it (see
+    /// [`Side`]).
     pub(crate) fn attach(
         this: ArcBorrow<'_, Self>,
         net: &Namespace,
         dev: &CStr,
         block: &Name,
+        tag: Option<Tag>,
     ) -> CtlResult {
         let shown = shown(dev);
         let rtnl = Rtnl::lock();
@@ -504,28 +527,35 @@ impl Engine {
             return Err(ctl_err!(ESHUTDOWN, "lana is unloading"));
         }
         let id = control.registry.lookup(block)?.id;
-        if let Some(a) = control
-            .attached
-            .iter()
-            .find(|a| a.registration.device().as_raw() == device.as_raw())
-        {
+        let side = Side::of(&device);
+        if side == Side::Top && tag.is_some() {
+            return Err(ctl_err!(
+                EINVAL,
+                "device '{shown}' is a lana device: it takes no tag"
+            ));
+        }
+        let siblings = control.attached.iter().filter(|a| a.is_on(&device));
+        if let Some(a) = siblings.clone().find(|a| a.tag == tag) {
             let on = control
                 .registry
                 .get(a.block)
                 .map_or(Name::UNKNOWN, |e| e.name);
-            return Err(ctl_err!(
-                EBUSY,
-                "device '{shown}' is already attached to '{on}'"
-            ));
+            return Err(match tag {
+                Some(tag) => ctl_err!(
+                    EBUSY,
+                    "device '{shown}' {tag} is already attached to '{on}'"
+                ),
+                None => ctl_err!(EBUSY, "device '{shown}' is already attached to '{on}'"),
+            });
         }
-        let side = Side::of(&device);
-        if side == Side::Bottom && device.has_rx_handler(&rtnl) {
+        let sibling_slot = siblings.map(|a| a.slot).next();
+        if sibling_slot.is_none() && side == Side::Bottom && device.has_rx_handler(&rtnl) {
             return Err(ctl_err!(
                 EBUSY,
                 "device '{shown}' is in use by another rx_handler (bridge, bond...)"
             ));
         }
-        let slot = control.free_slot();
+        let slot = sibling_slot.unwrap_or_else(|| control.free_slot());
         control.attached.reserve(1, GFP_KERNEL)?;
         // Publish the entry first, so the first frame already finds it.
         this.publish(
@@ -534,20 +564,30 @@ impl Engine {
                 slot,
                 block: id,
                 side,
+                tag,
                 dev: &device,
             }),
         )?;
-        let attachment = KBox::new(Attachment::new(this.into(), slot), GFP_KERNEL)?;
-        let registration = match Registration::register(&rtnl, device, attachment) {
-            Ok(r) => r,
-            Err(e) => {
-                // Withdraw the entry published above.
-                this.publish(&control, None)?;
-                return Err(ctl_err!(e, "cannot attach to device '{shown}'"));
+        // The device's first attachment registers it; the others share that.
+        let registration = match sibling_slot {
+            Some(_) => None,
+            None => {
+                let attachment = KBox::new(Attachment::new(this.into(), slot), GFP_KERNEL)?;
+                match Registration::register(&rtnl, device.clone(), attachment) {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        // Withdraw the entry published above.
+                        this.publish(&control, None)?;
+                        return Err(ctl_err!(e, "cannot attach to device '{shown}'"));
+                    }
+                }
             }
         };
-        let at = control.attached.partition_point(|a| a.slot < slot);
-        // INVARIANT: Inserted in slot order; the slot was free; `id` exists.
+        // After the device's other attachments: the order of `tag`s within a
+        // slot does not matter.
+        let at = control.attached.partition_point(|a| a.slot <= slot);
+        // INVARIANT: Inserted in slot order, into the device's own slot (or a
+        // free one with the registration); the tag is new; `id` exists.
         control
             .attached
             .insert_within_capacity(
@@ -555,6 +595,9 @@ impl Engine {
                 Attached {
                     slot,
                     block: id,
+                    tag,
+                    side,
+                    dev: device,
                     registration,
                 },
             )
@@ -565,20 +608,26 @@ impl Engine {
         Ok(())
     }
 
-    /// Stops feeding device `dev` of `net` to the graph.
-    pub(crate) fn detach(&self, net: &Namespace, dev: &CStr) -> CtlResult {
+    /// Stops feeding device `dev` of `net` to the graph: its attachment
+    /// with `tag` if given, else all of them.
+    pub(crate) fn detach(&self, net: &Namespace, dev: &CStr, tag: Option<Tag>) -> CtlResult {
         let shown = shown(dev);
         let rtnl = Rtnl::lock();
         let device = net
             .device_by_name(dev)
             .ok_or_else(|| ctl_err!(ENODEV, "no device '{shown}'"))?;
         let mut control = self.control.lock();
-        let index = control
-            .attached
-            .iter()
-            .position(|a| a.registration.device().as_raw() == device.as_raw())
-            .ok_or_else(|| ctl_err!(ENOENT, "device '{shown}' is not attached"))?;
-        self.detach_at(&rtnl, &mut control, index, EventKind::Detach)
+        let matches = |a: &Attached| a.is_on(&device) && (tag.is_none() || a.tag == tag);
+        if !control.attached.iter().any(matches) {
+            return Err(match tag {
+                Some(tag) => ctl_err!(ENOENT, "device '{shown}' {tag} is not attached"),
+                None => ctl_err!(ENOENT, "device '{shown}' is not attached"),
+            });
+        }
+        while let Some(index) = control.attached.iter().position(matches) {
+            self.detach_at(&rtnl, &mut control, index, EventKind::Detach)?;
+        }
+        Ok(())
     }
 
     /// Detaches `control.attached[index]`; `why` is the event the block
@@ -590,11 +639,22 @@ impl Engine {
         index: usize,
         why: EventKind,
     ) -> CtlResult {
-        let attached = control.attached.remove(index).map_err(|_| EINVAL)?;
+        let mut attached = control.attached.remove(index).map_err(|_| EINVAL)?;
         let block = control.registry.get(attached.block).map(|e| (e.id, e.name));
         let event = block.map(|(_, name)| Event::new(why, name).with_dev(attached.device_name()));
-        // Returns once no CPU is in the handler for this device any more.
-        drop(attached.registration.unregister(rtnl));
+        let sibling = control
+            .attached
+            .iter_mut()
+            .find(|a| a.slot == attached.slot);
+        match (attached.registration.take(), sibling) {
+            // The device stays attached by another tag: the registration
+            // (whose handler data names the slot, not the tag) moves there.
+            // INVARIANT: One holder per device still.
+            (Some(registration), Some(sibling)) => sibling.registration = Some(registration),
+            // Returns once no CPU is in the handler for this device any more.
+            (Some(registration), None) => drop(registration.unregister(rtnl)),
+            (None, _) => {}
+        }
         self.publish(control, None)?;
         if let (Some((id, _)), Some(event)) = (block, event) {
             Self::notify(control, id, &event);
@@ -606,24 +666,24 @@ impl Engine {
     /// An attached device went up or down (the device notifier, RTNL held).
     pub(crate) fn device_event(&self, slot: usize, kind: EventKind) {
         let control = self.control.lock();
-        let Some(attached) = control.attached.iter().find(|a| a.slot == slot) else {
-            return;
-        };
-        if let Some(entry) = control.registry.get(attached.block) {
-            let event = Event::new(kind, entry.name).with_dev(attached.device_name());
-            Self::notify(&control, entry.id, &event);
-            self.announce(&event);
+        for attached in control.attached.iter().filter(|a| a.slot == slot) {
+            if let Some(entry) = control.registry.get(attached.block) {
+                let event = Event::new(kind, entry.name).with_dev(attached.device_name());
+                Self::notify(&control, entry.id, &event);
+                self.announce(&event);
+            }
         }
     }
 
     /// An attached device is going away (the device notifier, RTNL held).
     pub(crate) fn device_unregistering(&self, rtnl: &Rtnl, slot: usize) {
         let mut control = self.control.lock();
-        if let Some(index) = control.attached.iter().position(|a| a.slot == slot) {
+        while let Some(index) = control.attached.iter().position(|a| a.slot == slot) {
             let dev = shown(control.attached[index].device_name());
             pr_info!("device {dev} unregistering: detached\n");
             if let Err(e) = self.detach_at(rtnl, &mut control, index, EventKind::DevUnregister) {
                 pr_warn!("detaching an unregistering device: {:?}\n", e);
+                break;
             }
         }
     }

@@ -21,15 +21,55 @@ use kernel::{
     sync::{aref::ARef, SetOnce},
 };
 
-use crate::attach::Side;
-use crate::block::{BhContext, Block, Device, Direction, DropReason, PacketCx, SkBuff, Verdict};
+use crate::attach::{frame_key, Side, Tag};
+use crate::block::{BhContext, Block, Device, Direction, PacketCx, SkBuff, Verdict};
 use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats};
-use crate::vlink::{arc_ptr::ArcPtr, backlog::Backlog};
+use crate::vlink::{arc_ptr::ArcPtr, backlog::Backlog, skb::EgressTag};
 
 /// Most blocks a packet may visit; a packet going round a cycle (or up a
 /// longer chain) is dropped and counted when it reaches this.
 pub(crate) const HOP_LIMIT: u32 = 64;
+
+/// Where the frames of an attachment slot (a device) enter: the node of the
+/// device's block, with its walk up, so that a received frame needs one
+/// lookup, not two. [`NONE`] for a device with tagged attachments: its
+/// frames are sorted by [`Graph::demux`] instead, and untagged devices do not
+/// pay for that.
+#[derive(Clone, Copy)]
+struct Entry {
+    node: u32,
+    up: Walk,
+}
+
+const NO_ENTRY: Entry = Entry {
+    node: NONE,
+    up: NO_WALK,
+};
+
+/// A slot's tagged attachments: `tagged[start..start + count]`.
+#[derive(Clone, Copy, Default)]
+struct TagRange {
+    start: u32,
+    count: u32,
+}
+
+/// The key of a device's untagged attachment among its tagged ones: it takes
+/// the frames no tag does. No frame has it ([`frame_key`] sets bit 16 or 17).
+const ANY_TAG: u32 = 0;
+
+/// A tagged attachment: frames whose [`frame_key`] is `key` go up `up`.
+struct Tagged {
+    key: u32,
+    up: Walk,
+}
+
+/// A device packets leave on at an exit of the graph, and the tag an
+/// egress packet is given there.
+struct Exit {
+    dev: ARef<Device>,
+    tag: Option<Tag>,
+}
 
 /// Marks "no node" in an index: out of bounds of any node array, so one
 /// bounds check both validates an index and detects its absence.
@@ -40,6 +80,10 @@ const NONE: u32 = u32::MAX;
 const EGRESS_BIT: u64 = 1 << 32;
 
 /// A block in the lane.
+///
+/// Aligned to a power of two so that the hops a walk made are a shift of
+/// the distance it went, not a division (make bench).
+#[repr(align(32))]
 struct Stage {
     block: ArcPtr<dyn Block>,
     /// The block's node.
@@ -103,6 +147,7 @@ pub(crate) struct Endpoint<'a> {
     pub(crate) slot: usize,
     pub(crate) block: u32,
     pub(crate) side: Side,
+    pub(crate) tag: Option<Tag>,
     pub(crate) dev: &'a Device,
 }
 
@@ -112,6 +157,16 @@ pub(crate) struct Datapath<'a> {
     /// Where copies wait; without one (graph tests) they are dropped. Read
     /// only when a copy is queued: the hot path does not touch it.
     pub(crate) backlog: Option<&'a SetOnce<Backlog>>,
+}
+
+/// Where [`Graph::demux`] sends a frame.
+enum Demux {
+    /// Up this walk.
+    Walk(Walk),
+    /// Back to the Linux stack: it carries no attachment's tag.
+    NotOurs,
+    /// Nowhere: the slot has no entry (being attached or detached).
+    NoEntry,
 }
 
 /// What the packet path does after a block.
@@ -137,12 +192,17 @@ pub(crate) struct Graph {
     nodes: KVec<Node>,
     ports: KVec<u32>,
     ids: KVec<u32>,
-    /// Entry node per attachment slot, or [`NONE`].
-    entries: KVec<u32>,
+    /// Entry per attachment slot.
+    entries: KVec<Entry>,
+    /// Per attachment slot, where its tagged attachments are in `tagged`.
+    tag_ranges: KVec<TagRange>,
+    /// The tagged attachments, by slot; a slot's untagged one last, as
+    /// [`ANY_TAG`].
+    tagged: KVec<Tagged>,
     /// The attached devices, held until the snapshot is freed: the device
     /// notifier detaches an unregistering device, publishing a snapshot
     /// without it, before the device waits for its references.
-    devices: KVec<ARef<Device>>,
+    devices: KVec<Exit>,
 }
 
 impl Graph {
@@ -206,28 +266,54 @@ impl Graph {
             (node.up, node.down) = walks(place, &lane);
         }
         let mut entries = KVec::new();
+        let mut tag_ranges: KVec<TagRange> = KVec::new();
+        let mut tagged = KVec::new();
         let mut devices = KVec::new();
         let mut sorted = KVec::new();
         for a in attachments {
             sorted.push(a, GFP_KERNEL)?;
         }
-        sorted.sort_unstable_by_key(|a| a.slot);
+        // By slot, a slot's tagged attachments before its untagged one: a
+        // slot's entries in `tagged` are then one run, the catch-all last.
+        sorted.sort_unstable_by_key(|a| (a.slot, a.tag.is_none()));
         for a in sorted.iter() {
             if entries.len() <= a.slot {
-                entries.resize(a.slot + 1, NONE, GFP_KERNEL)?;
+                entries.resize(a.slot + 1, NO_ENTRY, GFP_KERNEL)?;
+                tag_ranges.resize(a.slot + 1, TagRange::default(), GFP_KERNEL)?;
             }
-            let node = index(Some(a.block));
-            entries[a.slot] = node;
-            let Some(node) = nodes.get_mut(node as usize) else {
+            let at = index(Some(a.block));
+            let Some(node) = nodes.get_mut(at as usize) else {
                 continue;
             };
+            let range = &mut tag_ranges[a.slot];
+            let key = match a.tag {
+                Some(tag) => Some(tag.key()),
+                None if range.count > 0 => Some(ANY_TAG),
+                None => None,
+            };
+            match key {
+                None => {
+                    entries[a.slot] = Entry {
+                        node: at,
+                        up: node.up,
+                    }
+                }
+                Some(key) => {
+                    if range.count == 0 {
+                        range.start = tagged.len() as u32;
+                    }
+                    range.count += 1;
+                    tagged.push(Tagged { key, up: node.up }, GFP_KERNEL)?;
+                }
+            }
             let exit = match a.side {
                 Side::Top => &mut node.top_exit,
                 Side::Bottom => &mut node.bottom_exit,
             };
             if *exit == NONE {
                 *exit = devices.len() as u32;
-                devices.push(ARef::from(a.dev), GFP_KERNEL)?;
+                let dev = ARef::from(a.dev);
+                devices.push(Exit { dev, tag: a.tag }, GFP_KERNEL)?;
             }
         }
         // Where each node's egress leaves: the bottom of its chain.
@@ -247,6 +333,8 @@ impl Graph {
                 ports,
                 ids,
                 entries,
+                tag_ranges,
+                tagged,
                 devices,
             },
             GFP_KERNEL,
@@ -263,23 +351,49 @@ impl Graph {
         bh: &BhContext,
         dp: &Datapath<'_>,
     ) -> Option<SkBuff> {
-        let entry = self.entries.get(slot).copied().unwrap_or(NONE);
-        match self.nodes.get(entry as usize) {
-            Some(node) => {
-                self.walk_from::<false>(node, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
-            }
-            None => drop_packet(skb, EngineDrop::NoEntry, bh, dp.stats),
+        let up = match self.entries.get(slot) {
+            Some(entry) if entry.node != NONE => entry.up,
+            _ => match self.demux(slot, &skb) {
+                Demux::Walk(up) => up,
+                Demux::NotOurs => {
+                    dp.stats.add(bh, Counter::ToStackNoTag, 1);
+                    return Some(skb);
+                }
+                Demux::NoEntry => return drop_packet(skb, EngineDrop::NoEntry, bh, dp.stats),
+            },
+        };
+        self.walk_from::<false>(up, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
+    }
+
+    /// Where a frame of slot `slot`, a device with tagged attachments, goes:
+    /// the walk of the attachment whose tag it carries, else of the untagged
+    /// one. Out of line: devices without tags do not pay for it.
+    #[inline(never)]
+    fn demux(&self, slot: usize, skb: &SkBuff) -> Demux {
+        let range = self.tag_ranges.get(slot).copied().unwrap_or_default();
+        let (start, count) = (range.start as usize, range.count as usize);
+        let Some(tagged) = self
+            .tagged
+            .get(start..start + count)
+            .filter(|t| !t.is_empty())
+        else {
+            return Demux::NoEntry;
+        };
+        let key = frame_key(skb);
+        match tagged.iter().find(|t| t.key == key || t.key == ANY_TAG) {
+            Some(t) => Demux::Walk(t.up),
+            None => Demux::NotOurs,
         }
     }
 
     /// Runs a packet sent through the lana device of attachment `slot`
     /// through the graph, downward.
     pub(crate) fn transmit(&self, slot: usize, skb: SkBuff, bh: &BhContext, dp: &Datapath<'_>) {
-        let entry = self.entries.get(slot).copied().unwrap_or(NONE);
+        let entry = self.entries.get(slot).map_or(NONE, |e| e.node);
         let left = match self.nodes.get(entry as usize) {
             Some(node) => {
                 let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-                self.walk_from::<true>(node, skb, &cx, dp)
+                self.walk_from::<true>(node.down, skb, &cx, dp)
             }
             None => drop_packet(skb, EngineDrop::NoEntry, bh, dp.stats),
         };
@@ -292,7 +406,7 @@ impl Graph {
         let egress = match direction {
             // Ingress needs none: no lookup on its path.
             Direction::Ingress => None,
-            Direction::Egress => self.devices.get(egress_dev as usize).map(|d| &**d),
+            Direction::Egress => self.devices.get(egress_dev as usize).map(|e| &*e.dev),
         };
         PacketCx::new(bh, direction, egress)
     }
@@ -314,11 +428,11 @@ impl Graph {
         };
         if word & EGRESS_BIT != 0 {
             let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-            if let Some(skb) = self.walk_from::<true>(node, skb, &cx, dp) {
+            if let Some(skb) = self.walk_from::<true>(node.down, skb, &cx, dp) {
                 drop_packet(skb, EngineDrop::WrongDirection, bh, dp.stats);
             }
         } else if let Some(skb) =
-            self.walk_from::<false>(node, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
+            self.walk_from::<false>(node.up, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
         {
             // Not inside an rx_handler: hand it to the stack ourselves.
             skb.hand_to_stack(bh);
@@ -328,72 +442,67 @@ impl Graph {
     // The walks are inlined into their callers: a call per packet is a
     // measurable share of the engine's cost (make bench).
 
-    /// Walks the lane from `node`: up for ingress, down for egress.
+    /// Walks the lane along `walk`: up for ingress, down for egress.
     #[inline(always)]
     fn walk_from<const EGRESS: bool>(
         &self,
-        node: &Node,
-        skb: SkBuff,
-        cx: &PacketCx<'_>,
-        dp: &Datapath<'_>,
-    ) -> Option<SkBuff> {
-        let walk = if EGRESS { node.down } else { node.up };
-        // Within the lane by the type invariant: never taken.
-        let Some(path) = self.lane.get(walk.start as usize..walk.end as usize) else {
-            return drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp.stats);
-        };
-        if EGRESS {
-            self.walk::<true>(path.iter().rev(), walk.last, skb, cx, dp)
-        } else {
-            self.walk::<false>(path.iter(), walk.last, skb, cx, dp)
-        }
-    }
-
-    /// Runs the packet through `stages`, then out by `last`'s exit (or into
-    /// the hop limit).
-    #[inline(always)]
-    fn walk<'g, const EGRESS: bool>(
-        &'g self,
-        mut stages: impl ExactSizeIterator<Item = &'g Stage>,
-        last: u32,
+        walk: Walk,
         mut skb: SkBuff,
         cx: &PacketCx<'_>,
         dp: &Datapath<'_>,
     ) -> Option<SkBuff> {
+        // Within the lane by the type invariant: never taken.
+        let Some(path) = self.lane.get(walk.start as usize..walk.end as usize) else {
+            return drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp.stats);
+        };
         let bh = cx.bh();
-        let planned = stages.len() as u64;
-        while let Some(stage) = stages.next() {
-            match self.step::<EGRESS>(stage, skb, cx, dp) {
-                Step::Next(next) => skb = next,
-                Step::Stop(left) => {
-                    let hops = planned - stages.len() as u64;
-                    dp.stats.add(bh, Counter::Hops, hops);
-                    return left;
-                }
-            }
+        let planned = path.len() as u64;
+        let mut rest = path;
+        loop {
+            // Up from the first stage, or down from the last.
+            let next = if EGRESS {
+                rest.split_last()
+            } else {
+                rest.split_first()
+            };
+            let Some((stage, others)) = next else {
+                break;
+            };
+            rest = others;
+            skb = match stage.block.receive(skb, cx) {
+                Verdict::Pass(skb) => skb,
+                verdict => match self.settle::<EGRESS>(stage.node, verdict, cx, dp) {
+                    Step::Next(skb) => skb,
+                    Step::Stop(left) => {
+                        let hops = planned.wrapping_sub(rest.len() as u64);
+                        dp.stats.add(bh, Counter::Hops, hops);
+                        return left;
+                    }
+                },
+            };
         }
         dp.stats.add(bh, Counter::Hops, planned);
-        if last == NONE {
+        if walk.last == NONE {
             return drop_packet(skb, EngineDrop::HopLimit, bh, dp.stats);
         }
-        self.leave::<EGRESS>(last, skb, bh, dp)
+        self.leave::<EGRESS>(walk.last, skb, bh, dp)
     }
 
-    /// Runs one block and acts on its verdict.
+    /// Acts on any verdict but `Pass`.
     #[inline(always)]
-    fn step<const EGRESS: bool>(
+    fn settle<const EGRESS: bool>(
         &self,
-        stage: &Stage,
-        skb: SkBuff,
+        node: u32,
+        verdict: Verdict,
         cx: &PacketCx<'_>,
         dp: &Datapath<'_>,
     ) -> Step {
         let bh = cx.bh();
-        match stage.block.receive(skb, cx) {
+        match verdict {
             Verdict::Pass(skb) => Step::Next(skb),
             Verdict::PassWithCopy(skb) => {
                 if let Some((port, copy)) = cx.take_copy() {
-                    self.queue::<EGRESS>(stage.node, port, copy, bh, dp);
+                    self.queue::<EGRESS>(node, port, copy, bh, dp);
                 }
                 Step::Next(skb)
             }
@@ -405,12 +514,11 @@ impl Graph {
                 dp.stats.add(bh, Counter::Consumed, 1);
                 Step::Stop(None)
             }
-            Verdict::DropByBlock(skb) => block_drop(skb, DropReason::DropBlock, bh, dp),
-            Verdict::DropMalformed(skb) => block_drop(skb, DropReason::Malformed, bh, dp),
-            Verdict::DropOtherHost(skb) => block_drop(skb, DropReason::OtherHost, bh, dp),
-            Verdict::DropFiltered(skb) => block_drop(skb, DropReason::Filtered, bh, dp),
-            Verdict::DropNoDevice(skb) => block_drop(skb, DropReason::NoDevice, bh, dp),
-            Verdict::DropNoMemory(skb) => block_drop(skb, DropReason::NoMemory, bh, dp),
+            Verdict::Drop(skb) => {
+                dp.stats.add_block_drop(bh, cx.drop_reason());
+                drop(skb);
+                Step::Stop(None)
+            }
         }
     }
 
@@ -431,13 +539,13 @@ impl Graph {
                 n.top_exit
             }
         });
-        let Some(dev) = self.devices.get(exit as usize) else {
+        let Some(exit) = self.devices.get(exit as usize) else {
             return drop_packet(skb, EngineDrop::NoNext, bh, dp.stats);
         };
         if !EGRESS {
-            skb.deliver_to_link(dev, bh);
+            skb.deliver_to_link(&exit.dev, bh);
             dp.stats.add(bh, Counter::Delivered, 1);
-        } else if skb.transmit(dev).is_ok() {
+        } else if skb.transmit_tagged(&exit.dev, egress_tag(exit.tag)).is_ok() {
             dp.stats.add(bh, Counter::Transmitted, 1);
         } else {
             dp.stats.add(bh, Counter::DropTxError, 1);
@@ -557,13 +665,6 @@ fn lay_out(
     Ok(lane)
 }
 
-/// A block dropped the packet: the path ends.
-#[inline]
-fn block_drop(skb: SkBuff, reason: DropReason, bh: &BhContext, dp: &Datapath<'_>) -> Step {
-    drop_packet(skb, EngineDrop::Block(reason), bh, dp.stats);
-    Step::Stop(None)
-}
-
 /// The walks up and down from a block at `place` in `lane`.
 fn walks(place: &Place, lane: &[Stage]) -> (Walk, Walk) {
     let limit = HOP_LIMIT as usize;
@@ -591,6 +692,15 @@ fn walks(place: &Place, lane: &[Stage]) -> (Walk, Walk) {
         },
     };
     (up, down)
+}
+
+/// What an egress frame is given on leaving by an attachment tagged `tag`.
+fn egress_tag(tag: Option<Tag>) -> EgressTag {
+    match tag {
+        None => EgressTag::None,
+        Some(Tag::Vlan(id)) => EgressTag::Vlan(id),
+        Some(Tag::EtherType(t)) => EgressTag::EtherType(t),
+    }
 }
 
 #[inline]
@@ -633,9 +743,11 @@ mod tests {
         let mut graph = Graph::build(reg, core::iter::empty()).expect("graph");
         graph
             .entries
-            .resize(slot + 1, NONE, GFP_KERNEL)
+            .resize(slot + 1, NO_ENTRY, GFP_KERNEL)
             .expect("entries");
-        graph.entries[slot] = reg.index_of(id).map_or(NONE, |i| i as u32);
+        let node = reg.index_of(id).map_or(NONE, |i| i as u32);
+        let up = graph.nodes.get(node as usize).map_or(NO_WALK, |n| n.up);
+        graph.entries[slot] = Entry { node, up };
         graph
     }
 

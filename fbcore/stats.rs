@@ -15,8 +15,6 @@ pub(crate) enum EngineDrop {
     NoNext,
     /// The packet exceeded the hop limit (a cycle in the graph).
     HopLimit,
-    /// A block decided to drop it.
-    Block(DropReason),
     /// A block left a copy for a port nothing is bound to.
     NoPort,
     /// A copy found this CPU's backlog full.
@@ -60,9 +58,23 @@ pub(crate) enum Counter {
     Transmitted,
     /// Ingress packets received on the lana device attached at the top.
     Delivered,
+    /// Frames of a device with tagged attachments that carried no
+    /// attachment's tag: left to the Linux stack.
+    ToStackNoTag,
 }
 
-const COUNT: usize = 21;
+const COUNT: usize = 22;
+
+// A block's drop reason indexes the drop counters from `DropBlock` on.
+const _: () = {
+    let base = Counter::DropBlock as usize;
+    assert!(Counter::DropMalformed as usize == base + DropReason::Malformed as usize);
+    assert!(Counter::DropOtherHost as usize == base + DropReason::OtherHost as usize);
+    assert!(Counter::DropFiltered as usize == base + DropReason::Filtered as usize);
+    assert!(Counter::DropNoDevice as usize == base + DropReason::NoDevice as usize);
+    assert!(Counter::DropNoMemory as usize == base + DropReason::NoMemory as usize);
+    assert!(DropReason::DropBlock as usize == 0);
+};
 
 /// Names as `lanactl stats` shows them, in `Counter` order.
 const NAMES: [&CStr; COUNT] = [
@@ -87,6 +99,7 @@ const NAMES: [&CStr; COUNT] = [
     c"consumed",
     c"transmitted",
     c"delivered",
+    c"to_stack_no_tag",
 ];
 
 impl From<EngineDrop> for Counter {
@@ -95,12 +108,6 @@ impl From<EngineDrop> for Counter {
             EngineDrop::NoEntry => Counter::DropNoEntry,
             EngineDrop::NoNext => Counter::DropNoNext,
             EngineDrop::HopLimit => Counter::DropHopLimit,
-            EngineDrop::Block(DropReason::DropBlock) => Counter::DropBlock,
-            EngineDrop::Block(DropReason::Malformed) => Counter::DropMalformed,
-            EngineDrop::Block(DropReason::OtherHost) => Counter::DropOtherHost,
-            EngineDrop::Block(DropReason::Filtered) => Counter::DropFiltered,
-            EngineDrop::Block(DropReason::NoDevice) => Counter::DropNoDevice,
-            EngineDrop::Block(DropReason::NoMemory) => Counter::DropNoMemory,
             EngineDrop::NoPort => Counter::DropNoPort,
             EngineDrop::BacklogFull => Counter::DropBacklogFull,
             EngineDrop::Stale => Counter::DropStale,
@@ -124,6 +131,14 @@ impl EngineStats {
     #[inline]
     pub(crate) fn add(&self, bh: &BhContext, counter: Counter, value: u64) {
         self.counters.add(bh, counter as usize, value);
+    }
+
+    /// Counts a drop by a block, under its reason.
+    #[inline]
+    pub(crate) fn add_block_drop(&self, bh: &BhContext, reason: DropReason) {
+        // `DropReason` is in the order of the drop counters from DropBlock.
+        let index = Counter::DropBlock as usize + reason as usize;
+        self.counters.add(bh, index, 1);
     }
 
     /// One counter summed over CPUs.

@@ -149,6 +149,10 @@ pub mod attr {
     /// String in a `STAT` nest in place of `STAT_VALUE`: a label rather than
     /// a count (a drop block's reason).
     pub const STAT_TEXT: u16 = 39;
+    /// String `vlan=ID` or `ethertype=0xTYPE`: the tag of a real device's
+    /// attachment (`ATTACH`, `DETACH`, an `ATTACHMENT` nest): it takes only
+    /// the frames carrying that tag, and gives the tag to what it sends.
+    pub const TAG: u16 = 40;
     /// Highest attribute number.
-    pub const MAX: u16 = STAT_TEXT;
+    pub const MAX: u16 = TAG;
 }

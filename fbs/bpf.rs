@@ -138,7 +138,7 @@ impl Block for Bpf {
         if let Some(prog) = self.prog.get(bh) {
             if prog.run(&skb, bh) == 0 {
                 self.counts.add(bh, DROPPED, 1);
-                return Verdict::drop(skb, DropReason::Filtered);
+                return cx.drop(skb, DropReason::Filtered);
             }
         }
         self.counts.add(bh, PASSED, 1);

@@ -59,7 +59,7 @@ impl Block for DropAll {
     fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
         let bh = cx.bh();
         self.counts.add(bh, DROPPED, 1);
-        Verdict::drop(skb, DropReason::DropBlock)
+        cx.drop(skb, DropReason::DropBlock)
     }
 
     fn counters(&self) -> Option<&dyn CounterSet> {

@@ -58,7 +58,7 @@ impl Block for Xmit {
         let bh = cx.bh();
         let Some(dev) = self.dev.get(bh) else {
             self.counts.add(bh, NO_DEVICE, 1);
-            return Verdict::drop(skb, DropReason::NoDevice);
+            return cx.drop(skb, DropReason::NoDevice);
         };
         let len = skb.frame_len();
         match skb.transmit(dev) {

@@ -63,14 +63,17 @@ unsafe extern "C" {
     pub(crate) fn lana_bpf_pinned(path: *const c_char) -> *mut bpf_prog;
     pub(crate) fn lana_bpf_release(prog: *mut bpf_prog, classic: bool);
     pub(crate) fn lana_bpf_run(prog: *mut bpf_prog, skb: *mut sk_buff) -> c_uint;
-    pub(crate) fn lana_skb_xmit(skb: *mut sk_buff, dev: *mut net_device) -> bool;
+    pub(crate) fn lana_skb_xmit(
+        skb: *mut sk_buff,
+        dev: *mut net_device,
+        vlan: u16,
+        ethertype: u16,
+    ) -> bool;
     pub(crate) fn lana_dev_is_registered(dev: *const net_device) -> bool;
     pub(crate) fn lana_devslots_lock_acquire();
     pub(crate) fn lana_devslots_lock_release();
     pub(crate) fn lana_devslot_add(node: *mut list_head);
     pub(crate) fn lana_devslot_del(node: *mut list_head);
-    pub(crate) fn lana_skb_pkt_type(skb: *const sk_buff) -> u8;
-    pub(crate) fn lana_skb_protocol(skb: *const sk_buff) -> u16;
 
     pub(crate) fn lana_percpu_alloc(size: usize, align: usize) -> *mut c_void;
     pub(crate) fn lana_percpu_free(ptr: *mut c_void);

@@ -15,6 +15,7 @@
 
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
+#include <linux/if_vlan.h>
 #include <linux/netdevice.h>
 #include <net/rtnetlink.h>
 
@@ -152,7 +153,13 @@ void lana_link_rx(struct sk_buff *skb, struct net_device *dev)
 	skb_reset_mac_header(skb);
 	skb_reset_network_header(skb);
 	skb->mac_len = 0;
-	if (!skb->protocol && skb->len) {
+	/* A tagged attachment's VLAN tag stays below: lana0 has no VLANs. */
+	__vlan_hwaccel_clear_tag(skb);
+	/* An L3 device: a packet that is not already IP (none recorded, or an
+	 * EtherType-tagged attachment's EtherType) is IP if its version says
+	 * so. */
+	if (skb->protocol != htons(ETH_P_IP) &&
+	    skb->protocol != htons(ETH_P_IPV6) && skb->len) {
 		switch (skb->data[0] >> 4) {
 		case 4:
 			skb->protocol = htons(ETH_P_IP);

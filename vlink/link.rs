@@ -75,10 +75,6 @@ impl LinkRegistration {
         })
     }
 
-    pub(crate) fn device(&self) -> &Device {
-        &self.dev
-    }
-
     /// Clears the endpoint, waits until no CPU still uses it, and returns it.
     pub(crate) fn unregister(mut self, rtnl: &Rtnl) -> KBox<Attachment> {
         self.detach(rtnl).expect("attachment present until detach")

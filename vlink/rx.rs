@@ -50,11 +50,6 @@ impl RxRegistration {
         })
     }
 
-    /// The attached device.
-    pub(crate) fn device(&self) -> &Device {
-        &self.dev
-    }
-
     /// Stops delivery and waits until no CPU is still in our handler for this
     /// device; returns the attachment.
     pub(crate) fn unregister(mut self, rtnl: &Rtnl) -> KBox<Attachment> {
@@ -81,30 +76,42 @@ impl Drop for RxRegistration {
     }
 }
 
-/// Entry from the rx_handler trampoline: returns the frame for the stack to
-/// keep processing, or null when the graph kept it.
+/// `rx_handler_result_t` values (`shim.c` asserts them): the graph kept the
+/// frame, or the stack goes on with it.
+const RX_HANDLER_CONSUMED: u32 = 0;
+const RX_HANDLER_PASS: u32 = 3;
+
+/// Entry from the rx_handler trampoline, which returns what this returns:
+/// `RX_HANDLER_PASS` with the frame left in `*pskb` for the stack to go on
+/// with, or `RX_HANDLER_CONSUMED` when the graph kept it.
 ///
 /// # Safety
 ///
 /// Called by `lana_rx_handler` in softirq context with the handler data of a
-/// live [`RxRegistration`], an owned `skb` and this CPU's per-CPU offset.
+/// live [`RxRegistration`], `pskb` pointing to an owned `skb`, and this
+/// CPU's per-CPU offset.
 #[no_mangle]
 unsafe extern "C" fn lana_rx(
     data: *const c_void,
-    skb: *mut bindings::sk_buff,
+    pskb: *mut *mut bindings::sk_buff,
     cpu_offset: usize,
-) -> *mut bindings::sk_buff {
+) -> u32 {
     // SAFETY: `data` is the attachment of a registration, valid until it
     // unregisters, which waits for every CPU to leave this function.
     let attachment = unsafe { &*data.cast::<Attachment>() };
     // SAFETY: rx_handlers run in softirq context (or with BHs disabled) under
     // `rcu_read_lock`; `cpu_offset` is this CPU's, read by the trampoline.
     let bh = unsafe { BhContext::new(cpu_offset) };
-    // SAFETY: The rx_handler owns `skb` and passes it to us; it is not null.
-    let skb = unsafe { SkBuff::from_raw(NonNull::new_unchecked(skb)) };
+    // SAFETY: The rx_handler owns `*pskb` and passes it to us; not null.
+    let skb = unsafe { SkBuff::from_raw(NonNull::new_unchecked(*pskb)) };
     match attachment.receive(skb, &bh) {
-        Some(skb) => skb.into_raw().as_ptr(),
-        None => core::ptr::null_mut(),
+        Some(skb) => {
+            // SAFETY: `pskb` is the rx_handler's, valid for the call; the
+            // reference we give back passes to the stack with it.
+            unsafe { *pskb = skb.into_raw().as_ptr() };
+            RX_HANDLER_PASS
+        }
+        None => RX_HANDLER_CONSUMED,
     }
 }
 

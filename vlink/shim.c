@@ -17,6 +17,7 @@
 
 #include <linux/bpf.h>
 #include <linux/filter.h>
+#include <linux/if_vlan.h>
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
 #include <linux/rtnetlink.h>
@@ -38,6 +39,9 @@ DEFINE_PER_CPU(u8, lana_cpu_anchor);
  */
 #define LANA_TO_STACK_MAGIC 0x6c616e612d737463ULL /* "lana-stc" */
 
+/* lana_rx (vlink/rx.rs) returns these two by value. */
+static_assert(RX_HANDLER_CONSUMED == 0 && RX_HANDLER_PASS == 3);
+
 static rx_handler_result_t lana_rx_handler(struct sk_buff **pskb)
 {
 	struct sk_buff *skb = *pskb;
@@ -50,15 +54,12 @@ static rx_handler_result_t lana_rx_handler(struct sk_buff **pskb)
 	}
 
 	/*
-	 * Rust either keeps the frame (NULL) or gives it back for the stack.
-	 * This CPU's per-CPU offset is read once here, so every per-CPU counter
-	 * on the packet path is one addition away (no call per access).
+	 * A tail call: Rust keeps the frame or leaves it in *pskb for the
+	 * stack, and returns the verdict. This CPU's per-CPU offset is read
+	 * once here, so every per-CPU counter on the packet path is one
+	 * addition away (no call per access).
 	 */
-	skb = lana_rx(attachment, skb, lana_this_cpu_offset());
-	if (!skb)
-		return RX_HANDLER_CONSUMED;
-	*pskb = skb;
-	return RX_HANDLER_PASS;
+	return lana_rx(attachment, pskb, lana_this_cpu_offset());
 }
 
 /* Devices. The caller holds the RTNL for attach and detach. */
@@ -436,13 +437,27 @@ int lana_nla_put_u64(struct sk_buff *skb, int type, u64 value, int pad)
  * header the receive path pulled is pushed back. Consumes @skb. True when
  * the device took it (NET_XMIT_SUCCESS).
  */
-bool lana_skb_xmit(struct sk_buff *skb, struct net_device *dev)
+bool lana_skb_xmit(struct sk_buff *skb, struct net_device *dev, u16 vlan,
+		   u16 ethertype)
 {
 	skb = skb_share_check(skb, GFP_ATOMIC);
 	if (!skb)
 		return false;
 	if (skb_mac_header_was_set(skb) && skb_mac_header(skb) < skb->data)
 		skb_push(skb, skb->data - skb_mac_header(skb));
+	/* A tagged attachment's tag: the core inserts a VLAN tag the device
+	 * cannot; an EtherType goes into the Ethernet header, made private
+	 * first (a tee's copies share it). */
+	if (vlan)
+		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q), vlan);
+	if (ethertype) {
+		if (skb->mac_len != ETH_HLEN || skb->data != skb_mac_header(skb) ||
+		    skb_ensure_writable(skb, ETH_HLEN)) {
+			kfree_skb(skb);
+			return false;
+		}
+		eth_hdr(skb)->h_proto = htons(ethertype);
+	}
 	skb_forward_csum(skb);
 	skb->dev = dev;
 	return dev_queue_xmit(skb) == NET_XMIT_SUCCESS;
@@ -503,16 +518,6 @@ void lana_skb_to_stack(struct sk_buff *skb)
 {
 	*(u64 *)skb->cb = LANA_TO_STACK_MAGIC;
 	netif_receive_skb(skb);
-}
-
-u8 lana_skb_pkt_type(const struct sk_buff *skb)
-{
-	return skb->pkt_type;
-}
-
-u16 lana_skb_protocol(const struct sk_buff *skb)
-{
-	return ntohs(skb->protocol);
 }
 
 /* Length of the frame from its link-layer header, wherever data points now. */

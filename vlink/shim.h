@@ -24,8 +24,8 @@ static inline unsigned long lana_this_cpu_offset(void)
 }
 
 /* Implemented in Rust (vlink/rx.rs, vlink/pernet.rs). */
-struct sk_buff *lana_rx(void *attachment, struct sk_buff *skb,
-			unsigned long cpu_offset);
+rx_handler_result_t lana_rx(void *attachment, struct sk_buff **pskb,
+			    unsigned long cpu_offset);
 void lana_netdev_unregistering(void *attachment);
 void lana_netdev_state(void *attachment, bool up);
 void lana_devslot_unregistering(struct list_head *node, struct net_device *dev);
@@ -85,14 +85,13 @@ struct bpf_prog *lana_bpf_classic(struct sock_filter *insns, unsigned int len);
 struct bpf_prog *lana_bpf_pinned(const char *path);
 void lana_bpf_release(struct bpf_prog *prog, bool classic);
 unsigned int lana_bpf_run(struct bpf_prog *prog, struct sk_buff *skb);
-bool lana_skb_xmit(struct sk_buff *skb, struct net_device *dev);
+bool lana_skb_xmit(struct sk_buff *skb, struct net_device *dev, u16 vlan,
+		   u16 ethertype);
 bool lana_dev_is_registered(const struct net_device *dev);
 void lana_devslots_lock_acquire(void);
 void lana_devslots_lock_release(void);
 void lana_devslot_add(struct list_head *node);
 void lana_devslot_del(struct list_head *node);
-u8 lana_skb_pkt_type(const struct sk_buff *skb);
-u16 lana_skb_protocol(const struct sk_buff *skb);
 
 /* Per-CPU memory. */
 void __percpu *lana_percpu_alloc(size_t size, size_t align);

@@ -10,6 +10,20 @@ use kernel::{bindings, prelude::*};
 
 use super::{ffi, netdev::Device, percpu::BhContext};
 
+/// The 802.1Q EtherType, and the VLAN id's bits in a tag control word.
+const ETH_P_8021Q: u16 = 0x8100;
+const VLAN_VID_MASK: u16 = 0x0fff;
+
+/// What a frame is given as it is transmitted.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum EgressTag {
+    None,
+    /// An 802.1Q tag with this VLAN id.
+    Vlan(u16),
+    /// This EtherType, written into its Ethernet header.
+    EtherType(u16),
+}
+
 /// Who a received frame was addressed to (`skb->pkt_type`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Addressee {
@@ -91,12 +105,27 @@ impl SkBuff {
         Ok(unsafe { Self::from_raw(skb) })
     }
 
+    /// The packet's header fields (`pkt_type`, `protocol`, ...), read in
+    /// place: a call into the shim per field costs more than the read
+    /// itself on the packet path (make bench).
+    #[inline]
+    fn headers(&self) -> &bindings::sk_buff__bindgen_ty_4__bindgen_ty_1 {
+        // SAFETY: By the type invariant `ptr` is valid, and we own a
+        // reference, so the skb outlives `&self`. The union's first member is
+        // the `struct_group` of the header fields the kernel reads as plain
+        // fields; the `headers` member is the same bytes.
+        unsafe {
+            (*self.ptr.as_ptr())
+                .__bindgen_anon_4
+                .__bindgen_anon_1
+                .as_ref()
+        }
+    }
+
     /// Who the frame was addressed to, as the device saw it.
     #[inline]
     pub(crate) fn addressed_to(&self) -> Addressee {
-        // SAFETY: By the type invariant `ptr` is valid.
-        let pkt_type = unsafe { ffi::lana_skb_pkt_type(self.ptr.as_ptr()) };
-        match u32::from(pkt_type) {
+        match u32::from(self.headers().pkt_type()) {
             bindings::PACKET_HOST => Addressee::Host,
             bindings::PACKET_BROADCAST => Addressee::Broadcast,
             bindings::PACKET_MULTICAST => Addressee::Multicast,
@@ -108,8 +137,16 @@ impl SkBuff {
     /// The frame's protocol (EtherType), in host order.
     #[inline]
     pub(crate) fn protocol(&self) -> u16 {
-        // SAFETY: By the type invariant `ptr` is valid.
-        unsafe { ffi::lana_skb_protocol(self.ptr.as_ptr()) }
+        u16::from_be(self.headers().protocol)
+    }
+
+    /// The VLAN id of the frame's 802.1Q tag, which the core moved out of
+    /// the frame into the skb before any rx_handler runs; `None` without one.
+    #[inline]
+    pub(crate) fn vlan_id(&self) -> Option<u16> {
+        // SAFETY: As in `headers`: the union's tag fields, read in place.
+        let vlan = unsafe { &self.headers().__bindgen_anon_2.__bindgen_anon_1 };
+        (vlan.vlan_proto == ETH_P_8021Q.to_be()).then_some(vlan.vlan_tci & VLAN_VID_MASK)
     }
 
     /// Bytes between the link-layer header and the data: the header the
@@ -124,10 +161,20 @@ impl SkBuff {
     /// received. `Err(())` when the device refused it or memory was short
     /// (the packet is gone either way).
     pub(crate) fn transmit(self, dev: &Device) -> Result<(), ()> {
+        self.transmit_tagged(dev, EgressTag::None)
+    }
+
+    /// As [`SkBuff::transmit`], the frame given `tag` on the way out.
+    pub(crate) fn transmit_tagged(self, dev: &Device, tag: EgressTag) -> Result<(), ()> {
+        let (vlan, ethertype) = match tag {
+            EgressTag::None => (0, 0),
+            EgressTag::Vlan(id) => (id, 0),
+            EgressTag::EtherType(t) => (0, t),
+        };
         let ptr = self.into_raw();
         // SAFETY: We give our reference to the shim, which consumes it; `dev`
         // is live (the caller holds it, under RCU or a reference).
-        if unsafe { ffi::lana_skb_xmit(ptr.as_ptr(), dev.as_raw()) } {
+        if unsafe { ffi::lana_skb_xmit(ptr.as_ptr(), dev.as_raw(), vlan, ethertype) } {
             Ok(())
         } else {
             Err(())

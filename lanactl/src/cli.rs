@@ -189,26 +189,54 @@ pub enum Command {
                       it: every packet the host sends through DEV enters at \
                       BLOCK going down, and ingress packets that pass above \
                       BLOCK with nothing bound there are received on DEV. A \
-                      lana device has carrier only while attached.",
+                      lana device has carrier only while attached. With \
+                      --vlan or --ethertype, a real device can be attached \
+                      several times, once per tag: each attachment takes the \
+                      frames carrying its tag (an 802.1Q VLAN id, or an \
+                      EtherType) and gives its tag to the frames it sends; \
+                      frames with no attachment's tag go on to the Linux \
+                      stack untouched (counted as to_stack_no_tag).",
         after_long_help = "Example:\n  lanactl attach veth0 in0\n  \
-                           ip link add lana0 type lana\n  lanactl attach lana0 top"
+                           ip link add lana0 type lana\n  lanactl attach lana0 top\n  \
+                           lanactl attach veth1 red --vlan 10\n  \
+                           lanactl attach veth1 blue --ethertype 0x88b5"
     )]
     Attach {
         /// Network device name.
         dev: String,
         /// Block that receives the device's packets.
         block: String,
+        #[command(flatten)]
+        tag: TagArgs,
     },
+
+    /// Create or delete lana devices.
+    #[command(
+        subcommand,
+        long_about = "Create or delete lana devices: network devices that are \
+                      endpoints at the top of the graph (the same as ip link \
+                      add NAME type lana and ip link del NAME). Attach one to \
+                      a block with lanactl attach; sockets on it then send \
+                      into the graph and receive what leaves its top.",
+        after_long_help = "Example:\n  lanactl vlink add lana0\n  \
+                           lanactl vlink add lana1 --mtu 1400\n  \
+                           lanactl attach lana0 top\n  lanactl vlink del lana0"
+    )]
+    Vlink(VlinkCommand),
 
     /// Stop feeding a device's packets to the graph.
     #[command(
         long_about = "Detach the network device DEV: its packets take the \
-                      normal kernel path again.",
-        after_long_help = "Example:\n  lanactl detach veth0"
+                      normal kernel path again. With --vlan or --ethertype, \
+                      only the attachment with that tag; without, every \
+                      attachment of DEV.",
+        after_long_help = "Example:\n  lanactl detach veth0\n  lanactl detach veth1 --vlan 10"
     )]
     Detach {
         /// Network device name.
         dev: String,
+        #[command(flatten)]
+        tag: TagArgs,
     },
 
     /// List the blocks.
@@ -518,5 +546,58 @@ mod tests {
         assert!(help("set").contains("lanactl set d1 reason=policy"));
         assert!(help("set").contains("<KEY=VALUE>..."), "{}", help("set"));
         assert!(help("get").contains("lanactl get d1"));
+    }
+}
+
+/// `lanactl vlink` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum VlinkCommand {
+    /// Create a lana device.
+    #[command(
+        long_about = "Create the lana device NAME, down, without carrier until \
+                      it is attached to a block. Fails if a device of that \
+                      name exists.",
+        after_long_help = "Example:\n  lanactl vlink add lana0\n  ip link set lana0 up"
+    )]
+    Add {
+        /// Name of the new device (at most 15 bytes).
+        name: String,
+        /// MTU of the device (the default is 1500).
+        #[arg(long)]
+        mtu: Option<u32>,
+    },
+    /// Delete a lana device.
+    #[command(
+        long_about = "Delete the lana device NAME; a block it is attached to \
+                      is detached first. Refuses devices of any other kind.",
+        after_long_help = "Example:\n  lanactl vlink del lana0"
+    )]
+    Del {
+        /// Lana device to delete.
+        name: String,
+    },
+}
+
+/// The tag of a real device's attachment.
+#[derive(Debug, clap::Args)]
+pub struct TagArgs {
+    /// Only frames with this 802.1Q VLAN id (1-4094); what the attachment
+    /// sends is tagged with it.
+    #[arg(long, value_name = "ID", conflicts_with = "ethertype")]
+    pub vlan: Option<u16>,
+    /// Only frames of this EtherType (0x0600-0xffff, not a VLAN one); what
+    /// the attachment sends has it written in its Ethernet header.
+    #[arg(long, value_name = "0xTYPE")]
+    pub ethertype: Option<String>,
+}
+
+impl TagArgs {
+    /// The tag as the kernel takes it: `vlan=ID` or `ethertype=0xTYPE`.
+    pub fn text(&self) -> Option<String> {
+        match (&self.vlan, &self.ethertype) {
+            (Some(id), _) => Some(format!("vlan={id}")),
+            (None, Some(t)) => Some(format!("ethertype={t}")),
+            (None, None) => None,
+        }
     }
 }

@@ -45,6 +45,9 @@ pub enum Error {
     EventsLost,
     /// The socket or the message stream failed below the protocol.
     Netlink(String),
+    /// The request is refused before it is sent, or its refusal is
+    /// explained better than the bare errno would (the text says why).
+    Refused(String),
 }
 
 impl fmt::Display for Error {
@@ -80,6 +83,7 @@ impl fmt::Display for Error {
             ),
             Error::EventsLost => f.write_str("events were lost (socket buffer overrun)"),
             Error::Netlink(why) => write!(f, "netlink: {why}"),
+            Error::Refused(why) => f.write_str(why),
         }
     }
 }
@@ -109,7 +113,7 @@ fn strerror(errno: i32) -> String {
 
 /// Turns a netlink error message (NLMSG_ERROR, or the NLMSG_DONE of a failed
 /// dump) into an [`Error::Kernel`], keeping the extended-ACK text.
-fn kernel_error<M>(err: &Nlmsgerr<M>) -> Error {
+pub(crate) fn kernel_error<M>(err: &Nlmsgerr<M>) -> Error {
     let extack = err
         .ext_ack()
         .iter()

@@ -7,6 +7,7 @@ mod client;
 mod filter;
 mod monitor;
 mod output;
+mod vlink;
 mod wire;
 
 use std::{fmt, io, process::ExitCode};
@@ -15,7 +16,7 @@ use clap::{CommandFactory, FromArgMatches};
 use lana_uapi::{cmd, FAMILY_NAME};
 
 use crate::{
-    cli::{Cli, Command},
+    cli::{Cli, Command, VlinkCommand},
     client::Client,
     output::Format,
     wire::{LanaMsg, Request, WireError},
@@ -124,8 +125,21 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 force: *force,
             })
         }
-        Command::Attach { dev, block } => return execute(Request::Attach { dev, block }),
-        Command::Detach { dev } => return execute(Request::Detach { dev }),
+        Command::Attach { dev, block, tag } => {
+            return execute(Request::Attach {
+                dev,
+                block,
+                tag: tag.text().as_deref(),
+            })
+        }
+        Command::Detach { dev, tag } => {
+            return execute(Request::Detach {
+                dev,
+                tag: tag.text().as_deref(),
+            })
+        }
+        Command::Vlink(VlinkCommand::Add { name, mtu }) => return Ok(vlink::add(name, *mtu)?),
+        Command::Vlink(VlinkCommand::Del { name }) => return Ok(vlink::del(name)?),
         Command::Subscribe { block, target } => {
             return execute(Request::Subscribe { block, target })
         }

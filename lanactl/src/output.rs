@@ -142,23 +142,26 @@ fn config_object(config: &Config) -> Map<String, Value> {
 
 pub fn attachments(attachments: &[Attachment], format: Format) -> String {
     match format {
-        Format::Text => table(
-            attachments
-                .iter()
-                .map(|a| {
-                    [
-                        a.dev.clone(),
-                        a.ifindex.to_string(),
-                        a.block.clone(),
-                        a.side.clone(),
-                    ]
-                }),
-        ),
+        Format::Text => table(attachments.iter().map(|a| {
+            [
+                a.dev.clone(),
+                a.ifindex.to_string(),
+                a.block.clone(),
+                a.side.clone(),
+                a.tag.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })),
         Format::Json => to_json(
             attachments
                 .iter()
                 .map(|a| {
-                    json!({ "dev": a.dev, "ifindex": a.ifindex, "block": a.block, "side": a.side })
+                    json!({
+                        "dev": a.dev,
+                        "ifindex": a.ifindex,
+                        "block": a.block,
+                        "side": a.side,
+                        "tag": a.tag,
+                    })
                 })
                 .collect(),
         ),
@@ -728,17 +731,33 @@ mod tests {
             ])
         );
 
-        let a = [Attachment {
-            dev: "veth0".into(),
-            ifindex: 4,
-            block: "in0".into(),
-            side: "top".into(),
-        }];
-        assert_eq!(attachments(&a, Format::Text), "veth0  4  in0  top\n");
+        let a = [
+            Attachment {
+                dev: "lana0".into(),
+                ifindex: 4,
+                block: "in0".into(),
+                side: "top".into(),
+                tag: None,
+            },
+            Attachment {
+                dev: "veth0".into(),
+                ifindex: 5,
+                block: "red".into(),
+                side: "bottom".into(),
+                tag: Some("vlan=10".into()),
+            },
+        ];
+        assert_eq!(
+            attachments(&a, Format::Text),
+            "lana0  4  in0  top     -\nveth0  5  red  bottom  vlan=10\n"
+        );
         let value: Value = serde_json::from_str(&attachments(&a, Format::Json)).unwrap();
         assert_eq!(
             value,
-            json!([{ "dev": "veth0", "ifindex": 4, "block": "in0", "side": "top" }])
+            json!([
+                { "dev": "lana0", "ifindex": 4, "block": "in0", "side": "top", "tag": null },
+                { "dev": "veth0", "ifindex": 5, "block": "red", "side": "bottom", "tag": "vlan=10" },
+            ])
         );
     }
 

@@ -54,9 +54,12 @@ pub enum Request<'a> {
     Attach {
         dev: &'a str,
         block: &'a str,
+        /// `vlan=ID` or `ethertype=0xTYPE`.
+        tag: Option<&'a str>,
     },
     Detach {
         dev: &'a str,
+        tag: Option<&'a str>,
     },
     Stats {
         block: Option<&'a str>,
@@ -138,10 +141,16 @@ impl Request<'_> {
                 names.extend(port.map(|port| (attr::PORT, port)));
                 names
             }
-            Request::Attach { dev, block } => {
-                vec![(attr::DEV_NAME, dev), (attr::BLOCK_NAME, block)]
+            Request::Attach { dev, block, tag } => {
+                let mut names = vec![(attr::DEV_NAME, dev), (attr::BLOCK_NAME, block)];
+                names.extend(tag.map(|tag| (attr::TAG, tag)));
+                names
             }
-            Request::Detach { dev } => vec![(attr::DEV_NAME, dev)],
+            Request::Detach { dev, tag } => {
+                let mut names = vec![(attr::DEV_NAME, dev)];
+                names.extend(tag.map(|tag| (attr::TAG, tag)));
+                names
+            }
             Request::Stats { block, .. } => {
                 block.map(|b| (attr::BLOCK_NAME, b)).into_iter().collect()
             }
@@ -229,6 +238,8 @@ pub struct Attachment {
     pub block: String,
     /// "bottom" (a real device) or "top" (a lana device).
     pub side: String,
+    /// `vlan=ID` or `ethertype=0xTYPE`: the frames this attachment takes.
+    pub tag: Option<String>,
 }
 
 /// A `STATS` reply: the block it describes (none for the engine) and its
@@ -374,6 +385,7 @@ fn attr_name(ty: u16) -> &'static str {
         attr::STAT_VALUE => "STAT_VALUE",
         attr::STAT_TEXT => "STAT_TEXT",
         attr::SIDE => "SIDE",
+        attr::TAG => "TAG",
         attr::TYPE => "TYPE",
         attr::DESCRIPTION => "DESCRIPTION",
         attr::ATTACHMENT => "ATTACHMENT",
@@ -621,6 +633,7 @@ pub fn parse_attachment(msg: &LanaMsg) -> Result<Attachment, WireError> {
         ifindex: nest.u32(attr::DEV_IFINDEX)?,
         block: nest.string(attr::BLOCK_NAME)?,
         side: nest.string(attr::SIDE)?,
+        tag: nest.optional_string(attr::TAG)?,
     })
 }
 
@@ -1121,6 +1134,7 @@ mod tests {
                 ifindex: 4,
                 block: "in0".into(),
                 side: "bottom".into(),
+                tag: None,
             }
         );
     }
@@ -1691,6 +1705,7 @@ mod tests {
     fn overlong_device_and_empty_names_are_rejected() {
         let err = Request::Detach {
             dev: "sixteen-chars-xx",
+            tag: None,
         }
         .attrs()
         .unwrap_err();

@@ -23,7 +23,7 @@ case_kunit() {
 	[ -n "$ktap" ] || skip "no KUnit results in dmesg (CONFIG_KUNIT off?)"
 	grep -q 'not ok' <<<"$ktap" && fail "KUnit failures: $ktap"
 	local suite
-	for suite in lana_registry lana_graph; do
+	for suite in lana_registry lana_graph lana_attach; do
 		grep -qE "^ok [0-9]+ $suite\$" <<<"$ktap" || fail "$suite did not pass: $ktap"
 	done
 }
@@ -36,7 +36,7 @@ case_build_graph() {
 	list=$(lanactl list)
 	grep -qE '^1 +c1 +counter +f1 +-$' <<<"$list" || fail "c1 not listed as expected: $list"
 	grep -qE '^2 +f1 +forward +- +c1$' <<<"$list" || fail "f1 not listed as expected: $list"
-	lanactl attachments | grep -qE "^$DEV +[0-9]+ +c1 +bottom$" || fail "$DEV not attached: $(lanactl attachments)"
+	lanactl attachments | grep -qE "^$DEV +[0-9]+ +c1 +bottom +-$" || fail "$DEV not attached: $(lanactl attachments)"
 }
 
 case_counts_exactly() {

@@ -18,7 +18,7 @@ case_replace_rewires() {
 	grep -q ' r1 ' <<<"$list" && fail "r1 still listed: $list"
 	grep -qE '^[0-9]+ +rf +forward +- +r2$' <<<"$list" || fail "rf not above r2: $list"
 	grep -qE '^[0-9]+ +r2 +counter +rf +-$' <<<"$list" || fail "r2 not below rf: $list"
-	lanactl attachments | grep -qE "^$RDEV +[0-9]+ +r2 +bottom$" || fail "$RDEV not on r2: $(lanactl attachments)"
+	lanactl attachments | grep -qE "^$RDEV +[0-9]+ +r2 +bottom +-$" || fail "$RDEV not on r2: $(lanactl attachments)"
 }
 
 case_replace_carries_state() {

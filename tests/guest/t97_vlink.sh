@@ -29,6 +29,42 @@ case_vlink_type() {
 	lanactl rm lvf
 }
 
+case_vlink_lanactl() {
+	local out
+	lanactl vlink add lv2 --mtu 1400 || fail "lanactl vlink add failed"
+	out=$(ip -d link show lv2)
+	grep -q "mtu 1400" <<<"$out" || fail "no MTU 1400: $out"
+	grep -q "lana" <<<"$out" || fail "not a lana device: $out"
+	expect_refusal "a device named 'lv2' exists" lanactl vlink add lv2 || return 1
+	expect_refusal "longer than 15 bytes" lanactl vlink add lv-name-16-bytes || return 1
+	ip link add lvx0 type veth peer name lvx1 || fail "no veth"
+	expect_refusal "'lvx0' is not a lana device (veth)" lanactl vlink del lvx0 ||
+		return 1
+	[ -e /sys/class/net/lvx0 ] || fail "lanactl vlink del deleted a veth"
+	ip link del lvx0
+	# Deleting an attached lana device detaches it first.
+	lanactl add lvf2 forward && lanactl attach lv2 lvf2 || fail "cannot attach lv2"
+	lanactl vlink del lv2 || fail "lanactl vlink del failed"
+	[ ! -e /sys/class/net/lv2 ] || fail "lv2 still exists"
+	[ -z "$(lanactl attachments | grep lv2)" ] || fail "lv2 still attached"
+	expect_refusal "no device named 'lv2'" lanactl vlink del lv2 || return 1
+	lanactl rm lvf2
+}
+
+# Floods address $2 with pings from namespace $1 (at most 8 s), in the
+# background: FLOOD_PID.
+flood() {
+	in_ns "$1" ping -q -f -w 8 "$2" >/dev/null 2>&1 &
+	FLOOD_PID=$!
+	sleep 0.5
+}
+
+stop_flood() {
+	kill "$FLOOD_PID" 2>/dev/null
+	wait "$FLOOD_PID" 2>/dev/null
+	true
+}
+
 # Builds ns $1: lana0 with address $2 over veth $3, whose peer has MAC $4.
 vlink_side() {
 	local ns=$1 addr=$2 dev=$3 peer_mac=$4
@@ -201,35 +237,68 @@ case_vlink_no_bottom() {
 	expect_eq "egress packets with no way down, counted" $((before + 2)) "$after"
 }
 
+# Item 4 of the lana devices' lifecycle, each path under a ping flood:
+# removing the block a lana device is attached to, deleting the device,
+# deleting its namespace, unloading the module.
 case_vlink_teardown() {
-	local events pid i err=/tmp/lana_vlink_monitor.err
-	# dev_down, then dev_unregister.
+	local events pid i err=/tmp/lana_vlink_monitor.err mac_a
+	in_ns lana_va "$LANACTL" attach va0 c || fail "cannot attach va0 again"
+	# The block under lana0 removed while packets cross it.
+	flood lana_va 10.78.0.2
+	in_ns lana_vb "$LANACTL" rm --cascade e || fail "rm --cascade e failed"
+	expect_eq "lana0 carrier once its block is gone" 0 \
+		"$(in_ns lana_vb cat /sys/class/net/lana0/carrier)" || return 1
+	mac_a=$(in_ns lana_va cat /sys/class/net/va0/address)
+	in_ns lana_vb "$LANACTL" add e eth "dst=$mac_a" ethertype=0x0800 &&
+		in_ns lana_vb "$LANACTL" bind e c &&
+		in_ns lana_vb "$LANACTL" attach lana0 e || fail "cannot rebuild lana_vb's graph"
+	stop_flood
+	in_ns lana_va ping -c 2 -i 0.2 -W 2 10.78.0.2 >/dev/null ||
+		fail "traffic did not resume once the block was back"
+	# lana0 deleted under traffic: dev_down, then dev_unregister.
 	in_ns lana_vb timeout 20 "$LANACTL" monitor --count 2 >/tmp/lana_vlink_events 2>$err &
 	pid=$!
 	for i in $(seq 100); do
 		grep -q "monitoring events" $err && break
 		sleep 0.1
 	done
+	flood lana_va 10.78.0.2
 	in_ns lana_vb ip link del lana0 || fail "ip link del lana0 failed"
 	wait $pid
+	stop_flood
 	events=$(cat /tmp/lana_vlink_events)
 	grep -q "dev_unregister block=e.*dev=lana0" <<<"$events" || fail "no dev_unregister event: $events"
 	[ -z "$(in_ns lana_vb "$LANACTL" attachments | grep lana0)" ] || fail "lana0 still attached"
-	# A namespace with a lana device attached goes away whole.
+	# A namespace with a lana device attached goes away whole, while the
+	# other floods it.
+	in_ns lana_vb ip link add lana0 type lana &&
+		in_ns lana_vb ip addr add 10.78.0.2/24 dev lana0 &&
+		in_ns lana_vb ip link set lana0 up &&
+		in_ns lana_vb "$LANACTL" attach lana0 e || fail "cannot rebuild lana_vb's lana0"
+	flood lana_vb 10.78.0.1
 	ip netns del lana_va || fail "netns del failed"
-	ip link add lv1 type lana && lanactl add lvt forward && lanactl attach lv1 lvt ||
-		fail "cannot attach lv1"
-	# Unloading deletes every lana device, attached or not.
+	sleep 1
+	stop_flood
+	# Unloading deletes every lana device, attached or not, while one sends.
+	ip link add lv1 type lana && ip addr add 10.79.0.1/24 dev lv1 && ip link set lv1 up &&
+		lanactl add lvt forward && lanactl attach lv1 lvt || fail "cannot attach lv1"
+	ping -q -f -w 8 10.79.0.2 >/dev/null 2>&1 &
+	FLOOD_PID=$!
+	sleep 0.5
 	ip netns del lana_vb
 	rmmod lana || fail "rmmod failed"
+	stop_flood
 	[ ! -e /sys/class/net/lv1 ] || fail "lv1 outlived the module"
+	expect_refusal "module is not loaded" \
+		lanactl vlink add lv3 || return 1
 }
 
 run_case "ip link add type lana: kind, NOARP, carrier follows attach" case_vlink_type
+run_case "lanactl vlink add/del: MTU, refusals, an attached device" case_vlink_lanactl
 run_case "two namespaces: ping both ways over lana0 <-> eth <-> counter <-> veth" case_vlink_ping
 run_case "eth egress pushes dst=, the egress device's MAC, the EtherType" case_vlink_header
 run_case "TCP over lana0 between the namespaces" case_vlink_tcp
 run_case "lana0 statistics, counter, eth and engine agree" case_vlink_counters
 run_case "eth dst= validation: refused, config unchanged" case_vlink_eth_keys
 run_case "egress with no device below is dropped and counted" case_vlink_no_bottom
-run_case "teardown: ip link del, netns del, rmmod with lana devices" case_vlink_teardown
+run_case "teardown under traffic: rm block, ip link del, netns del, rmmod" case_vlink_teardown

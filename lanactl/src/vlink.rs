@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `lanactl vlink`: lana devices created and deleted over rtnetlink, as
+//! `ip link add NAME type lana` and `ip link del NAME` do.
+//!
+//! The same socket mechanics as the generic-netlink client (`client.rs`):
+//! a plain `NlSocketHandle`, so the kernel's extended-ACK text survives.
+
+use neli::{
+    consts::{
+        nl::NlmF,
+        rtnl::{Ifla, IflaInfo, RtAddrFamily, Rtm},
+        socket::NlFamily,
+    },
+    nl::{NlPayload, NlmsghdrBuilder},
+    rtnl::{Ifinfomsg, IfinfomsgBuilder, RtattrBuilder},
+    socket::synchronous::NlSocketHandle,
+    types::{Buffer, RtBuffer},
+    utils::Groups,
+};
+
+use crate::client::{kernel_error, Error};
+
+/// The rtnetlink link kind of lana devices (vlink/link.c).
+pub const KIND: &str = "lana";
+
+/// Most bytes of a device name (IFNAMSIZ less its NUL).
+const IFNAME_MAX: usize = 15;
+
+/// Creates lana device `name`, with `mtu` if given.
+pub fn add(name: &str, mtu: Option<u32>) -> Result<(), Error> {
+    check_name(name)?;
+    let mut info = RtBuffer::<IflaInfo, Buffer>::new();
+    info.push(attr(IflaInfo::Kind, KIND)?);
+    let mut attrs = RtBuffer::<Ifla, Buffer>::new();
+    attrs.push(attr(Ifla::Ifname, name)?);
+    if let Some(mtu) = mtu {
+        attrs.push(attr(Ifla::Mtu, mtu)?);
+    }
+    attrs.push(attr(Ifla::Linkinfo, info)?);
+    let flags = NlmF::CREATE | NlmF::EXCL;
+    exchange(Rtm::Newlink, flags, attrs).map_err(|e| match e {
+        Error::Kernel {
+            errno: libc::EEXIST,
+            extack: None,
+        } => Error::Refused(format!("a device named '{name}' exists")),
+        // rtnetlink knows no link kind "lana": the module is not loaded.
+        Error::Kernel {
+            errno: libc::EOPNOTSUPP,
+            ..
+        } => Error::Refused(
+            "the lana module is not loaded (no \"lana\" link type); load it with insmod lana.ko"
+                .into(),
+        ),
+        e => e,
+    })?;
+    Ok(())
+}
+
+/// Deletes lana device `name`; refuses a device of another kind.
+pub fn del(name: &str) -> Result<(), Error> {
+    check_name(name)?;
+    let kind = kind_of(name)?;
+    if kind.as_deref() != Some(KIND) {
+        let kind = kind.unwrap_or_else(|| "a device with no link kind".into());
+        return Err(Error::Refused(format!(
+            "'{name}' is not a lana device ({kind}); delete it with ip link del"
+        )));
+    }
+    let mut attrs = RtBuffer::<Ifla, Buffer>::new();
+    attrs.push(attr(Ifla::Ifname, name)?);
+    exchange(Rtm::Dellink, NlmF::empty(), attrs)?;
+    Ok(())
+}
+
+/// The link kind of device `name` (`ip -d link`'s first detail line), or
+/// `None` for a device without one (a physical device, loopback).
+fn kind_of(name: &str) -> Result<Option<String>, Error> {
+    let mut attrs = RtBuffer::<Ifla, Buffer>::new();
+    attrs.push(attr(Ifla::Ifname, name)?);
+    let replies = exchange(Rtm::Getlink, NlmF::empty(), attrs).map_err(|e| match e {
+        Error::Kernel {
+            errno: libc::ENODEV,
+            ..
+        } => Error::Refused(format!("no device named '{name}'")),
+        e => e,
+    })?;
+    let Some(link) = replies.first() else {
+        return Err(Error::Refused(format!("no reply about device '{name}'")));
+    };
+    let handle = link.rtattrs().get_attr_handle();
+    let Ok(info) = handle.get_nested_attributes::<IflaInfo>(Ifla::Linkinfo) else {
+        return Ok(None);
+    };
+    Ok(info
+        .get_attr_payload_as_with_len::<String>(IflaInfo::Kind)
+        .ok()
+        .map(|k| k.trim_end_matches('\0').to_owned()))
+}
+
+/// Refuses a name the kernel would, with a message that says why.
+fn check_name(name: &str) -> Result<(), Error> {
+    let bad = if name.is_empty() {
+        "is empty"
+    } else if name.len() > IFNAME_MAX {
+        "is longer than 15 bytes"
+    } else if name == "." || name == ".." {
+        "is not a device name"
+    } else if name.contains(['/', ':']) || name.chars().any(char::is_whitespace) {
+        "contains '/', ':' or white space"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Refused(format!("device name '{name}' {bad}")))
+}
+
+fn attr<T, P>(kind: T, payload: P) -> Result<neli::rtnl::Rtattr<T, Buffer>, Error>
+where
+    T: neli::consts::rtnl::RtaType,
+    P: neli::ToBytes + neli::Size,
+{
+    RtattrBuilder::default()
+        .rta_type(kind)
+        .rta_payload(payload)
+        .build()
+        .map_err(|e| Error::Netlink(e.to_string()))
+}
+
+/// Sends one rtnetlink link request and collects its replies up to the ACK.
+fn exchange(
+    kind: Rtm,
+    flags: NlmF,
+    attrs: RtBuffer<Ifla, Buffer>,
+) -> Result<Vec<Ifinfomsg>, Error> {
+    let socket = NlSocketHandle::connect(NlFamily::Route, None, Groups::empty())?;
+    socket.enable_ext_ack(true)?;
+    let payload = IfinfomsgBuilder::default()
+        .ifi_family(RtAddrFamily::Unspecified)
+        .rtattrs(attrs)
+        .build()
+        .map_err(|e| Error::Netlink(e.to_string()))?;
+    let request = NlmsghdrBuilder::default()
+        .nl_type(kind)
+        .nl_flags(flags | NlmF::REQUEST | NlmF::ACK)
+        .nl_seq(1)
+        .nl_pid(socket.pid())
+        .nl_payload(NlPayload::Payload(payload))
+        .build()
+        .map_err(|e| Error::Netlink(e.to_string()))?;
+    socket.send(&request)?;
+    let mut replies = Vec::new();
+    loop {
+        let (messages, _) = socket.recv::<Rtm, Ifinfomsg>()?;
+        for message in messages {
+            match message?.nl_payload() {
+                NlPayload::Payload(link) => replies.push(link.clone()),
+                NlPayload::Err(e) => return Err(kernel_error(e)),
+                _ => return Ok(replies),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_kernel_would_refuse_are_refused_first() {
+        for (name, why) in [
+            ("", "is empty"),
+            ("a-name-of-16-byt", "longer than 15 bytes"),
+            ("..", "not a device name"),
+            ("a/b", "'/'"),
+            ("a b", "white space"),
+        ] {
+            let err = check_name(name).unwrap_err().to_string();
+            assert!(err.contains(why), "{name:?}: {err}");
+        }
+        assert!(check_name("lana0").is_ok());
+        assert!(check_name("a-name-of-15-by").is_ok());
+    }
+
+    #[test]
+    fn a_device_that_is_not_there_is_named_in_the_error() {
+        // Read-only: any user may ask rtnetlink about a device.
+        let err = kind_of("lanactl-none0").unwrap_err().to_string();
+        assert_eq!(err, "no device named 'lanactl-none0'");
+    }
+
+    #[test]
+    fn loopback_has_no_link_kind() {
+        assert_eq!(kind_of("lo").unwrap(), None);
+    }
+}
