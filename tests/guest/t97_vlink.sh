@@ -243,9 +243,20 @@ case_vlink_no_bottom() {
 case_vlink_teardown() {
 	local events pid i err=/tmp/lana_vlink_monitor.err mac_a
 	in_ns lana_va "$LANACTL" attach va0 c || fail "cannot attach va0 again"
-	# The block under lana0 removed while packets cross it.
+	# The block under lana0 removed while packets cross it: detach, unbind
+	# and rm, in that order.
+	in_ns lana_vb timeout 20 "$LANACTL" monitor --count 3 >/tmp/lana_vlink_events 2>$err &
+	pid=$!
+	for i in $(seq 100); do
+		grep -q "monitoring events" $err && break
+		sleep 0.1
+	done
 	flood lana_va 10.78.0.2
 	in_ns lana_vb "$LANACTL" rm --cascade e || fail "rm --cascade e failed"
+	wait $pid
+	events=$(awk '{ print $1, $2 }' /tmp/lana_vlink_events | tr '\n' ' ')
+	expect_eq "events of rm --cascade under traffic" "detach block=e unbind block=e rm block=e " \
+		"$events" || return 1
 	expect_eq "lana0 carrier once its block is gone" 0 \
 		"$(in_ns lana_vb cat /sys/class/net/lana0/carrier)" || return 1
 	mac_a=$(in_ns lana_va cat /sys/class/net/va0/address)
