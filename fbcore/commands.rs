@@ -5,7 +5,7 @@
 use kernel::{prelude::*, str::CString};
 
 use crate::attach::{Side, Tag};
-use crate::block::{ConfigSink, Setting, StatSink};
+use crate::block::{ConfigSink, CounterSet, Setting, StatSink};
 use crate::engine::Engine;
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::Event;
@@ -40,7 +40,7 @@ const fn flag(id: u16) -> AttrSpec {
 }
 
 /// How the kernel validates each request attribute.
-pub(crate) const POLICY: [AttrSpec; 13] = [
+pub(crate) const POLICY: [AttrSpec; 14] = [
     string(attr::BLOCK_NAME, NAME_MAX),
     string(attr::BLOCK_TYPE, NAME_MAX),
     string(attr::UPPER, NAME_MAX),
@@ -50,6 +50,10 @@ pub(crate) const POLICY: [AttrSpec; 13] = [
     string(attr::PORT, NAME_MAX),
     string(attr::DEV_NAME, DEV_NAME_MAX as usize),
     string(attr::TAG, TAG_MAX),
+    AttrSpec {
+        id: attr::COUNT,
+        kind: AttrKind::U32,
+    },
     flag(attr::DROP_STATE),
     flag(attr::PER_CPU),
     flag(attr::CASCADE),
@@ -81,7 +85,7 @@ const fn read(cmd: u8, kind: OpKind) -> OpSpec {
 }
 
 /// Every command.
-pub(crate) const OPS: [OpSpec; 17] = [
+pub(crate) const OPS: [OpSpec; 18] = [
     change(cmd::ADD),
     change(cmd::RM),
     change(cmd::BIND),
@@ -93,6 +97,8 @@ pub(crate) const OPS: [OpSpec; 17] = [
     change(cmd::RESET),
     change(cmd::SUBSCRIBE),
     change(cmd::UNSUBSCRIBE),
+    // Tracing shows what packets went where: an administrator's business.
+    change(cmd::TRACE),
     read(cmd::LIST, OpKind::Dump),
     read(cmd::STATS, OpKind::Do),
     read(cmd::SHOW, OpKind::Do),
@@ -281,6 +287,13 @@ impl Commands {
                 str_attr(req, attr::DEV_NAME, "device name")?,
                 tag_attr(req)?,
             ),
+            cmd::TRACE => engine.trace(
+                net,
+                str_attr(req, attr::DEV_NAME, "device name")?,
+                req.u32_attr(attr::COUNT)
+                    .ok_or_else(|| ctl_err!(EINVAL, "missing packet count"))?,
+                req.portid(),
+            ),
             cmd::STATS => Self::stats(&engine, req),
             cmd::SHOW => Self::show(&engine, req),
             cmd::GET => Self::get(&engine, req),
@@ -389,6 +402,7 @@ fn put_block(m: &mut impl AttrWriter, registry: &Registry, entry: &Entry) -> Res
 fn block_stats(out: &mut impl AttrWriter, entry: &Entry, per_cpu: bool) -> Result {
     let mut stats = StatWriter { out, per_cpu };
     entry.block.stats(&mut stats)?;
+    entry.walks.report(&mut stats)?;
     stats.value(c"events", entry.inbox.received())
 }
 

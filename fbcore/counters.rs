@@ -85,3 +85,27 @@ impl<const N: usize> CounterSet for Counters<N> {
         }
     }
 }
+
+/// The engine's own counts of the walks through a block, whatever its type,
+/// from which `lanactl dot` derives the packets on every edge of a chain: a
+/// packet crosses the edges between where its walk starts and where it ends.
+/// Two counts per packet, none per hop (make bench).
+pub(crate) type WalkCounters = Counters<WALK_COUNT>;
+
+pub(crate) const WALK_COUNT: usize = 4;
+
+/// Walks that start at the block going up (frames of a device attached
+/// there, copies queued for it); add 1 for [`WALK_DOWN`] walks.
+pub(crate) const WALK_START: usize = 0;
+/// Walks that end at the block: it stopped the packet (a drop, the stack, a
+/// transmit), or the packet left the graph after it; add 1 going down.
+pub(crate) const WALK_END: usize = 2;
+/// Added to [`WALK_START`] and [`WALK_END`] for walks going down.
+pub(crate) const WALK_DOWN: usize = 1;
+
+pub(crate) static WALK_NAMES: [&CStr; WALK_COUNT] = [
+    c"walk_start_up",
+    c"walk_start_down",
+    c"walk_end_up",
+    c"walk_end_down",
+];

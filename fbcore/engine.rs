@@ -18,7 +18,7 @@ use kernel::{
 };
 
 use crate::attach::{Attachment, Registration, Side, Tag};
-use crate::block::{BhContext, Block, BlockType, Device, Setting, SkBuff, StatSink};
+use crate::block::{BhContext, Block, BlockType, CounterSet, Device, Setting, SkBuff, StatSink};
 use crate::commands;
 use crate::error::{ctl_err, shown, CtlResult};
 use crate::event::{Event, EventKind};
@@ -26,12 +26,14 @@ use crate::graph::{Datapath, Endpoint, Graph};
 use crate::name::Name;
 use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats};
-use crate::uapi::cmd;
+use crate::trace::{Record, Recorder, Tracer};
+use crate::uapi::{attr, cmd};
 use crate::vlink::{
     backlog::Backlog,
-    genl::EventGroup,
+    genl::{AttrWriter, EventGroup},
     netdev::{Namespace, Rtnl},
     rcu::RcuBox,
+    trace_key::{self, TraceKey},
 };
 
 /// A device attached to a block, with a tag or not.
@@ -97,6 +99,8 @@ pub(crate) struct Control {
     attached: KVec<Attached>,
     /// Set at shutdown: nothing may be attached any more.
     closed: bool,
+    /// Held while a trace is armed in this engine.
+    trace_key: Option<TraceKey>,
 }
 
 impl Control {
@@ -138,8 +142,11 @@ pub(crate) struct Engine {
     control: Mutex<Control>,
     graph: RcuBox<Graph>,
     stats: EngineStats,
-    /// Where events are multicast (`lanactl monitor`).
+    /// Where events are multicast (`lanactl monitor`), and trace records
+    /// sent.
     events: EventGroup,
+    /// The trace armed in this engine, if any (`lanactl trace`).
+    tracer: Tracer,
 }
 
 impl Engine {
@@ -151,10 +158,12 @@ impl Engine {
                     registry: Registry::new(),
                     attached: KVec::new(),
                     closed: false,
+                    trace_key: None,
                 }),
                 graph: RcuBox::empty(),
                 stats: EngineStats::new()?,
                 events,
+                tracer: Tracer::new(),
             }),
             GFP_KERNEL,
         )?;
@@ -197,17 +206,18 @@ impl Engine {
         let _ = self.backlog.populate(backlog);
     }
 
-    fn datapath(&self) -> Datapath<'_> {
+    fn datapath<R: Recorder>(&self, rec: R) -> Datapath<'_, R> {
         Datapath {
             stats: &self.stats,
             backlog: Some(&self.backlog),
+            rec,
         }
     }
 
     /// The packet path: a copy from the backlog, for the block its cb names.
     pub(crate) fn deliver(&self, skb: SkBuff, bh: &BhContext) {
         match self.graph.get(bh) {
-            Some(graph) => graph.receive_queued(skb, bh, &self.datapath()),
+            Some(graph) => graph.receive_queued(skb, bh, &self.datapath(())),
             None => {
                 self.stats.add(bh, EngineDrop::Stale.into(), 1);
                 drop(skb);
@@ -218,9 +228,34 @@ impl Engine {
     /// The packet path: a packet the host sends through the lana device of
     /// attachment `slot`.
     pub(crate) fn transmit(&self, slot: usize, skb: SkBuff, bh: &BhContext) {
+        // A static branch: a nop unless some trace is armed.
+        if trace_key::armed() {
+            return self.transmit_tracing(slot, skb, bh);
+        }
         self.stats.add(bh, Counter::Packets, 1);
         match self.graph.get(bh) {
-            Some(graph) => graph.transmit(slot, skb, bh, &self.datapath()),
+            Some(graph) => graph.transmit(slot, skb, bh, &self.datapath(())),
+            None => {
+                self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
+                drop(skb);
+            }
+        }
+    }
+
+    /// [`Self::transmit`] while a trace is armed: this packet may be one to
+    /// trace. Out of line, as all the tracing: the packet path is the same
+    /// with or without the feature.
+    #[inline(never)]
+    #[cold]
+    fn transmit_tracing(&self, slot: usize, skb: SkBuff, bh: &BhContext) {
+        self.stats.add(bh, Counter::Packets, 1);
+        match self.graph.get(bh) {
+            Some(graph) if self.tracer.take(slot).is_some() => {
+                self.traced(graph, |rec| {
+                    graph.transmit(slot, skb, bh, &self.datapath(rec))
+                });
+            }
+            Some(graph) => graph.transmit(slot, skb, bh, &self.datapath(())),
             None => {
                 self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
                 drop(skb);
@@ -231,15 +266,90 @@ impl Engine {
     /// The packet path: a frame from attachment `slot`.
     #[inline]
     pub(crate) fn receive(&self, slot: usize, skb: SkBuff, bh: &BhContext) -> Option<SkBuff> {
+        // A static branch: a nop unless some trace is armed.
+        if trace_key::armed() {
+            return self.receive_tracing(slot, skb, bh);
+        }
         self.stats.add(bh, Counter::Packets, 1);
         match self.graph.get(bh) {
-            Some(graph) => graph.receive(slot, skb, bh, &self.datapath()),
+            Some(graph) => graph.receive(slot, skb, bh, &self.datapath(())),
             None => {
                 self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
                 drop(skb);
                 None
             }
         }
+    }
+
+    /// [`Self::receive`] while a trace is armed (see [`Self::transmit_tracing`]).
+    #[inline(never)]
+    #[cold]
+    fn receive_tracing(&self, slot: usize, skb: SkBuff, bh: &BhContext) -> Option<SkBuff> {
+        self.stats.add(bh, Counter::Packets, 1);
+        match self.graph.get(bh) {
+            Some(graph) if self.tracer.take(slot).is_some() => self.traced(graph, |rec| {
+                graph.receive(slot, skb, bh, &self.datapath(rec))
+            }),
+            Some(graph) => graph.receive(slot, skb, bh, &self.datapath(())),
+            None => {
+                self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
+                drop(skb);
+                None
+            }
+        }
+    }
+
+    /// Runs a traced packet through `run`, then sends its record to the
+    /// socket that armed the trace. Out of line: the untraced path stays as
+    /// it was.
+    #[inline(never)]
+    #[cold]
+    fn traced<T>(&self, graph: &Graph, run: impl FnOnce(&Record) -> T) -> T {
+        let record = Record::new();
+        let result = run(&record);
+        let portid = self.tracer.portid();
+        let sent = self.events.unicast(portid, cmd::TRACE, |m| {
+            for node in record.nodes() {
+                if let Some(name) = graph.name_of(node) {
+                    m.put_bytes_str(attr::BLOCK_NAME, name.as_bytes())?;
+                }
+            }
+            let end = record.end_counter().map_or(c"none", EngineStats::name);
+            m.put_str(attr::VERDICT, end)
+        });
+        // The tracing socket is gone: stop, rather than build records for
+        // nobody (the key stays on until the next trace command).
+        if sent == Err(ECONNREFUSED) {
+            self.tracer.disarm();
+        }
+        result
+    }
+
+    /// Traces the next `count` packets entering device `dev` of `net`, for
+    /// the socket of port `portid`; `count` 0 stops a trace.
+    pub(crate) fn trace(&self, net: &Namespace, dev: &CStr, count: u32, portid: u32) -> CtlResult {
+        let mut control = self.control.lock();
+        if count == 0 {
+            self.tracer.disarm();
+            // May sleep: the control path, under our mutex.
+            control.trace_key = None;
+            return Ok(());
+        }
+        let shown = shown(dev);
+        let device = net
+            .device_by_name(dev)
+            .ok_or_else(|| ctl_err!(ENODEV, "no device '{shown}'"))?;
+        let slot = control
+            .attached
+            .iter()
+            .find(|a| a.is_on(&device))
+            .map(|a| a.slot)
+            .ok_or_else(|| ctl_err!(ENOENT, "device '{shown}' is not attached"))?;
+        if control.trace_key.is_none() {
+            control.trace_key = Some(TraceKey::get());
+        }
+        self.tracer.arm(slot, count, portid);
+        Ok(())
     }
 
     /// Runs `f` on the control state, with the mutex held.
@@ -289,14 +399,23 @@ impl Engine {
         Ok(())
     }
 
-    /// Sets block `name`'s counters to zero.
+    /// Sets block `name`'s counters to zero: its own, if its type keeps
+    /// any, and the engine's counts of the walks through it.
     pub(crate) fn reset(&self, name: &Name) -> CtlResult {
         let control = self.control.lock();
         let entry = control.registry.lookup(name)?;
-        entry.block.reset().map_err(|e| {
-            let kind = shown(entry.kind.name);
-            ctl_err!(e.errno(), "block '{name}' ({kind}): {}", e.message())
-        })
+        entry.walks.reset();
+        match entry.block.reset() {
+            Err(e) if e.errno() != EOPNOTSUPP => {
+                let kind = shown(entry.kind.name);
+                Err(ctl_err!(
+                    e.errno(),
+                    "block '{name}' ({kind}): {}",
+                    e.message()
+                ))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Removes block `name`. What uses it (a binding, an attached device, a
@@ -494,6 +613,10 @@ impl Engine {
         // Returns after the grace period: no CPU can be in `old` any more.
         self.publish(&control, None)?;
         let replacement = control.registry.get(new_id).ok_or(EINVAL)?;
+        if carry_state {
+            // The engine's walk counts are the same for any type.
+            replacement.walks.import(&removed.walks.export()?);
+        }
         if carry_state && core::ptr::eq(removed.kind, replacement.kind) {
             if let Some(state) = removed.block.export_state()? {
                 replacement.block.import_state(&state);

@@ -23,8 +23,11 @@ use kernel::{
 
 use crate::attach::{frame_key, Side, Tag};
 use crate::block::{BhContext, Block, Device, Direction, PacketCx, SkBuff, Verdict};
+use crate::counters::{WalkCounters, WALK_DOWN, WALK_END, WALK_START};
+use crate::name::Name;
 use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats};
+use crate::trace::Recorder;
 use crate::vlink::{arc_ptr::ArcPtr, backlog::Backlog, skb::EgressTag};
 
 /// Most blocks a packet may visit; a packet going round a cycle (or up a
@@ -86,6 +89,8 @@ const EGRESS_BIT: u64 = 1 << 32;
 #[repr(align(32))]
 struct Stage {
     block: ArcPtr<dyn Block>,
+    /// The engine's counts of the walks through the block.
+    walks: ArcPtr<WalkCounters>,
     /// The block's node.
     node: u32,
 }
@@ -140,6 +145,9 @@ struct Node {
     /// `ports[port_base..port_base + port_count]`.
     port_base: u32,
     port_count: u32,
+    /// The engine's counts of the walks through the block: a walk that
+    /// leaves the graph by this block's exit ends here.
+    walks: ArcPtr<WalkCounters>,
 }
 
 /// A device attached to a block, as the graph sees it.
@@ -152,11 +160,23 @@ pub(crate) struct Endpoint<'a> {
 }
 
 /// What the packet path uses of the engine besides the graph.
-pub(crate) struct Datapath<'a> {
+pub(crate) struct Datapath<'a, R: Recorder = ()> {
     pub(crate) stats: &'a EngineStats,
     /// Where copies wait; without one (graph tests) they are dropped. Read
     /// only when a copy is queued: the hot path does not touch it.
     pub(crate) backlog: Option<&'a SetOnce<Backlog>>,
+    /// What a traced packet's path is reported to (a `&Record`); `()` for
+    /// the others, which takes no room and compiles to nothing.
+    pub(crate) rec: R,
+}
+
+impl<R: Recorder> Datapath<'_, R> {
+    /// Counts how a packet's path ended.
+    #[inline(always)]
+    fn end(&self, bh: &BhContext, counter: Counter) {
+        self.stats.add(bh, counter, 1);
+        self.rec.end(counter as usize);
+    }
 }
 
 /// Where [`Graph::demux`] sends a frame.
@@ -175,6 +195,8 @@ enum Step {
     Next(SkBuff),
     /// The path ends; a packet left is for the Linux stack.
     Stop(Option<SkBuff>),
+    /// The path ends: the block dropped the packet (freed and counted).
+    Dropped,
 }
 
 /// An immutable graph snapshot.
@@ -192,6 +214,8 @@ pub(crate) struct Graph {
     nodes: KVec<Node>,
     ports: KVec<u32>,
     ids: KVec<u32>,
+    /// The block name of each node, for traces.
+    names: KVec<Name>,
     /// Entry per attachment slot.
     entries: KVec<Entry>,
     /// Per attachment slot, where its tagged attachments are in `tagged`.
@@ -220,6 +244,7 @@ impl Graph {
         let count = registry.entries().len();
         let mut nodes = KVec::with_capacity(count, GFP_KERNEL)?;
         let mut ids = KVec::with_capacity(count, GFP_KERNEL)?;
+        let mut names = KVec::with_capacity(count, GFP_KERNEL)?;
         let mut links = KVec::with_capacity(count, GFP_KERNEL)?;
         let mut ports = KVec::new();
         for entry in registry.entries() {
@@ -236,6 +261,7 @@ impl Graph {
                     egress_dev: NONE,
                     port_base,
                     port_count: entry.ports.len() as u32,
+                    walks: ArcPtr::new(entry.walks.clone()),
                 },
                 GFP_KERNEL,
             )?;
@@ -247,8 +273,16 @@ impl Graph {
                 GFP_KERNEL,
             )?;
             ids.push(entry.id, GFP_KERNEL)?;
+            names.push(entry.name, GFP_KERNEL)?;
         }
-        let blocks = |i: usize| ArcPtr::new(registry.entries()[i].block.clone());
+        let stage = |i: usize| {
+            let entry = &registry.entries()[i];
+            Stage {
+                block: ArcPtr::new(entry.block.clone()),
+                walks: ArcPtr::new(entry.walks.clone()),
+                node: i as u32,
+            }
+        };
         let mut places = KVec::with_capacity(count, GFP_KERNEL)?;
         places.resize(
             count,
@@ -261,7 +295,7 @@ impl Graph {
             },
             GFP_KERNEL,
         )?;
-        let lane = lay_out(&links, &mut places, blocks)?;
+        let lane = lay_out(&links, &mut places, stage)?;
         for (node, place) in nodes.iter_mut().zip(places.iter()) {
             (node.up, node.down) = walks(place, &lane);
         }
@@ -332,6 +366,7 @@ impl Graph {
                 nodes,
                 ports,
                 ids,
+                names,
                 entries,
                 tag_ranges,
                 tagged,
@@ -341,28 +376,33 @@ impl Graph {
         )?)
     }
 
+    /// The name of the block of `node`.
+    pub(crate) fn name_of(&self, node: u32) -> Option<&Name> {
+        self.names.get(node as usize)
+    }
+
     /// Runs a packet received on attachment `slot` through the graph.
     /// Returns the packet if it should continue into the Linux stack.
     #[inline(always)]
-    pub(crate) fn receive(
+    pub(crate) fn receive<R: Recorder>(
         &self,
         slot: usize,
         skb: SkBuff,
         bh: &BhContext,
-        dp: &Datapath<'_>,
+        dp: &Datapath<'_, R>,
     ) -> Option<SkBuff> {
         let up = match self.entries.get(slot) {
             Some(entry) if entry.node != NONE => entry.up,
             _ => match self.demux(slot, &skb) {
                 Demux::Walk(up) => up,
                 Demux::NotOurs => {
-                    dp.stats.add(bh, Counter::ToStackNoTag, 1);
+                    dp.end(bh, Counter::ToStackNoTag);
                     return Some(skb);
                 }
-                Demux::NoEntry => return drop_packet(skb, EngineDrop::NoEntry, bh, dp.stats),
+                Demux::NoEntry => return drop_packet(skb, EngineDrop::NoEntry, bh, dp),
             },
         };
-        self.walk_from::<false>(up, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
+        self.walk_from::<false, R>(up, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
     }
 
     /// Where a frame of slot `slot`, a device with tagged attachments, goes:
@@ -388,17 +428,23 @@ impl Graph {
 
     /// Runs a packet sent through the lana device of attachment `slot`
     /// through the graph, downward.
-    pub(crate) fn transmit(&self, slot: usize, skb: SkBuff, bh: &BhContext, dp: &Datapath<'_>) {
+    pub(crate) fn transmit<R: Recorder>(
+        &self,
+        slot: usize,
+        skb: SkBuff,
+        bh: &BhContext,
+        dp: &Datapath<'_, R>,
+    ) {
         let entry = self.entries.get(slot).map_or(NONE, |e| e.node);
         let left = match self.nodes.get(entry as usize) {
             Some(node) => {
                 let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-                self.walk_from::<true>(node.down, skb, &cx, dp)
+                self.walk_from::<true, R>(node.down, skb, &cx, dp)
             }
-            None => drop_packet(skb, EngineDrop::NoEntry, bh, dp.stats),
+            None => drop_packet(skb, EngineDrop::NoEntry, bh, dp),
         };
         if let Some(skb) = left {
-            drop_packet(skb, EngineDrop::WrongDirection, bh, dp.stats);
+            drop_packet(skb, EngineDrop::WrongDirection, bh, dp);
         }
     }
 
@@ -414,7 +460,12 @@ impl Graph {
     /// Runs a packet from the backlog through the graph, from the block and
     /// in the direction its control-block word names (see [`Self::queue`]).
     /// The block may have gone since the packet was queued.
-    pub(crate) fn receive_queued(&self, skb: SkBuff, bh: &BhContext, dp: &Datapath<'_>) {
+    pub(crate) fn receive_queued<R: Recorder>(
+        &self,
+        skb: SkBuff,
+        bh: &BhContext,
+        dp: &Datapath<'_, R>,
+    ) {
         let word = skb.cb_word();
         let id = word as u32;
         let node = self
@@ -423,16 +474,16 @@ impl Graph {
             .ok()
             .and_then(|i| self.nodes.get(i));
         let Some(node) = node else {
-            drop_packet(skb, EngineDrop::Stale, bh, dp.stats);
+            drop_packet(skb, EngineDrop::Stale, bh, dp);
             return;
         };
         if word & EGRESS_BIT != 0 {
             let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-            if let Some(skb) = self.walk_from::<true>(node.down, skb, &cx, dp) {
-                drop_packet(skb, EngineDrop::WrongDirection, bh, dp.stats);
+            if let Some(skb) = self.walk_from::<true, R>(node.down, skb, &cx, dp) {
+                drop_packet(skb, EngineDrop::WrongDirection, bh, dp);
             }
         } else if let Some(skb) =
-            self.walk_from::<false>(node.up, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
+            self.walk_from::<false, R>(node.up, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
         {
             // Not inside an rx_handler: hand it to the stack ourselves.
             skb.hand_to_stack(bh);
@@ -444,18 +495,23 @@ impl Graph {
 
     /// Walks the lane along `walk`: up for ingress, down for egress.
     #[inline(always)]
-    fn walk_from<const EGRESS: bool>(
+    fn walk_from<const EGRESS: bool, R: Recorder>(
         &self,
         walk: Walk,
         mut skb: SkBuff,
         cx: &PacketCx<'_>,
-        dp: &Datapath<'_>,
+        dp: &Datapath<'_, R>,
     ) -> Option<SkBuff> {
         // Within the lane by the type invariant: never taken.
         let Some(path) = self.lane.get(walk.start as usize..walk.end as usize) else {
-            return drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp.stats);
+            return drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp);
         };
         let bh = cx.bh();
+        let dir = if EGRESS { WALK_DOWN } else { 0 };
+        let first = if EGRESS { path.last() } else { path.first() };
+        if let Some(first) = first {
+            first.walks.add(bh, WALK_START + dir, 1);
+        }
         let planned = path.len() as u64;
         let mut rest = path;
         loop {
@@ -469,55 +525,69 @@ impl Graph {
                 break;
             };
             rest = others;
+            dp.rec.stage(&stage.node);
             skb = match stage.block.receive(skb, cx) {
                 Verdict::Pass(skb) => skb,
-                verdict => match self.settle::<EGRESS>(stage.node, verdict, cx, dp) {
+                verdict => match self.settle::<EGRESS, R>(stage.node, verdict, cx, dp) {
                     Step::Next(skb) => skb,
                     Step::Stop(left) => {
                         let hops = planned.wrapping_sub(rest.len() as u64);
                         dp.stats.add(bh, Counter::Hops, hops);
+                        stage.walks.add(bh, WALK_END + dir, 1);
                         return left;
+                    }
+                    Step::Dropped => {
+                        let hops = planned.wrapping_sub(rest.len() as u64);
+                        dp.stats.add(bh, Counter::Hops, hops);
+                        stage.walks.add(bh, WALK_END + dir, 1);
+                        return None;
                     }
                 },
             };
         }
         dp.stats.add(bh, Counter::Hops, planned);
         if walk.last == NONE {
-            return drop_packet(skb, EngineDrop::HopLimit, bh, dp.stats);
+            // Rare: the walk's last stage is looked up only here (`leave`
+            // counts the end of the others).
+            if let Some(last) = if EGRESS { path.first() } else { path.last() } {
+                last.walks.add(bh, WALK_END + dir, 1);
+            }
+            return drop_packet(skb, EngineDrop::HopLimit, bh, dp);
         }
-        self.leave::<EGRESS>(walk.last, skb, bh, dp)
+        self.leave::<EGRESS, R>(walk.last, skb, bh, dp)
     }
 
     /// Acts on any verdict but `Pass`.
     #[inline(always)]
-    fn settle<const EGRESS: bool>(
+    fn settle<const EGRESS: bool, R: Recorder>(
         &self,
         node: u32,
         verdict: Verdict,
         cx: &PacketCx<'_>,
-        dp: &Datapath<'_>,
+        dp: &Datapath<'_, R>,
     ) -> Step {
         let bh = cx.bh();
         match verdict {
             Verdict::Pass(skb) => Step::Next(skb),
             Verdict::PassWithCopy(skb) => {
                 if let Some((port, copy)) = cx.take_copy() {
-                    self.queue::<EGRESS>(node, port, copy, bh, dp);
+                    self.queue::<EGRESS, R>(node, port, copy, bh, dp);
                 }
                 Step::Next(skb)
             }
             Verdict::Host(skb) => {
-                dp.stats.add(bh, Counter::ToStack, 1);
+                dp.end(bh, Counter::ToStack);
                 Step::Stop(Some(skb))
             }
             Verdict::Consumed => {
-                dp.stats.add(bh, Counter::Consumed, 1);
+                dp.end(bh, Counter::Consumed);
                 Step::Stop(None)
             }
             Verdict::Drop(skb) => {
-                dp.stats.add_block_drop(bh, cx.drop_reason());
+                let index = dp.stats.add_block_drop(bh, cx.drop_reason());
+                dp.rec.end(index);
                 drop(skb);
-                Step::Stop(None)
+                Step::Dropped
             }
         }
     }
@@ -525,30 +595,35 @@ impl Graph {
     /// A packet passed the last block of its chain, `node`, in its
     /// direction: it leaves on the device attached there for that, or is
     /// dropped.
-    fn leave<const EGRESS: bool>(
+    fn leave<const EGRESS: bool, R: Recorder>(
         &self,
         node: u32,
         skb: SkBuff,
         bh: &BhContext,
-        dp: &Datapath<'_>,
+        dp: &Datapath<'_, R>,
     ) -> Option<SkBuff> {
-        let exit = self.nodes.get(node as usize).map_or(NONE, |n| {
-            if EGRESS {
-                n.bottom_exit
-            } else {
-                n.top_exit
+        let exit = match self.nodes.get(node as usize) {
+            Some(n) => {
+                let dir = if EGRESS { WALK_DOWN } else { 0 };
+                n.walks.add(bh, WALK_END + dir, 1);
+                if EGRESS {
+                    n.bottom_exit
+                } else {
+                    n.top_exit
+                }
             }
-        });
+            None => NONE,
+        };
         let Some(exit) = self.devices.get(exit as usize) else {
-            return drop_packet(skb, EngineDrop::NoNext, bh, dp.stats);
+            return drop_packet(skb, EngineDrop::NoNext, bh, dp);
         };
         if !EGRESS {
             skb.deliver_to_link(&exit.dev, bh);
-            dp.stats.add(bh, Counter::Delivered, 1);
+            dp.end(bh, Counter::Delivered);
         } else if skb.transmit_tagged(&exit.dev, egress_tag(exit.tag)).is_ok() {
-            dp.stats.add(bh, Counter::Transmitted, 1);
+            dp.end(bh, Counter::Transmitted);
         } else {
-            dp.stats.add(bh, Counter::DropTxError, 1);
+            dp.end(bh, Counter::DropTxError);
         }
         None
     }
@@ -556,13 +631,13 @@ impl Graph {
     /// Queues a copy block `node` left for its output `port` on this CPU's
     /// backlog, addressed to the block bound there (by id: the graph may
     /// change before it is delivered), to go on in the same direction.
-    fn queue<const EGRESS: bool>(
+    fn queue<const EGRESS: bool, R: Recorder>(
         &self,
         node: u32,
         port: usize,
         mut copy: SkBuff,
         bh: &BhContext,
-        dp: &Datapath<'_>,
+        dp: &Datapath<'_, R>,
     ) {
         let target = self
             .nodes
@@ -572,7 +647,7 @@ impl Graph {
             .copied()
             .unwrap_or(NONE);
         let Some(&id) = self.ids.get(target as usize) else {
-            drop_packet(copy, EngineDrop::NoPort, bh, dp.stats);
+            drop_packet(copy, EngineDrop::NoPort, bh, dp);
             return;
         };
         let direction = if EGRESS { EGRESS_BIT } else { 0 };
@@ -584,7 +659,7 @@ impl Graph {
         match refused {
             None => dp.stats.add(bh, Counter::Queued, 1),
             Some(copy) => {
-                drop_packet(copy, EngineDrop::BacklogFull, bh, dp.stats);
+                drop_packet(copy, EngineDrop::BacklogFull, bh, dp);
             }
         }
     }
@@ -601,7 +676,7 @@ struct Links {
 fn lay_out(
     links: &[Links],
     nodes: &mut [Place],
-    block: impl Fn(usize) -> ArcPtr<dyn Block>,
+    stage: impl Fn(usize) -> Stage,
 ) -> Result<KVec<Stage>> {
     let mut lane = KVec::with_capacity(nodes.len(), GFP_KERNEL)?;
     let mut chain = KVec::new();
@@ -648,13 +723,7 @@ fn lay_out(
             if i + length >= total {
                 nodes[node].down_at = at;
             }
-            lane.push(
-                Stage {
-                    block: block(node),
-                    node: node as u32,
-                },
-                GFP_KERNEL,
-            )?;
+            lane.push(stage(node), GFP_KERNEL)?;
         }
         for &node in chain.iter() {
             nodes[node].first = first;
@@ -703,14 +772,15 @@ fn egress_tag(tag: Option<Tag>) -> EgressTag {
     }
 }
 
+/// The engine drops the packet, counted under `reason`.
 #[inline]
-fn drop_packet(
+fn drop_packet<R: Recorder>(
     skb: SkBuff,
     reason: EngineDrop,
     bh: &BhContext,
-    stats: &EngineStats,
+    dp: &Datapath<'_, R>,
 ) -> Option<SkBuff> {
-    stats.add(bh, reason.into(), 1);
+    dp.end(bh, reason.into());
     drop(skb);
     None
 }
@@ -757,6 +827,7 @@ mod tests {
         let dp = Datapath {
             stats,
             backlog: None,
+            rec: (),
         };
         BhContext::with(|bh| graph.receive(0, skb, bh, &dp).is_some())
     }
@@ -780,12 +851,17 @@ mod tests {
         let dp = Datapath {
             stats: &stats,
             backlog: None,
+            rec: (),
         };
         let skb = SkBuff::alloc(60).expect("skb");
         BhContext::with(|bh| graph.transmit(0, skb, bh, &dp));
         // f then c: the host block above is not visited.
         assert_eq!(stats.total(Counter::Hops), 2);
         assert_eq!(stats.total(Counter::DropNoNext), 1);
+        let walks = |n: &str, i: usize| reg.find(&name(n)).map_or(0, |e| e.walks.total(i));
+        assert_eq!(walks("f", WALK_START + WALK_DOWN), 1);
+        assert_eq!(walks("c", WALK_END + WALK_DOWN), 1);
+        assert_eq!(walks("c", WALK_END), 0);
         // Entering at the host block: its verdict means nothing on egress.
         let graph = with_entry(&reg, 0, 3);
         let skb = SkBuff::alloc(60).expect("skb");
@@ -816,6 +892,13 @@ mod tests {
         assert!(!send(&graph, &stats));
         assert_eq!(stats.total(Counter::Hops), 2);
         assert_eq!(stats.total(Counter::DropBlock), 1);
+        // The walk started at f and ended at d, which dropped it.
+        let walks = |n: &str, i: usize| reg.find(&name(n)).map_or(0, |e| e.walks.total(i));
+        assert_eq!(walks("f", WALK_START), 1);
+        assert_eq!(walks("f", WALK_END), 0);
+        assert_eq!(walks("d", WALK_START), 0);
+        assert_eq!(walks("d", WALK_END), 1);
+        assert_eq!(walks("x", WALK_END), 0);
     }
 
     #[test]

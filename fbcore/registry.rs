@@ -10,6 +10,7 @@ use core::pin::Pin;
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{Block, BlockType};
+use crate::counters::{WalkCounters, WALK_NAMES};
 use crate::error::{ctl_err, CtlResult};
 use crate::event::{Event, Inbox};
 use crate::name::Name;
@@ -25,6 +26,8 @@ pub(crate) struct Entry {
     pub(crate) name: Name,
     pub(crate) kind: &'static BlockType,
     pub(crate) block: Arc<dyn Block>,
+    /// The engine's counts of the walks through the block.
+    pub(crate) walks: Arc<WalkCounters>,
     /// The block above this one: where its ingress packets go next.
     pub(crate) upper: Option<u32>,
     /// The block below this one: where its egress packets go next.
@@ -132,6 +135,7 @@ impl Registry {
         for _ in kind.ports {
             ports.push(None, GFP_KERNEL)?;
         }
+        let walks = Arc::new(WalkCounters::new(&WALK_NAMES)?, GFP_KERNEL)?;
         let events = Chain::new()?;
         let inbox = Inbox::new(block.clone())?;
         let own = Subscription::new(events.clone(), inbox.clone())?;
@@ -145,6 +149,7 @@ impl Registry {
                 name,
                 kind,
                 block,
+                walks,
                 upper: None,
                 lower: None,
                 ports,

@@ -133,12 +133,18 @@ impl EngineStats {
         self.counters.add(bh, counter as usize, value);
     }
 
-    /// Counts a drop by a block, under its reason.
+    /// Counts a drop by a block, under its reason; returns the counter.
     #[inline]
-    pub(crate) fn add_block_drop(&self, bh: &BhContext, reason: DropReason) {
+    pub(crate) fn add_block_drop(&self, bh: &BhContext, reason: DropReason) -> usize {
         // `DropReason` is in the order of the drop counters from DropBlock.
         let index = Counter::DropBlock as usize + reason as usize;
         self.counters.add(bh, index, 1);
+        index
+    }
+
+    /// The name `lanactl stats` shows for counter `index`.
+    pub(crate) fn name(index: usize) -> &'static CStr {
+        NAMES.get(index).copied().unwrap_or(c"unknown")
     }
 
     /// One counter summed over CPUs.

@@ -62,6 +62,11 @@ pub mod cmd {
     pub const GET: u8 = 17;
     /// Set block `BLOCK_NAME`'s counters to zero.
     pub const RESET: u8 = 18;
+    /// Trace the next `COUNT` packets entering device `DEV_NAME` (0 stops
+    /// a trace). Each traced packet is then sent to the asking socket as a
+    /// `TRACE` message: a `BLOCK_NAME` per block it visited, in order, and
+    /// the `VERDICT` its path ended in.
+    pub const TRACE: u8 = 19;
 }
 
 /// Attributes. Nested attributes reuse the same number space.
@@ -153,6 +158,11 @@ pub mod attr {
     /// attachment (`ATTACH`, `DETACH`, an `ATTACHMENT` nest): it takes only
     /// the frames carrying that tag, and gives the tag to what it sends.
     pub const TAG: u16 = 40;
+    /// String in a `TRACE` record: the engine counter the packet's path
+    /// ended in (as `STATS` names it: `drop_filtered`, `delivered`, ...).
+    pub const VERDICT: u16 = 41;
+    /// u32: packets to trace (`TRACE`); 0 stops the trace.
+    pub const COUNT: u16 = 42;
     /// Highest attribute number.
-    pub const MAX: u16 = TAG;
+    pub const MAX: u16 = COUNT;
 }

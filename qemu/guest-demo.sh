@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs inside the guest for `make demo`. Usage: guest-demo.sh MODULE LANACTL
+# Runs inside the guest for `make demo`.
+# Usage: guest-demo.sh MODULE LANACTL DOT_FILE
 set -euo pipefail
-module=$1 lanactl=$2
+module=$1 lanactl=$2 dot_file=$3
 export PATH=$(dirname "$lanactl"):/usr/sbin:/sbin:$PATH
 here=$(cd "$(dirname "$0")/.." && pwd)
 fail() { echo "$*"; return 1; }
@@ -34,6 +35,8 @@ step lanactl attachments
 step lanactl stats rx
 step lanactl stats top
 step lanactl stats
+step lanactl dot
+lanactl dot >"$dot_file"
 step lanactl detach demo0
 step rmmod lana
 echo

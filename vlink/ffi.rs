@@ -6,7 +6,7 @@
 
 use kernel::bindings::{
     blocking_notifier_head, bpf_prog, genl_family, genl_info, list_head, net, net_device,
-    netlink_callback, nlattr, sk_buff, sock_filter,
+    netlink_callback, nlattr, sk_buff, sock_filter, static_key_false,
 };
 use kernel::ffi::{c_char, c_int, c_uint, c_void};
 
@@ -82,6 +82,12 @@ unsafe extern "C" {
     pub(crate) fn lana_nr_cpu_ids() -> c_uint;
 
     pub(crate) fn lana_genl_info_net(info: *mut genl_info) -> *mut net;
+    pub(crate) fn lana_genl_info_portid(info: *mut genl_info) -> u32;
+    pub(crate) fn lana_genlmsg_unicast(net: *mut net, skb: *mut sk_buff, portid: u32) -> c_int;
+    pub(crate) fn lana_trace_key_inc();
+    pub(crate) fn lana_trace_key_dec();
+    /// `struct lana_trace_key lana_trace_key` in `shim.c`.
+    pub(crate) static lana_trace_key: TraceKeyC;
     pub(crate) fn lana_genl_dump_net(cb: *mut netlink_callback) -> *mut net;
     pub(crate) fn lana_genl_dump_family(cb: *mut netlink_callback) -> *const genl_family;
     pub(crate) fn lana_genl_dump_cmd(cb: *mut netlink_callback) -> u8;
@@ -112,4 +118,10 @@ unsafe extern "C" {
         value: u64,
         pad: c_int,
     ) -> c_int;
+}
+
+/// `struct lana_trace_key` of `shim.h`: the trace's static key.
+#[repr(C)]
+pub(crate) struct TraceKeyC {
+    pub(crate) key: static_key_false,
 }

@@ -39,6 +39,8 @@ pub(crate) enum AttrKind {
     Flag,
     /// A nest of strings, each attribute `inner` of at most `max_len` bytes.
     Strings { inner: u16, max_len: u16 },
+    /// A 32-bit unsigned integer.
+    U32,
 }
 
 /// One attribute of the family's policy.
@@ -102,6 +104,7 @@ impl Tables {
                     entry.len = max_len;
                 }
                 AttrKind::Flag => entry.type_ = bindings::NLA_FLAG as u8,
+                AttrKind::U32 => entry.type_ = bindings::NLA_U32 as u8,
                 AttrKind::Strings { inner, max_len } => {
                     let mut table = KVec::with_capacity(usize::from(inner) + 1, GFP_KERNEL)?;
                     for _ in 0..=inner {
@@ -469,6 +472,21 @@ impl<'a> Request<'a> {
         unsafe { Namespace::from_raw(ffi::lana_genl_info_net(self.info)) }
     }
 
+    /// The value of [`AttrKind::U32`] attribute `id`, if present.
+    pub(crate) fn u32_attr(&self, id: u16) -> Option<u32> {
+        // SAFETY: `info->attrs` was parsed against our policy, which covers
+        // `id`; a present NLA_U32 attribute has at least 4 payload bytes.
+        let payload = unsafe { nla_payload(*(*self.info).attrs.add(usize::from(id))) };
+        Some(u32::from_ne_bytes(payload.get(..4)?.try_into().ok()?))
+    }
+
+    /// The netlink port of the caller's socket, where [`EventGroup::unicast`]
+    /// can send it messages later.
+    pub(crate) fn portid(&self) -> u32 {
+        // SAFETY: `info` is valid for the request.
+        unsafe { ffi::lana_genl_info_portid(self.info) }
+    }
+
     /// Sets the message returned with an error (extack). At most 79 bytes
     /// are kept.
     pub(crate) fn set_error(&mut self, args: fmt::Arguments<'_>) {
@@ -710,6 +728,44 @@ impl EventGroup {
     pub(crate) unsafe fn new(net: NonNull<bindings::net>) -> Self {
         // INVARIANT: Guaranteed by the caller.
         Self { net }
+    }
+
+    /// Sends one message with command `cmd`, filled by `fill`, to the socket
+    /// of port `portid` in the namespace. Atomic: callable from the packet
+    /// path. `ECONNREFUSED` when that socket is gone.
+    pub(crate) fn unicast(
+        &self,
+        portid: u32,
+        cmd: u8,
+        fill: impl FnOnce(&mut DumpMessage) -> Result,
+    ) -> Result {
+        let guard = rcu::read_lock();
+        let family = REGISTERED.load(Ordering::Acquire);
+        if family.is_null() {
+            return Err(ESRCH);
+        }
+        // SAFETY: Plain allocation; atomic.
+        let skb = NonNull::new(unsafe {
+            bindings::genlmsg_new(bindings::GENLMSG_DEFAULT_SIZE, bindings::GFP_ATOMIC)
+        })
+        .ok_or(ENOMEM)?;
+        // SAFETY: `skb` is a fresh message and `family` is registered (we hold
+        // the RCU read lock, see `REGISTERED`).
+        let hdr = unsafe { bindings::genlmsg_put(skb.as_ptr(), portid, 0, family, 0, cmd) };
+        let mut msg = DumpMessage { skb: skb.as_ptr() };
+        if hdr.is_null() || fill(&mut msg).is_err() {
+            // SAFETY: We still own the message.
+            unsafe { bindings::nlmsg_free(skb.as_ptr()) };
+            return Err(EMSGSIZE);
+        }
+        // SAFETY: `hdr` heads the message in `skb`, which we hand over; `net`
+        // is live (type invariant).
+        let ret = unsafe {
+            bindings::genlmsg_end(skb.as_ptr(), hdr);
+            ffi::lana_genlmsg_unicast(self.net.as_ptr(), skb.as_ptr(), portid)
+        };
+        drop(guard);
+        to_result(ret)
     }
 
     /// Multicasts one message with command `cmd`, filled by `fill`, to the

@@ -19,3 +19,4 @@ pub(crate) mod pernet;
 pub(crate) mod rcu;
 pub(crate) mod rx;
 pub(crate) mod skb;
+pub(crate) mod trace_key;

@@ -394,6 +394,36 @@ struct net *lana_genl_info_net(struct genl_info *info)
 	return genl_info_net(info);
 }
 
+u32 lana_genl_info_portid(struct genl_info *info)
+{
+	return info->snd_portid;
+}
+
+/* Sends @skb to the socket @portid of @net; atomic. Consumes @skb. */
+int lana_genlmsg_unicast(struct net *net, struct sk_buff *skb, u32 portid)
+{
+	return genlmsg_unicast(net, skb, portid);
+}
+
+/*
+ * The trace key: off, the packet path's test for an armed trace is a
+ * patched-out jump (static branch); a trace turns it on. Rust tests it with
+ * static_branch_unlikely! (vlink/trace_key.rs).
+ */
+struct lana_trace_key lana_trace_key = { .key = STATIC_KEY_FALSE_INIT };
+
+/* May sleep. */
+void lana_trace_key_inc(void)
+{
+	static_branch_inc(&lana_trace_key.key);
+}
+
+/* May sleep. */
+void lana_trace_key_dec(void)
+{
+	static_branch_dec(&lana_trace_key.key);
+}
+
 struct net *lana_genl_dump_net(struct netlink_callback *cb)
 {
 	return sock_net(cb->skb->sk);

@@ -102,6 +102,15 @@ unsigned int lana_nr_cpu_ids(void);
 
 /* Generic netlink. */
 struct net *lana_genl_info_net(struct genl_info *info);
+u32 lana_genl_info_portid(struct genl_info *info);
+int lana_genlmsg_unicast(struct net *net, struct sk_buff *skb, u32 portid);
+/* In a struct: Rust's static_branch_unlikely! takes a struct and its field. */
+struct lana_trace_key {
+	struct static_key_false key;
+};
+extern struct lana_trace_key lana_trace_key;
+void lana_trace_key_inc(void);
+void lana_trace_key_dec(void);
 struct net *lana_genl_dump_net(struct netlink_callback *cb);
 int lana_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
 void *lana_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info,

@@ -35,8 +35,8 @@ Exit status: 0 success, 1 the kernel refused (its reason is printed) or the
 module is not loaded, 2 usage error."
 )]
 pub struct Cli {
-    /// Print list, types, attachments, show, get, stats and monitor events as
-    /// JSON.
+    /// Print list, types, attachments, show, get, stats, monitor events and
+    /// trace records as JSON.
     #[arg(short, long, global = true)]
     pub json: bool,
 
@@ -103,9 +103,10 @@ pub enum Command {
 
     /// Set a block's counters to zero.
     #[command(
-        long_about = "Reset the counters of block NAME: its statistics read \
-                      zero from now on. The packet path is not disturbed; \
-                      block types without counters refuse.",
+        long_about = "Reset the counters of block NAME: its own, if its type \
+                      keeps any, and the engine's walk counts; its statistics \
+                      read zero from now on. The packet path is not \
+                      disturbed.",
         after_long_help = "Example:\n  lanactl reset c1"
     )]
     Reset {
@@ -239,6 +240,68 @@ pub enum Command {
         tag: TagArgs,
     },
 
+    /// Print a shell completion script.
+    #[command(
+        long_about = "Print the completion script for SHELL on standard \
+                      output (make lanactl also writes them to \
+                      out/completions/).",
+        after_long_help = "Example:\n  lanactl completions bash > /etc/bash_completion.d/lanactl\n  \
+                           lanactl completions zsh > ~/.zfunc/_lanactl"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the manual page, lanactl(1), in roff.
+    #[command(
+        long_about = "Print the manual page lanactl(1) in roff on standard \
+                      output (make lanactl also writes it to out/man/).",
+        after_long_help = "Example:\n  lanactl man | man -l -"
+    )]
+    Man,
+
+    /// Follow the next packets entering a device through the graph.
+    #[command(
+        long_about = "Trace the next COUNT packets entering device DEV (frames \
+                      a real device receives, packets the host sends through \
+                      a lana device): for each, print the blocks it visited, \
+                      in order, and the engine counter its path ended in \
+                      (as lanactl stats names it: drop_filtered, to_stack, \
+                      transmitted, delivered, drop_no_next...). Waits for the \
+                      packets; the trace stops when COUNT have been printed \
+                      or lanactl ends. Costs the packet path nothing while no \
+                      trace is armed (a static branch). With --json, one \
+                      object per packet and line.",
+        after_long_help = "Example:\n  lanactl trace veth0 --count 3\n  \
+                           1  e -> f -> c  drop_no_next\n  \
+                           2  e -> f  drop_filtered"
+    )]
+    Trace {
+        /// Attached device whose packets to follow.
+        dev: String,
+        /// How many packets.
+        #[arg(short, long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+        count: u32,
+    },
+
+    /// Draw the graph as Graphviz DOT, with live counters.
+    #[command(
+        long_about = "Print the graph in Graphviz DOT: blocks as boxes with \
+                      their type and counters (and the packets they dropped), \
+                      bindings as edges from the lower block to the upper one \
+                      labelled with the packets that crossed them going up \
+                      and going down, output ports as dashed edges, attached \
+                      devices as ellipses with the packets that entered from \
+                      them. Edge counts come from where each packet's walk \
+                      started and ended (the walk_* counters of lanactl \
+                      stats BLOCK); in a cycle they are shown as \"?\". Render \
+                      with Graphviz: lanactl dot | dot -Tsvg > graph.svg",
+        after_long_help = "Example:\n  lanactl dot > graph.dot\n  \
+                           lanactl dot | dot -Tpng > graph.png"
+    )]
+    Dot,
+
     /// List the blocks.
     #[command(
         long_about = "List every block as a table of id, name, type and the \
@@ -343,7 +406,12 @@ pub enum Command {
     #[command(
         long_about = "Show the counters of block NAME, or of the whole engine \
                       without NAME, one \"<name> <value>\" line each in the \
-                      order the kernel reports them. With --per-cpu, counters \
+                      order the kernel reports them: a block's own counters, \
+                      then the engine's walk_start_up, walk_start_down, \
+                      walk_end_up and walk_end_down (packets whose walk \
+                      through the graph started or ended at the block, each \
+                      way; lanactl dot derives edge counts from them), then \
+                      its events. With --per-cpu, counters \
                       kept per CPU are shown once per CPU, as \"<name> \
                       cpu<N> <value>\"; values without a per-CPU breakdown \
                       (a block's events) stay \"<name> <value>\". In JSON a \
@@ -389,6 +457,71 @@ mod tests {
     #[test]
     fn definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn completions_and_man_page_cover_every_subcommand() {
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        assert!(names.len() > 20, "{names:?}");
+        let mut bash = Vec::new();
+        clap_complete::generate(
+            clap_complete::Shell::Bash,
+            &mut Cli::command(),
+            "lanactl",
+            &mut bash,
+        );
+        let bash = String::from_utf8(bash).unwrap();
+        let mut man = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut man)
+            .unwrap();
+        let man = String::from_utf8(man).unwrap();
+        assert!(man.contains(".TH lanactl 1"), "{man}");
+        for name in &names {
+            assert!(
+                bash.contains(&format!("lanactl,{name})")),
+                "bash: no {name}"
+            );
+            assert!(
+                man.contains(&format!("lanactl\\-{name}(1)")),
+                "man: no {name}"
+            );
+        }
+    }
+
+    #[test]
+    fn tags_reach_the_kernel_as_text() {
+        let cli = Cli::try_parse_from(["lanactl", "attach", "v0", "b", "--vlan", "10"]).unwrap();
+        let Command::Attach { tag, .. } = cli.command else {
+            panic!("not attach")
+        };
+        assert_eq!(tag.text().as_deref(), Some("vlan=10"));
+        let cli =
+            Cli::try_parse_from(["lanactl", "detach", "v0", "--ethertype", "0x88b5"]).unwrap();
+        let Command::Detach { tag, .. } = cli.command else {
+            panic!("not detach")
+        };
+        assert_eq!(tag.text().as_deref(), Some("ethertype=0x88b5"));
+        let both = [
+            "lanactl",
+            "attach",
+            "v0",
+            "b",
+            "--vlan",
+            "1",
+            "--ethertype",
+            "0x88b5",
+        ];
+        assert_eq!(Cli::try_parse_from(both).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            Cli::try_parse_from(["lanactl", "attach", "v0", "b", "--vlan", "x"])
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
     }
 
     #[test]

@@ -4,9 +4,12 @@
 
 mod cli;
 mod client;
+mod dot;
 mod filter;
 mod monitor;
 mod output;
+mod suggest;
+mod trace;
 mod vlink;
 mod wire;
 
@@ -22,7 +25,7 @@ use crate::{
     wire::{LanaMsg, Request, WireError},
 };
 
-enum Error {
+pub(crate) enum Error {
     Wire(WireError),
     Filter(filter::FilterError),
     Client(client::Error),
@@ -65,7 +68,7 @@ fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let name = matches.subcommand_name().unwrap_or_default();
-    match run(&cli) {
+    match run(&cli).map_err(with_suggestion) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ Error::Client(client::Error::FamilyNotFound(_))) => {
             eprintln!("lanactl: {e}");
@@ -147,6 +150,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             return execute(Request::Unsubscribe { block, target })
         }
         Command::Monitor { count } => return monitor::run(format, *count),
+        Command::Trace { dev, count } => return trace::run(dev, *count, format),
         Command::Replace {
             old,
             new,
@@ -159,6 +163,19 @@ fn run(cli: &Cli) -> Result<(), Error> {
             })
         }
         Command::List => output::blocks(&dump(cmd::LIST, wire::parse_block)?, format),
+        Command::Dot => dot::render(&dot_snapshot()?),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "lanactl", &mut out);
+            String::from_utf8_lossy(&out).into_owned()
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(Error::Output)?;
+            String::from_utf8_lossy(&out).into_owned()
+        }
         Command::Types => output::types(&dump(cmd::TYPES, wire::parse_type)?, format),
         Command::Attachments => {
             output::attachments(&dump(cmd::ATTACHMENTS, wire::parse_attachment)?, format)
@@ -187,6 +204,66 @@ fn run(cli: &Cli) -> Result<(), Error> {
     Ok(())
 }
 
+/// A refusal of a name the kernel does not know, with the closest name that
+/// exists: "no block 'cnt1'; did you mean 'cnt0'?".
+fn with_suggestion(e: Error) -> Error {
+    let Error::Client(client::Error::Kernel {
+        errno,
+        extack: Some(msg),
+    }) = &e
+    else {
+        return e;
+    };
+    let Some((kind, wrong)) = suggest::unknown_name(msg) else {
+        return e;
+    };
+    // Best effort: without the list there is simply no suggestion.
+    let names: Vec<String> = match kind {
+        suggest::Unknown::Block => dump(cmd::LIST, wire::parse_block)
+            .map(|b| b.into_iter().map(|b| b.name).collect())
+            .unwrap_or_default(),
+        suggest::Unknown::Type => dump(cmd::TYPES, wire::parse_type)
+            .map(|t| t.into_iter().map(|t| t.name).collect())
+            .unwrap_or_default(),
+        suggest::Unknown::Device => std::fs::read_dir("/sys/class/net")
+            .map(|dir| {
+                dir.filter_map(|d| d.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    match suggest::closest(wrong, names.iter().map(String::as_str)) {
+        Some(name) => Error::Client(client::Error::Kernel {
+            errno: *errno,
+            extack: Some(format!("{msg}; did you mean '{name}'?")),
+        }),
+        None => e,
+    }
+}
+
+/// The graph with every block's statistics and ports, for `dot`.
+fn dot_snapshot() -> Result<dot::Snapshot, Error> {
+    let attachments = dump(cmd::ATTACHMENTS, wire::parse_attachment)?;
+    let mut blocks = Vec::new();
+    for block in dump(cmd::LIST, wire::parse_block)? {
+        let name = block.name.as_str();
+        let stats = wire::parse_stats(&query(Request::Stats {
+            block: Some(name),
+            per_cpu: false,
+        })?)?;
+        let ports = wire::parse_show(&query(Request::Show { name })?)?.ports;
+        blocks.push(dot::BlockView {
+            block,
+            stats,
+            ports,
+        });
+    }
+    Ok(dot::Snapshot {
+        blocks,
+        attachments,
+    })
+}
+
 /// Sends a mutating request and waits for the kernel's verdict.
 fn execute(request: Request<'_>) -> Result<(), Error> {
     // Names are validated before the module is even looked up.
@@ -207,6 +284,6 @@ fn dump<T>(cmd: u8, parse: fn(&LanaMsg) -> Result<T, WireError>) -> Result<Vec<T
 }
 
 /// The family name from the shared interface definition.
-fn family_name() -> &'static str {
+pub(crate) fn family_name() -> &'static str {
     FAMILY_NAME.to_str().expect("the family name is ASCII")
 }

@@ -61,6 +61,11 @@ pub enum Request<'a> {
         dev: &'a str,
         tag: Option<&'a str>,
     },
+    /// Trace the next `count` packets entering `dev` (0 stops a trace).
+    Trace {
+        dev: &'a str,
+        count: u32,
+    },
     Stats {
         block: Option<&'a str>,
         /// One value per CPU for the counters that have them.
@@ -115,6 +120,7 @@ impl Request<'_> {
             Request::Replace { .. } => cmd::REPLACE,
             Request::Subscribe { .. } => cmd::SUBSCRIBE,
             Request::Unsubscribe { .. } => cmd::UNSUBSCRIBE,
+            Request::Trace { .. } => cmd::TRACE,
         }
     }
 
@@ -146,6 +152,7 @@ impl Request<'_> {
                 names.extend(tag.map(|tag| (attr::TAG, tag)));
                 names
             }
+            Request::Trace { dev, .. } => vec![(attr::DEV_NAME, dev)],
             Request::Detach { dev, tag } => {
                 let mut names = vec![(attr::DEV_NAME, dev)];
                 names.extend(tag.map(|tag| (attr::TAG, tag)));
@@ -178,6 +185,9 @@ impl Request<'_> {
         };
         if let Some(flag) = flag {
             attrs.push(flag_attr(flag)?);
+        }
+        if let Request::Trace { count, .. } = *self {
+            attrs.push(u32_attr(attr::COUNT, count)?);
         }
         // Options travel only when given: without them `add` is encoded as
         // it always was.
@@ -279,6 +289,26 @@ pub struct BlockDetail {
     pub config: Config,
     /// The block's counters, in the kernel's order.
     pub stats: Vec<Stat>,
+}
+
+/// One traced packet (`cmd::TRACE`): the blocks it visited, in order, and
+/// the engine counter its path ended in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceRecord {
+    pub path: Vec<String>,
+    pub verdict: String,
+}
+
+/// Parses a `TRACE` record.
+pub fn parse_trace(msg: &LanaMsg) -> Result<TraceRecord, WireError> {
+    let fields = Fields {
+        attrs: msg.attrs().clone(),
+        within: "trace",
+    };
+    Ok(TraceRecord {
+        path: fields.strings(attr::BLOCK_NAME)?,
+        verdict: fields.string(attr::VERDICT)?,
+    })
 }
 
 /// One engine event, as multicast on the `events` group (`cmd::EVENT`).
@@ -386,6 +416,8 @@ fn attr_name(ty: u16) -> &'static str {
         attr::STAT_TEXT => "STAT_TEXT",
         attr::SIDE => "SIDE",
         attr::TAG => "TAG",
+        attr::VERDICT => "VERDICT",
+        attr::COUNT => "COUNT",
         attr::TYPE => "TYPE",
         attr::DESCRIPTION => "DESCRIPTION",
         attr::ATTACHMENT => "ATTACHMENT",
@@ -428,6 +460,18 @@ fn flag_attr(ty: u16) -> Result<Nlattr<u16, Buffer>, WireError> {
     NlattrBuilder::default()
         .nla_type(nla_type)
         .nla_payload(())
+        .build()
+        .map_err(|e| WireError::Encoding(e.to_string()))
+}
+
+fn u32_attr(ty: u16, value: u32) -> Result<Nlattr<u16, Buffer>, WireError> {
+    let nla_type = AttrTypeBuilder::default()
+        .nla_type(ty)
+        .build()
+        .map_err(|e| WireError::Encoding(e.to_string()))?;
+    NlattrBuilder::default()
+        .nla_type(nla_type)
+        .nla_payload(value)
         .build()
         .map_err(|e| WireError::Encoding(e.to_string()))
 }
