@@ -739,33 +739,16 @@ impl EventGroup {
         cmd: u8,
         fill: impl FnOnce(&mut DumpMessage) -> Result,
     ) -> Result {
-        let guard = rcu::read_lock();
+        let _guard = rcu::read_lock();
         let family = REGISTERED.load(Ordering::Acquire);
         if family.is_null() {
             return Err(ESRCH);
         }
-        // SAFETY: Plain allocation; atomic.
-        let skb = NonNull::new(unsafe {
-            bindings::genlmsg_new(bindings::GENLMSG_DEFAULT_SIZE, bindings::GFP_ATOMIC)
-        })
-        .ok_or(ENOMEM)?;
-        // SAFETY: `skb` is a fresh message and `family` is registered (we hold
-        // the RCU read lock, see `REGISTERED`).
-        let hdr = unsafe { bindings::genlmsg_put(skb.as_ptr(), portid, 0, family, 0, cmd) };
-        let mut msg = DumpMessage { skb: skb.as_ptr() };
-        if hdr.is_null() || fill(&mut msg).is_err() {
-            // SAFETY: We still own the message.
-            unsafe { bindings::nlmsg_free(skb.as_ptr()) };
-            return Err(EMSGSIZE);
-        }
-        // SAFETY: `hdr` heads the message in `skb`, which we hand over; `net`
-        // is live (type invariant).
-        let ret = unsafe {
-            bindings::genlmsg_end(skb.as_ptr(), hdr);
-            ffi::lana_genlmsg_unicast(self.net.as_ptr(), skb.as_ptr(), portid)
-        };
-        drop(guard);
-        to_result(ret)
+        // SAFETY: We hold the RCU read lock, so `family` stays registered.
+        let skb = unsafe { build(family, portid, cmd, fill)? };
+        // SAFETY: We hand over the finished message; `net` is live (type
+        // invariant).
+        to_result(unsafe { ffi::lana_genlmsg_unicast(self.net.as_ptr(), skb.as_ptr(), portid) })
     }
 
     /// Multicasts one message with command `cmd`, filled by `fill`, to the
@@ -773,7 +756,7 @@ impl EventGroup {
     /// or the family is not registered. `fill` runs under the RCU read lock:
     /// it must not sleep.
     pub(crate) fn send(&self, cmd: u8, fill: impl FnOnce(&mut DumpMessage) -> Result) -> Result {
-        let guard = rcu::read_lock();
+        let _guard = rcu::read_lock();
         let family = REGISTERED.load(Ordering::Acquire);
         if family.is_null() {
             return Ok(());
@@ -783,29 +766,46 @@ impl EventGroup {
         if unsafe { bindings::genl_has_listeners(family, self.net.as_ptr(), 0) } == 0 {
             return Ok(());
         }
-        // SAFETY: Plain allocation; atomic, since we are under RCU.
-        let skb = NonNull::new(unsafe {
-            bindings::genlmsg_new(bindings::GENLMSG_DEFAULT_SIZE, bindings::GFP_ATOMIC)
-        })
-        .ok_or(ENOMEM)?;
-        // SAFETY: `skb` is a fresh message and `family` is registered.
-        let hdr = unsafe { bindings::genlmsg_put(skb.as_ptr(), 0, 0, family, 0, cmd) };
-        let mut msg = DumpMessage { skb: skb.as_ptr() };
-        if hdr.is_null() || fill(&mut msg).is_err() {
-            // SAFETY: We still own the message.
-            unsafe { bindings::nlmsg_free(skb.as_ptr()) };
-            return Err(EMSGSIZE);
-        }
-        // SAFETY: `hdr` heads the message in `skb`, which we hand over.
+        // SAFETY: As above: `family` is registered.
+        let skb = unsafe { build(family, 0, cmd, fill)? };
+        // SAFETY: We hand over the finished message; `net` is live.
         let ret = unsafe {
-            bindings::genlmsg_end(skb.as_ptr(), hdr);
             ffi::lana_genlmsg_multicast_netns(family, self.net.as_ptr(), skb.as_ptr(), 0)
         };
-        drop(guard);
         // Nobody listening (-ESRCH) is not a failure.
         match to_result(ret) {
             Err(e) if e == ESRCH => Ok(()),
             other => other,
         }
     }
+}
+
+/// A finished message of `family` with command `cmd`, addressed to port
+/// `portid` (0 for multicast), filled by `fill`; allocated atomically.
+///
+/// # Safety
+///
+/// `family` must be registered for the duration of the call.
+unsafe fn build(
+    family: *const bindings::genl_family,
+    portid: u32,
+    cmd: u8,
+    fill: impl FnOnce(&mut DumpMessage) -> Result,
+) -> Result<NonNull<bindings::sk_buff>> {
+    // SAFETY: Plain allocation; atomic, as our callers may not sleep.
+    let skb = NonNull::new(unsafe {
+        bindings::genlmsg_new(bindings::GENLMSG_DEFAULT_SIZE, bindings::GFP_ATOMIC)
+    })
+    .ok_or(ENOMEM)?;
+    // SAFETY: `skb` is a fresh message and `family` is registered (contract).
+    let hdr = unsafe { bindings::genlmsg_put(skb.as_ptr(), portid, 0, family, 0, cmd) };
+    let mut msg = DumpMessage { skb: skb.as_ptr() };
+    if hdr.is_null() || fill(&mut msg).is_err() {
+        // SAFETY: We still own the message.
+        unsafe { bindings::nlmsg_free(skb.as_ptr()) };
+        return Err(EMSGSIZE);
+    }
+    // SAFETY: `hdr` heads the message in `skb`.
+    unsafe { bindings::genlmsg_end(skb.as_ptr(), hdr) };
+    Ok(skb)
 }

@@ -51,6 +51,18 @@ case_vlink_lanactl() {
 	lanactl rm lvf2
 }
 
+# Starts `lanactl monitor --count $1` in lana_vb, writing to
+# /tmp/lana_vlink_events, and waits until it listens: MONITOR_PID.
+monitor_vb() {
+	local i err=/tmp/lana_vlink_monitor.err
+	in_ns lana_vb timeout 20 "$LANACTL" monitor --count "$1" >/tmp/lana_vlink_events 2>$err &
+	MONITOR_PID=$!
+	for i in $(seq 100); do
+		grep -q "monitoring events" $err && break
+		sleep 0.1
+	done
+}
+
 # Floods address $2 with pings from namespace $1 (at most 8 s), in the
 # background: FLOOD_PID.
 flood() {
@@ -241,19 +253,14 @@ case_vlink_no_bottom() {
 # removing the block a lana device is attached to, deleting the device,
 # deleting its namespace, unloading the module.
 case_vlink_teardown() {
-	local events pid i err=/tmp/lana_vlink_monitor.err mac_a
+	local events mac_a
 	in_ns lana_va "$LANACTL" attach va0 c || fail "cannot attach va0 again"
 	# The block under lana0 removed while packets cross it: detach, unbind
 	# and rm, in that order.
-	in_ns lana_vb timeout 20 "$LANACTL" monitor --count 3 >/tmp/lana_vlink_events 2>$err &
-	pid=$!
-	for i in $(seq 100); do
-		grep -q "monitoring events" $err && break
-		sleep 0.1
-	done
+	monitor_vb 3
 	flood lana_va 10.78.0.2
 	in_ns lana_vb "$LANACTL" rm --cascade e || fail "rm --cascade e failed"
-	wait $pid
+	wait $MONITOR_PID
 	events=$(awk '{ print $1, $2 }' /tmp/lana_vlink_events | tr '\n' ' ')
 	expect_eq "events of rm --cascade under traffic" "detach block=e unbind block=e rm block=e " \
 		"$events" || return 1
@@ -267,15 +274,10 @@ case_vlink_teardown() {
 	in_ns lana_va ping -c 2 -i 0.2 -W 2 10.78.0.2 >/dev/null ||
 		fail "traffic did not resume once the block was back"
 	# lana0 deleted under traffic: dev_down, then dev_unregister.
-	in_ns lana_vb timeout 20 "$LANACTL" monitor --count 2 >/tmp/lana_vlink_events 2>$err &
-	pid=$!
-	for i in $(seq 100); do
-		grep -q "monitoring events" $err && break
-		sleep 0.1
-	done
+	monitor_vb 2
 	flood lana_va 10.78.0.2
 	in_ns lana_vb ip link del lana0 || fail "ip link del lana0 failed"
-	wait $pid
+	wait $MONITOR_PID
 	stop_flood
 	events=$(cat /tmp/lana_vlink_events)
 	grep -q "dev_unregister block=e.*dev=lana0" <<<"$events" || fail "no dev_unregister event: $events"
