@@ -104,10 +104,9 @@ impl core::fmt::Display for Tag {
 /// else its EtherType.
 #[inline]
 pub(crate) fn frame_key(skb: &SkBuff) -> u32 {
-    match skb.vlan_id() {
-        Some(id) => 0x1_0000 | u32::from(id),
-        None => 0x2_0000 | u32::from(skb.protocol()),
-    }
+    skb.vlan_id()
+        .map_or_else(|| Tag::EtherType(skb.protocol()), Tag::Vlan)
+        .key()
 }
 
 /// How a device is attached: through our rx_handler, or as the endpoint of a

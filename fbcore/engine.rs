@@ -232,14 +232,7 @@ impl Engine {
         if trace_key::armed() {
             return self.transmit_tracing(slot, skb, bh);
         }
-        self.stats.add(bh, Counter::Packets, 1);
-        match self.graph.get(bh) {
-            Some(graph) => graph.transmit(slot, skb, bh, &self.datapath(())),
-            None => {
-                self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
-                drop(skb);
-            }
-        }
+        self.transmit_with(slot, skb, bh, self.graph.get(bh), ());
     }
 
     /// [`Self::transmit`] while a trace is armed: this packet may be one to
@@ -248,14 +241,28 @@ impl Engine {
     #[inline(never)]
     #[cold]
     fn transmit_tracing(&self, slot: usize, skb: SkBuff, bh: &BhContext) {
-        self.stats.add(bh, Counter::Packets, 1);
-        match self.graph.get(bh) {
-            Some(graph) if self.tracer.take(slot).is_some() => {
-                self.traced(graph, |rec| {
-                    graph.transmit(slot, skb, bh, &self.datapath(rec))
-                });
+        // One snapshot for the walk and the record's block names.
+        let graph = self.graph.get(bh);
+        match graph {
+            Some(g) if self.tracer.take(slot).is_some() => {
+                self.traced(g, |rec| self.transmit_with(slot, skb, bh, graph, rec));
             }
-            Some(graph) => graph.transmit(slot, skb, bh, &self.datapath(())),
+            _ => self.transmit_with(slot, skb, bh, graph, ()),
+        }
+    }
+
+    #[inline(always)]
+    fn transmit_with<R: Recorder>(
+        &self,
+        slot: usize,
+        skb: SkBuff,
+        bh: &BhContext,
+        graph: Option<&Graph>,
+        rec: R,
+    ) {
+        self.stats.add(bh, Counter::Packets, 1);
+        match graph {
+            Some(graph) => graph.transmit(slot, skb, bh, &self.datapath(rec)),
             None => {
                 self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
                 drop(skb);
@@ -270,27 +277,35 @@ impl Engine {
         if trace_key::armed() {
             return self.receive_tracing(slot, skb, bh);
         }
-        self.stats.add(bh, Counter::Packets, 1);
-        match self.graph.get(bh) {
-            Some(graph) => graph.receive(slot, skb, bh, &self.datapath(())),
-            None => {
-                self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
-                drop(skb);
-                None
-            }
-        }
+        self.receive_with(slot, skb, bh, self.graph.get(bh), ())
     }
 
     /// [`Self::receive`] while a trace is armed (see [`Self::transmit_tracing`]).
     #[inline(never)]
     #[cold]
     fn receive_tracing(&self, slot: usize, skb: SkBuff, bh: &BhContext) -> Option<SkBuff> {
+        // One snapshot for the walk and the record's block names.
+        let graph = self.graph.get(bh);
+        match graph {
+            Some(g) if self.tracer.take(slot).is_some() => {
+                self.traced(g, |rec| self.receive_with(slot, skb, bh, graph, rec))
+            }
+            _ => self.receive_with(slot, skb, bh, graph, ()),
+        }
+    }
+
+    #[inline(always)]
+    fn receive_with<R: Recorder>(
+        &self,
+        slot: usize,
+        skb: SkBuff,
+        bh: &BhContext,
+        graph: Option<&Graph>,
+        rec: R,
+    ) -> Option<SkBuff> {
         self.stats.add(bh, Counter::Packets, 1);
-        match self.graph.get(bh) {
-            Some(graph) if self.tracer.take(slot).is_some() => self.traced(graph, |rec| {
-                graph.receive(slot, skb, bh, &self.datapath(rec))
-            }),
-            Some(graph) => graph.receive(slot, skb, bh, &self.datapath(())),
+        match graph {
+            Some(graph) => graph.receive(slot, skb, bh, &self.datapath(rec)),
             None => {
                 self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
                 drop(skb);
