@@ -2,11 +2,11 @@
 
 //! The generic-netlink commands: decode a request, call the engine, answer.
 
-use kernel::{prelude::*, str::CString};
+use kernel::{prelude::*, str::CString, sync::ArcBorrow};
 
 use crate::attach::{Side, Tag};
 use crate::block::{ConfigSink, CounterSet, Setting, StatSink};
-use crate::engine::Engine;
+use crate::engine::{Change, Engine, Mode};
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::Event;
 use crate::fbs;
@@ -14,7 +14,7 @@ use crate::name::Name;
 use crate::registry::{Entry, Registry};
 use crate::uapi::{attr, cmd, NAME_MAX, OPTION_MAX};
 use crate::vlink::genl::{
-    self, AttrKind, AttrSpec, AttrWriter, Dump, DumpMessage, OpKind, OpSpec, Request,
+    self, AttrKind, AttrSpec, AttrWriter, Attrs, Dump, DumpMessage, OpKind, OpSpec, Request,
 };
 
 /// Longest device name (IFNAMSIZ - 1).
@@ -40,7 +40,7 @@ const fn flag(id: u16) -> AttrSpec {
 }
 
 /// How the kernel validates each request attribute.
-pub(crate) const POLICY: [AttrSpec; 14] = [
+pub(crate) const POLICY: [AttrSpec; 18] = [
     string(attr::BLOCK_NAME, NAME_MAX),
     string(attr::BLOCK_TYPE, NAME_MAX),
     string(attr::UPPER, NAME_MAX),
@@ -54,6 +54,19 @@ pub(crate) const POLICY: [AttrSpec; 14] = [
         id: attr::COUNT,
         kind: AttrKind::U32,
     },
+    AttrSpec {
+        id: attr::REQUEST_CMD,
+        kind: AttrKind::U32,
+    },
+    AttrSpec {
+        id: attr::REVISION,
+        kind: AttrKind::U32,
+    },
+    AttrSpec {
+        id: attr::REQUESTS,
+        kind: AttrKind::Requests,
+    },
+    flag(attr::DRY_RUN),
     flag(attr::DROP_STATE),
     flag(attr::PER_CPU),
     flag(attr::CASCADE),
@@ -85,7 +98,7 @@ const fn read(cmd: u8, kind: OpKind) -> OpSpec {
 }
 
 /// Every command.
-pub(crate) const OPS: [OpSpec; 18] = [
+pub(crate) const OPS: [OpSpec; 20] = [
     change(cmd::ADD),
     change(cmd::RM),
     change(cmd::BIND),
@@ -99,6 +112,8 @@ pub(crate) const OPS: [OpSpec; 18] = [
     change(cmd::UNSUBSCRIBE),
     // Tracing shows what packets went where: an administrator's business.
     change(cmd::TRACE),
+    change(cmd::APPLY),
+    read(cmd::REVISION, OpKind::Do),
     read(cmd::LIST, OpKind::Dump),
     read(cmd::STATS, OpKind::Do),
     read(cmd::SHOW, OpKind::Do),
@@ -114,14 +129,50 @@ pub(crate) struct Commands;
 impl Commands {
     fn add(engine: &Engine, req: &Request<'_>) -> CtlResult {
         let name = name_attr(req, attr::BLOCK_NAME, "block name")?;
-        let kind_raw = str_attr(req, attr::BLOCK_TYPE, "block type")?;
-        let kind = fbs::find(kind_raw.to_bytes()).ok_or_else(|| {
-            let kind = shown(kind_raw);
-            ctl_err!(ENOENT, "unknown block type '{kind}' (see lanactl types)")
-        })?;
         engine
-            .add(name, kind, &settings(req)?, req.net())
+            .add(name, block_type(req)?, &settings(req)?, req.net())
             .map(|_| ())
+    }
+
+    /// Applies the batch of `REQUESTS` as one transaction; a refusal's
+    /// cookie is the index of the request at fault.
+    fn apply(engine: ArcBorrow<'_, Engine>, req: &mut Request<'_>) -> CtlResult {
+        let tables = req.requests(attr::REQUESTS)?;
+        let mut changes = KVec::with_capacity(tables.len(), GFP_KERNEL)?;
+        for (index, table) in tables.iter().enumerate() {
+            match batch_change(&table.attrs()) {
+                Ok(change) => changes.push(change, GFP_KERNEL)?,
+                Err(e) => {
+                    req.set_cookie(index as u32);
+                    return Err(e);
+                }
+            }
+        }
+        let mode = if req.flag(attr::DRY_RUN) {
+            Mode::DryRun
+        } else {
+            Mode::Commit
+        };
+        let expect = req.u32_attr(attr::REVISION);
+        match Engine::apply(engine, req.net(), &changes, expect, mode) {
+            Ok(revision) => {
+                let mut reply = req.reply(cmd::APPLY)?;
+                reply.put_u32(attr::REVISION, revision)?;
+                Ok(req.send(reply)?)
+            }
+            Err(refusal) => {
+                if let Some(index) = refusal.index {
+                    req.set_cookie(index as u32);
+                }
+                Err(refusal.error)
+            }
+        }
+    }
+
+    fn revision(engine: &Engine, req: &Request<'_>) -> CtlResult {
+        let mut reply = req.reply(cmd::REVISION)?;
+        reply.put_u32(attr::REVISION, engine.with_control(|c| c.revision()))?;
+        Ok(req.send(reply)?)
     }
 
     fn get(engine: &Engine, req: &Request<'_>) -> CtlResult {
@@ -294,6 +345,8 @@ impl Commands {
                     .ok_or_else(|| ctl_err!(EINVAL, "missing packet count"))?,
                 req.portid(),
             ),
+            cmd::APPLY => Self::apply(engine, req),
+            cmd::REVISION => Self::revision(&engine, req),
             cmd::STATS => Self::stats(&engine, req),
             cmd::SHOW => Self::show(&engine, req),
             cmd::GET => Self::get(&engine, req),
@@ -407,7 +460,7 @@ fn block_stats(out: &mut impl AttrWriter, entry: &Entry, per_cpu: bool) -> Resul
 }
 
 /// The `key=value` options of a request (`OPTIONS`), in order.
-fn settings<'a>(req: &Request<'a>) -> CtlResult<KVec<Setting<'a>>> {
+fn settings<'a>(req: &Attrs<'a>) -> CtlResult<KVec<Setting<'a>>> {
     let mut settings = KVec::new();
     for option in req.strings(attr::OPTIONS) {
         let text = option
@@ -436,8 +489,69 @@ impl<W: AttrWriter> ConfigSink for ConfigWriter<'_, W> {
     }
 }
 
+/// The block type named by `BLOCK_TYPE`.
+fn block_type(req: &Attrs<'_>) -> CtlResult<&'static crate::block::BlockType> {
+    let raw = str_attr(req, attr::BLOCK_TYPE, "block type")?;
+    fbs::find(raw.to_bytes()).ok_or_else(|| {
+        let kind = shown(raw);
+        ctl_err!(ENOENT, "unknown block type '{kind}' (see lanactl types)")
+    })
+}
+
+/// One request of an `APPLY` batch, decoded.
+fn batch_change<'a>(req: &Attrs<'a>) -> CtlResult<Change<'a>> {
+    let cmd = req
+        .u32_attr(attr::REQUEST_CMD)
+        .ok_or_else(|| ctl_err!(EINVAL, "batch request without a command"))?;
+    let upper = || name_attr(req, attr::UPPER, "upper block name");
+    let lower = || name_attr(req, attr::LOWER, "lower block name");
+    let block = || name_attr(req, attr::BLOCK_NAME, "block name");
+    let peer = || name_attr(req, attr::PEER, "block name to subscribe to");
+    let dev = || str_attr(req, attr::DEV_NAME, "device name");
+    Ok(match u8::try_from(cmd).unwrap_or(0) {
+        cmd::ADD => Change::Add {
+            name: block()?,
+            kind: block_type(req)?,
+            settings: settings(req)?,
+        },
+        cmd::RM => Change::Rm { name: block()? },
+        cmd::BIND => Change::Bind {
+            upper: upper()?,
+            lower: lower()?,
+            port: port_attr(req)?,
+        },
+        cmd::UNBIND => Change::Unbind {
+            upper: upper()?,
+            lower: lower()?,
+            port: port_attr(req)?,
+        },
+        cmd::SET => Change::Set {
+            name: block()?,
+            settings: settings(req)?,
+        },
+        cmd::SUBSCRIBE => Change::Subscribe {
+            subscriber: block()?,
+            target: peer()?,
+        },
+        cmd::UNSUBSCRIBE => Change::Unsubscribe {
+            subscriber: block()?,
+            target: peer()?,
+        },
+        cmd::ATTACH => Change::Attach {
+            dev: dev()?,
+            block: block()?,
+            tag: tag_attr(req)?,
+        },
+        cmd::DETACH => Change::Detach {
+            dev: dev()?,
+            tag: tag_attr(req)?,
+        },
+        _ => return Err(ctl_err!(EINVAL, "command {cmd} cannot be part of a batch")),
+    })
+}
+
 /// The optional output port of a bind or unbind.
-fn port_attr<'a>(req: &Request<'a>) -> CtlResult<Option<&'a str>> {
+fn port_attr<'a>(req: &Attrs<'a>) -> CtlResult<Option<&'a str>> {
     req.str_attr(attr::PORT)
         .map(|port| {
             port.to_str()
@@ -447,13 +561,13 @@ fn port_attr<'a>(req: &Request<'a>) -> CtlResult<Option<&'a str>> {
 }
 
 /// A required string attribute.
-fn str_attr<'a>(req: &Request<'a>, id: u16, what: &str) -> CtlResult<&'a CStr> {
+fn str_attr<'a>(req: &Attrs<'a>, id: u16, what: &str) -> CtlResult<&'a CStr> {
     req.str_attr(id)
         .ok_or_else(|| ctl_err!(EINVAL, "missing {what}"))
 }
 
 /// The optional `TAG` attribute, parsed.
-fn tag_attr(req: &Request<'_>) -> CtlResult<Option<Tag>> {
+fn tag_attr(req: &Attrs<'_>) -> CtlResult<Option<Tag>> {
     let Some(text) = req.str_attr(attr::TAG) else {
         return Ok(None);
     };
@@ -464,7 +578,7 @@ fn tag_attr(req: &Request<'_>) -> CtlResult<Option<Tag>> {
 }
 
 /// A required name attribute, validated.
-fn name_attr(req: &Request<'_>, id: u16, what: &str) -> CtlResult<Name> {
+fn name_attr(req: &Attrs<'_>, id: u16, what: &str) -> CtlResult<Name> {
     Name::new(str_attr(req, id, what)?.to_bytes(), what)
 }
 

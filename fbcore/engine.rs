@@ -11,6 +11,10 @@
 //! Packet path: [`Engine::receive`] reads the published snapshot under the
 //! RCU read lock and nothing else.
 
+mod apply;
+
+pub(crate) use apply::{Change, Mode};
+
 use kernel::{
     new_mutex,
     prelude::*,
@@ -101,6 +105,10 @@ pub(crate) struct Control {
     closed: bool,
     /// Held while a trace is armed in this engine.
     trace_key: Option<TraceKey>,
+    /// One more with every change to the graph: blocks, settings,
+    /// bindings, subscriptions, attachments (`lanactl apply
+    /// --expect-revision`).
+    revision: u32,
 }
 
 impl Control {
@@ -110,6 +118,16 @@ impl Control {
 
     pub(crate) fn attached(&self) -> &[Attached] {
         &self.attached
+    }
+
+    /// The graph's revision.
+    pub(crate) fn revision(&self) -> u32 {
+        self.revision
+    }
+
+    /// Counts a change to the graph.
+    fn changed(&mut self) {
+        self.revision = self.revision.wrapping_add(1);
     }
 
     fn attached_to(&self, id: u32) -> Option<&Attached> {
@@ -159,6 +177,7 @@ impl Engine {
                     attached: KVec::new(),
                     closed: false,
                     trace_key: None,
+                    revision: 0,
                 }),
                 graph: RcuBox::empty(),
                 stats: EngineStats::new()?,
@@ -168,20 +187,22 @@ impl Engine {
             GFP_KERNEL,
         )?;
         {
-            let control = engine.control.lock();
-            engine.publish(&control, None).map_err(|e| e.errno())?;
+            let mut control = engine.control.lock();
+            engine.publish(&mut control, None).map_err(|e| e.errno())?;
+            control.revision = 0;
         }
         Ok(engine)
     }
 
     /// Builds and publishes the snapshot of `control` (plus `extra`, an
     /// attachment about to be registered), then frees the previous one after
-    /// a grace period.
-    fn publish(&self, control: &Control, extra: Option<Endpoint<'_>>) -> CtlResult {
+    /// a grace period. Counts a revision.
+    fn publish(&self, control: &mut Control, extra: Option<Endpoint<'_>>) -> CtlResult {
         let attachments = Iterator::chain(control.attached.iter().map(Attached::endpoint), extra);
         let graph = Graph::build(&control.registry, attachments)?;
         // Dropping the retired snapshot waits for the grace period.
         drop(self.graph.publish(Some(graph)));
+        control.changed();
         Ok(())
     }
 
@@ -395,7 +416,7 @@ impl Engine {
         let id = control
             .registry
             .add(name, kind, |block| configure(&name, block, settings, net))?;
-        self.publish(&control, None)?;
+        self.publish(&mut control, None)?;
         let event = Event::new(EventKind::Add, name);
         Self::notify(&control, id, &event);
         self.announce(&event);
@@ -404,12 +425,14 @@ impl Engine {
 
     /// Applies `settings` to block `name`: all or nothing.
     pub(crate) fn set(&self, name: &Name, settings: &[Setting<'_>], net: &Namespace) -> CtlResult {
-        let control = self.control.lock();
+        let mut control = self.control.lock();
         let entry = control.registry.lookup(name)?;
         check_keys(entry.kind, settings)?;
         configure(name, &*entry.block, settings, net)?;
+        let id = entry.id;
+        control.changed();
         let event = Event::new(EventKind::Set, *name);
-        Self::notify(&control, entry.id, &event);
+        Self::notify(&control, id, &event);
         self.announce(&event);
         Ok(())
     }
@@ -450,7 +473,7 @@ impl Engine {
             ));
         }
         let removed = control.registry.remove(name)?;
-        self.publish(&control, None)?;
+        self.publish(&mut control, None)?;
         let event = Event::new(EventKind::Rm, *name);
         removed.notify(&event);
         self.announce(&event);
@@ -468,7 +491,7 @@ impl Engine {
             Some(port) => control.registry.bind_port(upper, lower, port)?,
             None => control.registry.bind(upper, lower)?,
         }
-        self.publish(&control, None)?;
+        self.publish(&mut control, None)?;
         self.pair_event(&control, EventKind::Bind, upper, lower);
         Ok(())
     }
@@ -492,13 +515,13 @@ impl Engine {
         ];
         for (up, low) in pairs.into_iter().flatten() {
             control.registry.unbind(&up, &low)?;
-            self.publish(&control, None)?;
+            self.publish(&mut control, None)?;
             self.pair_event(&control, EventKind::Unbind, &up, &low);
         }
         // Ports leading to the block, and its own bound ports.
         while let Some((from, port)) = control.registry.port_into(id) {
             control.registry.unbind_port(name, &from, port)?;
-            self.publish(&control, None)?;
+            self.publish(&mut control, None)?;
             self.pair_event(&control, EventKind::Unbind, name, &from);
         }
         let entry = control.registry.lookup(name)?;
@@ -508,7 +531,7 @@ impl Engine {
         }
         for (port, to) in own.drain_all() {
             control.registry.unbind_port(&to, name, port)?;
-            self.publish(&control, None)?;
+            self.publish(&mut control, None)?;
             self.pair_event(&control, EventKind::Unbind, &to, name);
         }
         loop {
@@ -539,7 +562,7 @@ impl Engine {
         let mut control = self.control.lock();
         if let Some(port) = port {
             control.registry.unbind_port(upper, lower, port)?;
-            self.publish(&control, None)?;
+            self.publish(&mut control, None)?;
             self.pair_event(&control, EventKind::Unbind, upper, lower);
             return Ok(());
         }
@@ -561,7 +584,7 @@ impl Engine {
             }
         }
         control.registry.unbind(upper, lower)?;
-        self.publish(&control, None)?;
+        self.publish(&mut control, None)?;
         self.pair_event(&control, EventKind::Unbind, upper, lower);
         Ok(())
     }
@@ -585,6 +608,7 @@ impl Engine {
     pub(crate) fn subscribe(&self, subscriber: &Name, target: &Name) -> CtlResult {
         let mut control = self.control.lock();
         control.registry.subscribe(subscriber, target)?;
+        control.changed();
         let event = Event::new(EventKind::Subscribe, *subscriber).with_peer(*target);
         let id = control.registry.lookup(subscriber)?.id;
         Self::notify(&control, id, &event);
@@ -595,6 +619,7 @@ impl Engine {
     pub(crate) fn unsubscribe(&self, subscriber: &Name, target: &Name) -> CtlResult {
         let mut control = self.control.lock();
         control.registry.unsubscribe(subscriber, target)?;
+        control.changed();
         let event = Event::new(EventKind::Unsubscribe, *subscriber).with_peer(*target);
         let id = control.registry.lookup(subscriber)?.id;
         Self::notify(&control, id, &event);
@@ -626,7 +651,7 @@ impl Engine {
             a.block = new_id;
         }
         // Returns after the grace period: no CPU can be in `old` any more.
-        self.publish(&control, None)?;
+        self.publish(&mut control, None)?;
         let replacement = control.registry.get(new_id).ok_or(EINVAL)?;
         if carry_state {
             // The engine's walk counts are the same for any type.
@@ -697,7 +722,7 @@ impl Engine {
         control.attached.reserve(1, GFP_KERNEL)?;
         // Publish the entry first, so the first frame already finds it.
         this.publish(
-            &control,
+            &mut control,
             Some(Endpoint {
                 slot,
                 block: id,
@@ -715,7 +740,7 @@ impl Engine {
                     Ok(r) => Some(r),
                     Err(e) => {
                         // Withdraw the entry published above.
-                        this.publish(&control, None)?;
+                        this.publish(&mut control, None)?;
                         return Err(ctl_err!(e, "cannot attach to device '{shown}'"));
                     }
                 }

@@ -105,6 +105,28 @@ impl Registry {
             .ok_or_else(|| ctl_err!(ENOENT, "no block '{name}'"))
     }
 
+    /// The id the next block added will have.
+    pub(crate) fn next_id(&self) -> u32 {
+        self.next_id
+    }
+
+    /// Puts back an entry [`Registry::remove`] returned, undoing the remove
+    /// (the caller undoes every later change first). No allocation: the
+    /// remove left the room.
+    pub(crate) fn restore(&mut self, entry: Entry) -> Result {
+        if self.find(&entry.name).is_some() || self.get(entry.id).is_some() {
+            return Err(EEXIST);
+        }
+        let at = self.entries.partition_point(|e| e.id < entry.id);
+        // INVARIANT: Inserted in id order under a free name and id; it was
+        // unbound with no subscriber when removed, and nothing bound to it
+        // since (its id was gone); its own subscriptions are still
+        // registered on their targets' chains.
+        self.entries
+            .insert_within_capacity(at, entry)
+            .map_err(|_| ENOMEM)
+    }
+
     fn lookup_index(&self, name: &Name) -> CtlResult<usize> {
         self.entries
             .iter()

@@ -67,6 +67,17 @@ pub mod cmd {
     /// `TRACE` message: a `BLOCK_NAME` per block it visited, in order, and
     /// the `VERDICT` its path ended in.
     pub const TRACE: u8 = 19;
+    /// Apply a batch of changes as one transaction: `REQUESTS`, each an
+    /// `ADD`, `RM`, `BIND`, `UNBIND`, `SET`, `SUBSCRIBE`, `UNSUBSCRIBE`,
+    /// `ATTACH` or `DETACH` with that command's attributes (`UNBIND` cuts
+    /// even bindings that carry a device's traffic). All are checked, then
+    /// published at once, or none is applied: the refusal's extack cookie is
+    /// the index (u32) of the request at fault. With `REVISION`, refused
+    /// unless the graph is at that revision; with `DRY_RUN`, checked only.
+    /// The reply carries the new `REVISION`.
+    pub const APPLY: u8 = 20;
+    /// The graph's revision: a `REVISION` reply.
+    pub const REVISION: u8 = 21;
 }
 
 /// Attributes. Nested attributes reuse the same number space.
@@ -163,6 +174,16 @@ pub mod attr {
     pub const VERDICT: u16 = 41;
     /// u32: packets to trace (`TRACE`); 0 stops the trace.
     pub const COUNT: u16 = 42;
+    /// Nested array (`APPLY`): one nest per request of the batch.
+    pub const REQUESTS: u16 = 43;
+    /// u32 in a `REQUESTS` element: the request's command.
+    pub const REQUEST_CMD: u16 = 44;
+    /// u32: the graph's revision, one more with every change made to it
+    /// (`REVISION`, `APPLY` replies); in an `APPLY` request, the revision
+    /// the batch was planned against.
+    pub const REVISION: u16 = 45;
+    /// Flag: check an `APPLY` batch, change nothing.
+    pub const DRY_RUN: u16 = 46;
     /// Highest attribute number.
-    pub const MAX: u16 = COUNT;
+    pub const MAX: u16 = DRY_RUN;
 }

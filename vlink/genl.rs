@@ -41,6 +41,9 @@ pub(crate) enum AttrKind {
     Strings { inner: u16, max_len: u16 },
     /// A 32-bit unsigned integer.
     U32,
+    /// An array of nests, each holding attributes of the family's own
+    /// policy: one request per element (a batch of requests in one message).
+    Requests,
 }
 
 /// One attribute of the family's policy.
@@ -96,6 +99,9 @@ impl Tables {
             policy.push(bindings::nla_policy::default(), GFP_KERNEL)?;
         }
         let mut nested = KVec::new();
+        // The table's heap buffer is allocated at its final size above and
+        // never grows, so its address is stable from here on.
+        let own = policy.as_ptr();
         for spec in attrs {
             let entry = policy.get_mut(usize::from(spec.id)).ok_or(EINVAL)?;
             match spec.kind {
@@ -105,6 +111,13 @@ impl Tables {
                 }
                 AttrKind::Flag => entry.type_ = bindings::NLA_FLAG as u8,
                 AttrKind::U32 => entry.type_ = bindings::NLA_U32 as u8,
+                AttrKind::Requests => {
+                    // The core validates each element against `own`, so an
+                    // element's attributes are checked like a request's.
+                    entry.type_ = bindings::NLA_NESTED_ARRAY as u8;
+                    entry.len = max_attr;
+                    entry.__bindgen_anon_1.nested_policy = own;
+                }
                 AttrKind::Strings { inner, max_len } => {
                     let mut table = KVec::with_capacity(usize::from(inner) + 1, GFP_KERNEL)?;
                     for _ in 0..=inner {
@@ -285,10 +298,16 @@ unsafe extern "C" fn doit_trampoline<T: Commands>(
 ) -> c_int {
     // SAFETY: The core calls us with a valid `info` whose family is ours.
     let family = unsafe { family_of::<T>((*info).family) };
+    // SAFETY: The core parsed the request against our policy into
+    // `info->attrs`, an entry per id up to `maxattr`, valid during the call.
+    let table = unsafe {
+        core::slice::from_raw_parts((*info).attrs, (*family.as_raw()).maxattr as usize + 1)
+    };
     let mut req = Request {
         info,
         family: family.as_raw(),
-        _lifetime: PhantomData,
+        // INVARIANT: Validated against the family's policy, as above.
+        attrs: Attrs { table },
     };
     match family.handler.doit(&mut req) {
         Ok(()) => 0,
@@ -364,27 +383,6 @@ impl fmt::Write for MessageBuf<'_> {
     }
 }
 
-/// Returns attribute `id` of a parsed attribute table as a string.
-///
-/// # Safety
-///
-/// `attrs` must be the table of a request validated against our policy, with
-/// at least `id + 1` entries, valid for `'a`.
-unsafe fn attr_str<'a>(attrs: *mut *mut bindings::nlattr, id: u16) -> Option<&'a CStr> {
-    // SAFETY: Guaranteed by the caller.
-    let attr = unsafe { *attrs.add(usize::from(id)) };
-    if attr.is_null() {
-        return None;
-    }
-    // SAFETY: A present attribute has a header followed by `nla_len - HDRLEN`
-    // payload bytes; the policy (NLA_NUL_STRING) guaranteed a NUL among them.
-    unsafe {
-        let len = usize::from((*attr).nla_len).saturating_sub(NLA_HDRLEN);
-        let data = attr.cast::<u8>().add(NLA_HDRLEN);
-        CStr::from_bytes_until_nul(core::slice::from_raw_parts(data, len)).ok()
-    }
-}
-
 /// The payload of `attr` (empty when null).
 ///
 /// # Safety
@@ -401,26 +399,132 @@ unsafe fn nla_payload<'a>(attr: *const bindings::nlattr) -> &'a [u8] {
     }
 }
 
-/// The strings of a validated nest of [`AttrKind::Strings`]: each inner
-/// attribute is a header, a NUL-terminated string, padding to 4 bytes.
-struct NestedStrings<'a> {
+/// The attributes of a validated request (or of one element of an
+/// [`AttrKind::Requests`] array), indexed by id.
+///
+/// # Invariants
+///
+/// `table` has an entry for every id of the family's policy, each null or
+/// an attribute validated against that policy, valid for `'a`.
+#[derive(Clone, Copy)]
+pub(crate) struct Attrs<'a> {
+    table: &'a [*mut bindings::nlattr],
+}
+
+impl<'a> Attrs<'a> {
+    /// Attribute `id`, if present (null if not, or not in the policy).
+    fn raw(&self, id: u16) -> *mut bindings::nlattr {
+        self.table
+            .get(usize::from(id))
+            .copied()
+            .unwrap_or(null_mut())
+    }
+
+    /// String attribute `id`, if present. `id` must be in the policy.
+    pub(crate) fn str_attr(&self, id: u16) -> Option<&'a CStr> {
+        let attr = self.raw(id);
+        // SAFETY: `attr` is null or validated as NLA_NUL_STRING, valid for
+        // `'a` (type invariant).
+        let payload = unsafe { nla_payload(attr) };
+        // The policy guaranteed a NUL in a present string.
+        (!attr.is_null())
+            .then(|| CStr::from_bytes_until_nul(payload).ok())
+            .flatten()
+    }
+
+    /// The strings in nest `id` (an [`AttrKind::Strings`] attribute), in
+    /// order; none when the nest is absent.
+    pub(crate) fn strings(&self, id: u16) -> impl Iterator<Item = &'a CStr> {
+        // SAFETY: A present nest was validated: `nla_len` bytes holding
+        // well-formed string attributes (type invariant).
+        let rest = unsafe { nla_payload(self.raw(id)) };
+        // The policy guaranteed a NUL in each string.
+        NlaIter { rest }.filter_map(|(_, payload)| CStr::from_bytes_until_nul(payload).ok())
+    }
+
+    /// Whether flag attribute `id` is present.
+    pub(crate) fn flag(&self, id: u16) -> bool {
+        !self.raw(id).is_null()
+    }
+
+    /// The value of [`AttrKind::U32`] attribute `id`, if present.
+    pub(crate) fn u32_attr(&self, id: u16) -> Option<u32> {
+        // SAFETY: A present NLA_U32 attribute was validated: at least 4
+        // payload bytes (type invariant).
+        let payload = unsafe { nla_payload(self.raw(id)) };
+        Some(u32::from_ne_bytes(payload.get(..4)?.try_into().ok()?))
+    }
+
+    /// The elements of [`AttrKind::Requests`] attribute `id`, each as a
+    /// table of its attributes, in order.
+    pub(crate) fn requests(&self, id: u16) -> Result<KVec<AttrTable<'a>>> {
+        // SAFETY: A present array was validated: well-formed nests, each
+        // holding attributes validated against the policy (type invariant).
+        let rest = unsafe { nla_payload(self.raw(id)) };
+        let mut out = KVec::new();
+        for (_, element) in (NlaIter { rest }) {
+            let mut table = KVec::new();
+            table.resize(self.table.len(), null_mut(), GFP_KERNEL)?;
+            for (ty, payload) in (NlaIter { rest: element }) {
+                if let Some(slot) = table.get_mut(usize::from(ty)) {
+                    // The attribute's header precedes its payload; the last
+                    // of a repeated id wins, as in `nla_parse`.
+                    *slot = payload.as_ptr().wrapping_sub(NLA_HDRLEN).cast_mut().cast();
+                }
+            }
+            out.push(
+                AttrTable {
+                    table,
+                    _lifetime: PhantomData,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(out)
+    }
+}
+
+/// The attribute table of one element of an [`AttrKind::Requests`] array.
+///
+/// # Invariants
+///
+/// As for [`Attrs`]: an entry per policy id, each null or a validated
+/// attribute valid for `'a`.
+pub(crate) struct AttrTable<'a> {
+    table: KVec<*mut bindings::nlattr>,
+    _lifetime: PhantomData<&'a ()>,
+}
+
+impl<'a> AttrTable<'a> {
+    pub(crate) fn attrs(&self) -> Attrs<'_> {
+        // INVARIANT: Built by `Attrs::requests` from validated attributes.
+        Attrs { table: &self.table }
+    }
+}
+
+/// The attributes in a validated run of attributes: (type without flags,
+/// payload) each.
+struct NlaIter<'a> {
     rest: &'a [u8],
 }
 
-impl<'a> Iterator for NestedStrings<'a> {
-    type Item = &'a CStr;
+impl<'a> Iterator for NlaIter<'a> {
+    type Item = (u16, &'a [u8]);
 
-    fn next(&mut self) -> Option<&'a CStr> {
+    fn next(&mut self) -> Option<Self::Item> {
         let len = usize::from(u16::from_ne_bytes([
             *self.rest.first()?,
             *self.rest.get(1)?,
         ]));
+        let ty = u16::from_ne_bytes([*self.rest.get(2)?, *self.rest.get(3)?]);
         let payload = self.rest.get(NLA_HDRLEN..len)?;
         self.rest = self.rest.get(len.next_multiple_of(4)..).unwrap_or(&[]);
-        // The policy guaranteed a NUL in each string.
-        CStr::from_bytes_until_nul(payload).ok()
+        Some((ty & NLA_TYPE_MASK, payload))
     }
 }
+
+/// The bits of `nla_type` that are the type (NLA_TYPE_MASK).
+const NLA_TYPE_MASK: u16 = !((bindings::NLA_F_NESTED | bindings::NLA_F_NET_BYTEORDER) as u16);
 
 /// A `doit` request being served.
 ///
@@ -431,7 +535,16 @@ impl<'a> Iterator for NestedStrings<'a> {
 pub(crate) struct Request<'a> {
     info: *mut bindings::genl_info,
     family: *const bindings::genl_family,
-    _lifetime: PhantomData<&'a ()>,
+    /// The request's attributes, `info->attrs`.
+    attrs: Attrs<'a>,
+}
+
+impl<'a> core::ops::Deref for Request<'a> {
+    type Target = Attrs<'a>;
+
+    fn deref(&self) -> &Attrs<'a> {
+        &self.attrs
+    }
 }
 
 impl<'a> Request<'a> {
@@ -441,43 +554,10 @@ impl<'a> Request<'a> {
         unsafe { (*(*self.info).genlhdr).cmd }
     }
 
-    /// String attribute `id`, if present. `id` must be in the policy.
-    pub(crate) fn str_attr(&self, id: u16) -> Option<&'a CStr> {
-        // SAFETY: `info->attrs` was parsed against our policy, which covers `id`.
-        unsafe { attr_str((*self.info).attrs, id) }
-    }
-
-    /// The strings in nest `id` (an [`AttrKind::Strings`] attribute), in
-    /// order; none when the nest is absent.
-    pub(crate) fn strings(&self, id: u16) -> impl Iterator<Item = &'a CStr> {
-        // SAFETY: `info->attrs` was parsed against our policy, which covers `id`.
-        let nest = unsafe { *(*self.info).attrs.add(usize::from(id)) };
-        NestedStrings {
-            // SAFETY: A present nest was validated: `nla_len` bytes, holding
-            // well-formed attributes.
-            rest: unsafe { nla_payload(nest) },
-        }
-    }
-
-    /// Whether flag attribute `id` is present. `id` must be in the policy.
-    pub(crate) fn flag(&self, id: u16) -> bool {
-        // SAFETY: `info->attrs` was parsed against our policy, which covers
-        // `id`, so the table has that entry.
-        unsafe { !(*(*self.info).attrs.add(usize::from(id))).is_null() }
-    }
-
     /// The network namespace of the caller's socket.
     pub(crate) fn net(&self) -> &'a Namespace {
         // SAFETY: `info` is valid; its namespace outlives the request.
         unsafe { Namespace::from_raw(ffi::lana_genl_info_net(self.info)) }
-    }
-
-    /// The value of [`AttrKind::U32`] attribute `id`, if present.
-    pub(crate) fn u32_attr(&self, id: u16) -> Option<u32> {
-        // SAFETY: `info->attrs` was parsed against our policy, which covers
-        // `id`; a present NLA_U32 attribute has at least 4 payload bytes.
-        let payload = unsafe { nla_payload(*(*self.info).attrs.add(usize::from(id))) };
-        Some(u32::from_ne_bytes(payload.get(..4)?.try_into().ok()?))
     }
 
     /// The netlink port of the caller's socket, where [`EventGroup::unicast`]
@@ -492,6 +572,18 @@ impl<'a> Request<'a> {
     pub(crate) fn set_error(&mut self, args: fmt::Arguments<'_>) {
         // SAFETY: `info->extack` is null or valid during the request.
         unsafe { set_extack((*self.info).extack, args) };
+    }
+
+    /// Returns `value` with the ACK, as its cookie (`NLMSGERR_ATTR_COOKIE`,
+    /// four bytes in host order): which element of a batch was refused.
+    pub(crate) fn set_cookie(&mut self, value: u32) {
+        // SAFETY: `info->extack` is null or valid during the request.
+        let Some(extack) = (unsafe { (*self.info).extack.as_mut() }) else {
+            return;
+        };
+        let bytes = value.to_ne_bytes();
+        extack.cookie[..bytes.len()].copy_from_slice(&bytes);
+        extack.cookie_len = bytes.len() as u8;
     }
 
     /// Starts the reply to this request, carrying command `cmd`.
