@@ -35,8 +35,8 @@ Exit status: 0 success, 1 the kernel refused (its reason is printed) or the
 module is not loaded, 2 usage error."
 )]
 pub struct Cli {
-    /// Print list, types, attachments, show, get, stats, monitor events and
-    /// trace records as JSON.
+    /// Print list, types, attachments, show, get, stats, dump, monitor
+    /// events and trace records as JSON.
     #[arg(short, long, global = true)]
     pub json: bool,
 
@@ -301,6 +301,57 @@ pub enum Command {
                            lanactl dot | dot -Tpng > graph.png"
     )]
     Dot,
+
+    /// Make the graph the one a graph file describes, as one transaction.
+    #[command(
+        long_about = "Read the graph file FILE (TOML: [[block]] tables with \
+                      name, type and an optional [block.config] of settings; \
+                      [[bind]] with upper, lower and optionally port; \
+                      [[subscribe]] with block and to; [[attach]] with dev, \
+                      block and optionally vlan or ethertype; see README), \
+                      compare it with the running graph and print the \
+                      changes that make the two the same, as lanactl \
+                      commands. The kernel then checks them all and \
+                      publishes them at once, or makes none: a refusal names \
+                      the file's line and the change at fault. Settings the \
+                      file leaves out keep their current value. Applying a \
+                      dump of the running graph changes nothing. Every graph \
+                      has a revision, one more with every change; the batch \
+                      is refused if the graph changed after it was planned, \
+                      and --expect-revision N refuses to apply unless the \
+                      graph is at revision N (lanactl dump prints it).",
+        after_long_help = "Example:\n  lanactl dump > graph.toml\n  \
+                           $EDITOR graph.toml\n  \
+                           lanactl apply -f graph.toml --dry-run\n  \
+                           lanactl apply -f graph.toml --expect-revision 7"
+    )]
+    Apply {
+        /// The graph file.
+        #[arg(short, long, value_name = "FILE")]
+        file: String,
+        /// Print the changes and have the kernel check them; make none.
+        #[arg(long)]
+        dry_run: bool,
+        /// Refuse unless the running graph is at this revision.
+        #[arg(long, value_name = "N")]
+        expect_revision: Option<u32>,
+    },
+
+    /// Print the running graph as a graph file.
+    #[command(
+        long_about = "Print the running graph as a graph file (see apply), \
+                      headed by a comment with its revision: every block with \
+                      its type and the settings that differ from the type's \
+                      defaults, every binding, subscription and device \
+                      attachment. lanactl apply -f of the output makes a \
+                      graph the same again, after a module reload too. With \
+                      --json, one object: revision, and block, bind, \
+                      subscribe and attach arrays with the file's fields.",
+        after_long_help = "Example:\n  lanactl dump > graph.toml\n  \
+                           rmmod lana; insmod lana.ko\n  \
+                           lanactl apply -f graph.toml"
+    )]
+    Dump,
 
     /// List the blocks.
     #[command(

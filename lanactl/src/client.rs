@@ -48,6 +48,9 @@ pub enum Error {
     /// The request is refused before it is sent, or its refusal is
     /// explained better than the bare errno would (the text says why).
     Refused(String),
+    /// The kernel refused request `index` of a batch (`APPLY`): `cause`
+    /// is its refusal.
+    InBatch { index: u32, cause: Box<Error> },
 }
 
 impl fmt::Display for Error {
@@ -84,6 +87,7 @@ impl fmt::Display for Error {
             Error::EventsLost => f.write_str("events were lost (socket buffer overrun)"),
             Error::Netlink(why) => write!(f, "netlink: {why}"),
             Error::Refused(why) => f.write_str(why),
+            Error::InBatch { index, cause } => write!(f, "change {}: {cause}", index + 1),
         }
     }
 }
@@ -124,9 +128,23 @@ pub(crate) fn kernel_error<M>(err: &Nlmsgerr<M>) -> Error {
             String::from_utf8_lossy(text).into_owned()
         })
         .filter(|text| !text.is_empty());
-    Error::Kernel {
+    let refusal = Error::Kernel {
         errno: -err.error(),
         extack,
+    };
+    // The kernel names the refused request of a batch in the cookie.
+    let index = err
+        .ext_ack()
+        .iter()
+        .find(|nla| *nla.nla_type().nla_type() == NlmsgerrAttr::Cookie)
+        .and_then(|nla| <[u8; 4]>::try_from(nla.nla_payload().as_ref()).ok())
+        .map(u32::from_ne_bytes);
+    match index {
+        Some(index) => Error::InBatch {
+            index,
+            cause: Box::new(refusal),
+        },
+        None => refusal,
     }
 }
 

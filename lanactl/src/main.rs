@@ -2,12 +2,16 @@
 
 //! lanactl: the command-line control of the lana-rs engine.
 
+mod apply;
 mod cli;
 mod client;
 mod dot;
 mod filter;
+mod graphfile;
 mod monitor;
 mod output;
+mod plan;
+mod running;
 mod suggest;
 mod trace;
 mod vlink;
@@ -162,6 +166,16 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 drop_state: *drop_state,
             })
         }
+        Command::Apply {
+            file,
+            dry_run,
+            expect_revision,
+        } => apply::apply(&apply::Options {
+            file,
+            dry_run: *dry_run,
+            expect_revision: *expect_revision,
+        })?,
+        Command::Dump => apply::dump(format)?,
         Command::List => output::blocks(&dump(cmd::LIST, wire::parse_block)?, format),
         Command::Dot => dot::render(&dot_snapshot()?),
         Command::Completions { shell } => {

@@ -200,6 +200,64 @@ impl Request<'_> {
     }
 }
 
+/// The attributes of an `APPLY` request: `requests` as one `REQUESTS`
+/// array, each element a request's own attributes plus its command; with
+/// `expect`, the revision the batch was planned against.
+pub fn batch_attrs(
+    requests: &[Request<'_>],
+    expect: Option<u32>,
+    dry_run: bool,
+) -> Result<Attrs, WireError> {
+    let encoding = |e: &dyn fmt::Display| WireError::Encoding(e.to_string());
+    let nest_of = |ty: u16| {
+        let nla_type = AttrTypeBuilder::default()
+            .nla_type(ty)
+            .nla_nested(true)
+            .build()
+            .map_err(|e| encoding(&e))?;
+        NlattrBuilder::default()
+            .nla_type(nla_type)
+            .nla_payload(())
+            .build()
+            .map_err(|e| encoding(&e))
+    };
+    let mut array = nest_of(attr::REQUESTS)?;
+    // neli adds up a nest's length in a u16 without checking.
+    let max = usize::from(u16::MAX) & !3;
+    for (index, request) in requests.iter().enumerate() {
+        // The kernel ignores an element's type; its position counts. 1-based
+        // like the netlink arrays of other families.
+        let mut element = nest_of(((index + 1) & 0x3fff) as u16)?;
+        let mut attrs = vec![u32_attr(attr::REQUEST_CMD, u32::from(request.cmd()))?];
+        attrs.extend(request.attrs()?);
+        for a in &attrs {
+            let bytes = usize::from(*element.nla_len()) + usize::from(*a.nla_len()) + 3;
+            if bytes > max {
+                return Err(WireError::BatchTooLong { max });
+            }
+            element = element.nest(a).map_err(|e| encoding(&e))?;
+        }
+        let bytes = usize::from(*array.nla_len()) + usize::from(*element.nla_len()) + 3;
+        if bytes > max {
+            return Err(WireError::BatchTooLong { max });
+        }
+        array = array.nest(&element).map_err(|e| encoding(&e))?;
+    }
+    let mut attrs: Attrs = std::iter::once(array).collect();
+    if let Some(revision) = expect {
+        attrs.push(u32_attr(attr::REVISION, revision)?);
+    }
+    if dry_run {
+        attrs.push(flag_attr(attr::DRY_RUN)?);
+    }
+    Ok(attrs)
+}
+
+/// The `REVISION` of a `REVISION` or `APPLY` reply.
+pub fn parse_revision(msg: &LanaMsg) -> Result<u32, WireError> {
+    Fields::top(msg).u32(attr::REVISION)
+}
+
 /// One block of a `LIST` dump.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
@@ -334,6 +392,8 @@ pub enum WireError {
     BadOption { option: String, why: OptionProblem },
     /// The options together do not fit in one netlink attribute.
     OptionsTooLong { bytes: usize, max: usize },
+    /// A batch of requests does not fit in one netlink attribute.
+    BatchTooLong { max: usize },
     /// A mandatory attribute is absent from a reply.
     Missing { attr: u16, within: &'static str },
     /// An attribute's payload does not have its type's size or encoding.
@@ -374,6 +434,11 @@ impl fmt::Display for WireError {
                 f,
                 "the options take {bytes} bytes once encoded, the limit is {max}; \
                  give fewer of them"
+            ),
+            WireError::BatchTooLong { max } => write!(
+                f,
+                "the changes take more than {max} bytes once encoded; \
+                 apply them in several files"
             ),
             WireError::Missing { attr, within } => {
                 write!(f, "malformed reply: {within} lacks {}", attr_name(*attr))
@@ -437,6 +502,7 @@ fn attr_name(ty: u16) -> &'static str {
         attr::CONFIG => "CONFIG",
         attr::PORT => "PORT",
         attr::PORT_BINDING => "PORT_BINDING",
+        attr::REVISION => "REVISION",
         _ => "unknown attribute",
     }
 }

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `lanactl apply -f FILE` and `lanactl dump`: graph files in and out.
+
+use lana_uapi::cmd;
+
+use crate::{
+    client::{self, Client},
+    family_name, filter,
+    graphfile::{self, Graph},
+    output::Format,
+    plan::{self, Planned},
+    running, wire, Error,
+};
+
+/// What `apply` was asked for besides the file.
+pub struct Options<'a> {
+    pub file: &'a str,
+    pub dry_run: bool,
+    pub expect_revision: Option<u32>,
+}
+
+/// The running graph as a graph file (or JSON).
+pub fn dump(format: Format) -> Result<String, Error> {
+    let client = Client::connect(family_name())?;
+    let (graph, revision) = running::read(&client)?;
+    let graph = running::without_defaults(&client, graph)?;
+    Ok(match format {
+        Format::Text => graphfile::render(
+            &graph,
+            &format!(
+                "lanactl dump: the running graph at revision {revision}\n\
+                 lanactl apply -f FILE makes a graph this one again"
+            ),
+        ),
+        Format::Json => {
+            let mut value = serde_json::json!({ "revision": revision });
+            if let (Some(out), Ok(serde_json::Value::Object(graph))) =
+                (value.as_object_mut(), serde_json::to_value(&graph))
+            {
+                out.extend(graph);
+            }
+            format!("{value}\n")
+        }
+    })
+}
+
+/// Reads the file, plans the changes from the running graph, and has the
+/// kernel make them as one transaction (or only check them).
+pub fn apply(options: &Options<'_>) -> Result<String, Error> {
+    let file = options.file;
+    let refused = |why: String| Error::Client(client::Error::Refused(why));
+    let at = |line: Option<usize>| match line {
+        Some(line) => format!("{file}:{line}"),
+        None => file.to_owned(),
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| refused(format!("cannot read {file}: {e}")))?;
+    let mut wanted =
+        graphfile::parse(&text).map_err(|e| refused(format!("{}: {}", at(e.line), e.why)))?;
+    compile_filters(&mut wanted)
+        .map_err(|(line, e)| refused(format!("{}: {e}", at(line))))?;
+    let client = Client::connect(family_name())?;
+    let (running, revision) = running::read(&client)?;
+    if let Some(expected) = options.expect_revision.filter(|e| *e != revision) {
+        return Err(refused(format!(
+            "the graph is at revision {revision}, not {expected}: it changed since \
+             (lanactl dump shows it)"
+        )));
+    }
+    let planned = plan::plan(&running, &wanted);
+    if planned.is_empty() {
+        return Ok(format!(
+            "nothing to change: the graph is at revision {revision}\n"
+        ));
+    }
+    let mut out: String = planned.iter().map(|p| format!("{}\n", p.step)).collect();
+    let requests: Vec<wire::Request<'_>> = planned.iter().map(|p| p.step.request()).collect();
+    let attrs = wire::batch_attrs(&requests, Some(revision), options.dry_run)?;
+    let reply = client
+        .query(cmd::APPLY, attrs)
+        .map_err(|e| at_fault(e, &planned, &at))?;
+    let now = wire::parse_revision(&reply)?;
+    let n = planned.len();
+    let changes = if n == 1 { "change" } else { "changes" };
+    out.push_str(&if options.dry_run {
+        format!("dry run: the kernel accepts these {n} {changes} at revision {now}; none made\n")
+    } else {
+        format!("applied {n} {changes}: the graph is at revision {now}\n")
+    });
+    Ok(out)
+}
+
+/// A refusal of the batch, pointing at the line that asked for the change
+/// at fault (or saying it undoes something only the running graph has).
+fn at_fault(
+    e: client::Error,
+    planned: &[Planned],
+    at: &dyn Fn(Option<usize>) -> String,
+) -> Error {
+    let client::Error::InBatch { index, cause } = e else {
+        return Error::Client(e);
+    };
+    let Some(p) = usize::try_from(index).ok().and_then(|i| planned.get(i)) else {
+        return Error::Client(*cause);
+    };
+    let place = match p.line {
+        Some(_) => at(p.line),
+        None => format!("{} (not in the file)", at(None)),
+    };
+    Error::Client(client::Error::Refused(format!(
+        "{place}: {}: {cause}",
+        p.step
+    )))
+}
+
+/// Compiles the `filter` settings of the file's blocks, as `lanactl set`
+/// does, so they compare with the running blocks' settings.
+fn compile_filters(graph: &mut Graph) -> Result<(), (Option<usize>, filter::FilterError)> {
+    for block in &mut graph.blocks {
+        let options: Vec<String> = block
+            .config
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let expanded = filter::expand(&options).map_err(|e| (block.line.0, e))?;
+        block.config = expanded
+            .iter()
+            .filter_map(|o| o.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+    }
+    Ok(())
+}

@@ -1,0 +1,345 @@
+# shellcheck shell=bash
+# lanactl apply -f / dump: graph files applied as one kernel transaction,
+# dumped back, refused whole, guarded by the graph's revision, restored
+# after a module reload. Sourced by suite.sh.
+
+APPLY_DIR=/tmp/lana-apply
+
+# The graph of the README: eth -> bpf -> tee -> counter -> drop, the tee's
+# clones to a second counter, a subscription, two devices (one tagged).
+apply_graph_one() {
+	cat <<'EOF'
+# ap0's frames: promiscuous eth, UDP only, counted twice (the tee's clone).
+[[block]]
+name = "e0"
+type = "eth"
+[block.config]
+promisc = "on"
+
+[[block]]
+name = "f0"
+type = "bpf"
+[block.config]
+filter = "udp"
+
+[[block]]
+name = "t0"
+type = "tee"
+
+[[block]]
+name = "c0"
+type = "counter"
+
+[[block]]
+name = "c1"
+type = "counter"
+
+[[block]]
+name = "d0"
+type = "drop"
+[block.config]
+reason = "tail"
+
+[[bind]]
+upper = "f0"
+lower = "e0"
+
+[[bind]]
+upper = "t0"
+lower = "f0"
+
+[[bind]]
+upper = "c0"
+lower = "t0"
+
+[[bind]]
+upper = "d0"
+lower = "c0"
+
+[[bind]]
+upper = "c1"
+lower = "t0"
+port = "clone"
+
+[[subscribe]]
+block = "c0"
+to = "e0"
+
+[[attach]]
+dev = "ap0"
+block = "e0"
+
+[[attach]]
+dev = "ap1"
+block = "c1"
+vlan = 10
+EOF
+}
+
+# What lanactl dump prints of it (less the compiled program, which depends
+# on libpcap's version).
+apply_dump_one() {
+	cat <<'EOF'
+# lanactl dump: the running graph at revision 1
+# lanactl apply -f FILE makes a graph this one again
+
+[[block]]
+name = "e0"
+type = "eth"
+[block.config]
+promisc = "on"
+
+[[block]]
+name = "f0"
+type = "bpf"
+[block.config]
+filter = "udp"
+
+[[block]]
+name = "t0"
+type = "tee"
+
+[[block]]
+name = "c0"
+type = "counter"
+
+[[block]]
+name = "c1"
+type = "counter"
+
+[[block]]
+name = "d0"
+type = "drop"
+[block.config]
+reason = "tail"
+
+[[bind]]
+upper = "f0"
+lower = "e0"
+
+[[bind]]
+upper = "t0"
+lower = "f0"
+
+[[bind]]
+upper = "c1"
+lower = "t0"
+port = "clone"
+
+[[bind]]
+upper = "c0"
+lower = "t0"
+
+[[bind]]
+upper = "d0"
+lower = "c0"
+
+[[subscribe]]
+block = "c0"
+to = "e0"
+
+[[attach]]
+dev = "ap0"
+block = "e0"
+
+[[attach]]
+dev = "ap1"
+block = "c1"
+vlan = 10
+EOF
+}
+
+# The second graph: e0 no longer promiscuous, c0 a forward now, c1 gone,
+# a new counter n0 on top fed by ap1.
+apply_graph_two() {
+	apply_graph_one |
+		sed -e 's/promisc = "on"/promisc = "off"/' \
+			-e '/^name = "c0"/{n;s/counter/forward/}' |
+		awk 'BEGIN { RS = ""; ORS = "\n\n" } !/"c1"/' |
+		sed '$d'
+	cat <<'EOF'
+
+[[block]]
+name = "n0"
+type = "counter"
+
+[[bind]]
+upper = "n0"
+lower = "d0"
+
+[[attach]]
+dev = "ap1"
+block = "n0"
+EOF
+}
+
+# The graph without the compiled program and the revision header line.
+dump_body() {
+	lanactl dump | sed -e '/^cbpf = /d' -e '/^# lanactl dump: /d'
+}
+
+dump_revision() {
+	lanactl dump | sed -n 's/^# lanactl dump: the running graph at revision \([0-9]*\)$/\1/p'
+}
+
+case_apply_builds_a_graph() {
+	local out
+	lsmod | grep -q "^lana " || insmod "$MODULE" || fail "insmod failed"
+	[ -z "$(lanactl list)" ] || fail "blocks left over by earlier tests: $(lanactl list)"
+	mkdir -p $APPLY_DIR
+	for dev in ap0 ap1; do
+		ip link add $dev type dummy && ip link set $dev up || fail "cannot create $dev"
+	done
+	apply_graph_one >$APPLY_DIR/one.toml
+	out=$(lanactl apply -f $APPLY_DIR/one.toml) || fail "apply failed: $out"
+	grep -qx "applied 14 changes: the graph is at revision 1" <<<"$out" || fail "apply said: $out"
+	grep -qx "add e0 eth promisc=on" <<<"$out" || fail "no 'add e0' step in: $out"
+	grep -qx "bind c1 t0 --port clone" <<<"$out" || fail "no port bind step in: $out"
+	grep -qx "attach ap1 c1 --vlan 10" <<<"$out" || fail "no tagged attach step in: $out"
+	# It carries traffic as the file says.
+	pktgen_inject ap0 50 || return 1
+	expect_eq "c0 packets" 50 "$(block_stat c0 packets)" || return 1
+	expect_eq "c1 packets (tee clones)" 50 "$(block_stat c1 packets)" || return 1
+	expect_eq "d0 dropped" 50 "$(block_stat d0 dropped)"
+}
+
+case_dump_round_trip() {
+	local out
+	expect_eq "lanactl dump" "$(apply_dump_one)" \
+		"$(lanactl dump | sed '/^cbpf = /d')" || return 1
+	lanactl dump | grep -q '^cbpf = "[0-9]*,' || fail "no compiled cbpf in the dump"
+	lanactl dump >$APPLY_DIR/dump.toml
+	out=$(lanactl apply -f $APPLY_DIR/dump.toml) || fail "apply of a dump failed: $out"
+	expect_eq "apply of a dump" "nothing to change: the graph is at revision 1" "$out" || return 1
+	out=$(lanactl apply -f $APPLY_DIR/one.toml) || fail "apply of the same file failed: $out"
+	expect_eq "apply of the same file" "nothing to change: the graph is at revision 1" "$out"
+}
+
+case_apply_changes_a_running_graph() {
+	local out
+	apply_graph_two >$APPLY_DIR/two.toml
+	out=$(lanactl apply -f $APPLY_DIR/two.toml) || fail "apply failed: $out"
+	expect_eq "plan and result" "detach ap1 --vlan 10
+unsubscribe c0 e0
+unbind c1 t0 --port clone
+unbind c0 t0
+unbind d0 c0
+rm c0
+rm c1
+set e0 promisc=off
+add c0 forward
+add n0 counter
+bind c0 t0
+bind d0 c0
+bind n0 d0
+subscribe c0 e0
+attach ap1 n0
+applied 15 changes: the graph is at revision 2" "$out" || return 1
+	lanactl get e0 | grep -qx "promisc=off" || fail "e0: $(lanactl get e0)"
+	lanactl show c0 | grep -q "forward" || fail "c0 is not a forward: $(lanactl show c0)"
+	lanactl show c1 >/dev/null 2>&1 && fail "c1 is still there"
+	lanactl attachments | grep -q "^ap1 .* n0 " || fail "ap1 not on n0: $(lanactl attachments)"
+	out=$(lanactl apply -f $APPLY_DIR/two.toml) || fail "second apply failed: $out"
+	expect_eq "second apply" "nothing to change: the graph is at revision 2" "$out"
+}
+
+# A batch with one bad change makes none, even the changes before it.
+case_refused_batch_changes_nothing() {
+	local before line
+	before=$(lanactl dump)
+	# Without n0, its binding and its device, and with a bad eth setting.
+	apply_graph_two | awk 'BEGIN { RS = ""; ORS = "\n\n" } !/n0/' >$APPLY_DIR/bad.toml
+	printf '[[block]]\nname = "zz"\ntype = "eth"\n[block.config]\npromisc = "maybe"\n' \
+		>>$APPLY_DIR/bad.toml
+	line=$(grep -n '^name = "zz"' $APPLY_DIR/bad.toml | cut -d: -f1)
+	line=$((line - 1))
+	expect_refusal "$APPLY_DIR/bad.toml:$line: add zz eth promisc=maybe: block 'zz': promisc 'maybe' is not on or off" \
+		lanactl apply -f $APPLY_DIR/bad.toml || return 1
+	expect_eq "graph after a refused batch" "$before" "$(lanactl dump)" || return 1
+	# Refused at a device: ap2 is a bridge port (the bridge's rx_handler).
+	ip link add apbr0 type bridge && ip link add ap2 type dummy &&
+		ip link set ap2 master apbr0 || fail "cannot make the bridge port ap2"
+	sed 's/dev = "ap1"/dev = "ap2"/' $APPLY_DIR/two.toml >$APPLY_DIR/bridge.toml
+	line=$(grep -n '^dev = "ap2"' $APPLY_DIR/bridge.toml | cut -d: -f1)
+	line=$((line - 1))
+	expect_refusal "$APPLY_DIR/bridge.toml:$line: attach ap2 n0: device 'ap2' is in use by another rx_handler" \
+		lanactl apply -f $APPLY_DIR/bridge.toml || return 1
+	expect_eq "graph after a batch refused at a device" "$before" "$(lanactl dump)" || return 1
+	# The dry run is checked by the kernel too, and changes nothing either.
+	expect_refusal "promisc 'maybe' is not on or off" \
+		lanactl apply -f $APPLY_DIR/bad.toml --dry-run || return 1
+	out=$(lanactl apply -f $APPLY_DIR/one.toml --dry-run) || fail "dry run failed: $out"
+	grep -qx "dry run: the kernel accepts these 15 changes at revision 2; none made" <<<"$out" ||
+		fail "dry run said: $out"
+	expect_eq "graph after a dry run" "$before" "$(lanactl dump)" || return 1
+	ip link del apbr0 && ip link del ap2
+}
+
+case_revision_guards_the_apply() {
+	local rev
+	rev=$(dump_revision)
+	expect_eq "revision" 2 "$rev" || return 1
+	lanactl add x counter || fail "add x failed"
+	expect_eq "revision after add" 3 "$(dump_revision)" || return 1
+	refused_unchanged "the graph is at revision 3, not 2: it changed since" \
+		lanactl apply -f $APPLY_DIR/one.toml --expect-revision 2 || return 1
+	lanactl rm x || fail "rm x failed"
+	out=$(lanactl apply -f $APPLY_DIR/two.toml --expect-revision 4) ||
+		fail "apply at the expected revision failed: $out"
+	expect_eq "apply at the expected revision" "nothing to change: the graph is at revision 4" "$out"
+}
+
+# dump -> unload -> load -> apply restores the same graph.
+case_dump_survives_a_reload() {
+	local before out
+	lanactl dump >$APPLY_DIR/saved.toml
+	before=$(dump_body)
+	rmmod lana || fail "rmmod failed"
+	insmod "$MODULE" || fail "insmod failed"
+	[ -z "$(lanactl list)" ] || fail "blocks after a reload: $(lanactl list)"
+	out=$(lanactl apply -f $APPLY_DIR/saved.toml) || fail "apply of the saved dump failed: $out"
+	expect_eq "graph after dump, reload, apply" "$before" "$(dump_body)" || return 1
+	pktgen_inject ap1 20 || return 1
+	expect_eq "n0 packets after the reload" 20 "$(block_stat n0 packets)"
+}
+
+case_dump_json() {
+	lanactl --json dump | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["revision"] == 1, d["revision"]
+assert [b["name"] for b in d["block"]] == ["e0", "f0", "t0", "d0", "c0", "n0"], d["block"]
+assert d["block"][0] == {"name": "e0", "type": "eth", "config": {}}, d["block"][0]
+assert {"upper": "n0", "lower": "d0"} in d["bind"], d["bind"]
+assert d["subscribe"] == [{"block": "c0", "to": "e0"}], d["subscribe"]
+assert d["attach"] == [{"dev": "ap0", "block": "e0"}, {"dev": "ap1", "block": "n0"}], d["attach"]
+' || fail "lanactl --json dump: $(lanactl --json dump)"
+}
+
+case_bad_files_are_named() {
+	printf '[[block]]\nname = "a"\ntype = "counter"\n[[block]]\nname = "a"\ntype = "drop"\n' \
+		>$APPLY_DIR/dup.toml
+	expect_refusal "$APPLY_DIR/dup.toml:4: block 'a' is declared twice" \
+		lanactl apply -f $APPLY_DIR/dup.toml || return 1
+	printf '[[block]]\nname = "a"\ntype = \n' >$APPLY_DIR/syntax.toml
+	expect_refusal "$APPLY_DIR/syntax.toml:3: " lanactl apply -f $APPLY_DIR/syntax.toml || return 1
+	printf '[[block]]\nname = "zq"\ntype = "nope"\n' >$APPLY_DIR/type.toml
+	refused_unchanged "$APPLY_DIR/type.toml:1: add zq nope: unknown block type 'nope'" \
+		lanactl apply -f $APPLY_DIR/type.toml || return 1
+	expect_refusal "cannot read $APPLY_DIR/none.toml" lanactl apply -f $APPLY_DIR/none.toml
+}
+
+# Leaves the module unloaded, as the files before and after expect.
+case_apply_teardown() {
+	rmmod lana && ip link del ap0 && ip link del ap1 && rm -rf $APPLY_DIR || fail "teardown failed"
+}
+
+run_case "apply -f builds a 6-block graph with a port, a subscription, 2 devices" case_apply_builds_a_graph
+run_case "dump prints the graph file; applying it changes nothing" case_dump_round_trip
+run_case "apply -f changes a running graph: settings, a type, blocks, devices" case_apply_changes_a_running_graph
+run_case "a batch refused at its last change, or at a device, changes nothing" case_refused_batch_changes_nothing
+run_case "--expect-revision refuses a graph changed since" case_revision_guards_the_apply
+run_case "dump, rmmod, insmod, apply restores the same graph" case_dump_survives_a_reload
+run_case "dump --json has the file's fields and the revision" case_dump_json
+run_case "bad graph files are refused with file and line" case_bad_files_are_named
+run_case "apply teardown" case_apply_teardown
