@@ -184,98 +184,106 @@ impl Engine {
                 });
             }
         }
-        if mode == Mode::DryRun {
+        if mode == Mode::DryRun || changes.is_empty() {
             batch.undo(control);
             return Ok(control.revision);
         }
         commit(this, control, &rtnl, net, batch)?;
         Ok(control.revision)
     }
-
 }
 
 /// Makes a staged batch visible, or undoes it.
 fn commit(
-        this: ArcBorrow<'_, Engine>,
-        control: &mut Control,
-        rtnl: &Rtnl,
-        net: &Namespace,
-        mut batch: Batch<'_>,
-    ) -> Result<(), Refusal> {
-        let fail = |batch: Batch<'_>, control: &mut Control, index, error| {
-            batch.undo(control);
-            Err(Refusal { index, error })
-        };
-        let placed = match batch.place(control) {
-            Ok(placed) => placed,
-            Err(e) => return fail(batch, control, None, e.into()),
-        };
-        let endpoints = batch.wanted.iter().zip(placed.iter()).map(|(w, p)| Endpoint {
+    this: ArcBorrow<'_, Engine>,
+    control: &mut Control,
+    rtnl: &Rtnl,
+    net: &Namespace,
+    mut batch: Batch<'_>,
+) -> Result<(), Refusal> {
+    let fail = |batch: Batch<'_>, control: &mut Control, index, error| {
+        batch.undo(control);
+        Err(Refusal { index, error })
+    };
+    let placed = match batch.place(control) {
+        Ok(placed) => placed,
+        Err(e) => return fail(batch, control, None, e.into()),
+    };
+    let endpoints = batch
+        .wanted
+        .iter()
+        .zip(placed.iter())
+        .map(|(w, p)| Endpoint {
             slot: p.slot,
             block: w.block,
             side: w.side,
             tag: w.tag,
             dev: &w.dev,
         });
-        let graph = match Graph::build(&control.registry, endpoints) {
-            Ok(graph) => graph,
-            Err(e) => return fail(batch, control, None, e.into()),
-        };
-        let attached = match KVec::with_capacity(batch.wanted.len(), GFP_KERNEL) {
-            Ok(attached) => attached,
-            Err(e) => return fail(batch, control, None, e.into()),
-        };
-        let new_devices = placed.iter().filter(|p| p.new).count();
-        let mut registrations = match KVec::with_capacity(new_devices, GFP_KERNEL) {
-            Ok(registrations) => registrations,
-            Err(e) => return fail(batch, control, None, e.into()),
-        };
-        let mut failed = None;
-        for (w, p) in batch.wanted.iter().zip(placed.iter()).filter(|(_, p)| p.new) {
-            let made = KBox::new(Attachment::new(this.into(), p.slot), GFP_KERNEL)
-                .map_err(Error::from)
-                .and_then(|a| Registration::register(rtnl, w.dev.clone(), a));
-            match made {
-                // Cannot fail: room for one per new device.
-                Ok(r) => drop(registrations.push_within_capacity((p.slot, r))),
-                Err(e) => {
-                    let dev = shown(w.dev.name());
-                    failed = Some((w.change, ctl_err!(e, "cannot attach to device '{dev}'")));
-                    break;
-                }
+    let graph = match Graph::build(&control.registry, endpoints) {
+        Ok(graph) => graph,
+        Err(e) => return fail(batch, control, None, e.into()),
+    };
+    let attached = match KVec::with_capacity(batch.wanted.len(), GFP_KERNEL) {
+        Ok(attached) => attached,
+        Err(e) => return fail(batch, control, None, e.into()),
+    };
+    let new_devices = placed.iter().filter(|p| p.new).count();
+    let mut registrations = match KVec::with_capacity(new_devices, GFP_KERNEL) {
+        Ok(registrations) => registrations,
+        Err(e) => return fail(batch, control, None, e.into()),
+    };
+    let mut failed = None;
+    for (w, p) in batch
+        .wanted
+        .iter()
+        .zip(placed.iter())
+        .filter(|(_, p)| p.new)
+    {
+        let made = KBox::new(Attachment::new(this.into(), p.slot), GFP_KERNEL)
+            .map_err(Error::from)
+            .and_then(|a| Registration::register(rtnl, w.dev.clone(), a));
+        match made {
+            // Cannot fail: room for one per new device.
+            Ok(r) => drop(registrations.push_within_capacity((p.slot, r))),
+            Err(e) => {
+                let dev = shown(w.dev.name());
+                failed = Some((w.change, ctl_err!(e, "cannot attach to device '{dev}'")));
+                break;
             }
         }
-        if failed.is_none() {
-            failed = batch.deferred.iter().find_map(|d| {
-                configure(&d.name, &*d.block, d.settings, net)
-                    .err()
-                    .map(|e| (Some(d.change), e))
-            });
+    }
+    if failed.is_none() {
+        failed = batch.deferred.iter().find_map(|d| {
+            configure(&d.name, &*d.block, d.settings, net)
+                .err()
+                .map(|e| (Some(d.change), e))
+        });
+    }
+    if let Some((index, error)) = failed {
+        for (_, r) in registrations.drain_all() {
+            drop(r.unregister(rtnl));
         }
-        if let Some((index, error)) = failed {
-            for (_, r) in registrations.drain_all() {
-                drop(r.unregister(rtnl));
-            }
-            return fail(batch, control, index, error);
+        return fail(batch, control, index, error);
+    }
+    // Nothing fails from here on.
+    let mut retired = batch.attach(control, placed, registrations, attached);
+    drop(this.graph.publish(Some(graph)));
+    control.changed();
+    // Published without them: no CPU can enter their slots any more
+    // once these return.
+    for a in retired.iter_mut() {
+        if let Some(registration) = a.registration.take() {
+            drop(registration.unregister(rtnl));
         }
-        // Nothing fails from here on.
-        let mut retired = batch.attach(control, placed, registrations, attached);
-        drop(this.graph.publish(Some(graph)));
-        control.changed();
-        // Published without them: no CPU can enter their slots any more
-        // once these return.
-        for a in retired.iter_mut() {
-            if let Some(registration) = a.registration.take() {
-                drop(registration.unregister(rtnl));
-            }
-        }
-        for notice in batch.notices.iter() {
-            this.deliver_notice(control, &batch, notice);
-        }
-        // Blocks removed by the batch go now: the snapshot that held them
-        // was retired after the grace period above.
-        drop(batch);
-        Ok(())
+    }
+    for notice in batch.notices.iter() {
+        this.deliver_notice(control, &batch, notice);
+    }
+    // Blocks removed by the batch go now: the snapshot that held them
+    // was retired after the grace period above.
+    drop(batch);
+    Ok(())
 }
 
 impl Engine {

@@ -54,34 +54,35 @@ pub fn apply(options: &Options<'_>) -> Result<String, Error> {
         Some(line) => format!("{file}:{line}"),
         None => file.to_owned(),
     };
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| refused(format!("cannot read {file}: {e}")))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| refused(format!("cannot read {file}: {e}")))?;
     let mut wanted =
         graphfile::parse(&text).map_err(|e| refused(format!("{}: {}", at(e.line), e.why)))?;
-    compile_filters(&mut wanted)
-        .map_err(|(line, e)| refused(format!("{}: {e}", at(line))))?;
+    compile_filters(&mut wanted).map_err(|(line, e)| refused(format!("{}: {e}", at(line))))?;
     let client = Client::connect(family_name())?;
     let (running, revision) = running::read(&client)?;
-    if let Some(expected) = options.expect_revision.filter(|e| *e != revision) {
-        return Err(refused(format!(
-            "the graph is at revision {revision}, not {expected}: it changed since \
-             (lanactl dump shows it)"
-        )));
-    }
     let planned = plan::plan(&running, &wanted);
-    if planned.is_empty() {
+    if planned.is_empty() && options.expect_revision.is_none() {
         return Ok(format!(
             "nothing to change: the graph is at revision {revision}\n"
         ));
     }
     let mut out: String = planned.iter().map(|p| format!("{}\n", p.step)).collect();
     let requests: Vec<wire::Request<'_>> = planned.iter().map(|p| p.step.request()).collect();
-    let attrs = wire::batch_attrs(&requests, Some(revision), options.dry_run)?;
+    // The kernel refuses the batch unless the graph is still the one it was
+    // planned from, or the one the user expects (then the plan is moot).
+    let expect = options.expect_revision.unwrap_or(revision);
+    let attrs = wire::batch_attrs(&requests, Some(expect), options.dry_run)?;
     let reply = client
         .query(cmd::APPLY, attrs)
         .map_err(|e| at_fault(e, &planned, &at))?;
     let now = wire::parse_revision(&reply)?;
     let n = planned.len();
+    if n == 0 {
+        return Ok(format!(
+            "nothing to change: the graph is at revision {now}\n"
+        ));
+    }
     let changes = if n == 1 { "change" } else { "changes" };
     out.push_str(&if options.dry_run {
         format!("dry run: the kernel accepts these {n} {changes} at revision {now}; none made\n")
@@ -93,11 +94,7 @@ pub fn apply(options: &Options<'_>) -> Result<String, Error> {
 
 /// A refusal of the batch, pointing at the line that asked for the change
 /// at fault (or saying it undoes something only the running graph has).
-fn at_fault(
-    e: client::Error,
-    planned: &[Planned],
-    at: &dyn Fn(Option<usize>) -> String,
-) -> Error {
+fn at_fault(e: client::Error, planned: &[Planned], at: &dyn Fn(Option<usize>) -> String) -> Error {
     let client::Error::InBatch { index, cause } = e else {
         return Error::Client(e);
     };

@@ -418,7 +418,10 @@ ethertype = "0x88b5"
         assert!(text.starts_with("# lanactl dump\n# revision 3\n"));
         assert_eq!(parse(&text).unwrap(), g);
         // And rendering is stable.
-        assert_eq!(render(&parse(&text).unwrap(), "lanactl dump\nrevision 3"), text);
+        assert_eq!(
+            render(&parse(&text).unwrap(), "lanactl dump\nrevision 3"),
+            text
+        );
     }
 
     #[test]
@@ -435,8 +438,9 @@ ethertype = "0x88b5"
 
     #[test]
     fn refusals_name_the_line() {
-        let err = parse("[[block]]\nname = \"a\"\ntype = \"x\"\n[[block]]\nname = \"a\"\ntype = \"y\"\n")
-            .unwrap_err();
+        let err =
+            parse("[[block]]\nname = \"a\"\ntype = \"x\"\n[[block]]\nname = \"a\"\ntype = \"y\"\n")
+                .unwrap_err();
         assert_eq!(err.line, Some(4));
         assert_eq!(err.why, "block 'a' is declared twice");
         let err = parse("[[block]]\nname = \"a\"\n").unwrap_err();
@@ -445,8 +449,8 @@ ethertype = "0x88b5"
         let err = parse("\n[[blocks]]\nname = \"a\"\n").unwrap_err();
         assert_eq!(err.line, Some(2));
         assert!(err.why.contains("blocks"), "{}", err.why);
-        let err = parse("[[block]]\nname = \"a\"\ntype = \"x\"\nconfig = { k = 1.5 }\n")
-            .unwrap_err();
+        let err =
+            parse("[[block]]\nname = \"a\"\ntype = \"x\"\nconfig = { k = 1.5 }\n").unwrap_err();
         assert_eq!(err.line, Some(1));
         assert!(err.why.contains("key 'k'"), "{}", err.why);
         let err = parse("[[attach]]\ndev = \"d\"\nblock = \"b\"\nvlan = 1\nethertype = \"0x1\"\n")

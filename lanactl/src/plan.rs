@@ -107,7 +107,11 @@ impl fmt::Display for Step {
             Step::Unsubscribe { block, to } => {
                 write!(f, "unsubscribe {} {}", word(block), word(to))
             }
-            Step::Unbind { upper, lower, port: p } => {
+            Step::Unbind {
+                upper,
+                lower,
+                port: p,
+            } => {
                 write!(f, "unbind {} {}{}", word(upper), word(lower), port(p))
             }
             Step::Rm { name } => write!(f, "rm {}", word(name)),
@@ -117,7 +121,11 @@ impl fmt::Display for Step {
                 options: o,
             } => write!(f, "add {} {}{}", word(name), word(kind), options(o)),
             Step::Set { name, options: o } => write!(f, "set {}{}", word(name), options(o)),
-            Step::Bind { upper, lower, port: p } => {
+            Step::Bind {
+                upper,
+                lower,
+                port: p,
+            } => {
                 write!(f, "bind {} {}{}", word(upper), word(lower), port(p))
             }
             Step::Subscribe { block, to } => write!(f, "subscribe {} {}", word(block), word(to)),
@@ -236,9 +244,8 @@ pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
 
     let same_sub = |a: &Subscription, b: &Subscription| a.block == b.block && a.to == b.to;
     for s in &running.subscriptions {
-        let kept = stays(&s.block)
-            && stays(&s.to)
-            && wanted.subscriptions.iter().any(|w| same_sub(w, s));
+        let kept =
+            stays(&s.block) && stays(&s.to) && wanted.subscriptions.iter().any(|w| same_sub(w, s));
         if !kept {
             push(
                 Step::Unsubscribe {
@@ -307,7 +314,11 @@ pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
     }
 
     for w in &wanted.binds {
-        if !running.binds.iter().any(|b| same_bind(b, w) && bind_kept(b)) {
+        if !running
+            .binds
+            .iter()
+            .any(|b| same_bind(b, w) && bind_kept(b))
+        {
             push(
                 Step::Bind {
                     upper: w.upper.clone(),
@@ -320,9 +331,8 @@ pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
     }
 
     for w in &wanted.subscriptions {
-        let kept = stays(&w.block)
-            && stays(&w.to)
-            && running.subscriptions.iter().any(|s| same_sub(s, w));
+        let kept =
+            stays(&w.block) && stays(&w.to) && running.subscriptions.iter().any(|s| same_sub(s, w));
         if !kept {
             push(
                 Step::Subscribe {
@@ -456,22 +466,26 @@ block = "e0"
 
     #[test]
     fn moving_an_attachment_detaches_then_attaches() {
-        let wanted = CHAIN.replace("dev = \"veth0\"\nblock = \"e0\"", "dev = \"veth0\"\nblock = \"c0\"");
+        let wanted = CHAIN.replace(
+            "dev = \"veth0\"\nblock = \"e0\"",
+            "dev = \"veth0\"\nblock = \"c0\"",
+        );
         assert_eq!(steps(CHAIN, &wanted), ["detach veth0", "attach veth0 c0"]);
     }
 
     #[test]
     fn removing_an_untagged_attachment_keeps_the_tagged_ones() {
-        let running = format!(
-            "{CHAIN}\n[[attach]]\ndev = \"veth0\"\nblock = \"c0\"\nvlan = 7\n"
-        );
+        let running = format!("{CHAIN}\n[[attach]]\ndev = \"veth0\"\nblock = \"c0\"\nvlan = 7\n");
         let wanted = running.replace("[[attach]]\ndev = \"veth0\"\nblock = \"e0\"\n", "");
         assert_eq!(
             steps(&running, &wanted),
             ["detach veth0", "attach veth0 c0 --vlan 7"]
         );
         // A tagged one alone goes alone.
-        let wanted = running.replace("\n[[attach]]\ndev = \"veth0\"\nblock = \"c0\"\nvlan = 7\n", "");
+        let wanted = running.replace(
+            "\n[[attach]]\ndev = \"veth0\"\nblock = \"c0\"\nvlan = 7\n",
+            "",
+        );
         assert_eq!(steps(&running, &wanted), ["detach veth0 --vlan 7"]);
     }
 

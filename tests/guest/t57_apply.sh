@@ -281,8 +281,12 @@ case_revision_guards_the_apply() {
 	expect_eq "revision" 2 "$rev" || return 1
 	lanactl add x counter || fail "add x failed"
 	expect_eq "revision after add" 3 "$(dump_revision)" || return 1
+	# The kernel checks it, as it checks the revision each batch was planned
+	# against.
 	refused_unchanged "the graph is at revision 3, not 2: it changed since" \
 		lanactl apply -f $APPLY_DIR/one.toml --expect-revision 2 || return 1
+	refused_unchanged "the graph is at revision 3, not 2: it changed since" \
+		lanactl apply -f $APPLY_DIR/two.toml --expect-revision 2 || return 1
 	lanactl rm x || fail "rm x failed"
 	out=$(lanactl apply -f $APPLY_DIR/two.toml --expect-revision 4) ||
 		fail "apply at the expected revision failed: $out"
