@@ -256,6 +256,16 @@ case_refused_batch_changes_nothing() {
 	expect_refusal "$APPLY_DIR/bad.toml:$line: add zz eth promisc=maybe: block 'zz': promisc 'maybe' is not on or off" \
 		lanactl apply -f $APPLY_DIR/bad.toml || return 1
 	expect_eq "graph after a refused batch" "$before" "$(lanactl dump)" || return 1
+	# Refused at a setting of a running block (checked on a scratch block:
+	# the running one keeps its value).
+	# zz comes first: its add is staged, then undone.
+	{ printf '[[block]]\nname = "zz"\ntype = "counter"\n\n'; \
+		sed 's/promisc = "off"/promisc = "maybe"/' $APPLY_DIR/two.toml; } >$APPLY_DIR/set.toml
+	line=$(grep -n '^name = "e0"' $APPLY_DIR/set.toml | cut -d: -f1)
+	line=$((line - 1))
+	expect_refusal "$APPLY_DIR/set.toml:$line: set e0 promisc=maybe: block 'e0': promisc 'maybe' is not on or off" \
+		lanactl apply -f $APPLY_DIR/set.toml || return 1
+	expect_eq "graph after a batch refused at a setting" "$before" "$(lanactl dump)" || return 1
 	# Refused at a device: ap2 is a bridge port (the bridge's rx_handler).
 	ip link add apbr0 type bridge && ip link add ap2 type dummy &&
 		ip link set ap2 master apbr0 || fail "cannot make the bridge port ap2"
@@ -291,6 +301,23 @@ case_revision_guards_the_apply() {
 	out=$(lanactl apply -f $APPLY_DIR/two.toml --expect-revision 4) ||
 		fail "apply at the expected revision failed: $out"
 	expect_eq "apply at the expected revision" "nothing to change: the graph is at revision 4" "$out"
+}
+
+# Each change of a batch is an event, delivered after the publish.
+case_apply_events() {
+	local pid out=$APPLY_DIR/monitor.txt
+	{ cat $APPLY_DIR/two.toml; printf '\n[[block]]\nname = "n1"\ntype = "counter"\n'; \
+		printf '\n[[bind]]\nupper = "n1"\nlower = "n0"\n'; } >$APPLY_DIR/three.toml
+	lanactl monitor --count 4 >$out 2>/dev/null &
+	pid=$!
+	sleep 1
+	lanactl apply -f $APPLY_DIR/three.toml >/dev/null || fail "apply of three.toml failed"
+	lanactl apply -f $APPLY_DIR/two.toml >/dev/null || fail "apply of two.toml failed"
+	wait $pid || fail "monitor failed"
+	expect_eq "events of two batches" "add block=n1
+bind block=n1 peer=n0
+unbind block=n1 peer=n0
+rm block=n1" "$(cat $out)"
 }
 
 # dump -> unload -> load -> apply restores the same graph.
@@ -343,6 +370,7 @@ run_case "dump prints the graph file; applying it changes nothing" case_dump_rou
 run_case "apply -f changes a running graph: settings, a type, blocks, devices" case_apply_changes_a_running_graph
 run_case "a batch refused at its last change, or at a device, changes nothing" case_refused_batch_changes_nothing
 run_case "--expect-revision refuses a graph changed since" case_revision_guards_the_apply
+run_case "apply delivers each change's event, after the publish" case_apply_events
 run_case "dump, rmmod, insmod, apply restores the same graph" case_dump_survives_a_reload
 run_case "dump --json has the file's fields and the revision" case_dump_json
 run_case "bad graph files are refused with file and line" case_bad_files_are_named
