@@ -14,11 +14,25 @@ OUT := $(CURDIR)/out
 MODULE := $(OUT)/module/lana.ko
 LANACTL := $(CURDIR)/target/release/lanactl
 
+# The kernel the in-guest suite (and the style gates) run on: `debug`, the
+# guest kernel with KASAN, lockdep, kmemleak and friends (qemu/kernel-debug.config),
+# or `plain`, the one make bench and make demo use. With KDIR= both are it.
+GUEST ?= debug
+ifeq ($(GUEST),plain)
+GUEST_KDIR := $(OUT)/kdir
+GUEST_MODULE_DIR := $(OUT)/module
+else ifeq ($(GUEST),debug)
+GUEST_KDIR := $(OUT)/kdir-debug
+GUEST_MODULE_DIR := $(OUT)/module-debug
+else
+$(error GUEST must be debug or plain, not '$(GUEST)')
+endif
+
 # Every recipe that runs the kernel's make or cargo sources the pinned
 # toolchain settings first.
 ENV := . qemu/env.sh &&
 
-.PHONY: all setup kernel module probe lanactl check style fmt test-host test-helpers test-guest demo bench clean help
+.PHONY: all setup kernel kernel-debug guest-module module probe lanactl check style fmt test-host test-helpers test-guest demo bench clean help
 
 all: module lanactl
 
@@ -29,6 +43,8 @@ help:
 	@echo "make module   build lana.ko (into out/module)"
 	@echo "make lanactl  build the lanactl CLI, its completions and man page (out/)"
 	@echo "make kernel   fetch and build the guest kernel (cached)"
+	@echo "make kernel-debug   the same with KASAN, lockdep, kmemleak (make check's)"
+	@echo "GUEST=plain   make check / test-guest on the plain kernel (default: debug)"
 	@echo "make setup    install host dependencies (idempotent)"
 
 setup:
@@ -41,9 +57,22 @@ kernel: setup
 	@mv $(OUT)/kdir.new $(OUT)/kdir
 	@echo "kernel: $$(cat $(OUT)/kdir)"
 
+# The debug guest kernel: the same fragment plus qemu/kernel-debug.config.
+kernel-debug: setup
+	@mkdir -p $(OUT)
+	@if [ -n "$(KDIR)" ]; then echo "$(abspath $(KDIR))"; \
+		else bash qemu/kernel.sh qemu/kernel.config qemu/kernel-debug.config; fi >$(OUT)/kdir-debug.new
+	@mv $(OUT)/kdir-debug.new $(OUT)/kdir-debug
+	@echo "kernel-debug: $$(cat $(OUT)/kdir-debug)"
+
 module: kernel
 	@mkdir -p $(OUT)/module
 	$(ENV) $(MAKE) -C "$$(cat $(OUT)/kdir)" M=$(CURDIR) MO=$(OUT)/module LLVM=$(LLVM) modules
+
+# lana.ko for the suite's kernel (GUEST).
+guest-module: $(if $(filter debug,$(GUEST)),kernel-debug,kernel)
+	@mkdir -p $(GUEST_MODULE_DIR)
+	$(ENV) $(MAKE) -C "$$(cat $(GUEST_KDIR))" M=$(CURDIR) MO=$(GUEST_MODULE_DIR) LLVM=$(LLVM) modules
 
 # The benchmark floor: a C rx_handler that frees every frame (qemu/probe).
 probe: kernel
@@ -61,10 +90,10 @@ lanactl: setup
 
 # Style gates: userspace (cargo fmt, clippy), kernel code (rustfmt with the
 # kernel's configuration, and a CLIPPY=1 module build with no warnings).
-style: kernel
+style: $(if $(filter debug,$(GUEST)),kernel-debug,kernel)
 	$(ENV) cargo fmt --all -- --check
 	$(ENV) cargo clippy --locked --all-targets -- -D warnings
-	$(ENV) bash qemu/kernel-style.sh "$$(cat $(OUT)/kdir)" $(OUT)/clippy $(LLVM)
+	$(ENV) bash qemu/kernel-style.sh "$$(cat $(GUEST_KDIR))" $(OUT)/clippy-$(GUEST) $(LLVM)
 
 # Formats everything the style gates check.
 fmt: kernel
@@ -82,8 +111,8 @@ test-helpers: setup
 		-c tests/bpf/filters.c -o $(OUT)/bpf/filters.o
 	$(ENV) cargo build --release --locked -p bpf-pin
 
-test-guest: module lanactl test-helpers
-	$(ENV) bash tests/run.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(LANACTL) "$(TESTS)"
+test-guest: guest-module lanactl test-helpers
+	$(ENV) bash tests/run.sh "$$(cat $(GUEST_KDIR))" $(GUEST_MODULE_DIR)/lana.ko $(LANACTL) "$(TESTS)"
 
 check: style test-host test-guest
 	@echo "make check: all passed"

@@ -21,8 +21,34 @@ lanactl() { "$LANACTL" "$@"; }
 # Splats anywhere in the run fail the suite.
 case_dmesg_clean() {
 	local bad
-	bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|kernel BUG|UBSAN|KASAN|leak|not ok [0-9]+ ' || true)
+	# WARNING: covers lockdep and RCU splats; BUG: KASAN and sleeping in
+	# atomic context; a Rust panic (overflow, failed assertion) is a BUG too.
+	bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|kernel BUG|UBSAN|KASAN|leak|panicked|not ok [0-9]+ ' || true)
 	[ -z "$bad" ] || fail "dmesg: $bad"
+}
+
+# kmemleak (the debug kernel): what is unreferenced before the suite (boot)
+# is not ours; forget it, and report what the suite leaves behind.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+[ -e $KMEMLEAK ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null || true
+if [ -w $KMEMLEAK ]; then
+	echo scan >$KMEMLEAK
+	echo clear >$KMEMLEAK
+fi
+
+# The suite's leaks: the module is unloaded by then, so nothing of it may
+# remain. kmemleak reports objects at least 5 s old; it is asked twice, as
+# its documentation advises, to rule out objects caught in flight.
+case_kmemleak_clean() {
+	[ -w $KMEMLEAK ] || { skip "no kmemleak in this kernel (the debug kernel has it)"; return; }
+	lsmod | grep -q "^lana " && fail "lana is still loaded"
+	sleep 6
+	echo scan >$KMEMLEAK
+	sleep 1
+	echo scan >$KMEMLEAK
+	local leaks
+	leaks=$(cat $KMEMLEAK)
+	[ -z "$leaks" ] || fail "kmemleak: $leaks"
 }
 
 tap_begin
@@ -35,5 +61,6 @@ for t in "$here"/t[0-9]*.sh; do
 	# shellcheck source=/dev/null
 	. "$t"
 done
+run_case "kmemleak reports no leak after the suite" case_kmemleak_clean
 run_case "dmesg shows no WARN, BUG, Oops, leak or KUnit failure" case_dmesg_clean
 tap_end

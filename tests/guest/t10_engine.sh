@@ -20,7 +20,7 @@ case_load() {
 case_kunit() {
 	local ktap
 	ktap=$(dmesg --notime | grep -E '^(not )?ok [0-9]+ lana_' || true)
-	[ -n "$ktap" ] || skip "no KUnit results in dmesg (CONFIG_KUNIT off?)"
+	[ -n "$ktap" ] || { skip "no KUnit results in dmesg (CONFIG_KUNIT off?)"; return; }
 	grep -q 'not ok' <<<"$ktap" && fail "KUnit failures: $ktap"
 	local suite
 	for suite in lana_registry lana_graph lana_attach; do
@@ -72,7 +72,7 @@ case_bad_input() {
 }
 
 case_needs_cap_net_admin() {
-	command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
+	command -v setpriv >/dev/null || { skip "setpriv (util-linux) not installed"; return; }
 	# A copy anyone can execute, wherever the work tree lives.
 	install -m 0755 "$LANACTL" /tmp/lanactl-unpriv
 	refused_unchanged "CAP_NET_ADMIN" setpriv --reuid=65534 --regid=65534 --clear-groups \

@@ -22,7 +22,7 @@ priv_state() {
 }
 
 case_privilege_setup() {
-	command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
+	command -v setpriv >/dev/null || { skip "setpriv (util-linux) not installed"; return; }
 	lsmod | grep -q "^lana " || insmod "$MODULE" || fail "insmod failed"
 	mkdir -p $PRIV_DIR && chmod 0755 $PRIV_DIR
 	# A copy anyone can execute, wherever the work tree lives.
@@ -105,7 +105,7 @@ EOF
 # namespace: root of a new user namespace commands the graph of its own new
 # network namespace, not the graph of the namespace it came from.
 case_user_namespace_capability() {
-	command -v unshare >/dev/null || skip "unshare (util-linux) not installed"
+	command -v unshare >/dev/null || { skip "unshare (util-linux) not installed"; return; }
 	local out
 	out=$(unshare --user --map-root-user "$PRIV_DIR/lanactl" add pu counter 2>&1) &&
 		fail "root of a new user namespace changed the initial namespace's graph"
