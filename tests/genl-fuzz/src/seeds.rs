@@ -38,17 +38,30 @@ fn request(index: u16, command: u8, attrs: &[Attr]) -> Attr {
 /// Every seed: a file name and the message.
 pub fn all() -> Vec<(&'static str, Vec<u8>)> {
     let b = |n: &str| name(attr::BLOCK_NAME, n);
-    let dev = name(attr::DEV_NAME, "fz0");
+    let dev = || name(attr::DEV_NAME, "fz0");
     let pair = |up: &str, low: &str| vec![name(attr::UPPER, up), name(attr::LOWER, low)];
     vec![
-        ("add-counter", message(cmd::ADD, &[b("fza"), name(attr::BLOCK_TYPE, "counter")])),
-        ("add-forward", message(cmd::ADD, &[b("fzb"), name(attr::BLOCK_TYPE, "forward")])),
-        ("add-tee", message(cmd::ADD, &[b("fzc"), name(attr::BLOCK_TYPE, "tee")])),
+        (
+            "add-counter",
+            message(cmd::ADD, &[b("fza"), name(attr::BLOCK_TYPE, "counter")]),
+        ),
+        (
+            "add-forward",
+            message(cmd::ADD, &[b("fzb"), name(attr::BLOCK_TYPE, "forward")]),
+        ),
+        (
+            "add-tee",
+            message(cmd::ADD, &[b("fzc"), name(attr::BLOCK_TYPE, "tee")]),
+        ),
         (
             "add-drop-options",
             message(
                 cmd::ADD,
-                &[b("fzd"), name(attr::BLOCK_TYPE, "drop"), options(&["reason=fuzz"])],
+                &[
+                    b("fzd"),
+                    name(attr::BLOCK_TYPE, "drop"),
+                    options(&["reason=fuzz"]),
+                ],
             ),
         ),
         (
@@ -66,11 +79,18 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
             "add-bpf-cbpf",
             message(
                 cmd::ADD,
-                &[b("fzf"), name(attr::BLOCK_TYPE, "bpf"), options(&["cbpf=1,6 0 0 65535"])],
+                &[
+                    b("fzf"),
+                    name(attr::BLOCK_TYPE, "bpf"),
+                    options(&["cbpf=1,6 0 0 65535"]),
+                ],
             ),
         ),
         ("rm", message(cmd::RM, &[b("fza")])),
-        ("rm-cascade", message(cmd::RM, &[b("fzb"), Attr::flag(attr::CASCADE)])),
+        (
+            "rm-cascade",
+            message(cmd::RM, &[b("fzb"), Attr::flag(attr::CASCADE)]),
+        ),
         ("bind", message(cmd::BIND, &pair("fzb", "fza"))),
         ("bind-port", {
             let mut attrs = pair("fza", "fzc");
@@ -83,32 +103,60 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
             attrs.push(Attr::flag(attr::CASCADE));
             message(cmd::UNBIND, &attrs)
         }),
-        ("attach", message(cmd::ATTACH, &[dev.clone(), b("fza")])),
+        ("attach", message(cmd::ATTACH, &[dev(), b("fza")])),
         (
             "attach-tag",
-            message(cmd::ATTACH, &[dev.clone(), b("fzb"), name(attr::TAG, "vlan=5")]),
+            message(cmd::ATTACH, &[dev(), b("fzb"), name(attr::TAG, "vlan=5")]),
         ),
-        ("detach", message(cmd::DETACH, &[dev.clone()])),
-        ("detach-tag", message(cmd::DETACH, &[dev.clone(), name(attr::TAG, "vlan=5")])),
-        ("replace", message(cmd::REPLACE, &[b("fza"), name(attr::NEW_NAME, "fzg")])),
+        ("detach", message(cmd::DETACH, &[dev()])),
+        (
+            "detach-tag",
+            message(cmd::DETACH, &[dev(), name(attr::TAG, "vlan=5")]),
+        ),
+        (
+            "replace",
+            message(cmd::REPLACE, &[b("fza"), name(attr::NEW_NAME, "fzg")]),
+        ),
         (
             "replace-drop-state",
             message(
                 cmd::REPLACE,
-                &[b("fzg"), name(attr::NEW_NAME, "fza"), Attr::flag(attr::DROP_STATE)],
+                &[
+                    b("fzg"),
+                    name(attr::NEW_NAME, "fza"),
+                    Attr::flag(attr::DROP_STATE),
+                ],
             ),
         ),
-        ("set", message(cmd::SET, &[b("fzd"), options(&["reason=again"])])),
+        (
+            "set",
+            message(cmd::SET, &[b("fzd"), options(&["reason=again"])]),
+        ),
         ("get", message(cmd::GET, &[b("fzd")])),
         ("reset", message(cmd::RESET, &[b("fza")])),
-        ("subscribe", message(cmd::SUBSCRIBE, &[b("fza"), name(attr::PEER, "fzb")])),
-        ("unsubscribe", message(cmd::UNSUBSCRIBE, &[b("fza"), name(attr::PEER, "fzb")])),
+        (
+            "subscribe",
+            message(cmd::SUBSCRIBE, &[b("fza"), name(attr::PEER, "fzb")]),
+        ),
+        (
+            "unsubscribe",
+            message(cmd::UNSUBSCRIBE, &[b("fza"), name(attr::PEER, "fzb")]),
+        ),
         ("stats", message(cmd::STATS, &[])),
-        ("stats-block-per-cpu", message(cmd::STATS, &[b("fza"), Attr::flag(attr::PER_CPU)])),
+        (
+            "stats-block-per-cpu",
+            message(cmd::STATS, &[b("fza"), Attr::flag(attr::PER_CPU)]),
+        ),
         ("show", message(cmd::SHOW, &[b("fza")])),
         ("revision", message(cmd::REVISION, &[])),
-        ("trace", message(cmd::TRACE, &[dev.clone(), Attr::u32(attr::COUNT, 2)])),
-        ("trace-stop", message(cmd::TRACE, &[dev.clone(), Attr::u32(attr::COUNT, 0)])),
+        (
+            "trace",
+            message(cmd::TRACE, &[dev(), Attr::u32(attr::COUNT, 2)]),
+        ),
+        (
+            "trace-stop",
+            message(cmd::TRACE, &[dev(), Attr::u32(attr::COUNT, 0)]),
+        ),
         ("list", message(cmd::LIST, &[])),
         ("types", message(cmd::TYPES, &[])),
         ("attachments", message(cmd::ATTACHMENTS, &[])),
@@ -119,13 +167,9 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
                 &[Attr::nest(
                     attr::REQUESTS,
                     &[
-                        request(
-                            1,
-                            cmd::ADD,
-                            &[b("fzh"), name(attr::BLOCK_TYPE, "counter")],
-                        ),
+                        request(1, cmd::ADD, &[b("fzh"), name(attr::BLOCK_TYPE, "counter")]),
                         request(2, cmd::BIND, &pair("fzh", "fza")),
-                        request(3, cmd::ATTACH, &[dev.clone(), b("fza")]),
+                        request(3, cmd::ATTACH, &[dev(), b("fza")]),
                     ],
                 )],
             ),
