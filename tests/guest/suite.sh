@@ -16,6 +16,17 @@ export PATH=/usr/sbin:/sbin:$PATH
 # shellcheck source=tests/guest/pktgen.sh
 . "$here/pktgen.sh"
 
+# The root filesystem is the host's, over 9p without a page cache: every
+# exec reads the binary and its libraries again, which under emulation costs
+# most of a lanactl call. Run lanactl, and the libraries it loads, from
+# tmpfs instead (the libraries are the host's own, so other programs may
+# load them from there too).
+bin=/tmp/lana-bin
+mkdir -p $bin/lib && chmod 0755 $bin $bin/lib
+cp "$LANACTL" $bin/lanactl
+ldd "$LANACTL" | awk '/=> \// { print $3 }' | xargs -r cp -t $bin/lib
+export LANACTL=$bin/lanactl LD_LIBRARY_PATH=$bin/lib
+
 lanactl() { "$LANACTL" "$@"; }
 
 # Splats anywhere in the run fail the suite.
