@@ -14,25 +14,20 @@ OUT := $(CURDIR)/out
 MODULE := $(OUT)/module/lana.ko
 LANACTL := $(CURDIR)/target/release/lanactl
 
-# The kernel the in-guest suite (and the style gates) run on: `debug`, the
-# guest kernel with KASAN, lockdep, kmemleak and friends (qemu/kernel-debug.config),
-# or `plain`, the one make bench and make demo use. With KDIR= both are it.
-GUEST ?= debug
-ifeq ($(GUEST),plain)
-GUEST_KDIR := $(OUT)/kdir
-GUEST_MODULE_DIR := $(OUT)/module
-else ifeq ($(GUEST),debug)
-GUEST_KDIR := $(OUT)/kdir-debug
-GUEST_MODULE_DIR := $(OUT)/module-debug
-else
-$(error GUEST must be debug or plain, not '$(GUEST)')
-endif
+# The in-guest suite runs on the plain guest kernel; the files matching
+# DEBUG_TESTS run again on the debug kernel (KASAN, lockdep, kmemleak...:
+# qemu/kernel-debug.config), whose checks cost about five times the time
+# under emulation, with the load test's counts scaled down. DEBUG_TESTS=""
+# runs every file there. With KDIR= both kernels are that tree.
+DEBUG_TESTS ?= t10 t57 t96
+DEBUG_FUZZ_COUNT ?= 5000
+DEBUG_LOAD_OPS ?= 500
 
 # Every recipe that runs the kernel's make or cargo sources the pinned
 # toolchain settings first.
 ENV := . qemu/env.sh &&
 
-.PHONY: all setup kernel kernel-debug guest-module module probe lanactl check style fmt test-host test-helpers test-guest demo bench clean help
+.PHONY: all setup kernel kernel-debug module module-debug probe lanactl check style fmt test-host test-helpers test-guest test-debug fuzz demo bench clean help
 
 all: module lanactl
 
@@ -40,11 +35,13 @@ help:
 	@echo "make demo     build what is missing, boot a guest, push traffic through a graph"
 	@echo "make check    every test: style gates, host tests, in-guest suite"
 	@echo "make bench    deterministic packet-path cost (QEMU -icount), table of ratios"
+	@echo "make fuzz     the load tests with a long netlink fuzz (FUZZ_COUNT=200000)"
 	@echo "make module   build lana.ko (into out/module)"
 	@echo "make lanactl  build the lanactl CLI, its completions and man page (out/)"
 	@echo "make kernel   fetch and build the guest kernel (cached)"
-	@echo "make kernel-debug   the same with KASAN, lockdep, kmemleak (make check's)"
-	@echo "GUEST=plain   make check / test-guest on the plain kernel (default: debug)"
+	@echo "make kernel-debug   the same with KASAN, lockdep, kmemleak"
+	@echo "make test-guest     the in-guest suite (TESTS=t57 for one file)"
+	@echo "make test-debug     DEBUG_TESTS on the debug kernel, then kmemleak"
 	@echo "make setup    install host dependencies (idempotent)"
 
 setup:
@@ -69,10 +66,9 @@ module: kernel
 	@mkdir -p $(OUT)/module
 	$(ENV) $(MAKE) -C "$$(cat $(OUT)/kdir)" M=$(CURDIR) MO=$(OUT)/module LLVM=$(LLVM) modules
 
-# lana.ko for the suite's kernel (GUEST).
-guest-module: $(if $(filter debug,$(GUEST)),kernel-debug,kernel)
-	@mkdir -p $(GUEST_MODULE_DIR)
-	$(ENV) $(MAKE) -C "$$(cat $(GUEST_KDIR))" M=$(CURDIR) MO=$(GUEST_MODULE_DIR) LLVM=$(LLVM) modules
+module-debug: kernel-debug
+	@mkdir -p $(OUT)/module-debug
+	$(ENV) $(MAKE) -C "$$(cat $(OUT)/kdir-debug)" M=$(CURDIR) MO=$(OUT)/module-debug LLVM=$(LLVM) modules
 
 # The benchmark floor: a C rx_handler that frees every frame (qemu/probe).
 probe: kernel
@@ -90,10 +86,10 @@ lanactl: setup
 
 # Style gates: userspace (cargo fmt, clippy), kernel code (rustfmt with the
 # kernel's configuration, and a CLIPPY=1 module build with no warnings).
-style: $(if $(filter debug,$(GUEST)),kernel-debug,kernel)
+style: kernel
 	$(ENV) cargo fmt --all -- --check
 	$(ENV) cargo clippy --locked --all-targets -- -D warnings
-	$(ENV) bash qemu/kernel-style.sh "$$(cat $(GUEST_KDIR))" $(OUT)/clippy-$(GUEST) $(LLVM)
+	$(ENV) bash qemu/kernel-style.sh "$$(cat $(OUT)/kdir)" $(OUT)/clippy $(LLVM)
 
 # Formats everything the style gates check.
 fmt: kernel
@@ -109,12 +105,22 @@ test-helpers: setup
 	@mkdir -p $(OUT)/bpf
 	clang-19 -O2 -target bpf -I/usr/include/$$(gcc -dumpmachine) \
 		-c tests/bpf/filters.c -o $(OUT)/bpf/filters.o
-	$(ENV) cargo build --release --locked -p bpf-pin
+	$(ENV) cargo build --release --locked -p bpf-pin -p genl-fuzz
 
-test-guest: guest-module lanactl test-helpers
-	$(ENV) bash tests/run.sh "$$(cat $(GUEST_KDIR))" $(GUEST_MODULE_DIR)/lana.ko $(LANACTL) "$(TESTS)"
+test-guest: module lanactl test-helpers
+	$(ENV) bash tests/run.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(LANACTL) "$(TESTS)"
 
-check: style test-host test-guest
+test-debug: module-debug lanactl test-helpers
+	$(ENV) FUZZ_COUNT=$(DEBUG_FUZZ_COUNT) LOAD_OPS=$(DEBUG_LOAD_OPS) bash tests/run.sh \
+		"$$(cat $(OUT)/kdir-debug)" $(OUT)/module-debug/lana.ko $(LANACTL) "$(DEBUG_TESTS)"
+
+# The long fuzz: the load tests (t96) with FUZZ_COUNT messages (default
+# 200 000; make check sends 20 000), on the plain kernel.
+FUZZ_COUNT ?= 200000
+fuzz: module lanactl test-helpers
+	$(ENV) FUZZ_COUNT=$(FUZZ_COUNT) bash tests/run.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(LANACTL) t96
+
+check: style test-host test-guest test-debug
 	@echo "make check: all passed"
 
 demo: module lanactl

@@ -11,7 +11,7 @@ trap 'rm -rf "$results"' EXIT
 start=$(date +%s)
 rc=0
 "$top/qemu/vm.sh" "$kdir" "$results" \
-	bash -c "'$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
+	bash -c "FUZZ_COUNT='${FUZZ_COUNT:-}' LOAD_OPS='${LOAD_OPS:-}' '$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
 	rc=$?
 cat "$results/tap.txt" 2>/dev/null || true
 echo "# guest run took $(($(date +%s) - start)) s"

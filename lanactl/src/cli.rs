@@ -240,6 +240,29 @@ pub enum Command {
         tag: TagArgs,
     },
 
+    /// Run lanactl commands from a file, one per line.
+    #[command(
+        long_about = "Run the lanactl commands in FILE (- for standard \
+                      input), one per line, written as on the command line \
+                      without the word lanactl (shell quoting applies; blank \
+                      lines and lines starting with # are skipped), like ip \
+                      -batch. Each command is sent on its own, so each is \
+                      applied or refused alone; the first refusal stops the \
+                      batch (exit status 1) unless --force, which runs every \
+                      line and exits 1 at the end if any failed. Errors name \
+                      the file's line. To change a graph all at once or not \
+                      at all, use apply -f instead.",
+        after_long_help = "Example:\n  printf 'add c0 counter\\nadd f0 forward\\nbind f0 c0\\n' | lanactl batch -\n  \
+                           lanactl batch --force ops.txt"
+    )]
+    Batch {
+        /// The file of commands, or - for standard input.
+        file: String,
+        /// Go on after a failed command.
+        #[arg(long)]
+        force: bool,
+    },
+
     /// Print a shell completion script.
     #[command(
         long_about = "Print the completion script for SHELL on standard \

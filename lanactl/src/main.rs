@@ -3,6 +3,7 @@
 //! lanactl: the command-line control of the lana-rs engine.
 
 mod apply;
+mod batch;
 mod cli;
 mod client;
 mod dot;
@@ -176,6 +177,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
             expect_revision: *expect_revision,
         })?,
         Command::Dump => apply::dump(format)?,
+        Command::Batch { file, force } => {
+            return batch::run(file, *force, cli.json, |cli| {
+                run(cli).map_err(with_suggestion)
+            })
+        }
         Command::List => output::blocks(&dump(cmd::LIST, wire::parse_block)?, format),
         Command::Dot => dot::render(&dot_snapshot()?),
         Command::Completions { shell } => {

@@ -34,3 +34,52 @@ pktgen_inject() {
 	echo "rem_device_all" >"$thread"
 	[ "$sent" = "$count" ] || fail "pktgen sent $sent of $count frames"
 }
+
+# pktgen_flood_start DEV...: injects frames into every DEV without end, in
+# the background, until pktgen_flood_stop (netif_receive mode, or
+# PKTGEN_XMIT_MODE: start_xmit transmits on DEV instead). A device that goes
+# away is dropped by pktgen on its own.
+pktgen_flood_start() {
+	local pg=/proc/net/pktgen dev
+	[ -d $pg ] || modprobe pktgen || return 1
+	echo "rem_device_all" >"$pg/kpktgend_${PKTGEN_CPU:-0}"
+	for dev in "$@"; do
+		pktgen_flood_device "$dev" || return 1
+	done
+	# "start" returns when the run ends: in the background.
+	(echo start >$pg/pgctrl) 2>/dev/null &
+	PKTGEN_FLOOD_PID=$!
+	sleep 1
+}
+
+# pktgen_flood_add DEV: one more device for the running flood (the run is
+# restarted with it).
+pktgen_flood_add() {
+	local pg=/proc/net/pktgen
+	echo stop >$pg/pgctrl
+	wait "$PKTGEN_FLOOD_PID" 2>/dev/null
+	pktgen_flood_device "$1" || return 1
+	(echo start >$pg/pgctrl) 2>/dev/null &
+	PKTGEN_FLOOD_PID=$!
+	sleep 1
+}
+
+pktgen_flood_device() {
+	local pg=/proc/net/pktgen dev=$1
+	echo "add_device $dev" >"$pg/kpktgend_${PKTGEN_CPU:-0}" || return 1
+	{
+		echo "count 0"
+		echo "pkt_size $PKTGEN_FRAME_LEN"
+		echo "clone_skb 0"
+		echo "delay 0"
+		echo "xmit_mode ${PKTGEN_XMIT_MODE:-netif_receive}"
+		echo "dst_mac ${PKTGEN_DST_MAC:-02:00:00:00:00:99}"
+		echo "dst ${PKTGEN_DST:-198.51.100.2}"
+	} | while read -r line; do echo "$line" >"$pg/$dev"; done
+}
+
+pktgen_flood_stop() {
+	echo stop >/proc/net/pktgen/pgctrl
+	wait "$PKTGEN_FLOOD_PID" 2>/dev/null
+	echo "rem_device_all" >/proc/net/pktgen/kpktgend_${PKTGEN_CPU:-0}
+}
