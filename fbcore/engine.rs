@@ -24,7 +24,7 @@ use kernel::{
 use crate::attach::{Attachment, Registration, Side, Tag};
 use crate::block::{BhContext, Block, BlockType, CounterSet, Device, Setting, SkBuff, StatSink};
 use crate::commands;
-use crate::error::{ctl_err, shown, CtlResult};
+use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::{Event, EventKind};
 use crate::graph::{Datapath, Endpoint, Graph};
 use crate::name::Name;
@@ -692,10 +692,7 @@ impl Engine {
         let id = control.registry.lookup(block)?.id;
         let side = Side::of(&device);
         if side == Side::Top && tag.is_some() {
-            return Err(ctl_err!(
-                EINVAL,
-                "device '{shown}' is a lana device: it takes no tag"
-            ));
+            return Err(tag_on_lana_device(&shown));
         }
         let siblings = control.attached.iter().filter(|a| a.is_on(&device));
         if let Some(a) = siblings.clone().find(|a| a.tag == tag) {
@@ -703,20 +700,11 @@ impl Engine {
                 .registry
                 .get(a.block)
                 .map_or(Name::UNKNOWN, |e| e.name);
-            return Err(match tag {
-                Some(tag) => ctl_err!(
-                    EBUSY,
-                    "device '{shown}' {tag} is already attached to '{on}'"
-                ),
-                None => ctl_err!(EBUSY, "device '{shown}' is already attached to '{on}'"),
-            });
+            return Err(already_attached(&shown, tag, on));
         }
         let sibling_slot = siblings.map(|a| a.slot).next();
         if sibling_slot.is_none() && side == Side::Bottom && device.has_rx_handler(&rtnl) {
-            return Err(ctl_err!(
-                EBUSY,
-                "device '{shown}' is in use by another rx_handler (bridge, bond...)"
-            ));
+            return Err(held_by_another(&shown));
         }
         let slot = sibling_slot.unwrap_or_else(|| control.free_slot());
         control.attached.reserve(1, GFP_KERNEL)?;
@@ -864,6 +852,28 @@ impl Engine {
             }
         }
     }
+}
+
+/// The refusal of a second attachment of device `dev` with `tag`: block
+/// `on` has it.
+fn already_attached(dev: &impl core::fmt::Display, tag: Option<Tag>, on: Name) -> CtlError {
+    match tag {
+        Some(tag) => ctl_err!(EBUSY, "device '{dev}' {tag} is already attached to '{on}'"),
+        None => ctl_err!(EBUSY, "device '{dev}' is already attached to '{on}'"),
+    }
+}
+
+/// The refusal of a device whose rx_handler another driver holds.
+fn held_by_another(dev: &impl core::fmt::Display) -> CtlError {
+    ctl_err!(
+        EBUSY,
+        "device '{dev}' is in use by another rx_handler (bridge, bond...)"
+    )
+}
+
+/// The refusal of a tag on a lana device.
+fn tag_on_lana_device(dev: &impl core::fmt::Display) -> CtlError {
+    ctl_err!(EINVAL, "device '{dev}' is a lana device: it takes no tag")
 }
 
 /// Refuses settings whose key the block type does not have.

@@ -24,7 +24,10 @@ use kernel::{
     sync::{aref::ARef, Arc, ArcBorrow},
 };
 
-use super::{check_keys, configure, Attached, Control, Engine};
+use super::{
+    already_attached, check_keys, configure, held_by_another, tag_on_lana_device, Attached,
+    Control, Engine,
+};
 use crate::attach::{Attachment, Registration, Side, Tag};
 use crate::block::{Block, BlockType, Device, Setting};
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
@@ -457,10 +460,7 @@ impl<'a> Batch<'a> {
         let id = control.registry.lookup(block)?.id;
         let side = Side::of(&device);
         if side == Side::Top && tag.is_some() {
-            return Err(ctl_err!(
-                EINVAL,
-                "device '{shown}' is a lana device: it takes no tag"
-            ));
+            return Err(tag_on_lana_device(&shown));
         }
         let on_device = |raw: *mut kernel::bindings::net_device| raw == device.as_raw();
         if let Some(w) = self
@@ -472,21 +472,12 @@ impl<'a> Batch<'a> {
                 .registry
                 .get(w.block)
                 .map_or(Name::UNKNOWN, |e| e.name);
-            return Err(match tag {
-                Some(tag) => ctl_err!(
-                    EBUSY,
-                    "device '{shown}' {tag} is already attached to '{on}'"
-                ),
-                None => ctl_err!(EBUSY, "device '{shown}' is already attached to '{on}'"),
-            });
+            return Err(already_attached(&shown, tag, on));
         }
         let ours = control.attached.iter().any(|a| a.is_on(&device))
             || self.wanted.iter().any(|w| on_device(w.dev.as_raw()));
         if !ours && side == Side::Bottom && device.has_rx_handler(rtnl) {
-            return Err(ctl_err!(
-                EBUSY,
-                "device '{shown}' is in use by another rx_handler (bridge, bond...)"
-            ));
+            return Err(held_by_another(&shown));
         }
         self.wanted.push(
             Wanted {
