@@ -19,7 +19,7 @@ LANACTL := $(CURDIR)/target/release/lanactl
 # qemu/kernel-debug.config), whose checks cost about five times the time
 # under emulation, with the load test's counts scaled down. DEBUG_TESTS=""
 # runs every file there. With KDIR= both kernels are that tree.
-DEBUG_TESTS ?= t10 t57 t96
+DEBUG_TESTS ?= t10 t57 t92 t93 t94 t96
 DEBUG_FUZZ_COUNT ?= 5000
 DEBUG_LOAD_OPS ?= 500
 

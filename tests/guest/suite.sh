@@ -35,9 +35,10 @@ case_dmesg_clean() {
 	# WARNING: covers lockdep and RCU splats; BUG: KASAN and sleeping in
 	# atomic context; a Rust panic (overflow, failed assertion) is a BUG too.
 	# pktgen's own notice when a device it floods is deleted (t96 does that
-	# on purpose) is not a splat.
+	# on purpose) is not a splat, nor is kmemleak's greeting.
 	bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|kernel BUG|UBSAN|KASAN|leak|panicked|not ok [0-9]+ ' |
-		grep -v 'pktgen: WARNING: trying to remove a running interface' || true)
+		grep -v -e 'pktgen: WARNING: trying to remove a running interface' \
+			-e 'kmemleak: Kernel memory leak detector initialized' || true)
 	[ -z "$bad" ] || fail "dmesg: $bad"
 }
 

@@ -12,6 +12,7 @@
 
 mod attr;
 mod mutate;
+mod probe;
 mod seeds;
 mod socket;
 
@@ -40,6 +41,10 @@ struct Args {
     /// Write the built-in seeds into this directory and exit.
     #[arg(long)]
     write_seeds: Option<PathBuf>,
+    /// Send one request, CMD then ATTR=KIND:VALUE fields (see probe.rs),
+    /// and print the answer: "errno N: extack message".
+    #[arg(long, num_args = 1.., value_name = "CMD FIELD", allow_hyphen_values = true)]
+    probe: Option<Vec<String>>,
 }
 
 fn load_seeds(dir: &Option<PathBuf>) -> std::io::Result<Vec<Vec<u8>>> {
@@ -59,6 +64,20 @@ fn run(args: &Args) -> std::io::Result<()> {
         fs::create_dir_all(dir)?;
         for (i, (name, message)) in seeds::all().into_iter().enumerate() {
             fs::write(dir.join(format!("{i:02}-{name}.bin")), message)?;
+        }
+        return Ok(());
+    }
+    if let Some(words) = &args.probe {
+        let message = probe::message(words).map_err(std::io::Error::other)?;
+        let family = lana_uapi::FAMILY_NAME
+            .to_str()
+            .map_err(std::io::Error::other)?;
+        let mut socket = Socket::connect(family)?;
+        let answer = socket.exchange(&message, false)?;
+        let extack = socket.extack.as_deref().unwrap_or("-");
+        match answer {
+            Answer::Errno(e) => println!("errno {e}: {extack}"),
+            Answer::Silence => println!("no answer"),
         }
         return Ok(());
     }

@@ -36,6 +36,8 @@ pub struct Socket {
     family: u16,
     seq: u32,
     buf: Vec<u8>,
+    /// The extended ACK's message of the last answer, if it had one.
+    pub extack: Option<String>,
 }
 
 fn other(e: impl std::fmt::Display) -> io::Error {
@@ -94,6 +96,7 @@ impl Socket {
             family,
             seq: 0,
             buf: vec![0; 256 * 1024],
+            extack: None,
         })
     }
 
@@ -118,7 +121,8 @@ impl Socket {
                 return Ok(Answer::Silence);
             }
             let (n, _) = self.socket.recv(&mut self.buf[..], Msg::empty())?;
-            if let Some(answer) = self.final_answer(n) {
+            if let Some((answer, extack)) = self.final_answer(n) {
+                self.extack = extack;
                 return Ok(answer);
             }
         }
@@ -126,7 +130,7 @@ impl Socket {
 
     /// The ACK, error or end of dump for the current request among the
     /// first `n` received bytes.
-    fn final_answer(&self, n: usize) -> Option<Answer> {
+    fn final_answer(&self, n: usize) -> Option<(Answer, Option<String>)> {
         let mut at = 0;
         let buf = &self.buf[..n];
         while at + NLMSG_HDRLEN <= n {
@@ -142,7 +146,11 @@ impl Socket {
                 let code = buf
                     .get(at + NLMSG_HDRLEN..at + NLMSG_HDRLEN + 4)
                     .map_or(0, |b| i32::from_ne_bytes(b.try_into().unwrap()));
-                return Some(Answer::Errno(-code));
+                let flags = u16::from_ne_bytes([buf[at + 6], buf[at + 7]]);
+                let extack = (ty == NLMSG_ERROR)
+                    .then(|| extack_message(&buf[at..at + len], flags))
+                    .flatten();
+                return Some((Answer::Errno(-code), extack));
             }
             at += len.next_multiple_of(4);
         }
@@ -163,6 +171,29 @@ impl Socket {
             _ => Ok(true),
         }
     }
+}
+
+/// The `NLMSGERR_ATTR_MSG` of an error message `msg` (header included).
+fn extack_message(msg: &[u8], flags: u16) -> Option<String> {
+    const NLM_F_CAPPED: u16 = 0x100;
+    const NLM_F_ACK_TLVS: u16 = 0x200;
+    const NLMSGERR_ATTR_MSG: u16 = 1;
+    if flags & NLM_F_ACK_TLVS == 0 {
+        return None;
+    }
+    // The error code, then the request's header, and its payload unless
+    // capped.
+    let request = NLMSG_HDRLEN + 4;
+    let request_len = if flags & NLM_F_CAPPED != 0 {
+        NLMSG_HDRLEN
+    } else {
+        u32::from_ne_bytes(msg.get(request..request + 4)?.try_into().ok()?) as usize
+    };
+    let tlvs = msg.get((request + request_len).next_multiple_of(4)..)?;
+    let attrs = crate::attr::decode(tlvs)?;
+    let text = attrs.iter().find(|a| a.ty & 0x3fff == NLMSGERR_ATTR_MSG)?;
+    let text = text.payload.split(|&b| b == 0).next()?;
+    Some(String::from_utf8_lossy(text).into_owned())
 }
 
 /// Answers counted by kind, for the summary.
