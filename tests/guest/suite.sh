@@ -21,6 +21,9 @@ export PATH=/usr/sbin:/sbin:$PATH
 # most of a lanactl call. Run lanactl, and the libraries it loads, from
 # tmpfs instead (the libraries are the host's own, so other programs may
 # load them from there too).
+# The helpers built beside lanactl (bpf-pin) stay where they were built.
+export BUILT_BIN
+BUILT_BIN=$(dirname "$LANACTL")
 bin=/tmp/lana-bin
 mkdir -p $bin/lib && chmod 0755 $bin $bin/lib
 cp "$LANACTL" $bin/lanactl

@@ -28,7 +28,7 @@ case_show() {
 }
 
 case_per_cpu_stats() {
-	[ "$(nproc)" -ge 2 ] || skip "one CPU: nothing to tell apart"
+	[ "$(nproc)" -ge 2 ] || { skip "one CPU: nothing to tell apart"; return; }
 	PKTGEN_CPU=0 pktgen_inject $CDEV 300 || return 1
 	PKTGEN_CPU=1 pktgen_inject $CDEV 200 || return 1
 	local out

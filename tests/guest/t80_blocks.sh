@@ -47,7 +47,7 @@ dst=ff:ff:ff:ff:ff:ff" "$(lanactl get e)" || return 1
 # A tun device in TUN mode has no link-layer header: what eth receives from
 # it is malformed for Ethernet.
 case_eth_malformed() {
-	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	[ -c /dev/net/tun ] || { skip "no /dev/net/tun"; return; }
 	lanactl add em eth && lanactl add cm counter && lanactl bind cm em || return 1
 	$PY - <<'PYEOF' || fail "writing to the tun device failed"
 import fcntl, os, struct, subprocess, time
@@ -91,7 +91,7 @@ case_counter_reset() {
 # host's device attached to eth -> counter -> host, and the counter sees
 # the traffic.
 case_host_keeps_the_stack_working() {
-	command -v ping >/dev/null || skip "ping not installed"
+	command -v ping >/dev/null || { skip "ping not installed"; return; }
 	ip netns add lana_hn && ip link add lana_h0 type veth peer name lana_h1 netns lana_hn &&
 		ip addr add 10.99.0.1/24 dev lana_h0 && ip link set lana_h0 up &&
 		ip -n lana_hn addr add 10.99.0.2/24 dev lana_h1 && ip -n lana_hn link set lana_h1 up &&

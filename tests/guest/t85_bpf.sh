@@ -45,9 +45,9 @@ case_bpf_refusals_keep_the_old_program() {
 # eBPF: socket-filter programs written in C (tests/bpf/filters.c), loaded
 # and pinned with aya (tests/bpf-pin), attached by path.
 case_bpf_pinned_ebpf() {
-	local pin=$(dirname "$LANACTL")/bpf-pin obj=$TOP/out/bpf/filters.o p0 d0
-	[ -x "$pin" ] && [ -f "$obj" ] || skip "bpf-pin or the BPF object not built"
-	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || skip "no bpffs"
+	local pin=$BUILT_BIN/bpf-pin obj=$TOP/out/bpf/filters.o p0 d0
+	[ -x "$pin" ] && [ -f "$obj" ] || { skip "bpf-pin or the BPF object not built"; return; }
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf || { skip "no bpffs"; return; }
 	"$pin" "$obj" /sys/fs/bpf udp_only drop_all || fail "aya could not load and pin the programs"
 	lanactl set f pinned=/sys/fs/bpf/udp_only || fail "set pinned=udp_only failed"
 	p0=$(block_stat f passed)
@@ -64,7 +64,7 @@ case_bpf_pinned_ebpf() {
 # The filter expressions of the capture oracle, checked against libpcap's
 # own verdicts on the same frames: see bpf_oracle.py.
 case_bpf_oracle() {
-	local pin=$(dirname "$LANACTL")/bpf-pin obj=$TOP/out/bpf/filters.o
+	local pin=$BUILT_BIN/bpf-pin obj=$TOP/out/bpf/filters.o
 	[ -x "$pin" ] && [ -f "$obj" ] || fail "bpf-pin or the BPF object not built"
 	/usr/bin/python3 "$(dirname "$0")/bpf_oracle.py" "$LANACTL" "$pin" "$obj" ||
 		fail "oracle disagreed"
