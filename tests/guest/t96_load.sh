@@ -32,11 +32,14 @@ case_fuzz_netlink_under_traffic() {
 	ip link add fz0 type dummy && ip link set fz0 up || fail "cannot create fz0"
 	pktgen_flood_start fz0 || return 1
 	out=$("$TOP/target/release/genl-fuzz" --count "$FUZZ_COUNT" --seed 1 \
-		--seeds "$TOP/tests/genl-fuzz/seeds" 2>&1) || { pktgen_flood_stop; fail "genl-fuzz: $out"; }
+		--seeds "$TOP/tests/genl-fuzz/seeds" 2>&1) || { pktgen_flood_stop; fail "genl-fuzz: $out"; return; }
 	pktgen_flood_stop
-	grep -q "^genl-fuzz: sent $FUZZ_COUNT messages" <<<"$out" || fail "genl-fuzz said: $out"
-	grep '^genl-fuzz' <<<"$out" | sed 's/^/# /'
-	final_graph_works fz0
+	grep -q "^genl-fuzz: sent $FUZZ_COUNT messages" <<<"$out" || { fail "genl-fuzz said: $out"; return; }
+	final_graph_works fz0 || return 1
+	local line
+	while read -r line; do
+		echo "# $line"
+	done < <(grep '^genl-fuzz' <<<"$out")
 }
 
 # One random operation on the pool of blocks r0..r7 (rin, fed by ld0, stays).

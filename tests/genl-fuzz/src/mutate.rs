@@ -53,7 +53,9 @@ pub fn mutate(seed: &[u8], rng: &mut SmallRng) -> Vec<u8> {
                 if let Some(inner) = attr::decode(&attrs[at].payload) {
                     let mut fake = vec![0, 0, 0, 0];
                     fake.extend(attr::encode(&inner));
-                    attrs[at].payload = mutate(&fake, rng).split_off(4);
+                    // The mutation may cut even the header it was given.
+                    let mutated = mutate(&fake, rng);
+                    attrs[at].payload = mutated.get(4..).unwrap_or_default().to_vec();
                 }
             }
             10 => attrs.push(deep_nest(rng.gen_range(2..40))),
@@ -156,5 +158,15 @@ mod tests {
         assert_eq!(a, run(7));
         assert!(a.iter().filter(|m| **m != seed).count() > 150);
         assert!(a.iter().all(|m| m.len() <= 60_000));
+    }
+
+    #[test]
+    fn every_seed_survives_many_mutations() {
+        let mut rng = SmallRng::seed_from_u64(1);
+        for (_, seed) in crate::seeds::all() {
+            for _ in 0..3000 {
+                mutate(&seed, &mut rng);
+            }
+        }
     }
 }

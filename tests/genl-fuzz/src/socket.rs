@@ -91,6 +91,7 @@ impl Socket {
         })?;
         let socket = NlSocket::from(handle);
         socket.enable_ext_ack(true)?;
+        socket.set_recv_buffer_size(4 << 20)?;
         Ok(Self {
             socket,
             family,
@@ -120,7 +121,16 @@ impl Socket {
             if !self.readable(Duration::from_secs(2))? {
                 return Ok(Answer::Silence);
             }
-            let (n, _) = self.socket.recv(&mut self.buf[..], Msg::empty())?;
+            let n = match self.socket.recv(&mut self.buf[..], Msg::empty()) {
+                Ok((n, _)) => n,
+                // The socket overran (a dump's replies); the answer may be
+                // among what was lost: counted as such, the next request
+                // goes on.
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    return Ok(Answer::Errno(libc::ENOBUFS));
+                }
+                Err(e) => return Err(e),
+            };
             if let Some((answer, extack)) = self.final_answer(n) {
                 self.extack = extack;
                 return Ok(answer);
