@@ -271,15 +271,16 @@ fn commit(
     }
     // Nothing fails from here on.
     let mut retired = batch.attach(control, placed, registrations, attached);
-    drop(this.graph.publish(Some(graph)));
-    control.changed();
-    // Published without them: no CPU can enter their slots any more
-    // once these return.
+    // Devices no longer attached let go first, as a single detach does:
+    // once these return their frames reach the stack, and no frame meets
+    // the new snapshot without an entry for its slot.
     for a in retired.iter_mut() {
         if let Some(registration) = a.registration.take() {
             drop(registration.unregister(rtnl));
         }
     }
+    drop(this.graph.publish(Some(graph)));
+    control.changed();
     for notice in batch.notices.iter() {
         this.deliver_notice(control, &batch, notice);
     }
