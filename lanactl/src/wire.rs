@@ -517,29 +517,29 @@ fn what(ty: u16) -> &'static str {
     }
 }
 
-/// A flag attribute: its presence is the value.
-fn flag_attr(ty: u16) -> Result<Nlattr<u16, Buffer>, WireError> {
+/// An attribute of type `ty` carrying `payload` as neli serialises it.
+fn attr_of<P: neli::Size + neli::ToBytes>(
+    ty: u16,
+    payload: P,
+) -> Result<Nlattr<u16, Buffer>, WireError> {
     let nla_type = AttrTypeBuilder::default()
         .nla_type(ty)
         .build()
         .map_err(|e| WireError::Encoding(e.to_string()))?;
     NlattrBuilder::default()
         .nla_type(nla_type)
-        .nla_payload(())
+        .nla_payload(payload)
         .build()
         .map_err(|e| WireError::Encoding(e.to_string()))
 }
 
+/// A flag attribute: its presence is the value.
+fn flag_attr(ty: u16) -> Result<Nlattr<u16, Buffer>, WireError> {
+    attr_of(ty, ())
+}
+
 fn u32_attr(ty: u16, value: u32) -> Result<Nlattr<u16, Buffer>, WireError> {
-    let nla_type = AttrTypeBuilder::default()
-        .nla_type(ty)
-        .build()
-        .map_err(|e| WireError::Encoding(e.to_string()))?;
-    NlattrBuilder::default()
-        .nla_type(nla_type)
-        .nla_payload(value)
-        .build()
-        .map_err(|e| WireError::Encoding(e.to_string()))
+    attr_of(ty, value)
 }
 
 /// Size of an attribute header.
@@ -620,16 +620,8 @@ fn string_attr(ty: u16, value: &str) -> Result<Nlattr<u16, Buffer>, WireError> {
             max,
         });
     }
-    let nla_type = AttrTypeBuilder::default()
-        .nla_type(ty)
-        .build()
-        .map_err(|e| WireError::Encoding(e.to_string()))?;
     // neli writes `&str` payloads with their terminating NUL.
-    NlattrBuilder::default()
-        .nla_type(nla_type)
-        .nla_payload(value)
-        .build()
-        .map_err(|e| WireError::Encoding(e.to_string()))
+    attr_of(ty, value)
 }
 
 /// Parses one `LIST` dump message (a nested `BLOCK`).
