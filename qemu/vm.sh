@@ -10,6 +10,13 @@
 # KVM is used when it can boot a guest, TCG otherwise: some hosts expose
 # /dev/kvm through a paravirtual nesting module (kvm_pvm) on which a stock
 # kernel hangs right after the firmware. Set LANA_ACCEL=kvm|tcg to force.
+#
+# Under TCG the two vCPUs share one host thread (thread=single), taking turns
+# at translation-block boundaries. With a thread per vCPU (QEMU 7.2's
+# default), a write to kernel text can race another vCPU translating that
+# text, which then keeps running the stale bytes: a static key flipped under
+# traffic (text_poke's temporary int3) ends in "Oops: int3" in code lana
+# never touches. qemu/tcg-smc-race.sh reproduces it (LANA_TCG_THREAD=multi).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/env.sh"
@@ -52,6 +59,9 @@ if [ -n "$icount" ]; then
 	opts+=(--cpus 1 --qemu-opts="-icount shift=0,sleep=off")
 else
 	opts+=(--cpus 2)
+	if [ ${#accel[@]} -gt 0 ]; then
+		opts+=(--qemu-opts="-accel tcg,thread=${LANA_TCG_THREAD:-single}")
+	fi
 fi
 printf -v cmd '%q ' "$@"
 # vng's script I/O does not reach us reliably under TCG (see KERNEL-NOTES):
