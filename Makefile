@@ -99,6 +99,7 @@ fmt: kernel
 
 test-host: setup
 	$(ENV) cargo test --locked
+	bash tests/harness-selftest.sh
 
 # Test helpers: eBPF programs (clang -target bpf) and their aya loader.
 test-helpers: setup

@@ -12,8 +12,9 @@ tap_begin() {
 	echo "TAP version 13"
 }
 
-# run_case DESCRIPTION FUNCTION [ARGS...]: one test case. The function fails
-# by returning non-zero; what it printed is shown as TAP diagnostics.
+# run_case DESCRIPTION FUNCTION [ARGS...]: one test case, in a subshell of
+# its own. The function fails by returning non-zero, or by `fail`, which ends
+# it at once; what it printed is shown as TAP diagnostics.
 run_case() {
 	local desc=$1 out rc start
 	shift
@@ -46,14 +47,19 @@ tap_end() {
 	[ "$TAP_FAIL" -eq 0 ]
 }
 
+# skip REASON and fail MESSAGE end the case (the subshell run_case runs it
+# in) there and then, as kselftest's ksft_exit_skip/ksft_exit_fail end a
+# test: a check that fails can never be followed by one that passes and
+# hides it. In a subshell of the case's own ($(...), a pipeline) they end
+# that subshell with their status.
 skip() {
 	echo "$*"
-	return 4
+	exit 4
 }
 
 fail() {
 	echo "$*"
-	return 1
+	exit 1
 }
 
 # expect_eq WHAT EXPECTED ACTUAL
@@ -75,6 +81,16 @@ expect_refusal() {
 graph_state() {
 	lanactl list
 	lanactl attachments
+}
+
+# block_names: the names of the blocks lanactl lists (below its header).
+block_names() {
+	lanactl list | awk 'NR > 1 { print $2 }'
+}
+
+# expect_no_blocks WHAT: the graph has no block left.
+expect_no_blocks() {
+	[ -z "$(block_names)" ] || fail "$1: $(lanactl list)"
 }
 
 # engine_stat NAME: one engine-wide counter.

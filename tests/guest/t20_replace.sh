@@ -68,7 +68,7 @@ case_replace_teardown() {
 	last=$(lanactl attachments | awk -v d=$RDEV '$1 == d { print $3 }')
 	lanactl detach $RDEV && lanactl unbind rf "$last" && lanactl rm rf &&
 		lanactl rm "$last" || fail "teardown failed"
-	[ -z "$(lanactl list | tail -n +2)" ] || fail "blocks left: $(lanactl list)"
+	expect_no_blocks "blocks left"
 	rmmod lana || fail "rmmod failed"
 	ip link del $RDEV
 }

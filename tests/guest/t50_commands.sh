@@ -22,7 +22,8 @@ case_show() {
 	grep -qx '  subscribers: cw' <<<"$out" || fail "no subscriber: $out"
 	grep -qx '  packets 0' <<<"$out" || fail "no stats: $out"
 	lanactl show cw | grep -qx '  subscribed to: cu' || fail "cw: $(lanactl show cw)"
-	lanactl --json show cu | grep -q '"subscribers":\["cw"\]' ||
+	lanactl --json show cu |
+		python3 -c 'import json, sys; assert json.load(sys.stdin)["subscribers"] == ["cw"]' ||
 		fail "JSON: $(lanactl --json show cu)"
 	expect_refusal "no block 'nope'" lanactl show nope
 }

@@ -5,7 +5,7 @@
 case_dot_known_graph() {
 	local expected
 	lsmod | grep -q "^lana " || insmod "$MODULE" || fail "insmod failed"
-	[ -z "$(lanactl list)" ] || fail "blocks left over by earlier tests: $(lanactl list)"
+	expect_no_blocks "blocks left over by earlier tests"
 	ip link add dot0 type dummy && ip link set dot0 up || fail "cannot create dot0"
 	lanactl add dc counter && lanactl add df forward && lanactl add dd drop reason=dot &&
 		lanactl bind df dc && lanactl bind dd df && lanactl attach dot0 dc ||

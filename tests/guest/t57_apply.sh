@@ -185,7 +185,7 @@ dump_revision() {
 case_apply_builds_a_graph() {
 	local out
 	lsmod | grep -q "^lana " || insmod "$MODULE" || fail "insmod failed"
-	[ -z "$(lanactl list)" ] || fail "blocks left over by earlier tests: $(lanactl list)"
+	expect_no_blocks "blocks left over by earlier tests"
 	mkdir -p $APPLY_DIR
 	for dev in ap0 ap1; do
 		ip link add $dev type dummy && ip link set $dev up || fail "cannot create $dev"
@@ -327,7 +327,7 @@ case_dump_survives_a_reload() {
 	before=$(dump_body)
 	rmmod lana || fail "rmmod failed"
 	insmod "$MODULE" || fail "insmod failed"
-	[ -z "$(lanactl list)" ] || fail "blocks after a reload: $(lanactl list)"
+	expect_no_blocks "blocks after a reload"
 	out=$(lanactl apply -f $APPLY_DIR/saved.toml) || fail "apply of the saved dump failed: $out"
 	expect_eq "graph after dump, reload, apply" "$before" "$(dump_body)" || return 1
 	pktgen_inject ap1 20 || return 1

@@ -14,10 +14,10 @@ LOAD_OPS=${LOAD_OPS:-5000}
 # After the storm, a graph built from scratch must still work.
 final_graph_works() {
 	local dev=$1 b
-	for b in $(lanactl list | awk 'NR > 1 { print $2 }'); do
+	for b in $(block_names); do
 		lanactl rm --cascade "$b" 2>/dev/null || true
 	done
-	[ -z "$(lanactl list)" ] || fail "blocks left after removing all: $(lanactl list)"
+	expect_no_blocks "blocks left after removing all"
 	[ -z "$(lanactl attachments)" ] || fail "attachments left: $(lanactl attachments)"
 	lanactl add final counter && lanactl attach "$dev" final || fail "final graph refused"
 	pktgen_inject "$dev" 100 || return 1
