@@ -14,12 +14,14 @@ OUT := $(CURDIR)/out
 MODULE := $(OUT)/module/lana.ko
 LANACTL := $(CURDIR)/target/release/lanactl
 
-# The in-guest suite runs on the plain guest kernel; the files matching
-# DEBUG_TESTS run again on the debug kernel (KASAN, lockdep, kmemleak...:
-# qemu/kernel-debug.config), whose checks cost about five times the time
-# under emulation, with the load test's counts scaled down. DEBUG_TESTS=""
-# runs every file there. With KDIR= both kernels are that tree.
-DEBUG_TESTS ?= t10 t57 t92 t93 t94 t96
+# make check runs the in-guest suite on the plain guest kernel and on the
+# debug kernel (KASAN, lockdep, kmemleak...: qemu/kernel-debug.config), two
+# guests at once (tests/run-both.sh). The debug kernel's checks cost about
+# five times the time under emulation: there the load test's counts are
+# scaled down, and the files are shared out between the two guests.
+# DEBUG_TESTS picks the debug kernel's files (all by default). With KDIR=
+# both kernels are that tree.
+DEBUG_TESTS ?=
 DEBUG_FUZZ_COUNT ?= 5000
 DEBUG_LOAD_OPS ?= 500
 
@@ -27,7 +29,7 @@ DEBUG_LOAD_OPS ?= 500
 # toolchain settings first.
 ENV := . qemu/env.sh &&
 
-.PHONY: all setup kernel kernel-debug module module-debug probe lanactl check style fmt test-host test-helpers test-guest test-debug fuzz demo bench clean help
+.PHONY: all setup kernel kernel-debug module module-debug probe lanactl check style fmt test-host test-helpers test-guest test-debug test-both fuzz demo bench clean help
 
 all: module lanactl
 
@@ -42,6 +44,7 @@ help:
 	@echo "make kernel-debug   the same with KASAN, lockdep, kmemleak"
 	@echo "make test-guest     the in-guest suite (TESTS=t57 for one file)"
 	@echo "make test-debug     DEBUG_TESTS on the debug kernel, then kmemleak"
+	@echo "make test-both      both kernels at once, two guests (what check runs)"
 	@echo "make setup    install host dependencies (idempotent)"
 
 setup:
@@ -121,7 +124,13 @@ FUZZ_COUNT ?= 200000
 fuzz: module lanactl test-helpers
 	$(ENV) FUZZ_COUNT=$(FUZZ_COUNT) bash tests/run.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(LANACTL) t96
 
-check: style test-host test-guest test-debug
+# Both kernels at once, one guest per core: what make check runs.
+test-both: module module-debug lanactl test-helpers
+	$(ENV) DEBUG_FUZZ_COUNT=$(DEBUG_FUZZ_COUNT) DEBUG_LOAD_OPS=$(DEBUG_LOAD_OPS) \
+		bash tests/run-both.sh "$$(cat $(OUT)/kdir)" $(MODULE) \
+		"$$(cat $(OUT)/kdir-debug)" $(OUT)/module-debug/lana.ko $(LANACTL) "$(DEBUG_TESTS)"
+
+check: style test-host test-both
 	@echo "make check: all passed"
 
 demo: module lanactl

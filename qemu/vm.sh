@@ -6,6 +6,8 @@
 # Usage: vm.sh KDIR RWDIR [--icount] CMD...
 #   --icount  one vCPU, TCG with -icount shift=0,sleep=off: guest time then
 #             counts guest instructions, so rates are deterministic (bench).
+# LANA_SHARED_DIR=DIR is writable in the guest too (at the same path), for
+# guests that share work (tests/run-both.sh).
 #
 # KVM is used when it can boot a guest, TCG otherwise: some hosts expose
 # /dev/kvm through a paravirtual nesting module (kvm_pvm) on which a stock
@@ -55,6 +57,7 @@ tcg) accel=(--disable-kvm) ;;
 esac
 
 opts=(--run "$kdir" --memory 1G --rwdir "$rwdir" --verbose "${accel[@]}")
+[ -z "${LANA_SHARED_DIR:-}" ] || opts+=(--rwdir "$LANA_SHARED_DIR")
 if [ -n "$icount" ]; then
 	opts+=(--cpus 1 --qemu-opts="-icount shift=0,sleep=off")
 else

@@ -2,6 +2,8 @@
 # Runs the in-guest suite (tests/guest) in a QEMU guest booted from KDIR.
 # Usage: run.sh KDIR MODULE LANACTL [PATTERN]. Exits non-zero on any failed
 # case. PATTERN picks test files by name (make test-guest TESTS=t90).
+# LANA_QUEUE=DIR: the files are shared out with other guests given the same
+# DIR (each file runs in the guest that claims it first; tests/run-both.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kdir=$1 module=$(realpath "$2") lanactl=$(realpath "$3") pattern=${4:-}
@@ -10,8 +12,8 @@ trap 'rm -rf "$results"' EXIT
 
 start=$(date +%s)
 rc=0
-"$top/qemu/vm.sh" "$kdir" "$results" \
-	bash -c "FUZZ_COUNT='${FUZZ_COUNT:-}' LOAD_OPS='${LOAD_OPS:-}' '$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
+LANA_SHARED_DIR=${LANA_QUEUE:-} "$top/qemu/vm.sh" "$kdir" "$results" \
+	bash -c "FUZZ_COUNT='${FUZZ_COUNT:-}' LOAD_OPS='${LOAD_OPS:-}' LANA_QUEUE='${LANA_QUEUE:-}' '$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
 	rc=$?
 cat "$results/tap.txt" 2>/dev/null || true
 echo "# guest run took $(($(date +%s) - start)) s"
