@@ -45,20 +45,27 @@ udp = [ip(17, struct.pack("!HHHH", 40000 + i, 9999, 8 + 20 + i, 0) + bytes([i]) 
 icmp = [ip(1, struct.pack("!BBHHH", 8, 0, 0, 1, i) + bytes(32)) for i in range(20)]
 tcp = [ip(6, struct.pack("!HHIIBBHHH", 41000 + i, 80, i, 0, 5 << 4, 2, 8192, 0, 0)) for i in range(20)]
 
+# The capture waits for the UDP frames as long as the sender may take to
+# start (seconds on the debug kernel), then 5 s more for any frame beyond
+# them: one too many fails the case as surely as one too few.
 capture = subprocess.Popen(["ip", "netns", "exec", "lana_pc", "/usr/bin/python3", "-c", """
 import socket, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 s.bind(("pc1", 0))
-s.settimeout(5)
+s.settimeout(60)
 print("ready", flush=True)
+seen = 0
 try:
     while True:
         data, addr = s.recvfrom(4096)
         if addr[2] != socket.PACKET_OUTGOING:
             print(data.hex(), flush=True)
+            seen += 1
+            if seen >= %d:
+                s.settimeout(5)
 except socket.timeout:
     pass
-"""], stdout=subprocess.PIPE, text=True)
+""" % len(udp)], stdout=subprocess.PIPE, text=True)
 assert capture.stdout.readline().strip() == "ready"
 frames = [f for triple in zip(udp, icmp + [None] * 30, tcp + [None] * 30) for f in triple if f]
 sender = ("import socket,sys\ns=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\n"
