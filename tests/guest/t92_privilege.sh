@@ -23,17 +23,17 @@ priv_state() {
 
 case_privilege_setup() {
 	command -v setpriv >/dev/null || { skip "setpriv (util-linux) not installed"; return; }
-	lsmod | grep -q "^lana " || insmod "$MODULE" || { fail "insmod failed"; return; }
+	lsmod | grep -q "^lana " || insmod "$MODULE" || fail "insmod failed"
 	mkdir -p $PRIV_DIR && chmod 0755 $PRIV_DIR
 	# A copy anyone can execute, wherever the work tree lives.
 	install -m 0755 "$LANACTL" $PRIV_DIR/lanactl
 	ip link add pv0 type dummy && ip link set pv0 up && ip link add pv1 type dummy ||
-		{ fail "cannot create pv0, pv1"; return; }
+		fail "cannot create pv0, pv1"
 	lanactl add pa counter && lanactl add pb forward && lanactl add pc tee &&
 		lanactl add pd drop && lanactl bind pb pa && lanactl subscribe pb pa &&
-		lanactl attach pv0 pa || { fail "building the graph failed"; return; }
+		lanactl attach pv0 pa || fail "building the graph failed"
 	pktgen_inject pv0 10 || return 1
-	lanactl vlink add plana0 || { fail "vlink add plana0 failed"; return; }
+	lanactl vlink add plana0 || fail "vlink add plana0 failed"
 	# A file that would change the graph.
 	printf '[[block]]\nname = "pz"\ntype = "counter"\n' >$PRIV_DIR/graph.toml
 	chmod 0644 $PRIV_DIR/graph.toml
@@ -45,9 +45,9 @@ case_every_change_refused_unprivileged() {
 	while read -r cmd; do
 		# shellcheck disable=SC2086 # the command's words
 		out=$(as_nobody $cmd 2>&1) && rc=0 || rc=$?
-		[ "$rc" -eq 1 ] || { fail "unprivileged 'lanactl $cmd' exited $rc: $out"; return; }
+		[ "$rc" -eq 1 ] || fail "unprivileged 'lanactl $cmd' exited $rc: $out"
 		grep -q "Operation not permitted" <<<"$out" ||
-			{ fail "unprivileged 'lanactl $cmd' said: $out"; return; }
+			fail "unprivileged 'lanactl $cmd' said: $out"
 	done <<EOF
 add px counter
 rm pd
@@ -74,7 +74,7 @@ case_reads_allowed_unprivileged() {
 	local cmd
 	while read -r cmd; do
 		# shellcheck disable=SC2086 # the command's words
-		as_nobody $cmd >/dev/null || { fail "unprivileged 'lanactl $cmd' refused"; return; }
+		as_nobody $cmd >/dev/null || fail "unprivileged 'lanactl $cmd' refused"
 	done <<EOF
 list
 types
@@ -96,8 +96,8 @@ EOF
 		grep -q "monitoring events" $PRIV_DIR/monitor.err && break
 		sleep 0.1
 	done
-	lanactl add pe counter && lanactl rm pe || { fail "add/rm pe failed"; return; }
-	wait $pid || { fail "unprivileged monitor failed: $(cat $PRIV_DIR/monitor.err)"; return; }
+	lanactl add pe counter && lanactl rm pe || fail "add/rm pe failed"
+	wait $pid || fail "unprivileged monitor failed: $(cat $PRIV_DIR/monitor.err)"
 	expect_eq "unprivileged monitor" "add block=pe" "$(cat $PRIV_DIR/monitor.txt)"
 }
 
@@ -108,21 +108,21 @@ case_user_namespace_capability() {
 	command -v unshare >/dev/null || { skip "unshare (util-linux) not installed"; return; }
 	local out
 	out=$(unshare --user --map-root-user "$PRIV_DIR/lanactl" add pu counter 2>&1) &&
-		{ fail "root of a new user namespace changed the initial namespace's graph"; return; }
-	grep -q "Operation not permitted" <<<"$out" || { fail "refusal said: $out"; return; }
-	lanactl show pu >/dev/null 2>&1 && { fail "pu was added"; return; }
+		fail "root of a new user namespace changed the initial namespace's graph"
+	grep -q "Operation not permitted" <<<"$out" || fail "refusal said: $out"
+	lanactl show pu >/dev/null 2>&1 && fail "pu was added"
 	out=$(unshare --user --map-root-user --net sh -c \
 		"'$PRIV_DIR/lanactl' add pu counter && '$PRIV_DIR/lanactl' list" 2>&1) ||
-		{ fail "root of a new user namespace cannot change its own namespace's graph: $out"; return; }
-	grep -q "pu  *counter" <<<"$out" || { fail "list in the new namespace: $out"; return; }
-	lanactl show pu >/dev/null 2>&1 && { fail "pu leaked into the initial namespace"; return; }
+		fail "root of a new user namespace cannot change its own namespace's graph: $out"
+	grep -q "pu  *counter" <<<"$out" || fail "list in the new namespace: $out"
+	lanactl show pu >/dev/null 2>&1 && fail "pu leaked into the initial namespace"
 	true
 }
 
 # Leaves the module unloaded, as the files before and after expect.
 case_privilege_teardown() {
 	lanactl vlink del plana0 && rmmod lana && ip link del pv0 && ip link del pv1 &&
-		rm -rf $PRIV_DIR || { fail "teardown failed"; return; }
+		rm -rf $PRIV_DIR || fail "teardown failed"
 }
 
 run_case "privilege: a graph, a device, a lana device" case_privilege_setup

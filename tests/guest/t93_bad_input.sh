@@ -65,13 +65,13 @@ bad_input_state() {
 }
 
 case_bad_input_setup() {
-	lsmod | grep -q "^lana " || insmod "$MODULE" || { fail "insmod failed"; return; }
+	lsmod | grep -q "^lana " || insmod "$MODULE" || fail "insmod failed"
 	ip link add bi0 type dummy && ip link set bi0 up && ip link add bi1 type dummy &&
 		ip link add bibr0 type bridge && ip link set bi1 master bibr0 ||
-		{ fail "cannot create bi0, bi1, bibr0"; return; }
+		fail "cannot create bi0, bi1, bibr0"
 	lanactl add ba counter && lanactl add bb forward && lanactl add bc counter &&
 		lanactl add bd counter && lanactl add bt tee && lanactl bind bb ba &&
-		lanactl bind bd bc && lanactl attach bi0 ba || { fail "building the graph failed"; return; }
+		lanactl bind bd bc && lanactl attach bi0 ba || fail "building the graph failed"
 }
 
 case_bad_input_table() {
@@ -83,10 +83,10 @@ case_bad_input_table() {
 		# %20 stands for a space inside a field.
 		read -ra fields <<<"$words"
 		out=$("$TOP/target/release/genl-fuzz" --probe "${fields[@]//%20/ }") ||
-			{ fail "genl-fuzz --probe $words failed: $out"; return; }
+			fail "genl-fuzz --probe $words failed: $out"
 		line="errno $errno: "
 		[[ "$out" == "$line"*"$msg"* ]] ||
-			{ fail "'$words': expected '$line...$msg...', got '$out'"; return; }
+			fail "'$words': expected '$line...$msg...', got '$out'"
 	done <<<"$BAD_INPUTS"
 	expect_eq "graph after $rows refused requests" "$before" "$(bad_input_state)" || return 1
 	echo "# $rows bad requests, each refused with its own message, the graph unchanged"
@@ -95,7 +95,7 @@ case_bad_input_table() {
 # Leaves the module unloaded, as the files before and after expect.
 case_bad_input_teardown() {
 	rmmod lana && ip link del bi0 && ip link del bi1 && ip link del bibr0 ||
-		{ fail "teardown failed"; return; }
+		fail "teardown failed"
 }
 
 run_case "bad input: a graph, a device, a bridge port" case_bad_input_setup

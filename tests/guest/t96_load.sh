@@ -34,7 +34,7 @@ case_fuzz_netlink_under_traffic() {
 	out=$("$TOP/target/release/genl-fuzz" --count "$FUZZ_COUNT" --seed 1 \
 		--seeds "$TOP/tests/genl-fuzz/seeds" 2>&1) || { pktgen_flood_stop; fail "genl-fuzz: $out"; return; }
 	pktgen_flood_stop
-	grep -q "^genl-fuzz: sent $FUZZ_COUNT messages" <<<"$out" || { fail "genl-fuzz said: $out"; return; }
+	grep -q "^genl-fuzz: sent $FUZZ_COUNT messages" <<<"$out" || fail "genl-fuzz said: $out"
 	final_graph_works fz0 || return 1
 	local line
 	while read -r line; do
