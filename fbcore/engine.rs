@@ -327,10 +327,11 @@ impl Engine {
         self.stats.add(bh, Counter::Packets, 1);
         match graph {
             Some(graph) => graph.receive(slot, skb, bh, &self.datapath(rec)),
+            // Unloading: the device is about to be let go; its frames go
+            // where they will go then.
             None => {
-                self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
-                drop(skb);
-                None
+                self.stats.add(bh, Counter::ToStackNoEntry, 1);
+                Some(skb)
             }
         }
     }

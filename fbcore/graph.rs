@@ -185,7 +185,8 @@ enum Demux {
     Walk(Walk),
     /// Back to the Linux stack: it carries no attachment's tag.
     NotOurs,
-    /// Nowhere: the slot has no entry (being attached or detached).
+    /// Back to the Linux stack: the slot has no entry (its device is being
+    /// attached by a batch).
     NoEntry,
 }
 
@@ -399,7 +400,10 @@ impl Graph {
                     dp.end(bh, Counter::ToStackNoTag);
                     return Some(skb);
                 }
-                Demux::NoEntry => return drop_packet(skb, EngineDrop::NoEntry, bh, dp),
+                Demux::NoEntry => {
+                    dp.end(bh, Counter::ToStackNoEntry);
+                    return Some(skb);
+                }
             },
         };
         self.walk_from::<false, R>(up, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
@@ -920,13 +924,16 @@ mod tests {
         assert_eq!(stats.total(Counter::DropNoNext), 2);
     }
 
+    /// A device registered by a batch that has not published yet: its
+    /// frames go to the stack, as before the batch.
     #[test]
-    fn a_slot_without_entry_drops_counted() {
+    fn a_slot_without_entry_leaves_the_frame_to_the_stack() {
         let reg = chain(&[("f", "forward")]);
         let graph = with_entry(&reg, 1, 1);
         let stats = EngineStats::new().expect("stats");
-        assert!(!send(&graph, &stats));
-        assert_eq!(stats.total(Counter::DropNoEntry), 1);
+        assert!(send(&graph, &stats));
+        assert_eq!(stats.total(Counter::ToStackNoEntry), 1);
+        assert_eq!(stats.total(Counter::DropNoEntry), 0);
         assert_eq!(stats.total(Counter::Hops), 0);
     }
 }

@@ -9,7 +9,8 @@ use crate::block::{report_counter, BhContext, DropReason, PerCpuCounters, StatSi
 /// Why the engine itself dropped a packet.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum EngineDrop {
-    /// The device's attachment had no entry block in the published graph.
+    /// The lana device's attachment had no entry block in the published
+    /// graph (received frames go to the stack instead).
     NoEntry,
     /// A block passed the packet on but nothing is bound in that direction.
     NoNext,
@@ -61,9 +62,14 @@ pub(crate) enum Counter {
     /// Frames of a device with tagged attachments that carried no
     /// attachment's tag: left to the Linux stack.
     ToStackNoTag,
+    /// Frames of a device whose attachment the published graph does not
+    /// hold (yet: a batch registers its new devices before it publishes;
+    /// or any longer: lana is unloading): left to the Linux stack, as if
+    /// the device were not attached.
+    ToStackNoEntry,
 }
 
-const COUNT: usize = 22;
+const COUNT: usize = 23;
 
 // A block's drop reason indexes the drop counters from `DropBlock` on.
 const _: () = {
@@ -100,6 +106,7 @@ const NAMES: [&CStr; COUNT] = [
     c"transmitted",
     c"delivered",
     c"to_stack_no_tag",
+    c"to_stack_no_entry",
 ];
 
 impl From<EngineDrop> for Counter {

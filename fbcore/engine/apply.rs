@@ -11,7 +11,9 @@
 //! ever visible. The commit then builds the new snapshot, registers the
 //! newly attached devices, applies the checked settings, publishes the
 //! snapshot, unregisters the devices no longer attached, and delivers the
-//! events of every change in order.
+//! events of every change in order. A frame that a newly registered device
+//! receives before the publish finds no entry and goes to the Linux stack,
+//! as it did before the batch (counted `to_stack_no_entry`).
 //!
 //! What can still fail in the commit is allocation and device registration:
 //! both are undone like a refusal. A setting already checked on a scratch
