@@ -27,31 +27,12 @@ case_xmit_setup() {
 send_and_capture() {
 	local n=$1 dst
 	dst=$(cat /sys/class/net/lana_x0/address)
-	LANA_N=$n LANA_DST=$dst $PY - <<'PYEOF'
-import os, socket, subprocess, sys, time
+	LANA_N=$n LANA_DST=$dst PYTHONPATH=$(dirname "$0") $PY - <<'PYEOF'
+import os
+from frames import send_and_capture
 n, dst = int(os.environ["LANA_N"]), bytes.fromhex(os.environ["LANA_DST"].replace(":", ""))
-capture = subprocess.Popen(
-    ["ip", "netns", "exec", "lana_xc", "/usr/bin/python3", "-c", """
-import socket, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
-s.bind(("lana_y1", 0))
-s.settimeout(5)
-print("ready", flush=True)
-try:
-    while True:
-        frame = s.recv(2048)
-        sys.stdout.write(frame.hex() + "\\n")
-        sys.stdout.flush()
-except socket.timeout:
-    pass
-"""], stdout=subprocess.PIPE, text=True)
-assert capture.stdout.readline().strip() == "ready"
 frames = [dst + bytes.fromhex("020000000001") + b"\x88\xb5" + i.to_bytes(4, "big") + bytes(range(i % 200, i % 200 + 50)) for i in range(n)]
-sender = "import socket,sys\ns=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\ns.bind(('lana_x1',0))\nfor l in sys.stdin: s.send(bytes.fromhex(l.strip()))\n"
-subprocess.run(["ip", "netns", "exec", "lana_xa", "/usr/bin/python3", "-c", sender],
-               input="".join(f.hex() + "\n" for f in frames), text=True, check=True)
-got = [bytes.fromhex(l.strip()) for l in capture.stdout]
-capture.wait()
+got = send_and_capture("lana_xa", "lana_x1", frames, "lana_xc", "lana_y1", 0x88b5, n)
 sent = set(frames)
 print(sum(1 for g in got if g in sent), len(got))
 PYEOF

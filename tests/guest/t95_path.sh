@@ -23,8 +23,10 @@ case_path() {
 		lanactl bind pf pe && lanactl bind pt pf && lanactl bind pn pt && lanactl bind px pn &&
 		lanactl bind --port clone pcopy pt && lanactl attach pa0 pe || fail "building the graph failed"
 	mac=$(cat /sys/class/net/pa0/address)
-	LANA_DST=$mac /usr/bin/python3 - <<'PYEOF' || fail "the frames did not arrive as sent"
-import os, socket, struct, subprocess, sys
+	LANA_DST=$mac PYTHONPATH=$(dirname "$0") /usr/bin/python3 - <<'PYEOF' || fail "the frames did not arrive as sent"
+import os, socket, struct, sys
+
+from frames import send_and_capture
 
 dst = bytes.fromhex(os.environ["LANA_DST"].replace(":", ""))
 src = bytes.fromhex("020000000a01")
@@ -45,35 +47,8 @@ udp = [ip(17, struct.pack("!HHHH", 40000 + i, 9999, 8 + 20 + i, 0) + bytes([i]) 
 icmp = [ip(1, struct.pack("!BBHHH", 8, 0, 0, 1, i) + bytes(32)) for i in range(20)]
 tcp = [ip(6, struct.pack("!HHIIBBHHH", 41000 + i, 80, i, 0, 5 << 4, 2, 8192, 0, 0)) for i in range(20)]
 
-# The capture waits for the UDP frames as long as the sender may take to
-# start (seconds on the debug kernel), then 5 s more for any frame beyond
-# them: one too many fails the case as surely as one too few.
-capture = subprocess.Popen(["ip", "netns", "exec", "lana_pc", "/usr/bin/python3", "-c", """
-import socket, sys
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-s.bind(("pc1", 0))
-s.settimeout(60)
-print("ready", flush=True)
-seen = 0
-try:
-    while True:
-        data, addr = s.recvfrom(4096)
-        if addr[2] != socket.PACKET_OUTGOING:
-            print(data.hex(), flush=True)
-            seen += 1
-            if seen >= %d:
-                s.settimeout(5)
-except socket.timeout:
-    pass
-""" % len(udp)], stdout=subprocess.PIPE, text=True)
-assert capture.stdout.readline().strip() == "ready"
 frames = [f for triple in zip(udp, icmp + [None] * 30, tcp + [None] * 30) for f in triple if f]
-sender = ("import socket,sys\ns=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\n"
-          "s.bind(('pa1',0))\nfor l in sys.stdin: s.send(bytes.fromhex(l.strip()))\n")
-subprocess.run(["ip", "netns", "exec", "lana_pa", "/usr/bin/python3", "-c", sender],
-               input="".join(f.hex() + "\n" for f in frames), text=True, check=True)
-got = [bytes.fromhex(l.strip()) for l in capture.stdout]
-capture.wait()
+got = send_and_capture("lana_pa", "pa1", frames, "lana_pc", "pc1", 3, len(udp))
 if got != udp:
     print("# lana_pc received %d frames; %d UDP frames sent; equal in order: %s"
           % (len(got), len(udp), got == udp))

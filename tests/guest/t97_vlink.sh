@@ -124,7 +124,7 @@ capture = subprocess.Popen(["ip", "netns", "exec", "lana_vb", "/usr/bin/python3"
 import socket
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 s.bind(("vb0", 0))
-s.settimeout(5)
+s.settimeout(60)
 print("ready", flush=True)
 data, addr = s.recvfrom(4096)
 print(data[:14].hex(), flush=True)
