@@ -7,7 +7,8 @@
 #   --icount  one vCPU, TCG with -icount shift=0,sleep=off: guest time then
 #             counts guest instructions, so rates are deterministic (bench).
 # LANA_SHARED_DIR=DIR is writable in the guest too (at the same path), for
-# guests that share work (tests/run-both.sh).
+# guests that share work (tests/run-both.sh). LANA_KERNEL_ARGS: more kernel
+# command-line options.
 #
 # KVM is used when it can boot a guest, TCG otherwise: some hosts expose
 # /dev/kvm through a paravirtual nesting module (kvm_pvm) on which a stock
@@ -58,6 +59,7 @@ esac
 
 opts=(--run "$kdir" --memory 1G --rwdir "$rwdir" --verbose "${accel[@]}")
 [ -z "${LANA_SHARED_DIR:-}" ] || opts+=(--rwdir "$LANA_SHARED_DIR")
+[ -z "${LANA_KERNEL_ARGS:-}" ] || opts+=(--append "$LANA_KERNEL_ARGS")
 if [ -n "$icount" ]; then
 	opts+=(--cpus 1 --qemu-opts="-icount shift=0,sleep=off")
 else

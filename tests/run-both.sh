@@ -6,7 +6,8 @@
 # (LANA_QUEUE). Each guest ends with its own kmemleak and dmesg checks.
 # Usage: run-both.sh KDIR MODULE KDIR_DEBUG MODULE_DEBUG LANACTL [PATTERN]
 # (PATTERN: the debug kernel's files, all by default). The debug kernel's
-# load tests take DEBUG_FUZZ_COUNT and DEBUG_LOAD_OPS.
+# load tests take DEBUG_FUZZ_COUNT and DEBUG_LOAD_OPS, the replace test
+# DEBUG_REPLACE_FRAMES.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kdir=$1 module=$2 kdir_debug=$3 module_debug=$4 lanactl=$5 pattern=${6:-}
@@ -14,32 +15,29 @@ logs=$(mktemp -d "${TMPDIR:-/tmp}/lana-both.XXXXXX")
 queue=$logs/queue
 mkdir "$queue"
 trap 'rm -rf "$logs"' EXIT
+# shellcheck source=tests/guest/select.sh
+. "$top/tests/guest/select.sh"
 
 debug_guest() {
-	FUZZ_COUNT=${DEBUG_FUZZ_COUNT:-} LOAD_OPS=${DEBUG_LOAD_OPS:-} LANA_QUEUE=$queue \
+	FUZZ_COUNT=${DEBUG_FUZZ_COUNT:-} LOAD_OPS=${DEBUG_LOAD_OPS:-} \
+		REPLACE_FRAMES=${DEBUG_REPLACE_FRAMES:-} LANA_QUEUE=$queue \
 		bash "$top/tests/run.sh" "$kdir_debug" "$module_debug" "$lanactl" "$pattern"
 }
 
-# Whether some file is still unclaimed (a guest that would find none is not
-# booted).
+# The debug kernel's files that no guest has claimed yet (a guest that
+# would find none is not booted).
 files_left() {
-	local t name p
-	for t in "$top"/tests/guest/t[0-9]*.sh; do
-		name=$(basename "$t")
-		[ -e "$queue/$name" ] && continue
-		[ -z "$pattern" ] && return 0
-		for p in $pattern; do
-			case "$name" in *"$p"*) return 0 ;; esac
-		done
-	done
-	return 1
+	local t
+	while read -r t; do
+		[ -e "$queue/$(basename "$t")" ] || echo "$t"
+	done < <(selected_files "$top/tests/guest" "$pattern")
 }
 
 start=$(date +%s)
 (
 	echo "## guest A: plain kernel, every file"
 	bash "$top/tests/run.sh" "$kdir" "$module" "$lanactl" || exit 1
-	if files_left; then
+	if [ -n "$(files_left)" ]; then
 		echo "## guest A: debug kernel, files B has not claimed"
 		debug_guest
 	fi
@@ -57,11 +55,10 @@ wait $a || rc=1
 wait $b || rc=1
 cat "$logs/a.log" "$logs/b.log"
 echo "# both guests took $(($(date +%s) - start)) s"
-for t in "$top"/tests/guest/t[0-9]*.sh; do
-	name=$(basename "$t")
-	if [ -z "$pattern" ] && [ ! -e "$queue/$name" ] && [ $rc -eq 0 ]; then
-		echo "run-both: $name ran on no debug guest" >&2
+if [ $rc -eq 0 ]; then
+	while read -r t; do
+		echo "run-both: $(basename "$t") ran on no debug guest" >&2
 		rc=1
-	fi
-done
+	done < <(files_left)
+fi
 exit $rc

@@ -10,10 +10,18 @@ kdir=$1 module=$(realpath "$2") lanactl=$(realpath "$3") pattern=${4:-}
 results=$(mktemp -d "${TMPDIR:-/tmp}/lana-tests.XXXXXX")
 trap 'rm -rf "$results"' EXIT
 
+# A kernel with SLUB debugging (the debug kernel) records who allocated each
+# kmalloc object and its stack (slab_debug=U): the suite counts lana's live
+# objects with it (lana_slab_objects in tests/guest/lib.sh).
+kargs=
+if grep -qx 'CONFIG_SLUB_DEBUG=y' "$kdir/.config" 2>/dev/null; then
+	kargs='slab_debug=U,kmalloc-*'
+fi
+
 start=$(date +%s)
 rc=0
-LANA_SHARED_DIR=${LANA_QUEUE:-} "$top/qemu/vm.sh" "$kdir" "$results" \
-	bash -c "FUZZ_COUNT='${FUZZ_COUNT:-}' LOAD_OPS='${LOAD_OPS:-}' LANA_QUEUE='${LANA_QUEUE:-}' '$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
+LANA_KERNEL_ARGS=$kargs LANA_SHARED_DIR=${LANA_QUEUE:-} "$top/qemu/vm.sh" "$kdir" "$results" \
+	bash -c "FUZZ_COUNT='${FUZZ_COUNT:-}' LOAD_OPS='${LOAD_OPS:-}' REPLACE_FRAMES='${REPLACE_FRAMES:-}' LANA_QUEUE='${LANA_QUEUE:-}' '$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
 	rc=$?
 cat "$results/tap.txt" 2>/dev/null || true
 echo "# guest run took $(($(date +%s) - start)) s"

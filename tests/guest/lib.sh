@@ -111,3 +111,59 @@ refused_unchanged() {
 	after=$(graph_state)
 	[ "$before" = "$after" ] || fail "graph changed by refused '$*': $before -> $after"
 }
+
+# SLUB's allocation tracking (the debug kernel boots with slab_debug=U for
+# the kmalloc caches; tests/run.sh) records each live object's allocation
+# stack: lana's objects are those with a frame in the module. Read while the
+# module is loaded (its frames have names then).
+slab_tracking() {
+	[ "$(cat /sys/kernel/slab/kmalloc-64/store_user 2>/dev/null)" = 1 ]
+}
+
+# lana_slab_sites: lana's live kmalloc objects by allocation site (the
+# stack's first frame in the module), "COUNT SITE" per line, sorted. KASAN
+# holds freed objects in its quarantine, which SLUB still counts as
+# allocated: shrinking a cache empties the quarantine of its objects first.
+lana_slab_sites() {
+	local shrink
+	for shrink in /sys/kernel/slab/kmalloc-*/shrink; do
+		echo 1 >"$shrink"
+	done
+	cat /sys/kernel/debug/slab/kmalloc-*/alloc_traces | awk '
+		/^ *[0-9]+ / { n = $1; ours = 0; next }
+		/\[lana\]/ && !ours { sites[$1] += n; ours = 1 }
+		END { for (s in sites) print sites[s], s }' | sort -k2
+}
+
+# slab_baseline FILE: lana's live objects, once settled (objects of the
+# last commands may wait for an RCU grace period), into FILE. Without the
+# tracking FILE is left absent.
+slab_baseline() {
+	local file=$1 last now i
+	rm -f "$file"
+	slab_tracking || return 0
+	last=$(lana_slab_sites)
+	for i in $(seq 30); do
+		sleep 1
+		now=$(lana_slab_sites)
+		[ "$now" = "$last" ] && break
+		last=$now
+	done
+	echo "$now" >"$file"
+	echo "# lana holds $(awk '{ n += $1 } END { print n + 0 }' "$file") kmalloc objects (baseline)"
+}
+
+# expect_slab_baseline WHAT FILE: lana's live kmalloc objects are those of
+# the baseline in FILE again, site by site (passes without FILE).
+expect_slab_baseline() {
+	local what=$1 file=$2 now i
+	[ -f "$file" ] || return 0
+	for i in $(seq 50); do
+		now=$(lana_slab_sites)
+		[ "$now" = "$(cat "$file")" ] && break
+		sleep 0.2
+	done
+	[ "$now" = "$(cat "$file")" ] ||
+		fail "$what: lana's kmalloc objects by site differ from the baseline (<) now (>): $(diff "$file" <(echo "$now") | grep '^[<>]' | tr '\n' ';')"
+	echo "# $what: lana holds $(awk '{ n += $1 } END { print n + 0 }' "$file") kmalloc objects, as at the baseline"
+}

@@ -15,6 +15,8 @@ export PATH=/usr/sbin:/sbin:$PATH
 . "$here/lib.sh"
 # shellcheck source=tests/guest/pktgen.sh
 . "$here/pktgen.sh"
+# shellcheck source=tests/guest/select.sh
+. "$here/select.sh"
 
 # The root filesystem is the host's, over 9p without a page cache: every
 # exec reads the binary and its libraries again, which under emulation costs
@@ -70,27 +72,15 @@ case_kmemleak_clean() {
 }
 
 tap_begin
-# PATTERN may list several patterns, space-separated: a file runs if its
-# name holds any of them.
-wanted() {
-	local p
-	[ -z "$pattern" ] && return 0
-	for p in $pattern; do
-		case "$1" in *"$p"*) return 0 ;; esac
-	done
-	return 1
-}
-
 # LANA_QUEUE=DIR (a directory every guest of the run can write): each file
 # runs in the first guest to claim it (mkdir is atomic on the host's file
 # system, under 9p too), the costliest, last-numbered files first, so the
 # guests finish close together.
-files=("$here"/t[0-9]*.sh)
+mapfile -t files < <(selected_files "$here" "$pattern")
 if [ -n "${LANA_QUEUE:-}" ]; then
 	mapfile -t files < <(printf '%s\n' "${files[@]}" | sort -r)
 fi
 for t in "${files[@]}"; do
-	wanted "$(basename "$t")" || continue
 	if [ -n "${LANA_QUEUE:-}" ]; then
 		mkdir "$LANA_QUEUE/$(basename "$t")" 2>/dev/null || continue
 	fi

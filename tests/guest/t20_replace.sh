@@ -43,7 +43,7 @@ case_replace_refusals() {
 # counter again and again by fresh ones carrying its state: the last one
 # must read exactly the frames injected.
 case_replace_zero_loss_under_traffic() {
-	local total=2000000 p0 e0 i=0 replaced=0 pid cur
+	local total=${REPLACE_FRAMES:-2000000} p0 e0 i=0 replaced=0 pid cur
 	# Start from a fresh counter, whatever the cases before left attached.
 	cur=$(lanactl attachments | awk -v d=$RDEV '$1 == d { print $3 }')
 	lanactl add z0 counter && lanactl replace --drop-state "$cur" z0 || return 1

@@ -6,6 +6,7 @@
 # Sourced by suite.sh.
 
 LOAD_DIR=/tmp/lana-load
+SLAB_BASELINE=$LOAD_DIR/slab-baseline
 # Messages the fuzzer sends (make fuzz sends more: FUZZ_COUNT).
 FUZZ_COUNT=${FUZZ_COUNT:-20000}
 # Random operations per lanactl process (two run at once).
@@ -30,12 +31,18 @@ case_fuzz_netlink_under_traffic() {
 	lsmod | grep -q "^lana " || insmod "$MODULE" || fail "insmod failed"
 	mkdir -p $LOAD_DIR
 	ip link add fz0 type dummy && ip link set fz0 up || fail "cannot create fz0"
+	# What lana holds with no graph once it has had one (the debug kernel
+	# counts it): the objects each change allocates must go with it.
+	lanactl add warm counter && lanactl attach fz0 warm && lanactl rm --cascade warm ||
+		fail "warm-up graph failed"
+	slab_baseline $SLAB_BASELINE
 	pktgen_flood_start fz0 || return 1
 	out=$("$TOP/target/release/genl-fuzz" --count "$FUZZ_COUNT" --seed 1 \
-		--seeds "$TOP/tests/genl-fuzz/seeds" 2>&1) || { pktgen_flood_stop; fail "genl-fuzz: $out"; return; }
+		--seeds "$TOP/tests/genl-fuzz/seeds" 2>&1) || { pktgen_flood_stop; fail "genl-fuzz: $out"; }
 	pktgen_flood_stop
 	grep -q "^genl-fuzz: sent $FUZZ_COUNT messages" <<<"$out" || fail "genl-fuzz said: $out"
 	final_graph_works fz0 || return 1
+	expect_slab_baseline "after the fuzz" $SLAB_BASELINE || return 1
 	local line
 	while read -r line; do
 		echo "# $line"
@@ -89,7 +96,8 @@ case_concurrent_random_changes_under_traffic() {
 		grep "commands failed" $LOAD_DIR/ops-$f.err | sed 's/^/# batch '$f': /'
 	done
 	[ "$ea" -le 1 ] && [ "$eb" -le 1 ] || fail "batch exit statuses $ea, $eb"
-	final_graph_works ld0
+	final_graph_works ld0 || return 1
+	expect_slab_baseline "after the random changes" $SLAB_BASELINE
 }
 
 case_teardown_under_traffic() {
