@@ -543,7 +543,12 @@ impl Graph {
         cx: &PacketCx<'_>,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
-        let bh = cx.bh();
+        // A copy of the context whose address never escapes: the walk's own
+        // counts keep this CPU's offset in a register, rather than reload it
+        // from `cx` after every store (which might, for all the compiler
+        // knows, have changed it).
+        let local = cx.bh().copy();
+        let bh: &BhContext = &local;
         let dir = if EGRESS { WALK_DOWN } else { 0 };
         let first = if EGRESS { path.last() } else { path.first() };
         if let Some(first) = first {
@@ -606,16 +611,38 @@ impl Graph {
                 }
             }
         }
-        dp.stats.add(bh, Counter::Hops, path.len() as u64);
-        if walk.last == NONE {
-            // Rare: the walk's last stage is looked up only here (`leave`
-            // counts the end of the others).
-            if let Some(last) = if EGRESS { path.first() } else { path.last() } {
-                last.walks.add(bh, WALK_END + dir, 1);
-            }
-            return drop_packet(skb, EngineDrop::HopLimit, bh, dp);
+        self.walked::<EGRESS, R>(walk, skb, cx.bh(), dp)
+    }
+
+    /// A packet passed every stage of `walk`: it leaves by the exit of the
+    /// walk's last node, or is dropped at the hop limit. Out of line, with
+    /// all it needs read from `walk`: the walk's loop keeps nothing live for
+    /// it.
+    #[inline(never)]
+    fn walked<const EGRESS: bool, R: Recorder>(
+        &self,
+        walk: &Walk,
+        skb: SkBuff,
+        bh: &BhContext,
+        dp: Datapath<'_, R>,
+    ) -> Option<SkBuff> {
+        let hops = walk.end.wrapping_sub(walk.start);
+        dp.stats.add(bh, Counter::Hops, u64::from(hops));
+        if walk.last != NONE {
+            return self.leave::<EGRESS, R>(walk.last, skb, bh, dp);
         }
-        self.leave::<EGRESS, R>(walk.last, skb, bh, dp)
+        // Rare: the walk's last stage is looked up only here (`leave` counts
+        // the end of the others).
+        let last = if EGRESS {
+            walk.start
+        } else {
+            walk.end.wrapping_sub(1)
+        };
+        if let Some(last) = self.lane.get(last as usize) {
+            let dir = if EGRESS { WALK_DOWN } else { 0 };
+            last.walks.add(bh, WALK_END + dir, 1);
+        }
+        drop_packet(skb, EngineDrop::HopLimit, bh, dp)
     }
 
     /// Queues the copy block `node` left in `cx`, if any. Out of line: only
@@ -635,6 +662,7 @@ impl Graph {
     /// A packet passed the last block of its chain, `node`, in its
     /// direction: it leaves on the device attached there for that, or is
     /// dropped.
+    #[inline(always)]
     fn leave<const EGRESS: bool, R: Recorder>(
         &self,
         node: u32,
