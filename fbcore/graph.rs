@@ -39,10 +39,14 @@ pub(crate) const HOP_LIMIT: u32 = 64;
 /// lookup, not two. [`NONE`] for a device with tagged attachments: its
 /// frames are sorted by [`Graph::demux`] instead, and untagged devices do not
 /// pay for that.
+///
+/// The walk first (`repr(C)`): a pointer to the entry is one to its walk, so
+/// the packet path keeps one of them, not both.
 #[derive(Clone, Copy)]
+#[repr(C)]
 struct Entry {
-    node: u32,
     up: Walk,
+    node: u32,
 }
 
 const NO_ENTRY: Entry = Entry {
