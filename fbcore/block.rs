@@ -13,6 +13,7 @@ pub(crate) use crate::vlink::bpf::{BpfProg, Insn};
 pub(crate) use crate::vlink::devslot::DeviceSlot;
 pub(crate) use crate::vlink::netdev::{Device, Namespace};
 pub(crate) use crate::vlink::percpu::BhContext;
+use crate::vlink::percpu::BhCopy;
 pub(crate) use crate::vlink::percpu::PerCpuCounters;
 pub(crate) use crate::vlink::rcu::RcuBox;
 pub(crate) use crate::vlink::skb::{Addressee, SkBuff};
@@ -75,7 +76,9 @@ pub(crate) enum Verdict {
 /// go up to the block bound above (`bind A B` puts A above B); packets sent
 /// through a lana device enter at its block and go down.
 pub(crate) struct PacketCx<'a> {
-    bh: &'a BhContext,
+    /// Held by value: a block's per-CPU counter is then one load of this
+    /// CPU's offset away, not two (make bench).
+    bh: BhCopy<'a>,
     direction: Direction,
     /// In the egress direction, the device the packet leaves on at the
     /// bottom of the chain (the same for every block of a chain).
@@ -88,7 +91,7 @@ pub(crate) struct PacketCx<'a> {
 impl<'a> PacketCx<'a> {
     pub(crate) fn new(bh: &'a BhContext, direction: Direction, egress: Option<&'a Device>) -> Self {
         Self {
-            bh,
+            bh: bh.copy(),
             direction,
             egress,
             copy: Cell::new(None),
@@ -126,7 +129,7 @@ impl<'a> PacketCx<'a> {
     /// The packet-path context: per-CPU data is reached through it.
     #[inline]
     pub(crate) fn bh(&self) -> &BhContext {
-        self.bh
+        &self.bh
     }
 
     /// Leaves `copy` for output port `port` (an index into the block type's

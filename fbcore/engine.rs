@@ -238,7 +238,7 @@ impl Engine {
     /// The packet path: a copy from the backlog, for the block its cb names.
     pub(crate) fn deliver(&self, skb: SkBuff, bh: &BhContext) {
         match self.graph.get(bh) {
-            Some(graph) => graph.receive_queued(skb, bh, &self.datapath(())),
+            Some(graph) => graph.receive_queued(skb, bh, self.datapath(())),
             None => {
                 self.stats.add(bh, EngineDrop::Stale.into(), 1);
                 drop(skb);
@@ -283,7 +283,7 @@ impl Engine {
     ) {
         self.stats.add(bh, Counter::Packets, 1);
         match graph {
-            Some(graph) => graph.transmit(slot, skb, bh, &self.datapath(rec)),
+            Some(graph) => graph.transmit(slot, skb, bh, self.datapath(rec)),
             None => {
                 self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
                 drop(skb);
@@ -326,7 +326,7 @@ impl Engine {
     ) -> Option<SkBuff> {
         self.stats.add(bh, Counter::Packets, 1);
         match graph {
-            Some(graph) => graph.receive(slot, skb, bh, &self.datapath(rec)),
+            Some(graph) => graph.receive(slot, skb, bh, self.datapath(rec)),
             // Unloading: the device is about to be let go; its frames go
             // where they will go then.
             None => {

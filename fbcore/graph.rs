@@ -39,10 +39,14 @@ pub(crate) const HOP_LIMIT: u32 = 64;
 /// lookup, not two. [`NONE`] for a device with tagged attachments: its
 /// frames are sorted by [`Graph::demux`] instead, and untagged devices do not
 /// pay for that.
+///
+/// The walk first (`repr(C)`): a pointer to the entry is one to its walk, so
+/// the packet path keeps one of them, not both.
 #[derive(Clone, Copy)]
+#[repr(C)]
 struct Entry {
-    node: u32,
     up: Walk,
+    node: u32,
 }
 
 const NO_ENTRY: Entry = Entry {
@@ -93,6 +97,9 @@ struct Stage {
     walks: ArcPtr<WalkCounters>,
     /// The block's node.
     node: u32,
+    /// The stage's index in the lane: where a walk stopped, for its hops,
+    /// without a count kept in the walk's loop.
+    at: u32,
 }
 
 /// A walk through the lane from a block, computed when the snapshot is
@@ -159,7 +166,9 @@ pub(crate) struct Endpoint<'a> {
     pub(crate) dev: &'a Device,
 }
 
-/// What the packet path uses of the engine besides the graph.
+/// What the packet path uses of the engine besides the graph. Passed by
+/// value: it stays in registers, never built in memory per packet.
+#[derive(Clone, Copy)]
 pub(crate) struct Datapath<'a, R: Recorder = ()> {
     pub(crate) stats: &'a EngineStats,
     /// Where copies wait; without one (graph tests) they are dropped. Read
@@ -180,24 +189,14 @@ impl<R: Recorder> Datapath<'_, R> {
 }
 
 /// Where [`Graph::demux`] sends a frame.
-enum Demux {
+enum Demux<'a> {
     /// Up this walk.
-    Walk(Walk),
+    Walk(&'a Walk),
     /// Back to the Linux stack: it carries no attachment's tag.
     NotOurs,
     /// Back to the Linux stack: the slot has no entry (its device is being
     /// attached by a batch).
     NoEntry,
-}
-
-/// What the packet path does after a block.
-enum Step {
-    /// Go on to the next block with the packet.
-    Next(SkBuff),
-    /// The path ends; a packet left is for the Linux stack.
-    Stop(Option<SkBuff>),
-    /// The path ends: the block dropped the packet (freed and counted).
-    Dropped,
 }
 
 /// An immutable graph snapshot.
@@ -276,12 +275,13 @@ impl Graph {
             ids.push(entry.id, GFP_KERNEL)?;
             names.push(entry.name, GFP_KERNEL)?;
         }
-        let stage = |i: usize| {
+        let stage = |i: usize, at: u32| {
             let entry = &registry.entries()[i];
             Stage {
                 block: ArcPtr::new(entry.block.clone()),
                 walks: ArcPtr::new(entry.walks.clone()),
                 node: i as u32,
+                at,
             }
         };
         let mut places = KVec::with_capacity(count, GFP_KERNEL)?;
@@ -390,30 +390,50 @@ impl Graph {
         slot: usize,
         skb: SkBuff,
         bh: &BhContext,
-        dp: &Datapath<'_, R>,
+        dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
-        let up = match self.entries.get(slot) {
-            Some(entry) if entry.node != NONE => entry.up,
-            _ => match self.demux(slot, &skb) {
-                Demux::Walk(up) => up,
-                Demux::NotOurs => {
-                    dp.end(bh, Counter::ToStackNoTag);
-                    return Some(skb);
-                }
-                Demux::NoEntry => {
-                    dp.end(bh, Counter::ToStackNoEntry);
-                    return Some(skb);
-                }
-            },
+        let cx = self.cx(bh, Direction::Ingress, NONE);
+        // A slot without an entry has an empty walk: one test finds both it
+        // and a slot out of range, and sends them the slow way.
+        if let Some(entry) = self.entries.get(slot) {
+            let (start, end) = (entry.up.start as usize, entry.up.end as usize);
+            if start < end && end <= self.lane.len() {
+                return self.walk::<false, R>(&self.lane[start..end], &entry.up, skb, &cx, dp);
+            }
+        }
+        self.receive_demux(slot, skb, &cx, dp)
+    }
+
+    /// [`Self::receive`] for a slot without an entry: a device with tagged
+    /// attachments, or one a batch has registered but not yet published.
+    #[cold]
+    #[inline(never)]
+    fn receive_demux<R: Recorder>(
+        &self,
+        slot: usize,
+        skb: SkBuff,
+        cx: &PacketCx<'_>,
+        dp: Datapath<'_, R>,
+    ) -> Option<SkBuff> {
+        let up = match self.demux(slot, &skb) {
+            Demux::Walk(up) => up,
+            Demux::NotOurs => {
+                dp.end(cx.bh(), Counter::ToStackNoTag);
+                return Some(skb);
+            }
+            Demux::NoEntry => {
+                dp.end(cx.bh(), Counter::ToStackNoEntry);
+                return Some(skb);
+            }
         };
-        self.walk_from::<false, R>(up, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
+        self.walk_from::<false, R>(up, skb, cx, dp)
     }
 
     /// Where a frame of slot `slot`, a device with tagged attachments, goes:
     /// the walk of the attachment whose tag it carries, else of the untagged
     /// one. Out of line: devices without tags do not pay for it.
     #[inline(never)]
-    fn demux(&self, slot: usize, skb: &SkBuff) -> Demux {
+    fn demux(&self, slot: usize, skb: &SkBuff) -> Demux<'_> {
         let range = self.tag_ranges.get(slot).copied().unwrap_or_default();
         let (start, count) = (range.start as usize, range.count as usize);
         let Some(tagged) = self
@@ -425,7 +445,7 @@ impl Graph {
         };
         let key = frame_key(skb);
         match tagged.iter().find(|t| t.key == key || t.key == ANY_TAG) {
-            Some(t) => Demux::Walk(t.up),
+            Some(t) => Demux::Walk(&t.up),
             None => Demux::NotOurs,
         }
     }
@@ -437,13 +457,13 @@ impl Graph {
         slot: usize,
         skb: SkBuff,
         bh: &BhContext,
-        dp: &Datapath<'_, R>,
+        dp: Datapath<'_, R>,
     ) {
         let entry = self.entries.get(slot).map_or(NONE, |e| e.node);
         let left = match self.nodes.get(entry as usize) {
             Some(node) => {
                 let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-                self.walk_from::<true, R>(node.down, skb, &cx, dp)
+                self.walk_from::<true, R>(&node.down, skb, &cx, dp)
             }
             None => drop_packet(skb, EngineDrop::NoEntry, bh, dp),
         };
@@ -468,7 +488,7 @@ impl Graph {
         &self,
         skb: SkBuff,
         bh: &BhContext,
-        dp: &Datapath<'_, R>,
+        dp: Datapath<'_, R>,
     ) {
         let word = skb.cb_word();
         let id = word as u32;
@@ -483,11 +503,11 @@ impl Graph {
         };
         if word & EGRESS_BIT != 0 {
             let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-            if let Some(skb) = self.walk_from::<true, R>(node.down, skb, &cx, dp) {
+            if let Some(skb) = self.walk_from::<true, R>(&node.down, skb, &cx, dp) {
                 drop_packet(skb, EngineDrop::WrongDirection, bh, dp);
             }
         } else if let Some(skb) =
-            self.walk_from::<false, R>(node.up, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
+            self.walk_from::<false, R>(&node.up, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
         {
             // Not inside an rx_handler: hand it to the stack ourselves.
             skb.hand_to_stack(bh);
@@ -501,25 +521,59 @@ impl Graph {
     #[inline(always)]
     fn walk_from<const EGRESS: bool, R: Recorder>(
         &self,
-        walk: Walk,
+        walk: &Walk,
+        skb: SkBuff,
+        cx: &PacketCx<'_>,
+        dp: Datapath<'_, R>,
+    ) -> Option<SkBuff> {
+        let (start, end) = (walk.start as usize, walk.end as usize);
+        if start < end && end <= self.lane.len() {
+            return self.walk::<EGRESS, R>(&self.lane[start..end], walk, skb, cx, dp);
+        }
+        // Never: a walk lies in the lane and holds at least its own block
+        // (type invariant).
+        drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp)
+    }
+
+    /// Walks `path`, the stages of `walk` (not empty), up from the first for
+    /// ingress, down from the last for egress; after the last, the packet
+    /// leaves by the exit of node `walk.last` ([`NONE`]: the hop limit).
+    #[inline(always)]
+    fn walk<const EGRESS: bool, R: Recorder>(
+        &self,
+        path: &[Stage],
+        walk: &Walk,
         mut skb: SkBuff,
         cx: &PacketCx<'_>,
-        dp: &Datapath<'_, R>,
+        dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
-        // Within the lane by the type invariant: never taken.
-        let Some(path) = self.lane.get(walk.start as usize..walk.end as usize) else {
-            return drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp);
-        };
-        let bh = cx.bh();
+        // A copy of the context whose address never escapes: the walk's own
+        // counts keep this CPU's offset in a register, rather than reload it
+        // from `cx` after every store (which might, for all the compiler
+        // knows, have changed it).
+        let local = cx.bh().copy();
+        let bh: &BhContext = &local;
         let dir = if EGRESS { WALK_DOWN } else { 0 };
         let first = if EGRESS { path.last() } else { path.first() };
         if let Some(first) = first {
             first.walks.add(bh, WALK_START + dir, 1);
         }
-        let planned = path.len() as u64;
         let mut rest = path;
+        // A walk ends once, where a block stops the packet or after the last
+        // stage: the hops it made (from the stage's place in the walk: the
+        // loop keeps no count) and the block it ended at are counted there,
+        // never per hop.
+        let end = |stage: &Stage| {
+            // Within the walk by the type invariant: never wraps.
+            let hops = if EGRESS {
+                walk.end.wrapping_sub(stage.at)
+            } else {
+                stage.at.wrapping_sub(walk.start).wrapping_add(1)
+            };
+            dp.stats.add(bh, Counter::Hops, u64::from(hops));
+            stage.walks.add(bh, WALK_END + dir, 1);
+        };
         loop {
-            // Up from the first stage, or down from the last.
             let next = if EGRESS {
                 rest.split_last()
             } else {
@@ -530,81 +584,95 @@ impl Graph {
             };
             rest = others;
             dp.rec.stage(&stage.node);
-            skb = match stage.block.receive(skb, cx) {
-                Verdict::Pass(skb) => skb,
-                verdict => match self.settle::<EGRESS, R>(stage.node, verdict, cx, dp) {
-                    Step::Next(skb) => skb,
-                    Step::Stop(left) => {
-                        let hops = planned.wrapping_sub(rest.len() as u64);
-                        dp.stats.add(bh, Counter::Hops, hops);
-                        stage.walks.add(bh, WALK_END + dir, 1);
-                        return left;
-                    }
-                    Step::Dropped => {
-                        let hops = planned.wrapping_sub(rest.len() as u64);
-                        dp.stats.add(bh, Counter::Hops, hops);
-                        stage.walks.add(bh, WALK_END + dir, 1);
-                        return None;
-                    }
-                },
-            };
-        }
-        dp.stats.add(bh, Counter::Hops, planned);
-        if walk.last == NONE {
-            // Rare: the walk's last stage is looked up only here (`leave`
-            // counts the end of the others).
-            if let Some(last) = if EGRESS { path.first() } else { path.last() } {
-                last.walks.add(bh, WALK_END + dir, 1);
+            // Only `Pass` is tested per hop; the rest once per walk.
+            let verdict = stage.block.receive(skb, cx);
+            if let Verdict::Pass(next) = verdict {
+                skb = next;
+                continue;
             }
-            return drop_packet(skb, EngineDrop::HopLimit, bh, dp);
+            core::hint::cold_path();
+            match verdict {
+                Verdict::Pass(next) | Verdict::PassWithCopy(next) => {
+                    self.copied::<EGRESS, R>(stage.node, cx, dp);
+                    skb = next;
+                }
+                Verdict::Drop(skb) => {
+                    end(stage);
+                    let index = dp.stats.add_block_drop(bh, cx.drop_reason());
+                    dp.rec.end(index);
+                    drop(skb);
+                    return None;
+                }
+                Verdict::Host(skb) => {
+                    end(stage);
+                    dp.end(bh, Counter::ToStack);
+                    return Some(skb);
+                }
+                Verdict::Consumed => {
+                    end(stage);
+                    dp.end(bh, Counter::Consumed);
+                    return None;
+                }
+            }
         }
-        self.leave::<EGRESS, R>(walk.last, skb, bh, dp)
+        self.walked::<EGRESS, R>(walk, skb, cx.bh(), dp)
     }
 
-    /// Acts on any verdict but `Pass`.
-    #[inline(always)]
-    fn settle<const EGRESS: bool, R: Recorder>(
+    /// A packet passed every stage of `walk`: it leaves by the exit of the
+    /// walk's last node, or is dropped at the hop limit. Out of line, with
+    /// all it needs read from `walk`: the walk's loop keeps nothing live for
+    /// it.
+    #[inline(never)]
+    fn walked<const EGRESS: bool, R: Recorder>(
+        &self,
+        walk: &Walk,
+        skb: SkBuff,
+        bh: &BhContext,
+        dp: Datapath<'_, R>,
+    ) -> Option<SkBuff> {
+        let hops = walk.end.wrapping_sub(walk.start);
+        dp.stats.add(bh, Counter::Hops, u64::from(hops));
+        if walk.last != NONE {
+            return self.leave::<EGRESS, R>(walk.last, skb, bh, dp);
+        }
+        // Rare: the walk's last stage is looked up only here (`leave` counts
+        // the end of the others).
+        let last = if EGRESS {
+            walk.start
+        } else {
+            walk.end.wrapping_sub(1)
+        };
+        if let Some(last) = self.lane.get(last as usize) {
+            let dir = if EGRESS { WALK_DOWN } else { 0 };
+            last.walks.add(bh, WALK_END + dir, 1);
+        }
+        drop_packet(skb, EngineDrop::HopLimit, bh, dp)
+    }
+
+    /// Queues the copy block `node` left in `cx`, if any. Out of line: only
+    /// blocks that copy pay for it.
+    #[inline(never)]
+    fn copied<const EGRESS: bool, R: Recorder>(
         &self,
         node: u32,
-        verdict: Verdict,
         cx: &PacketCx<'_>,
-        dp: &Datapath<'_, R>,
-    ) -> Step {
-        let bh = cx.bh();
-        match verdict {
-            Verdict::Pass(skb) => Step::Next(skb),
-            Verdict::PassWithCopy(skb) => {
-                if let Some((port, copy)) = cx.take_copy() {
-                    self.queue::<EGRESS, R>(node, port, copy, bh, dp);
-                }
-                Step::Next(skb)
-            }
-            Verdict::Host(skb) => {
-                dp.end(bh, Counter::ToStack);
-                Step::Stop(Some(skb))
-            }
-            Verdict::Consumed => {
-                dp.end(bh, Counter::Consumed);
-                Step::Stop(None)
-            }
-            Verdict::Drop(skb) => {
-                let index = dp.stats.add_block_drop(bh, cx.drop_reason());
-                dp.rec.end(index);
-                drop(skb);
-                Step::Dropped
-            }
+        dp: Datapath<'_, R>,
+    ) {
+        if let Some((port, copy)) = cx.take_copy() {
+            self.queue::<EGRESS, R>(node, port, copy, cx.bh(), dp);
         }
     }
 
     /// A packet passed the last block of its chain, `node`, in its
     /// direction: it leaves on the device attached there for that, or is
     /// dropped.
+    #[inline(always)]
     fn leave<const EGRESS: bool, R: Recorder>(
         &self,
         node: u32,
         skb: SkBuff,
         bh: &BhContext,
-        dp: &Datapath<'_, R>,
+        dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
         let exit = match self.nodes.get(node as usize) {
             Some(n) => {
@@ -641,7 +709,7 @@ impl Graph {
         port: usize,
         mut copy: SkBuff,
         bh: &BhContext,
-        dp: &Datapath<'_, R>,
+        dp: Datapath<'_, R>,
     ) {
         let target = self
             .nodes
@@ -680,7 +748,7 @@ struct Links {
 fn lay_out(
     links: &[Links],
     nodes: &mut [Place],
-    stage: impl Fn(usize) -> Stage,
+    stage: impl Fn(usize, u32) -> Stage,
 ) -> Result<KVec<Stage>> {
     let mut lane = KVec::with_capacity(nodes.len(), GFP_KERNEL)?;
     let mut chain = KVec::new();
@@ -727,7 +795,7 @@ fn lay_out(
             if i + length >= total {
                 nodes[node].down_at = at;
             }
-            lane.push(stage(node), GFP_KERNEL)?;
+            lane.push(stage(node, at), GFP_KERNEL)?;
         }
         for &node in chain.iter() {
             nodes[node].first = first;
@@ -782,7 +850,7 @@ fn drop_packet<R: Recorder>(
     skb: SkBuff,
     reason: EngineDrop,
     bh: &BhContext,
-    dp: &Datapath<'_, R>,
+    dp: Datapath<'_, R>,
 ) -> Option<SkBuff> {
     dp.end(bh, reason.into());
     drop(skb);
@@ -833,7 +901,7 @@ mod tests {
             backlog: None,
             rec: (),
         };
-        BhContext::with(|bh| graph.receive(0, skb, bh, &dp).is_some())
+        BhContext::with(|bh| graph.receive(0, skb, bh, dp).is_some())
     }
 
     #[test]
@@ -858,7 +926,7 @@ mod tests {
             rec: (),
         };
         let skb = SkBuff::alloc(60).expect("skb");
-        BhContext::with(|bh| graph.transmit(0, skb, bh, &dp));
+        BhContext::with(|bh| graph.transmit(0, skb, bh, dp));
         // f then c: the host block above is not visited.
         assert_eq!(stats.total(Counter::Hops), 2);
         assert_eq!(stats.total(Counter::DropNoNext), 1);
@@ -869,7 +937,7 @@ mod tests {
         // Entering at the host block: its verdict means nothing on egress.
         let graph = with_entry(&reg, 0, 3);
         let skb = SkBuff::alloc(60).expect("skb");
-        BhContext::with(|bh| graph.transmit(0, skb, bh, &dp));
+        BhContext::with(|bh| graph.transmit(0, skb, bh, dp));
         assert_eq!(stats.total(Counter::Hops), 3);
         assert_eq!(stats.total(Counter::DropWrongDirection), 1);
         assert_eq!(stats.total(Counter::DropNoNext), 1);

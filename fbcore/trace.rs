@@ -71,7 +71,7 @@ impl Tracer {
 /// What the packet path reports as it goes: the blocks a packet visits and
 /// the engine counter its path ends in. The untraced path uses `()`, whose
 /// methods compile to nothing.
-pub(crate) trait Recorder {
+pub(crate) trait Recorder: Copy {
     /// The packet reaches node `*node` (by reference: the untraced path
     /// must not even load it).
     fn stage(&self, node: &u32);

@@ -14,6 +14,7 @@
 //! packet's protocol; with `ethertype=` set, packets of another protocol are
 //! dropped as filtered.
 
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{
@@ -87,12 +88,29 @@ const NAMES: [&CStr; 6] = [
 
 struct Eth {
     config: RcuBox<Config>,
+    /// What ingress reads of `config`, in one word ([`Config::ingress`]):
+    /// one load, no pointer to follow, and both keys seen from one version
+    /// of the settings.
+    ingress: AtomicU32,
     counts: Counters<6>,
+}
+
+/// In [`Eth::ingress`]: accept frames for other hosts. The low 16 bits are
+/// the EtherType accepted, 0 for any (no EtherType is below 0x0600).
+const INGRESS_PROMISC: u32 = 1 << 16;
+
+impl Config {
+    /// The word ingress reads.
+    fn ingress(&self) -> u32 {
+        let promisc = if self.promisc { INGRESS_PROMISC } else { 0 };
+        promisc | u32::from(self.ethertype.unwrap_or(0))
+    }
 }
 
 fn new() -> Result<Arc<dyn Block>> {
     let eth = Eth {
         config: RcuBox::empty(),
+        ingress: AtomicU32::new(DEFAULT.ingress()),
         counts: Counters::new(&NAMES)?,
     };
     drop(eth.config.publish(Some(KBox::new(DEFAULT, GFP_KERNEL)?)));
@@ -151,17 +169,41 @@ fn format_mac(mac: &[u8; 6]) -> [u8; 17] {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 impl Eth {
-    fn ingress(&self, skb: SkBuff, config: &Config, cx: &PacketCx<'_>) -> Verdict {
+    /// Ingress: frames for this host take the short way, in line.
+    #[inline(always)]
+    fn ingress(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
+        // The device's eth_type_trans has classified the frame already.
+        if !skb.is_for_host() {
+            return self.ingress_not_for_host(skb, cx);
+        }
+        self.accept(skb, cx, false)
+    }
+
+    /// Ingress of a frame not for this host (broadcast, multicast, another
+    /// host's). Out of line, a tail call: the short way saves no register
+    /// for it.
+    #[inline(never)]
+    fn ingress_not_for_host(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
+        self.accept(skb, cx, true)
+    }
+
+    /// The ingress checks, in order; `other_host`: the frame may be for
+    /// another host.
+    #[inline(always)]
+    fn accept(&self, skb: SkBuff, cx: &PacketCx<'_>, other_host: bool) -> Verdict {
         let bh = cx.bh();
         if skb.mac_len() != ETH_HLEN {
             self.counts.add(bh, MALFORMED, 1);
             return cx.drop(skb, DropReason::Malformed);
         }
-        if skb.addressed_to() == Addressee::OtherHost && !config.promisc {
+        let config = self.ingress.load(Ordering::Relaxed);
+        if other_host && skb.addressed_to() == Addressee::OtherHost && config & INGRESS_PROMISC == 0
+        {
             self.counts.add(bh, OTHER_HOST, 1);
             return cx.drop(skb, DropReason::OtherHost);
         }
-        if config.ethertype.is_some_and(|t| t != skb.protocol()) {
+        let ethertype = config as u16;
+        if ethertype != 0 && ethertype != skb.protocol() {
             self.counts.add(bh, FILTERED, 1);
             return cx.drop(skb, DropReason::Filtered);
         }
@@ -172,8 +214,9 @@ impl Eth {
     // Out of line: its call to push the header would otherwise make the
     // ingress path save registers it never uses (make bench).
     #[inline(never)]
-    fn egress(&self, mut skb: SkBuff, config: &Config, cx: &PacketCx<'_>) -> Verdict {
+    fn egress(&self, mut skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
         let bh = cx.bh();
+        let config = self.config.get(bh).unwrap_or(&DEFAULT);
         // A packet of no known protocol (a raw socket's) takes the
         // configured EtherType; others must match it.
         let proto = match (skb.protocol(), config.ethertype) {
@@ -199,10 +242,9 @@ impl Eth {
 
 impl Block for Eth {
     fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
-        let config = self.config.get(cx.bh()).unwrap_or(&DEFAULT);
         match cx.direction() {
-            Direction::Ingress => self.ingress(skb, config, cx),
-            Direction::Egress => self.egress(skb, config, cx),
+            Direction::Ingress => self.ingress(skb, cx),
+            Direction::Egress => self.egress(skb, cx),
         }
     }
 
@@ -220,8 +262,10 @@ impl Block for Eth {
                 _ => config.dst = parse_mac(setting.value)?,
             }
         }
+        let published = KBox::new(config, GFP_KERNEL)?;
+        self.ingress.store(config.ingress(), Ordering::Relaxed);
         // Returns after a grace period: no packet sees the old settings.
-        drop(self.config.publish(Some(KBox::new(config, GFP_KERNEL)?)));
+        drop(self.config.publish(Some(published)));
         Ok(())
     }
 

@@ -6,8 +6,8 @@
 //! shape the engine needs: a fixed set of `u64` counters per CPU, written only
 //! by the packet path of the CPU they belong to and summed by readers.
 
-use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
+use core::{marker::PhantomData, ops::Deref, ptr::NonNull};
 use kernel::{
     ffi::{c_int, c_void},
     prelude::*,
@@ -45,7 +45,36 @@ impl BhContext {
     }
 }
 
+/// A copy of a [`BhContext`] that lives no longer than a borrow of it: a
+/// structure on the packet path holds one by value (the `PacketCx`), so that
+/// per-CPU data is one load away from it rather than two.
+pub(crate) struct BhCopy<'a> {
+    bh: BhContext,
+    _borrow: PhantomData<&'a BhContext>,
+}
+
+impl Deref for BhCopy<'_> {
+    type Target = BhContext;
+
+    #[inline(always)]
+    fn deref(&self) -> &BhContext {
+        &self.bh
+    }
+}
+
 impl BhContext {
+    /// A copy of this context, valid while `self` is borrowed.
+    #[inline(always)]
+    pub(crate) fn copy(&self) -> BhCopy<'_> {
+        BhCopy {
+            // SAFETY: `self` exists, so the context it proves holds (its type
+            // invariant); the copy cannot outlive the borrow of `self`, nor
+            // leave the CPU (`BhContext` is not `Send`).
+            bh: unsafe { BhContext::new(self.cpu_offset) },
+            _borrow: PhantomData,
+        }
+    }
+
     /// Runs `f` with bottom halves disabled on the current CPU, as the
     /// packet path runs: for packet-path code called from process context.
     pub(crate) fn with<F: FnOnce(&BhContext) -> R, R>(f: F) -> R {

@@ -92,8 +92,8 @@ const RX_HANDLER_PASS: u32 = 3;
 /// CPU's per-CPU offset.
 #[no_mangle]
 unsafe extern "C" fn lana_rx(
-    data: *const c_void,
     pskb: *mut *mut bindings::sk_buff,
+    data: *const c_void,
     cpu_offset: usize,
 ) -> u32 {
     // SAFETY: `data` is the attachment of a registration, valid until it

@@ -57,9 +57,10 @@ static rx_handler_result_t lana_rx_handler(struct sk_buff **pskb)
 	 * A tail call: Rust keeps the frame or leaves it in *pskb for the
 	 * stack, and returns the verdict. This CPU's per-CPU offset is read
 	 * once here, so every per-CPU counter on the packet path is one
-	 * addition away (no call per access).
+	 * addition away (no call per access). pskb stays the first argument,
+	 * where it arrived.
 	 */
-	return lana_rx(attachment, pskb, lana_this_cpu_offset());
+	return lana_rx(pskb, attachment, lana_this_cpu_offset());
 }
 
 /* Devices. The caller holds the RTNL for attach and detach. */

@@ -24,7 +24,7 @@ static inline unsigned long lana_this_cpu_offset(void)
 }
 
 /* Implemented in Rust (vlink/rx.rs, vlink/pernet.rs). */
-rx_handler_result_t lana_rx(void *attachment, struct sk_buff **pskb,
+rx_handler_result_t lana_rx(struct sk_buff **pskb, void *attachment,
 			    unsigned long cpu_offset);
 void lana_netdev_unregistering(void *attachment);
 void lana_netdev_state(void *attachment, bool up);
