@@ -327,8 +327,9 @@ impl Engine {
         self.stats.add(bh, Counter::Packets, 1);
         match graph {
             Some(graph) => graph.receive(slot, skb, bh, self.datapath(rec)),
-            // Unloading: the device is about to be let go; its frames go
-            // where they will go then.
+            // Not reached while a device is attached (its attachment holds
+            // the engine, which withdraws the graph only when dropped);
+            // the frame would go where it goes unattached.
             None => {
                 self.stats.add(bh, Counter::ToStackNoEntry, 1);
                 Some(skb)

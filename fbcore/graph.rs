@@ -88,8 +88,8 @@ const EGRESS_BIT: u64 = 1 << 32;
 
 /// A block in the lane.
 ///
-/// Aligned to a power of two so that the hops a walk made are a shift of
-/// the distance it went, not a division (make bench).
+/// Aligned to a power of two so that stepping through the lane is a shift,
+/// not a multiplication (make bench).
 #[repr(align(32))]
 struct Stage {
     block: ArcPtr<dyn Block>,

@@ -63,13 +63,13 @@ pub(crate) enum Counter {
     /// attachment's tag: left to the Linux stack.
     ToStackNoTag,
     /// Frames of a device whose attachment the published graph does not
-    /// hold (yet: a batch registers its new devices before it publishes;
-    /// or any longer: lana is unloading): left to the Linux stack, as if
-    /// the device were not attached.
+    /// hold yet (a batch registers its new devices before it publishes):
+    /// left to the Linux stack, as if the device were not attached.
     ToStackNoEntry,
 }
 
 const COUNT: usize = 23;
+const _: () = assert!(Counter::ToStackNoEntry as usize + 1 == COUNT);
 
 // A block's drop reason indexes the drop counters from `DropBlock` on.
 const _: () = {

@@ -10,11 +10,12 @@ kdir=$1 module=$(realpath "$2") lanactl=$(realpath "$3") pattern=${4:-}
 results=$(mktemp -d "${TMPDIR:-/tmp}/lana-tests.XXXXXX")
 trap 'rm -rf "$results"' EXIT
 
-# A kernel with SLUB debugging (the debug kernel) records who allocated each
-# kmalloc object and its stack (slab_debug=U): the suite counts lana's live
-# objects with it (lana_slab_objects in tests/guest/lib.sh).
+# The debug kernel (KASAN, hence SLUB debugging) records who allocated each
+# kmalloc object, and its stack (slab_debug=U): the suite counts lana's live
+# objects with it (lana_slab_sites in tests/guest/lib.sh).
 kargs=
-if grep -qx 'CONFIG_SLUB_DEBUG=y' "$kdir/.config" 2>/dev/null; then
+if grep -qx 'CONFIG_KASAN=y' "$kdir/.config" 2>/dev/null &&
+	grep -qx 'CONFIG_SLUB_DEBUG=y' "$kdir/.config"; then
 	kargs='slab_debug=U,kmalloc-*'
 fi
 

@@ -48,6 +48,11 @@ impl BhContext {
 /// A copy of a [`BhContext`] that lives no longer than a borrow of it: a
 /// structure on the packet path holds one by value (the `PacketCx`), so that
 /// per-CPU data is one load away from it rather than two.
+///
+/// # Invariants
+///
+/// `bh` is a valid [`BhContext`] for as long as `'a`: a borrow of the
+/// context it copies.
 pub(crate) struct BhCopy<'a> {
     bh: BhContext,
     _borrow: PhantomData<&'a BhContext>,
@@ -66,6 +71,7 @@ impl BhContext {
     /// A copy of this context, valid while `self` is borrowed.
     #[inline(always)]
     pub(crate) fn copy(&self) -> BhCopy<'_> {
+        // INVARIANT: the copy borrows `self` for its lifetime.
         BhCopy {
             // SAFETY: `self` exists, so the context it proves holds (its type
             // invariant); the copy cannot outlive the borrow of `self`, nor

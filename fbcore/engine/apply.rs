@@ -9,9 +9,10 @@
 //! settings of blocks the published graph holds only checked (on a scratch
 //! instance of the type). A refusal undoes the log in reverse: nothing was
 //! ever visible. The commit then builds the new snapshot, registers the
-//! newly attached devices, applies the checked settings, publishes the
-//! snapshot, unregisters the devices no longer attached, and delivers the
-//! events of every change in order. A frame that a newly registered device
+//! newly attached devices, applies the checked settings, unregisters the
+//! devices no longer attached (their frames then reach the stack, and none
+//! meets the new snapshot without an entry), publishes the snapshot, and
+//! delivers the events of every change in order. A frame that a newly registered device
 //! receives before the publish finds no entry and goes to the Linux stack,
 //! as it did before the batch (counted `to_stack_no_entry`).
 //!
