@@ -396,9 +396,8 @@ impl Graph {
         // A slot without an entry has an empty walk: one test finds both it
         // and a slot out of range, and sends them the slow way.
         if let Some(entry) = self.entries.get(slot) {
-            let (start, end) = (entry.up.start as usize, entry.up.end as usize);
-            if start < end && end <= self.lane.len() {
-                return self.walk::<false, R>(&self.lane[start..end], &entry.up, skb, &cx, dp);
+            if let Some(path) = self.path(&entry.up) {
+                return self.walk::<false, R>(path, &entry.up, skb, &cx, dp);
             }
         }
         self.receive_demux(slot, skb, &cx, dp)
@@ -526,13 +525,24 @@ impl Graph {
         cx: &PacketCx<'_>,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
-        let (start, end) = (walk.start as usize, walk.end as usize);
-        if start < end && end <= self.lane.len() {
-            return self.walk::<EGRESS, R>(&self.lane[start..end], walk, skb, cx, dp);
+        if let Some(path) = self.path(walk) {
+            return self.walk::<EGRESS, R>(path, walk, skb, cx, dp);
         }
         // Never: a walk lies in the lane and holds at least its own block
         // (type invariant).
         drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp)
+    }
+
+    /// The stages of `walk`, or `None` for an empty walk (a slot without an
+    /// entry) or one outside the lane.
+    #[inline(always)]
+    fn path(&self, walk: &Walk) -> Option<&[Stage]> {
+        let (start, end) = (walk.start as usize, walk.end as usize);
+        if start < end && end <= self.lane.len() {
+            self.lane.get(start..end)
+        } else {
+            None
+        }
     }
 
     /// Walks `path`, the stages of `walk` (not empty), up from the first for
