@@ -2,13 +2,14 @@
 
 //! The functional-block model: what every block type implements.
 
-use core::cell::Cell;
-use kernel::{prelude::*, sync::Arc};
+use core::{cell::Cell, mem::ManuallyDrop};
+use kernel::prelude::*;
 
 use crate::error::{ctl_err, CtlResult};
 use crate::event::Event;
 
 pub(crate) use crate::counters::{CounterSet, Counters};
+pub(crate) use crate::fbs::Instance;
 pub(crate) use crate::vlink::bpf::{BpfProg, Insn};
 pub(crate) use crate::vlink::devslot::DeviceSlot;
 pub(crate) use crate::vlink::netdev::{Device, Namespace};
@@ -60,7 +61,8 @@ pub(crate) enum Direction {
 pub(crate) enum Verdict {
     /// Hand the packet to the next block in its direction.
     Pass(SkBuff),
-    /// As `Pass`, and the block has left a copy with [`PacketCx::copy_to`].
+    /// As `Pass`, with a copy for an output port: made with
+    /// [`PacketCx::pass_with_copy`], the one way to leave a copy.
     PassWithCopy(SkBuff),
     /// Hand the packet to the Linux stack as if lana-rs were not there.
     Host(SkBuff),
@@ -83,7 +85,10 @@ pub(crate) struct PacketCx<'a> {
     /// In the egress direction, the device the packet leaves on at the
     /// bottom of the chain (the same for every block of a chain).
     egress: Option<&'a Device>,
-    copy: Cell<Option<(usize, SkBuff)>>,
+    /// The copy of the block that just returned [`Verdict::PassWithCopy`],
+    /// which the engine always takes: never dropped with the context, so the
+    /// walk has no copy to look for when it ends.
+    copy: ManuallyDrop<Cell<Option<(usize, SkBuff)>>>,
     /// Why the block that returned [`Verdict::Drop`] dropped the packet.
     reason: Cell<DropReason>,
 }
@@ -94,7 +99,7 @@ impl<'a> PacketCx<'a> {
             bh: bh.copy(),
             direction,
             egress,
-            copy: Cell::new(None),
+            copy: ManuallyDrop::new(Cell::new(None)),
             reason: Cell::new(DropReason::DropBlock),
         }
     }
@@ -132,16 +137,17 @@ impl<'a> PacketCx<'a> {
         &self.bh
     }
 
-    /// Leaves `copy` for output port `port` (an index into the block type's
-    /// `ports`); return [`Verdict::PassWithCopy`] for the engine to queue it
-    /// on this CPU's backlog.
+    /// Passes `skb` on and `copy` to output port `port` (an index into the
+    /// block type's `ports`), which the engine queues on this CPU's backlog:
+    /// return the verdict this makes.
     #[inline]
-    pub(crate) fn copy_to(&self, port: usize, copy: SkBuff) {
-        // A copy left and never claimed is freed with the old value.
+    pub(crate) fn pass_with_copy(&self, skb: SkBuff, port: usize, copy: SkBuff) -> Verdict {
+        // Empty: the engine took the last copy with its verdict.
         drop(self.copy.replace(Some((port, copy))));
+        Verdict::PassWithCopy(skb)
     }
 
-    /// The copy left by the block that just ran.
+    /// The copy of the [`Verdict::PassWithCopy`] just returned.
     #[inline]
     pub(crate) fn take_copy(&self) -> Option<(usize, SkBuff)> {
         self.copy.take()
@@ -281,5 +287,5 @@ pub(crate) struct BlockType {
     /// Output ports besides the main path (`lanactl bind --port NAME`).
     pub(crate) ports: &'static [&'static CStr],
     /// Creates an instance with default configuration.
-    pub(crate) new: fn() -> Result<Arc<dyn Block>>,
+    pub(crate) new: fn() -> Result<Instance>,
 }

@@ -22,7 +22,7 @@ use kernel::{
 };
 
 use crate::attach::{frame_key, Side, Tag};
-use crate::block::{BhContext, Block, Device, Direction, PacketCx, SkBuff, Verdict};
+use crate::block::{BhContext, Device, Direction, Instance, PacketCx, SkBuff, Verdict};
 use crate::counters::{WalkCounters, WALK_DOWN, WALK_END, WALK_START};
 use crate::name::Name;
 use crate::registry::Registry;
@@ -92,7 +92,7 @@ const EGRESS_BIT: u64 = 1 << 32;
 /// not a multiplication (make bench).
 #[repr(align(32))]
 struct Stage {
-    block: ArcPtr<dyn Block>,
+    block: Instance,
     /// The engine's counts of the walks through the block.
     walks: ArcPtr<WalkCounters>,
     /// The block's node.
@@ -278,7 +278,7 @@ impl Graph {
         let stage = |i: usize, at: u32| {
             let entry = &registry.entries()[i];
             Stage {
-                block: ArcPtr::new(entry.block.clone()),
+                block: entry.instance.clone(),
                 walks: ArcPtr::new(entry.walks.clone()),
                 node: i as u32,
                 at,

@@ -9,7 +9,7 @@
 use core::pin::Pin;
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{Block, BlockType};
+use crate::block::{Block, BlockType, Instance};
 use crate::counters::{WalkCounters, WALK_NAMES};
 use crate::error::{ctl_err, CtlResult};
 use crate::event::{Event, Inbox};
@@ -26,6 +26,8 @@ pub(crate) struct Entry {
     pub(crate) name: Name,
     pub(crate) kind: &'static BlockType,
     pub(crate) block: Arc<dyn Block>,
+    /// The same block, as the packet path calls it.
+    pub(crate) instance: Instance,
     /// The engine's counts of the walks through the block.
     pub(crate) walks: Arc<WalkCounters>,
     /// The block above this one: where its ingress packets go next.
@@ -151,7 +153,8 @@ impl Registry {
             return Err(ctl_err!(EEXIST, "block '{name}' already exists"));
         }
         self.entries.reserve(1, GFP_KERNEL)?;
-        let block = (kind.new)()?;
+        let instance = (kind.new)()?;
+        let block = instance.block();
         setup(&*block)?;
         let mut ports = KVec::with_capacity(kind.ports.len(), GFP_KERNEL)?;
         for _ in kind.ports {
@@ -171,6 +174,7 @@ impl Registry {
                 name,
                 kind,
                 block,
+                instance,
                 walks,
                 upper: None,
                 lower: None,

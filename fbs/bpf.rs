@@ -19,8 +19,8 @@ use kernel::{
 };
 
 use crate::block::{
-    Block, BlockType, BpfProg, ConfigSink, CounterSet, Counters, DropReason, Insn, Key, Namespace,
-    PacketCx, RcuBox, Setting, SkBuff, Verdict,
+    Block, BlockType, BpfProg, ConfigSink, CounterSet, Counters, DropReason, Insn, Instance, Key,
+    Namespace, PacketCx, RcuBox, Setting, SkBuff, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
 
@@ -68,7 +68,7 @@ enum Source {
 const NAMES: [&CStr; 2] = [c"passed", c"dropped"];
 
 #[pin_data]
-struct Bpf {
+pub(crate) struct Bpf {
     prog: RcuBox<BpfProg>,
     /// Serialises changes; only read on the control path.
     #[pin]
@@ -76,7 +76,7 @@ struct Bpf {
     counts: Counters<2>,
 }
 
-fn new() -> Result<Arc<dyn Block>> {
+fn new() -> Result<Instance> {
     let counts = Counters::new(&NAMES)?;
     let block: Arc<Bpf> = Arc::pin_init(
         pin_init!(Bpf {
@@ -86,7 +86,7 @@ fn new() -> Result<Arc<dyn Block>> {
         }),
         GFP_KERNEL,
     )?;
-    Ok(block)
+    Ok(Instance::Bpf(block))
 }
 
 /// Parses xt_bpf bytecode: "N,code jt jf k,code jt jf k,...".

@@ -4,7 +4,7 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{Block, BlockType, CounterSet, Counters, PacketCx, SkBuff, Verdict};
+use crate::block::{Block, BlockType, CounterSet, Counters, Instance, PacketCx, SkBuff, Verdict};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"counter",
@@ -20,17 +20,17 @@ const BYTES: usize = 1;
 /// The counters, by index.
 const NAMES: [&CStr; 2] = [c"packets", c"bytes"];
 
-struct Counter {
+pub(crate) struct Counter {
     counts: Counters<2>,
 }
 
-fn new() -> Result<Arc<dyn Block>> {
-    Ok(Arc::new(
+fn new() -> Result<Instance> {
+    Ok(Instance::Counter(Arc::new(
         Counter {
             counts: Counters::new(&NAMES)?,
         },
         GFP_KERNEL,
-    )?)
+    )?))
 }
 
 impl Block for Counter {

@@ -9,8 +9,8 @@ use kernel::{
 };
 
 use crate::block::{
-    Block, BlockType, ConfigSink, CounterSet, Counters, DropReason, Key, Namespace, PacketCx,
-    Setting, SkBuff, StatSink, Verdict,
+    Block, BlockType, ConfigSink, CounterSet, Counters, DropReason, Instance, Key, Namespace,
+    PacketCx, Setting, SkBuff, StatSink, Verdict,
 };
 use crate::error::CtlResult;
 use crate::name::Name;
@@ -35,14 +35,14 @@ const DROPPED: usize = 0;
 const NAMES: [&CStr; 1] = [c"dropped"];
 
 #[pin_data]
-struct DropAll {
+pub(crate) struct DropAll {
     counts: Counters<1>,
     /// Only read on the control path.
     #[pin]
     reason: Mutex<Name>,
 }
 
-fn new() -> Result<Arc<dyn Block>> {
+fn new() -> Result<Instance> {
     let counts = Counters::new(&NAMES)?;
     let block: Arc<DropAll> = Arc::pin_init(
         pin_init!(DropAll {
@@ -51,7 +51,7 @@ fn new() -> Result<Arc<dyn Block>> {
         }),
         GFP_KERNEL,
     )?;
-    Ok(block)
+    Ok(Instance::Drop(block))
 }
 
 impl Block for DropAll {

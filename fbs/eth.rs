@@ -18,8 +18,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{
-    Addressee, Block, BlockType, ConfigSink, CounterSet, Counters, Direction, DropReason, Key,
-    Namespace, PacketCx, RcuBox, Setting, SkBuff, Verdict,
+    Addressee, Block, BlockType, ConfigSink, CounterSet, Counters, Direction, DropReason, Instance,
+    Key, Namespace, PacketCx, RcuBox, Setting, SkBuff, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
 
@@ -86,7 +86,7 @@ const NAMES: [&CStr; 6] = [
     c"no_memory",
 ];
 
-struct Eth {
+pub(crate) struct Eth {
     config: RcuBox<Config>,
     /// What ingress reads of `config`, in one word ([`Config::ingress`]):
     /// one load, no pointer to follow, and both keys seen from one version
@@ -107,14 +107,14 @@ impl Config {
     }
 }
 
-fn new() -> Result<Arc<dyn Block>> {
+fn new() -> Result<Instance> {
     let eth = Eth {
         config: RcuBox::empty(),
         ingress: AtomicU32::new(DEFAULT.ingress()),
         counts: Counters::new(&NAMES)?,
     };
     drop(eth.config.publish(Some(KBox::new(DEFAULT, GFP_KERNEL)?)));
-    Ok(Arc::new(eth, GFP_KERNEL)?)
+    Ok(Instance::Eth(Arc::new(eth, GFP_KERNEL)?))
 }
 
 fn parse_on_off(value: &str) -> CtlResult<bool> {

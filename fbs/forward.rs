@@ -5,7 +5,7 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{Block, BlockType, PacketCx, SkBuff, Verdict};
+use crate::block::{Block, BlockType, Instance, PacketCx, SkBuff, Verdict};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"forward",
@@ -15,10 +15,10 @@ pub(crate) const TYPE: BlockType = BlockType {
     new,
 };
 
-struct Forward;
+pub(crate) struct Forward;
 
-fn new() -> Result<Arc<dyn Block>> {
-    Ok(Arc::new(Forward, GFP_KERNEL)?)
+fn new() -> Result<Instance> {
+    Ok(Instance::Forward(Arc::new(Forward, GFP_KERNEL)?))
 }
 
 impl Block for Forward {

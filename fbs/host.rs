@@ -6,7 +6,7 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{Block, BlockType, CounterSet, Counters, PacketCx, SkBuff, Verdict};
+use crate::block::{Block, BlockType, CounterSet, Counters, Instance, PacketCx, SkBuff, Verdict};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"host",
@@ -21,17 +21,17 @@ const DELIVERED: usize = 0;
 /// The counters, by index.
 const NAMES: [&CStr; 1] = [c"delivered"];
 
-struct Host {
+pub(crate) struct Host {
     counts: Counters<1>,
 }
 
-fn new() -> Result<Arc<dyn Block>> {
-    Ok(Arc::new(
+fn new() -> Result<Instance> {
+    Ok(Instance::Host(Arc::new(
         Host {
             counts: Counters::new(&NAMES)?,
         },
         GFP_KERNEL,
-    )?)
+    )?))
 }
 
 impl Block for Host {

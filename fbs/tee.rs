@@ -5,7 +5,7 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{Block, BlockType, CounterSet, Counters, PacketCx, SkBuff, Verdict};
+use crate::block::{Block, BlockType, CounterSet, Counters, Instance, PacketCx, SkBuff, Verdict};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"tee",
@@ -24,17 +24,17 @@ const COPY_FAILED: usize = 1;
 /// The counters, by index.
 const NAMES: [&CStr; 2] = [c"copies", c"copy_failed"];
 
-struct Tee {
+pub(crate) struct Tee {
     counts: Counters<2>,
 }
 
-fn new() -> Result<Arc<dyn Block>> {
-    Ok(Arc::new(
+fn new() -> Result<Instance> {
+    Ok(Instance::Tee(Arc::new(
         Tee {
             counts: Counters::new(&NAMES)?,
         },
         GFP_KERNEL,
-    )?)
+    )?))
 }
 
 impl Block for Tee {
@@ -42,8 +42,7 @@ impl Block for Tee {
         match skb.clone_shared() {
             Some(copy) => {
                 self.counts.add(cx.bh(), COPIES, 1);
-                cx.copy_to(CLONE_PORT, copy);
-                Verdict::PassWithCopy(skb)
+                cx.pass_with_copy(skb, CLONE_PORT, copy)
             }
             // No memory for a copy: the main path goes on regardless.
             None => {

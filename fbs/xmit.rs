@@ -8,8 +8,8 @@
 use kernel::{prelude::*, str::CString, sync::Arc};
 
 use crate::block::{
-    Block, BlockType, ConfigSink, CounterSet, Counters, DeviceSlot, DropReason, Key, Namespace,
-    PacketCx, Setting, SkBuff, Verdict,
+    Block, BlockType, ConfigSink, CounterSet, Counters, DeviceSlot, DropReason, Instance, Key,
+    Namespace, PacketCx, Setting, SkBuff, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
 
@@ -35,13 +35,13 @@ const NO_DEVICE: usize = 3;
 const NAMES: [&CStr; 4] = [c"tx_packets", c"tx_bytes", c"tx_errors", c"no_device"];
 
 #[pin_data]
-struct Xmit {
+pub(crate) struct Xmit {
     counts: Counters<4>,
     #[pin]
     dev: DeviceSlot,
 }
 
-fn new() -> Result<Arc<dyn Block>> {
+fn new() -> Result<Instance> {
     let counts = Counters::new(&NAMES)?;
     let block: Arc<Xmit> = Arc::pin_init(
         try_pin_init!(Xmit {
@@ -50,7 +50,7 @@ fn new() -> Result<Arc<dyn Block>> {
         }? Error),
         GFP_KERNEL,
     )?;
-    Ok(block)
+    Ok(Instance::Xmit(block))
 }
 
 impl Block for Xmit {

@@ -413,7 +413,7 @@ impl<'a> Batch<'a> {
                     // Added by this batch: nothing sees it yet.
                     configure(name, &*entry.block, settings, net)?;
                 } else {
-                    let scratch = (entry.kind.new)()?;
+                    let scratch = (entry.kind.new)()?.block();
                     configure(name, &*scratch, settings, net)?;
                     self.deferred.push(
                         Deferred {
