@@ -241,6 +241,7 @@ impl Eth {
 }
 
 impl Block for Eth {
+    #[inline]
     fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
         match cx.direction() {
             Direction::Ingress => self.ingress(skb, cx),
