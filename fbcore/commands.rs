@@ -5,7 +5,7 @@
 use kernel::{prelude::*, str::CString, sync::ArcBorrow};
 
 use crate::attach::{Side, Tag};
-use crate::block::{ConfigSink, CounterSet, Setting, StatSink};
+use crate::block::{ConfigSink, Setting, StatSink};
 use crate::engine::{Change, Engine, Mode};
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::Event;
@@ -196,7 +196,7 @@ impl Commands {
                 reply.put_str(attr::BLOCK_NAME, raw)?;
                 engine.with_control(|control| -> CtlResult {
                     let entry = control.registry().lookup(&name)?;
-                    reply.nest(attr::STATS, |w| block_stats(w, entry, per_cpu))?;
+                    reply.nest(attr::STATS, |w| block_stats(w, engine, entry, per_cpu))?;
                     Ok(())
                 })?;
             }
@@ -236,7 +236,7 @@ impl Commands {
                 Ok(())
             })?;
             reply.nest(attr::CONFIG, |w| entry.block.config(&mut ConfigWriter(w)))?;
-            reply.nest(attr::STATS, |w| block_stats(w, entry, false))?;
+            reply.nest(attr::STATS, |w| block_stats(w, engine, entry, false))?;
             Ok(())
         })?;
         Ok(req.send(reply)?)
@@ -452,10 +452,12 @@ fn put_block(m: &mut impl AttrWriter, registry: &Registry, entry: &Entry) -> Res
 
 /// A block's statistics, plus the events it has received (kept by the
 /// engine for every block).
-fn block_stats(out: &mut impl AttrWriter, entry: &Entry, per_cpu: bool) -> Result {
+/// The statistics of block `entry`; the engine's control lock is held.
+fn block_stats(out: &mut impl AttrWriter, engine: &Engine, entry: &Entry, per_cpu: bool) -> Result {
+    let live = engine.live_walks(&entry.walks)?;
     let mut stats = StatWriter { out, per_cpu };
     entry.block.stats(&mut stats)?;
-    entry.walks.report(&mut stats)?;
+    entry.walks.report(&mut stats, &live)?;
     stats.value(c"events", entry.inbox.received())
 }
 

@@ -86,11 +86,113 @@ impl<const N: usize> CounterSet for Counters<N> {
     }
 }
 
+/// Counts per possible CPU that a reader adds to counters it reports: what
+/// the published snapshot's tally holds for them (see `crate::tally`), in
+/// CPU order; empty for none.
+pub(crate) struct Live<const N: usize>(pub(crate) KVec<(u32, [u64; N])>);
+
+impl<const N: usize> Live<N> {
+    pub(crate) fn none() -> Self {
+        Self(KVec::new())
+    }
+
+    /// Counter `index` on `cpu`.
+    pub(crate) fn get(&self, cpu: u32, index: usize) -> u64 {
+        self.0
+            .iter()
+            .find(|(c, _)| *c == cpu)
+            .map_or(0, |(_, values)| values[index])
+    }
+
+    /// Counter `index` summed over CPUs.
+    pub(crate) fn sum(&self, index: usize) -> u64 {
+        self.0
+            .iter()
+            .fold(0u64, |acc, (_, values)| acc.wrapping_add(values[index]))
+    }
+}
+
 /// The engine's own counts of the walks through a block, whatever its type,
 /// from which `lanactl dot` derives the packets on every edge of a chain: a
 /// packet crosses the edges between where its walk starts and where it ends.
-/// Two counts per packet, none per hop (make bench).
-pub(crate) type WalkCounters = Counters<WALK_COUNT>;
+///
+/// Frames from a device's entry are counted by the snapshot's tally, folded
+/// in here when the snapshot retires; other walks (copies from the backlog,
+/// packets sent through a lana device) count here directly.
+pub(crate) struct WalkCounters {
+    counts: Counters<WALK_COUNT>,
+    /// What retired snapshots' tallies counted, per CPU. Written only by
+    /// the engine under its control lock, never by the packet path.
+    folded: PerCpuCounters<WALK_COUNT>,
+}
+
+impl WalkCounters {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            counts: Counters::new(&WALK_NAMES)?,
+            folded: PerCpuCounters::new()?,
+        })
+    }
+
+    /// Adds `value` to counter `index` on this CPU.
+    #[inline]
+    pub(crate) fn add(&self, bh: &BhContext, index: usize, value: u64) {
+        self.counts.add(bh, index, value);
+    }
+
+    /// Adds what a retired snapshot counted on `cpu`.
+    pub(crate) fn fold(&self, cpu: u32, index: usize, value: u64) {
+        self.folded.add_on(cpu, index, value);
+    }
+
+    /// Counter `index` as readers see it, with `live` added.
+    pub(crate) fn total(&self, index: usize, live: &Live<WALK_COUNT>) -> u64 {
+        self.counts
+            .total(index)
+            .wrapping_add(self.folded.sum(index))
+            .wrapping_add(live.sum(index))
+    }
+
+    /// Reports every counter, with `live` added.
+    pub(crate) fn report(&self, sink: &mut dyn StatSink, live: &Live<WALK_COUNT>) -> Result {
+        for (index, name) in WALK_NAMES.iter().enumerate() {
+            let total = self.total(index, live);
+            let mut per_cpu = self
+                .counts
+                .per_cpu
+                .per_cpu(index)
+                .zip(self.folded.per_cpu(index))
+                .map(|((cpu, counted), (_, folded))| {
+                    let value = counted.wrapping_add(folded);
+                    (cpu, value.wrapping_add(live.get(cpu, index)))
+                });
+            sink.counter(name, total, &mut per_cpu)?;
+        }
+        Ok(())
+    }
+
+    /// The totals, for the block that replaces this one (once no snapshot
+    /// holds this one: nothing live).
+    pub(crate) fn export(&self) -> Result<State> {
+        let mut totals = KVec::with_capacity(WALK_COUNT, GFP_KERNEL)?;
+        for index in 0..WALK_COUNT {
+            totals.push(self.total(index, &Live::none()), GFP_KERNEL)?;
+        }
+        Ok(State(totals))
+    }
+
+    /// Adds the totals of the block this one replaced.
+    pub(crate) fn import(&self, state: &State) {
+        self.counts.import(state);
+    }
+
+    /// Makes every total read zero from now on, `live` included.
+    pub(crate) fn reset(&self, live: &Live<WALK_COUNT>) {
+        for (index, carried) in self.counts.carried.iter().enumerate() {
+            carried.fetch_sub(self.total(index, live), Ordering::Relaxed);
+        }
+    }
+}
 
 pub(crate) const WALK_COUNT: usize = 4;
 

@@ -22,8 +22,9 @@ use kernel::{
 };
 
 use crate::attach::{Attachment, Registration, Side, Tag};
-use crate::block::{BhContext, Block, BlockType, CounterSet, Device, Setting, SkBuff, StatSink};
+use crate::block::{BhContext, Block, BlockType, Device, Setting, SkBuff, StatSink};
 use crate::commands;
+use crate::counters::{Live, WalkCounters, WALK_COUNT};
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::{Event, EventKind};
 use crate::graph::{Datapath, Endpoint, Graph};
@@ -36,7 +37,8 @@ use crate::vlink::{
     backlog::Backlog,
     genl::{AttrWriter, EventGroup},
     netdev::{Namespace, Rtnl},
-    rcu::RcuBox,
+    percpu::possible_cpus,
+    rcu::{RcuBox, Retired},
     trace_key::{self, TraceKey},
 };
 
@@ -200,10 +202,19 @@ impl Engine {
     fn publish(&self, control: &mut Control, extra: Option<Endpoint<'_>>) -> CtlResult {
         let attachments = Iterator::chain(control.attached.iter().map(Attached::endpoint), extra);
         let graph = Graph::build(&control.registry, attachments)?;
-        // Dropping the retired snapshot waits for the grace period.
-        drop(self.graph.publish(Some(graph)));
+        self.retire(self.graph.publish(Some(graph)));
         control.changed();
         Ok(())
+    }
+
+    /// Waits for the grace period of the snapshot `retired`, then folds its
+    /// tally into the counters. The control lock is held: readers, who
+    /// hold it too, see the counts of a snapshot in its tally or folded,
+    /// never both nor neither.
+    fn retire(&self, retired: Retired<Graph>) {
+        if let Some(graph) = retired.wait() {
+            graph.fold(&self.stats);
+        }
     }
 
     /// Delivers `event` over the chain of block `id` (to the block and its
@@ -324,13 +335,14 @@ impl Engine {
         graph: Option<&Graph>,
         rec: R,
     ) -> Option<SkBuff> {
-        self.stats.add(bh, Counter::Packets, 1);
         match graph {
+            // The graph counts the packet (its tally, for most).
             Some(graph) => graph.receive(slot, skb, bh, self.datapath(rec)),
             // Not reached while a device is attached (its attachment holds
             // the engine, which withdraws the graph only when dropped);
             // the frame would go where it goes unattached.
             None => {
+                self.stats.add(bh, Counter::Packets, 1);
                 self.stats.add(bh, Counter::ToStackNoEntry, 1);
                 Some(skb)
             }
@@ -396,12 +408,40 @@ impl Engine {
     }
 
     pub(crate) fn stats(&self, sink: &mut dyn StatSink) -> Result {
-        self.stats.report(sink)?;
+        // No snapshot retires (folding its tally) while the lock is held.
+        let _control = self.control.lock();
+        let live = self.live(|graph, cpu, out| graph.tallied_engine(cpu, out))?;
+        self.stats.report(sink, &live)?;
         if let Some(backlog) = self.backlog.as_ref() {
             let total = backlog.depth().map(|(_, depth)| depth).sum();
             sink.counter(c"backlog_depth", total, &mut backlog.depth())?;
         }
         Ok(())
+    }
+
+    /// What the published snapshot's tally holds for the walk counters
+    /// `walks`, per CPU. Call with the control lock held: no snapshot
+    /// retires (folding its tally into the counters) meanwhile.
+    pub(crate) fn live_walks(&self, walks: &WalkCounters) -> Result<Live<WALK_COUNT>> {
+        self.live(|graph, cpu, out| graph.tallied_walks(cpu, walks, out))
+    }
+
+    /// What the published snapshot's tally adds to counters on each CPU:
+    /// `add(graph, cpu, counts)`.
+    fn live<const N: usize>(&self, add: impl Fn(&Graph, u32, &mut [u64; N])) -> Result<Live<N>> {
+        let mut values = KVec::with_capacity(possible_cpus().count(), GFP_KERNEL)?;
+        self.graph.with(|graph| {
+            let Some(graph) = graph else {
+                return;
+            };
+            for cpu in possible_cpus() {
+                let mut counts = [0; N];
+                add(graph, cpu, &mut counts);
+                // There is room for every possible CPU.
+                let _ = values.push_within_capacity((cpu, counts));
+            }
+        });
+        Ok(Live(values))
     }
 
     /// Creates block `name` of type `kind` configured with `settings`: all
@@ -444,7 +484,7 @@ impl Engine {
     pub(crate) fn reset(&self, name: &Name) -> CtlResult {
         let control = self.control.lock();
         let entry = control.registry.lookup(name)?;
-        entry.walks.reset();
+        entry.walks.reset(&self.live_walks(&entry.walks)?);
         match entry.block.reset() {
             Err(e) if e.errno() != EOPNOTSUPP => {
                 let kind = shown(entry.kind.name);

@@ -23,12 +23,13 @@ use kernel::{
 
 use crate::attach::{frame_key, Side, Tag};
 use crate::block::{BhContext, Device, Direction, Instance, PacketCx, SkBuff, Verdict};
-use crate::counters::{WalkCounters, WALK_DOWN, WALK_END, WALK_START};
+use crate::counters::{WalkCounters, WALK_COUNT, WALK_DOWN, WALK_END, WALK_START};
 use crate::name::Name;
 use crate::registry::Registry;
-use crate::stats::{Counter, EngineDrop, EngineStats};
+use crate::stats::{Counter, EngineDrop, EngineStats, COUNT};
+use crate::tally::{self, Tally, OUTCOMES};
 use crate::trace::Recorder;
-use crate::vlink::{arc_ptr::ArcPtr, backlog::Backlog, skb::EgressTag};
+use crate::vlink::{arc_ptr::ArcPtr, backlog::Backlog, percpu::possible_cpus, skb::EgressTag};
 
 /// Most blocks a packet may visit; a packet going round a cycle (or up a
 /// longer chain) is dropped and counted when it reaches this.
@@ -41,9 +42,10 @@ pub(crate) const HOP_LIMIT: u32 = 64;
 /// pay for that.
 ///
 /// The walk first (`repr(C)`): a pointer to the entry is one to its walk, so
-/// the packet path keeps one of them, not both.
+/// the packet path keeps one of them, not both; aligned to a power of two,
+/// so that finding a slot's entry is a shift.
 #[derive(Clone, Copy)]
-#[repr(C)]
+#[repr(C, align(32))]
 struct Entry {
     up: Walk,
     node: u32,
@@ -106,18 +108,38 @@ struct Stage {
 /// built: the stages `start..end` (walked from the end for a walk down),
 /// and the node whose exit the packet takes after the last one, or
 /// [`NONE`] when the walk ends at the hop limit.
+///
+/// The walks from devices' entries are tallied (see [`crate::tally`]): a
+/// stage's slots follow each other, [`OUTCOMES`] of them, from `tally` plus
+/// the stage's place in the lane times [`OUTCOMES`] (`tally` wraps below
+/// zero for a walk that starts further than its first slot). Other walks
+/// count as they go ([`NONE`]).
 #[derive(Clone, Copy)]
 struct Walk {
     start: u32,
     end: u32,
     last: u32,
+    tally: u32,
 }
 
 const NO_WALK: Walk = Walk {
     start: 0,
     end: 0,
     last: NONE,
+    tally: NONE,
 };
+
+impl Walk {
+    /// The tally slot of a frame whose walk ended at the stage at `at` in
+    /// the way `outcome`: one of the walk's for a stage of it (type
+    /// invariant of [`Graph`]); a slot out of range counts nothing.
+    #[inline(always)]
+    fn slot(&self, at: u32, outcome: u32) -> u32 {
+        self.tally
+            .wrapping_add(at.wrapping_mul(OUTCOMES))
+            .wrapping_add(outcome)
+    }
+}
 
 /// Where a block sits in the lane (while the snapshot is built).
 #[derive(Clone, Copy)]
@@ -152,9 +174,6 @@ struct Node {
     /// `ports[port_base..port_base + port_count]`.
     port_base: u32,
     port_count: u32,
-    /// The engine's counts of the walks through the block: a walk that
-    /// leaves the graph by this block's exit ends here.
-    walks: ArcPtr<WalkCounters>,
 }
 
 /// A device attached to a block, as the graph sees it.
@@ -207,8 +226,10 @@ enum Demux<'a> {
 /// [`NONE`]; every exit and `egress_dev` an index into `devices` or
 /// [`NONE`]; every stage's `node` an index into `nodes`; every walk's
 /// stages lie in the lane, at most [`HOP_LIMIT`] of them, and are the blocks
-/// a packet meets from the walk's block in its direction. `ids` holds the
-/// block id of each node, ascending.
+/// a packet meets from the walk's block in its direction. The walks of
+/// `entries` and `tagged` go up and have their slots in `tally` (or are
+/// empty); no other walk has. `ids` holds the block id of each node,
+/// ascending.
 pub(crate) struct Graph {
     lane: KVec<Stage>,
     nodes: KVec<Node>,
@@ -227,6 +248,8 @@ pub(crate) struct Graph {
     /// notifier detaches an unregistering device, publishing a snapshot
     /// without it, before the device waits for its references.
     devices: KVec<Exit>,
+    /// The counts of the frames from the entries.
+    tally: Tally,
 }
 
 impl Graph {
@@ -261,7 +284,6 @@ impl Graph {
                     egress_dev: NONE,
                     port_base,
                     port_count: entry.ports.len() as u32,
-                    walks: ArcPtr::new(entry.walks.clone()),
                 },
                 GFP_KERNEL,
             )?;
@@ -351,6 +373,7 @@ impl Graph {
                 devices.push(Exit { dev, tag: a.tag }, GFP_KERNEL)?;
             }
         }
+        let tally = tally_entries(&mut entries, &mut tagged)?;
         // Where each node's egress leaves: the bottom of its chain.
         for i in 0..nodes.len() {
             let bottom = nodes[i].down.last;
@@ -372,9 +395,72 @@ impl Graph {
                 tag_ranges,
                 tagged,
                 devices,
+                tally,
             },
             GFP_KERNEL,
         )?)
+    }
+
+    /// Calls `f(first, last, stages, outcome, count)` for every count on
+    /// `cpu` in the tally: `count` frames walked up `stages` stages from
+    /// stage `first` to stage `last`, and ended there in the way `outcome`.
+    fn tallied(&self, cpu: u32, mut f: impl FnMut(&Stage, &Stage, u64, u32, u64)) {
+        let walks = self.entries.iter().map(|e| &e.up);
+        for walk in Iterator::chain(walks, self.tagged.iter().map(|t| &t.up)) {
+            let Some(path) = self.path(walk) else {
+                continue;
+            };
+            for (stage, stages) in path.iter().zip(1u64..) {
+                for outcome in 0..OUTCOMES {
+                    let count = self.tally.get(cpu, walk.slot(stage.at, outcome));
+                    if count != 0 {
+                        f(&path[0], stage, stages, outcome, count);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds what the tally holds on `cpu` to the engine's counters `out`.
+    pub(crate) fn tallied_engine(&self, cpu: u32, out: &mut [u64; COUNT]) {
+        self.tallied(cpu, |_, _, stages, outcome, count| {
+            engine_counts(stages, outcome, count, |index, value| {
+                out[index] = out[index].wrapping_add(value);
+            });
+        });
+    }
+
+    /// Adds what the tally holds on `cpu` for the block counting in `walks`
+    /// to its walk counters `out`.
+    pub(crate) fn tallied_walks(
+        &self,
+        cpu: u32,
+        walks: &WalkCounters,
+        out: &mut [u64; WALK_COUNT],
+    ) {
+        self.tallied(cpu, |first, last, _, _, count| {
+            if core::ptr::eq(&*first.walks, walks) {
+                out[WALK_START] = out[WALK_START].wrapping_add(count);
+            }
+            if core::ptr::eq(&*last.walks, walks) {
+                out[WALK_END] = out[WALK_END].wrapping_add(count);
+            }
+        });
+    }
+
+    /// Adds the tally to the engine's counters in `stats` and the blocks'
+    /// walk counters. Called once, when no packet can reach the snapshot
+    /// any more, under the engine's control lock.
+    pub(crate) fn fold(&self, stats: &EngineStats) {
+        for cpu in possible_cpus() {
+            self.tallied(cpu, |first, last, stages, outcome, count| {
+                engine_counts(stages, outcome, count, |index, value| {
+                    stats.fold(cpu, index, value);
+                });
+                first.walks.fold(cpu, WALK_START, count);
+                last.walks.fold(cpu, WALK_END, count);
+            });
+        }
     }
 
     /// The name of the block of `node`.
@@ -397,7 +483,7 @@ impl Graph {
         // and a slot out of range, and sends them the slow way.
         if let Some(entry) = self.entries.get(slot) {
             if let Some(path) = self.path(&entry.up) {
-                return self.walk::<false, R>(path, &entry.up, skb, &cx, dp);
+                return self.walk::<false, true, R>(path, &entry.up, skb, &cx, dp);
             }
         }
         self.receive_demux(slot, skb, &cx, dp)
@@ -417,15 +503,17 @@ impl Graph {
         let up = match self.demux(slot, &skb) {
             Demux::Walk(up) => up,
             Demux::NotOurs => {
+                dp.stats.add(cx.bh(), Counter::Packets, 1);
                 dp.end(cx.bh(), Counter::ToStackNoTag);
                 return Some(skb);
             }
             Demux::NoEntry => {
+                dp.stats.add(cx.bh(), Counter::Packets, 1);
                 dp.end(cx.bh(), Counter::ToStackNoEntry);
                 return Some(skb);
             }
         };
-        self.walk_from::<false, R>(up, skb, cx, dp)
+        self.walk_from::<false, true, R>(up, skb, cx, dp)
     }
 
     /// Where a frame of slot `slot`, a device with tagged attachments, goes:
@@ -462,7 +550,7 @@ impl Graph {
         let left = match self.nodes.get(entry as usize) {
             Some(node) => {
                 let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-                self.walk_from::<true, R>(&node.down, skb, &cx, dp)
+                self.walk_from::<true, false, R>(&node.down, skb, &cx, dp)
             }
             None => drop_packet(skb, EngineDrop::NoEntry, bh, dp),
         };
@@ -502,23 +590,25 @@ impl Graph {
         };
         if word & EGRESS_BIT != 0 {
             let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-            if let Some(skb) = self.walk_from::<true, R>(&node.down, skb, &cx, dp) {
+            if let Some(skb) = self.walk_from::<true, false, R>(&node.down, skb, &cx, dp) {
                 drop_packet(skb, EngineDrop::WrongDirection, bh, dp);
             }
-        } else if let Some(skb) =
-            self.walk_from::<false, R>(&node.up, skb, &self.cx(bh, Direction::Ingress, NONE), dp)
-        {
-            // Not inside an rx_handler: hand it to the stack ourselves.
-            skb.hand_to_stack(bh);
+        } else {
+            let cx = self.cx(bh, Direction::Ingress, NONE);
+            if let Some(skb) = self.walk_from::<false, false, R>(&node.up, skb, &cx, dp) {
+                // Not inside an rx_handler: hand it to the stack ourselves.
+                skb.hand_to_stack(bh);
+            }
         }
     }
 
     // The walks are inlined into their callers: a call per packet is a
     // measurable share of the engine's cost (make bench).
 
-    /// Walks the lane along `walk`: up for ingress, down for egress.
+    /// Walks the lane along `walk`: up for ingress, down for egress;
+    /// `TALLY`: a walk from an entry, counted in the tally.
     #[inline(always)]
-    fn walk_from<const EGRESS: bool, R: Recorder>(
+    fn walk_from<const EGRESS: bool, const TALLY: bool, R: Recorder>(
         &self,
         walk: &Walk,
         skb: SkBuff,
@@ -526,10 +616,13 @@ impl Graph {
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
         if let Some(path) = self.path(walk) {
-            return self.walk::<EGRESS, R>(path, walk, skb, cx, dp);
+            return self.walk::<EGRESS, TALLY, R>(path, walk, skb, cx, dp);
         }
         // Never: a walk lies in the lane and holds at least its own block
         // (type invariant).
+        if TALLY {
+            dp.stats.add(cx.bh(), Counter::Packets, 1);
+        }
         drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp)
     }
 
@@ -548,8 +641,10 @@ impl Graph {
     /// Walks `path`, the stages of `walk` (not empty), up from the first for
     /// ingress, down from the last for egress; after the last, the packet
     /// leaves by the exit of node `walk.last` ([`NONE`]: the hop limit).
+    /// `TALLY`: a walk from an entry (going up), whose end is counted once,
+    /// in the tally; the others count their start, hops, end and outcome.
     #[inline(always)]
-    fn walk<const EGRESS: bool, R: Recorder>(
+    fn walk<const EGRESS: bool, const TALLY: bool, R: Recorder>(
         &self,
         path: &[Stage],
         walk: &Walk,
@@ -564,16 +659,22 @@ impl Graph {
         let local = cx.bh().copy();
         let bh: &BhContext = &local;
         let dir = if EGRESS { WALK_DOWN } else { 0 };
-        let first = if EGRESS { path.last() } else { path.first() };
-        if let Some(first) = first {
-            first.walks.add(bh, WALK_START + dir, 1);
+        if !TALLY {
+            let first = if EGRESS { path.last() } else { path.first() };
+            if let Some(first) = first {
+                first.walks.add(bh, WALK_START + dir, 1);
+            }
         }
         let mut rest = path;
         // A walk ends once, where a block stops the packet or after the last
-        // stage: the hops it made (from the stage's place in the walk: the
-        // loop keeps no count) and the block it ended at are counted there,
-        // never per hop.
-        let end = |stage: &Stage| {
+        // stage, and is counted there (`outcome`: the way it ended, for the
+        // tally; `counter`: the engine's counter of it), never per hop.
+        let end = |stage: &Stage, outcome: u32, counter: usize| {
+            if TALLY {
+                self.tally.count(bh, walk.slot(stage.at, outcome));
+                dp.rec.end(counter);
+                return;
+            }
             // Within the walk by the type invariant: never wraps.
             let hops = if EGRESS {
                 walk.end.wrapping_sub(stage.at)
@@ -582,6 +683,8 @@ impl Graph {
             };
             dp.stats.add(bh, Counter::Hops, u64::from(hops));
             stage.walks.add(bh, WALK_END + dir, 1);
+            dp.stats.add_index(bh, counter, 1);
+            dp.rec.end(counter);
         };
         loop {
             let next = if EGRESS {
@@ -607,25 +710,26 @@ impl Graph {
                     skb = next;
                 }
                 Verdict::Drop(skb) => {
-                    end(stage);
-                    let index = dp.stats.add_block_drop(bh, cx.drop_reason());
-                    dp.rec.end(index);
+                    let reason = cx.drop_reason();
+                    end(
+                        stage,
+                        tally::dropped(reason),
+                        EngineStats::drop_index(reason),
+                    );
                     drop(skb);
                     return None;
                 }
                 Verdict::Host(skb) => {
-                    end(stage);
-                    dp.end(bh, Counter::ToStack);
+                    end(stage, tally::TO_STACK, Counter::ToStack as usize);
                     return Some(skb);
                 }
                 Verdict::Consumed => {
-                    end(stage);
-                    dp.end(bh, Counter::Consumed);
+                    end(stage, tally::CONSUMED, Counter::Consumed as usize);
                     return None;
                 }
             }
         }
-        self.walked::<EGRESS, R>(walk, skb, cx.bh(), dp)
+        self.walked::<EGRESS, TALLY, R>(walk, skb, cx.bh(), dp)
     }
 
     /// A packet passed every stage of `walk`: it leaves by the exit of the
@@ -633,28 +737,32 @@ impl Graph {
     /// all it needs read from `walk`: the walk's loop keeps nothing live for
     /// it.
     #[inline(never)]
-    fn walked<const EGRESS: bool, R: Recorder>(
+    fn walked<const EGRESS: bool, const TALLY: bool, R: Recorder>(
         &self,
         walk: &Walk,
         skb: SkBuff,
         bh: &BhContext,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
-        let hops = walk.end.wrapping_sub(walk.start);
-        dp.stats.add(bh, Counter::Hops, u64::from(hops));
-        if walk.last != NONE {
-            return self.leave::<EGRESS, R>(walk.last, skb, bh, dp);
-        }
-        // Rare: the walk's last stage is looked up only here (`leave` counts
-        // the end of the others).
         let last = if EGRESS {
             walk.start
         } else {
             walk.end.wrapping_sub(1)
         };
-        if let Some(last) = self.lane.get(last as usize) {
-            let dir = if EGRESS { WALK_DOWN } else { 0 };
-            last.walks.add(bh, WALK_END + dir, 1);
+        if TALLY {
+            // The tally counts the hops and the walk's end, at its last
+            // stage; the exit, how the packet left.
+            self.tally.count(bh, walk.slot(last, tally::PASSED));
+        } else {
+            let hops = walk.end.wrapping_sub(walk.start);
+            dp.stats.add(bh, Counter::Hops, u64::from(hops));
+            if let Some(last) = self.lane.get(last as usize) {
+                let dir = if EGRESS { WALK_DOWN } else { 0 };
+                last.walks.add(bh, WALK_END + dir, 1);
+            }
+        }
+        if walk.last != NONE {
+            return self.leave::<EGRESS, R>(walk.last, skb, bh, dp);
         }
         drop_packet(skb, EngineDrop::HopLimit, bh, dp)
     }
@@ -685,15 +793,8 @@ impl Graph {
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
         let exit = match self.nodes.get(node as usize) {
-            Some(n) => {
-                let dir = if EGRESS { WALK_DOWN } else { 0 };
-                n.walks.add(bh, WALK_END + dir, 1);
-                if EGRESS {
-                    n.bottom_exit
-                } else {
-                    n.top_exit
-                }
-            }
+            Some(n) if EGRESS => n.bottom_exit,
+            Some(n) => n.top_exit,
             None => NONE,
         };
         let Some(exit) = self.devices.get(exit as usize) else {
@@ -832,6 +933,7 @@ fn walks(place: &Place, lane: &[Stage]) -> (Walk, Walk) {
         } else {
             NONE
         },
+        tally: NONE,
     };
     let down = Walk {
         start: down_start as u32,
@@ -841,8 +943,28 @@ fn walks(place: &Place, lane: &[Stage]) -> (Walk, Walk) {
         } else {
             NONE
         },
+        tally: NONE,
     };
     (up, down)
+}
+
+/// Gives every walk from an entry its slots in a tally, made for them.
+fn tally_entries(entries: &mut [Entry], tagged: &mut [Tagged]) -> Result<Tally> {
+    let mut slots: u32 = 0;
+    let from_entries = entries.iter_mut().map(|e| &mut e.up);
+    for walk in Iterator::chain(from_entries, tagged.iter_mut().map(|t| &mut t.up)) {
+        if walk.start < walk.end {
+            // Slots from `slots` on for the stages from `start` on.
+            walk.tally = slots.wrapping_sub(walk.start.wrapping_mul(OUTCOMES));
+            let stages = walk.end - walk.start;
+            slots = stages
+                .checked_mul(OUTCOMES)
+                .and_then(|n| slots.checked_add(n))
+                .filter(|&n| n != NONE)
+                .ok_or(ENOMEM)?;
+        }
+    }
+    Tally::new(slots as usize)
 }
 
 /// What an egress frame is given on leaving by an attachment tagged `tag`.
@@ -851,6 +973,16 @@ fn egress_tag(tag: Option<Tag>) -> EgressTag {
         None => EgressTag::None,
         Some(Tag::Vlan(id)) => EgressTag::Vlan(id),
         Some(Tag::EtherType(t)) => EgressTag::EtherType(t),
+    }
+}
+
+/// What `count` frames that walked `stages` stages and ended in the way
+/// `outcome` add to the engine's counters: `add(counter, value)`.
+fn engine_counts(stages: u64, outcome: u32, count: u64, mut add: impl FnMut(usize, u64)) {
+    add(Counter::Packets as usize, count);
+    add(Counter::Hops as usize, count.wrapping_mul(stages));
+    if let Some(counter) = tally::counter_of(outcome) {
+        add(counter, count);
     }
 }
 
@@ -870,6 +1002,7 @@ fn drop_packet<R: Recorder>(
 #[kunit_tests(lana_graph)]
 mod tests {
     use super::*;
+    use crate::counters::Live;
     use crate::name::Name;
 
     fn name(s: &str) -> Name {
@@ -900,7 +1033,15 @@ mod tests {
         let node = reg.index_of(id).map_or(NONE, |i| i as u32);
         let up = graph.nodes.get(node as usize).map_or(NO_WALK, |n| n.up);
         graph.entries[slot] = Entry { node, up };
+        let g = &mut *graph;
+        g.tally = tally_entries(&mut g.entries, &mut g.tagged).expect("tally");
         graph
+    }
+
+    /// Retires `graph`: what its tally counted goes into `stats` and the
+    /// blocks' walk counters.
+    fn retire(graph: KBox<Graph>, stats: &EngineStats) {
+        graph.fold(stats);
     }
 
     /// Sends one 60-byte packet into `graph` at attachment slot 0.
@@ -920,6 +1061,7 @@ mod tests {
         let graph = with_entry(&reg, 0, 1);
         let stats = EngineStats::new().expect("stats");
         assert!(!send(&graph, &stats));
+        retire(graph, &stats);
         assert_eq!(stats.total(Counter::Hops), 2);
         assert_eq!(stats.total(Counter::DropNoNext), 1);
     }
@@ -940,7 +1082,10 @@ mod tests {
         // f then c: the host block above is not visited.
         assert_eq!(stats.total(Counter::Hops), 2);
         assert_eq!(stats.total(Counter::DropNoNext), 1);
-        let walks = |n: &str, i: usize| reg.find(&name(n)).map_or(0, |e| e.walks.total(i));
+        let walks = |n: &str, i: usize| {
+            let none = Live::none();
+            reg.find(&name(n)).map_or(0, |e| e.walks.total(i, &none))
+        };
         assert_eq!(walks("f", WALK_START + WALK_DOWN), 1);
         assert_eq!(walks("c", WALK_END + WALK_DOWN), 1);
         assert_eq!(walks("c", WALK_END), 0);
@@ -961,6 +1106,7 @@ mod tests {
         let graph = with_entry(&reg, 0, 1);
         let stats = EngineStats::new().expect("stats");
         assert!(!send(&graph, &stats));
+        retire(graph, &stats);
         assert_eq!(stats.total(Counter::Hops), u64::from(HOP_LIMIT));
         assert_eq!(stats.total(Counter::DropHopLimit), 1);
         assert_eq!(stats.total(Counter::DropNoNext), 0);
@@ -972,10 +1118,14 @@ mod tests {
         let graph = with_entry(&reg, 0, 1);
         let stats = EngineStats::new().expect("stats");
         assert!(!send(&graph, &stats));
+        retire(graph, &stats);
         assert_eq!(stats.total(Counter::Hops), 2);
         assert_eq!(stats.total(Counter::DropBlock), 1);
         // The walk started at f and ended at d, which dropped it.
-        let walks = |n: &str, i: usize| reg.find(&name(n)).map_or(0, |e| e.walks.total(i));
+        let walks = |n: &str, i: usize| {
+            let none = Live::none();
+            reg.find(&name(n)).map_or(0, |e| e.walks.total(i, &none))
+        };
         assert_eq!(walks("f", WALK_START), 1);
         assert_eq!(walks("f", WALK_END), 0);
         assert_eq!(walks("d", WALK_START), 0);
@@ -992,14 +1142,60 @@ mod tests {
         // Unbound port: the copy is dropped and counted as such.
         let graph = with_entry(&reg, 0, 1);
         assert!(!send(&graph, &stats));
+        retire(graph, &stats);
         assert_eq!(stats.total(Counter::DropNoPort), 1);
         assert_eq!(stats.total(Counter::DropNoNext), 1);
         // Bound: the copy goes for the backlog (none here: counted full).
         assert!(reg.bind_port(&name("c"), &name("t"), "clone").is_ok());
         let graph = with_entry(&reg, 0, 1);
         assert!(!send(&graph, &stats));
+        retire(graph, &stats);
         assert_eq!(stats.total(Counter::DropBacklogFull), 1);
         assert_eq!(stats.total(Counter::DropNoNext), 2);
+    }
+
+    /// Frames from an entry count once each, in the snapshot's tally:
+    /// readers see them there until the snapshot retires, then in the
+    /// counters, the same.
+    #[test]
+    fn the_tally_counts_what_the_counters_show_once_folded() {
+        let reg = chain(&[("e", "forward"), ("f", "forward"), ("d", "drop")]);
+        let graph = with_entry(&reg, 0, 1);
+        let stats = EngineStats::new().expect("stats");
+        for _ in 0..3 {
+            assert!(!send(&graph, &stats));
+        }
+        let none = Live::none();
+        let walks = |n: &str, i: usize, live: Option<&Graph>| {
+            let entry = reg.find(&name(n)).expect("block");
+            let mut total = entry.walks.total(i, &none);
+            for (cpu, graph) in possible_cpus().filter_map(|cpu| Some((cpu, live?))) {
+                let mut out = [0; WALK_COUNT];
+                graph.tallied_walks(cpu, &entry.walks, &mut out);
+                total += out[i];
+            }
+            total
+        };
+        let mut live = [0; COUNT];
+        for cpu in possible_cpus() {
+            graph.tallied_engine(cpu, &mut live);
+        }
+        // In the tally only: nothing counted as it went.
+        assert_eq!(stats.total(Counter::Packets), 0);
+        assert_eq!(live[Counter::Packets as usize], 3);
+        assert_eq!(live[Counter::Hops as usize], 9);
+        assert_eq!(live[Counter::DropBlock as usize], 3);
+        assert_eq!(walks("e", WALK_START, Some(&graph)), 3);
+        assert_eq!(walks("d", WALK_END, Some(&graph)), 3);
+        assert_eq!(walks("f", WALK_END, Some(&graph)), 0);
+        assert_eq!(walks("e", WALK_START, None), 0);
+        retire(graph, &stats);
+        assert_eq!(stats.total(Counter::Packets), 3);
+        assert_eq!(stats.total(Counter::Hops), 9);
+        assert_eq!(stats.total(Counter::DropBlock), 3);
+        assert_eq!(walks("e", WALK_START, None), 3);
+        assert_eq!(walks("d", WALK_END, None), 3);
+        assert_eq!(walks("e", WALK_END, None), 0);
     }
 
     /// A device registered by a batch that has not published yet: its
@@ -1010,6 +1206,8 @@ mod tests {
         let graph = with_entry(&reg, 1, 1);
         let stats = EngineStats::new().expect("stats");
         assert!(send(&graph, &stats));
+        retire(graph, &stats);
+        assert_eq!(stats.total(Counter::Packets), 1);
         assert_eq!(stats.total(Counter::ToStackNoEntry), 1);
         assert_eq!(stats.total(Counter::DropNoEntry), 0);
         assert_eq!(stats.total(Counter::Hops), 0);

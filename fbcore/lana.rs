@@ -22,6 +22,7 @@ mod graph;
 mod name;
 mod registry;
 mod stats;
+mod tally;
 mod trace;
 // Shared word for word with lanactl, so it is `pub` and holds constants only
 // the userspace side uses.

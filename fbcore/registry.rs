@@ -10,7 +10,7 @@ use core::pin::Pin;
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{Block, BlockType, Instance};
-use crate::counters::{WalkCounters, WALK_NAMES};
+use crate::counters::WalkCounters;
 use crate::error::{ctl_err, CtlResult};
 use crate::event::{Event, Inbox};
 use crate::name::Name;
@@ -160,7 +160,7 @@ impl Registry {
         for _ in kind.ports {
             ports.push(None, GFP_KERNEL)?;
         }
-        let walks = Arc::new(WalkCounters::new(&WALK_NAMES)?, GFP_KERNEL)?;
+        let walks = Arc::new(WalkCounters::new()?, GFP_KERNEL)?;
         let events = Chain::new()?;
         let inbox = Inbox::new(block.clone())?;
         let own = Subscription::new(events.clone(), inbox.clone())?;

@@ -4,7 +4,8 @@
 
 use kernel::prelude::*;
 
-use crate::block::{report_counter, BhContext, DropReason, PerCpuCounters, StatSink};
+use crate::block::{BhContext, DropReason, PerCpuCounters, StatSink};
+use crate::counters::Live;
 
 /// Why the engine itself dropped a packet.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -68,7 +69,7 @@ pub(crate) enum Counter {
     ToStackNoEntry,
 }
 
-const COUNT: usize = 23;
+pub(crate) const COUNT: usize = 23;
 const _: () = assert!(Counter::ToStackNoEntry as usize + 1 == COUNT);
 
 // A block's drop reason indexes the drop counters from `DropBlock` on.
@@ -124,15 +125,28 @@ impl From<EngineDrop> for Counter {
 }
 
 /// The engine's counters.
+///
+/// Frames from a device's entry are counted by the snapshot's tally (see
+/// `crate::tally`), folded in here when the snapshot retires; the rest
+/// count here directly.
 pub(crate) struct EngineStats {
     counters: PerCpuCounters<COUNT>,
+    /// What retired snapshots' tallies counted, per CPU. Written only by
+    /// the engine under its control lock, never by the packet path.
+    folded: PerCpuCounters<COUNT>,
 }
 
 impl EngineStats {
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
             counters: PerCpuCounters::new()?,
+            folded: PerCpuCounters::new()?,
         })
+    }
+
+    /// Adds what a retired snapshot counted on `cpu`.
+    pub(crate) fn fold(&self, cpu: u32, counter: usize, value: u64) {
+        self.folded.add_on(cpu, counter, value);
     }
 
     #[inline]
@@ -140,13 +154,17 @@ impl EngineStats {
         self.counters.add(bh, counter as usize, value);
     }
 
-    /// Counts a drop by a block, under its reason; returns the counter.
+    /// Adds `value` to counter `index` (a [`Counter`]) on this CPU.
     #[inline]
-    pub(crate) fn add_block_drop(&self, bh: &BhContext, reason: DropReason) -> usize {
+    pub(crate) fn add_index(&self, bh: &BhContext, index: usize, value: u64) {
+        self.counters.add(bh, index, value);
+    }
+
+    /// The counter of drops by a block for `reason`.
+    #[inline]
+    pub(crate) const fn drop_index(reason: DropReason) -> usize {
         // `DropReason` is in the order of the drop counters from DropBlock.
-        let index = Counter::DropBlock as usize + reason as usize;
-        self.counters.add(bh, index, 1);
-        index
+        Counter::DropBlock as usize + reason as usize
     }
 
     /// The name `lanactl stats` shows for counter `index`.
@@ -154,15 +172,32 @@ impl EngineStats {
         NAMES.get(index).copied().unwrap_or(c"unknown")
     }
 
-    /// One counter summed over CPUs.
+    /// One counter summed over CPUs, without what a published snapshot
+    /// holds.
     pub(crate) fn total(&self, counter: Counter) -> u64 {
-        self.counters.sum(counter as usize)
+        let index = counter as usize;
+        self.counters
+            .sum(index)
+            .wrapping_add(self.folded.sum(index))
     }
 
-    /// Reports every counter summed over CPUs.
-    pub(crate) fn report(&self, sink: &mut dyn StatSink) -> Result {
+    /// Reports every counter summed over CPUs, with `live` added.
+    pub(crate) fn report(&self, sink: &mut dyn StatSink, live: &Live<COUNT>) -> Result {
         for (index, name) in NAMES.iter().enumerate() {
-            report_counter(sink, name, &self.counters, index, 0)?;
+            let mut per_cpu = self
+                .counters
+                .per_cpu(index)
+                .zip(self.folded.per_cpu(index))
+                .map(|((cpu, counted), (_, folded))| {
+                    let value = counted.wrapping_add(folded);
+                    (cpu, value.wrapping_add(live.get(cpu, index)))
+                });
+            let total = self
+                .counters
+                .sum(index)
+                .wrapping_add(self.folded.sum(index))
+                .wrapping_add(live.sum(index));
+            sink.counter(name, total, &mut per_cpu)?;
         }
         Ok(())
     }

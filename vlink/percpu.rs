@@ -180,6 +180,13 @@ impl<const N: usize> PerCpuCounters<N> {
         );
     }
 
+    /// Adds `value` to counter `index` of `cpu`, a possible CPU, from any
+    /// context: for counters the packet path never writes (what a retired
+    /// snapshot counted), under the writer's own lock.
+    pub(crate) fn add_on(&self, cpu: u32, index: usize, value: u64) {
+        self.cpu(cpu)[index].fetch_add(value, Ordering::Relaxed);
+    }
+
     /// Counter `index` of every possible CPU, in CPU order.
     pub(crate) fn per_cpu(&self, index: usize) -> impl Iterator<Item = (u32, u64)> + '_ {
         possible_cpus().map(move |cpu| (cpu, self.cpu(cpu)[index].load(Ordering::Relaxed)))
@@ -193,6 +200,84 @@ impl<const N: usize> PerCpuCounters<N> {
 }
 
 impl<const N: usize> Drop for PerCpuCounters<N> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we own the allocation.
+        unsafe { ffi::lana_percpu_free(self.ptr.as_ptr().cast()) };
+    }
+}
+
+/// Per possible CPU, `len` counters, a number chosen at run time; written
+/// like [`PerCpuCounters`]: by the packet path of their CPU only.
+///
+/// # Invariants
+///
+/// `ptr` is a per-CPU allocation of `len` `AtomicU64`s owned by this value,
+/// zero-initialised by `alloc_percpu`.
+pub(crate) struct PerCpuArray {
+    ptr: NonNull<AtomicU64>,
+    len: usize,
+}
+
+// SAFETY: The counters are atomics; the allocation may be freed on any CPU.
+unsafe impl Send for PerCpuArray {}
+// SAFETY: All access goes through atomics (see `PerCpuCounters`).
+unsafe impl Sync for PerCpuArray {}
+
+impl PerCpuArray {
+    /// Allocates `len` zeroed counters for every possible CPU.
+    pub(crate) fn new(len: usize) -> Result<Self> {
+        let size = len
+            .max(1)
+            .checked_mul(core::mem::size_of::<AtomicU64>())
+            .ok_or(ENOMEM)?;
+        // SAFETY: Plain allocation, of `len` (at least one) `AtomicU64`s.
+        let raw = unsafe { ffi::lana_percpu_alloc(size, core::mem::align_of::<AtomicU64>()) };
+        let ptr = NonNull::new(raw.cast()).ok_or(ENOMEM)?;
+        // INVARIANT: Just allocated, zeroed by `alloc_percpu`.
+        Ok(Self { ptr, len })
+    }
+
+    /// The counters of `cpu`, which must be a possible CPU.
+    fn cpu(&self, cpu: u32) -> &[AtomicU64] {
+        // SAFETY: By the type invariant `ptr` is live; `cpu` comes from
+        // `possible_cpus`, so it has an instance of `len` counters.
+        unsafe {
+            let first = ffi::lana_per_cpu_ptr(self.ptr.as_ptr().cast(), cpu);
+            core::slice::from_raw_parts(first.cast::<AtomicU64>(), self.len)
+        }
+    }
+
+    /// Adds one to counter `index` of this CPU (none if out of range).
+    #[inline(always)]
+    pub(crate) fn increment(&self, bh: &BhContext, index: usize) {
+        if index < self.len {
+            let counter = self
+                .ptr
+                .as_ptr()
+                .wrapping_add(index)
+                .wrapping_byte_add(bh.cpu_offset);
+            // SAFETY: By the type invariant `ptr` is a live per-CPU allocation
+            // of `len` counters, `index` is one of them, and this CPU's
+            // instance lies `bh.cpu_offset` bytes from it; the context cannot
+            // migrate while `bh` lives.
+            let counter = unsafe { &*counter };
+            // Single writer per CPU: no read-modify-write atomic needed.
+            counter.store(
+                counter.load(Ordering::Relaxed).wrapping_add(1),
+                Ordering::Relaxed,
+            );
+        }
+    }
+
+    /// Counter `index` of `cpu`, a possible CPU (0 if out of range).
+    pub(crate) fn get(&self, cpu: u32, index: usize) -> u64 {
+        self.cpu(cpu)
+            .get(index)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+}
+
+impl Drop for PerCpuArray {
     fn drop(&mut self) {
         // SAFETY: By the type invariant we own the allocation.
         unsafe { ffi::lana_percpu_free(self.ptr.as_ptr().cast()) };

@@ -101,6 +101,12 @@ pub(crate) struct Retired<T> {
 }
 
 impl<T> Retired<T> {
+    /// Waits for the grace period: the value, if any, is then the caller's
+    /// alone.
+    pub(crate) fn wait(mut self) -> Option<KBox<T>> {
+        self.take_after_grace_period()
+    }
+
     fn take_after_grace_period(&mut self) -> Option<KBox<T>> {
         let ptr = self.ptr.take()?;
         rcu::synchronize_rcu();

@@ -282,7 +282,7 @@ fn commit(
             drop(registration.unregister(rtnl));
         }
     }
-    drop(this.graph.publish(Some(graph)));
+    this.retire(this.graph.publish(Some(graph)));
     control.changed();
     for notice in batch.notices.iter() {
         this.deliver_notice(control, &batch, notice);
