@@ -173,7 +173,7 @@ impl Eth {
     #[inline(always)]
     fn ingress(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
         // The device's eth_type_trans has classified the frame already.
-        if !skb.is_for_host() {
+        if skb.addressed_to() != Addressee::Host {
             return self.ingress_not_for_host(skb, cx);
         }
         self.accept(skb, cx, false)

@@ -134,13 +134,6 @@ impl SkBuff {
         }
     }
 
-    /// Whether the frame was addressed to this host's MAC address (as
-    /// [`SkBuff::addressed_to`] says [`Addressee::Host`], in one test).
-    #[inline]
-    pub(crate) fn is_for_host(&self) -> bool {
-        u32::from(self.headers().pkt_type()) == bindings::PACKET_HOST
-    }
-
     /// The frame's protocol (EtherType), in host order.
     #[inline]
     pub(crate) fn protocol(&self) -> u16 {
