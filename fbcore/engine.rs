@@ -31,6 +31,7 @@ use crate::graph::{Datapath, Endpoint, Graph};
 use crate::name::Name;
 use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats};
+use crate::tally::Tally;
 use crate::trace::{Record, Recorder, Tracer};
 use crate::uapi::{attr, cmd};
 use crate::vlink::{
@@ -107,6 +108,9 @@ pub(crate) struct Control {
     closed: bool,
     /// Held while a trace is armed in this engine.
     trace_key: Option<TraceKey>,
+    /// The tally of the last retired snapshot, for the next (see
+    /// [`crate::tally::Tally::new`]).
+    spare_tally: Option<Tally>,
     /// One more with every change to the graph: blocks, settings,
     /// bindings, subscriptions, attachments (`lanactl apply
     /// --expect-revision`).
@@ -179,6 +183,7 @@ impl Engine {
                     attached: KVec::new(),
                     closed: false,
                     trace_key: None,
+                    spare_tally: None,
                     revision: 0,
                 }),
                 graph: RcuBox::empty(),
@@ -201,8 +206,8 @@ impl Engine {
     /// a grace period. Counts a revision.
     fn publish(&self, control: &mut Control, extra: Option<Endpoint<'_>>) -> CtlResult {
         let attachments = Iterator::chain(control.attached.iter().map(Attached::endpoint), extra);
-        let graph = Graph::build(&control.registry, attachments)?;
-        self.retire(self.graph.publish(Some(graph)));
+        let graph = Graph::build(&control.registry, attachments, &mut control.spare_tally)?;
+        self.retire(control, self.graph.publish(Some(graph)));
         control.changed();
         Ok(())
     }
@@ -211,9 +216,9 @@ impl Engine {
     /// tally into the counters. The control lock is held: readers, who
     /// hold it too, see the counts of a snapshot in its tally or folded,
     /// never both nor neither.
-    fn retire(&self, retired: Retired<Graph>) {
+    fn retire(&self, control: &mut Control, retired: Retired<Graph>) {
         if let Some(graph) = retired.wait() {
-            graph.fold(&self.stats);
+            Graph::retire(graph, &self.stats, &mut control.spare_tally);
         }
     }
 

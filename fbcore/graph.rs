@@ -256,9 +256,11 @@ impl Graph {
     /// Builds the snapshot of `registry` with `attachments`. A block with
     /// several devices attached on one side exits to the one with the lowest
     /// slot.
+    /// The tally is `spare` if it has room (see [`Tally::new`]).
     pub(crate) fn build<'a>(
         registry: &Registry,
         attachments: impl Iterator<Item = Endpoint<'a>>,
+        spare: &mut Option<Tally>,
     ) -> Result<KBox<Self>> {
         let index = |id: Option<u32>| {
             id.and_then(|id| registry.index_of(id))
@@ -373,7 +375,7 @@ impl Graph {
                 devices.push(Exit { dev, tag: a.tag }, GFP_KERNEL)?;
             }
         }
-        let tally = tally_entries(&mut entries, &mut tagged)?;
+        let tally = tally_entries(&mut entries, &mut tagged, spare)?;
         // Where each node's egress leaves: the bottom of its chain.
         for i in 0..nodes.len() {
             let bottom = nodes[i].down.last;
@@ -449,9 +451,15 @@ impl Graph {
     }
 
     /// Adds the tally to the engine's counters in `stats` and the blocks'
-    /// walk counters. Called once, when no packet can reach the snapshot
-    /// any more, under the engine's control lock.
-    pub(crate) fn fold(&self, stats: &EngineStats) {
+    /// walk counters, and makes it `spare` for the next snapshot (see
+    /// [`Tally::recycle`]). Once no packet can reach the snapshot any more,
+    /// under the engine's control lock.
+    pub(crate) fn retire(this: KBox<Self>, stats: &EngineStats, spare: &mut Option<Tally>) {
+        this.fold(stats);
+        KBox::into_inner(this).tally.recycle(spare);
+    }
+
+    fn fold(&self, stats: &EngineStats) {
         for cpu in possible_cpus() {
             self.tallied(cpu, |first, last, stages, outcome, count| {
                 engine_counts(stages, outcome, count, |index, value| {
@@ -949,7 +957,11 @@ fn walks(place: &Place, lane: &[Stage]) -> (Walk, Walk) {
 }
 
 /// Gives every walk from an entry its slots in a tally, made for them.
-fn tally_entries(entries: &mut [Entry], tagged: &mut [Tagged]) -> Result<Tally> {
+fn tally_entries(
+    entries: &mut [Entry],
+    tagged: &mut [Tagged],
+    spare: &mut Option<Tally>,
+) -> Result<Tally> {
     let mut slots: u32 = 0;
     let from_entries = entries.iter_mut().map(|e| &mut e.up);
     for walk in Iterator::chain(from_entries, tagged.iter_mut().map(|t| &mut t.up)) {
@@ -964,7 +976,7 @@ fn tally_entries(entries: &mut [Entry], tagged: &mut [Tagged]) -> Result<Tally> 
                 .ok_or(ENOMEM)?;
         }
     }
-    Tally::new(slots as usize)
+    Tally::new(slots as usize, spare)
 }
 
 /// What an egress frame is given on leaving by an attachment tagged `tag`.
@@ -1025,7 +1037,17 @@ mod tests {
     /// The snapshot of `reg` with block `id` entered from attachment `slot`
     /// (no device: the tests send packets in themselves).
     fn with_entry(reg: &Registry, slot: usize, id: u32) -> KBox<Graph> {
-        let mut graph = Graph::build(reg, core::iter::empty()).expect("graph");
+        with_entry_tally(reg, slot, id, &mut None)
+    }
+
+    /// As [`with_entry`], the tally taken from `spare` if it has room.
+    fn with_entry_tally(
+        reg: &Registry,
+        slot: usize,
+        id: u32,
+        spare: &mut Option<Tally>,
+    ) -> KBox<Graph> {
+        let mut graph = Graph::build(reg, core::iter::empty(), &mut None).expect("graph");
         graph
             .entries
             .resize(slot + 1, NO_ENTRY, GFP_KERNEL)
@@ -1034,14 +1056,14 @@ mod tests {
         let up = graph.nodes.get(node as usize).map_or(NO_WALK, |n| n.up);
         graph.entries[slot] = Entry { node, up };
         let g = &mut *graph;
-        g.tally = tally_entries(&mut g.entries, &mut g.tagged).expect("tally");
+        g.tally = tally_entries(&mut g.entries, &mut g.tagged, spare).expect("tally");
         graph
     }
 
     /// Retires `graph`: what its tally counted goes into `stats` and the
     /// blocks' walk counters.
     fn retire(graph: KBox<Graph>, stats: &EngineStats) {
-        graph.fold(stats);
+        Graph::retire(graph, stats, &mut None);
     }
 
     /// Sends one 60-byte packet into `graph` at attachment slot 0.
@@ -1196,6 +1218,30 @@ mod tests {
         assert_eq!(walks("e", WALK_START, None), 3);
         assert_eq!(walks("d", WALK_END, None), 3);
         assert_eq!(walks("e", WALK_END, None), 0);
+    }
+
+    /// A retired snapshot's tally, once folded, serves the next snapshot,
+    /// cleared: no count is seen twice.
+    #[test]
+    fn a_retired_tally_serves_the_next_snapshot_cleared() {
+        let reg = chain(&[("f", "forward"), ("d", "drop")]);
+        let stats = EngineStats::new().expect("stats");
+        let mut spare = None;
+        let graph = with_entry_tally(&reg, 0, 1, &mut spare);
+        assert!(!send(&graph, &stats));
+        Graph::retire(graph, &stats, &mut spare);
+        assert!(spare.is_some());
+        let graph = with_entry_tally(&reg, 0, 1, &mut spare);
+        assert!(spare.is_none());
+        let mut live = [0; COUNT];
+        for cpu in possible_cpus() {
+            graph.tallied_engine(cpu, &mut live);
+        }
+        assert_eq!(live[Counter::Packets as usize], 0);
+        assert!(!send(&graph, &stats));
+        Graph::retire(graph, &stats, &mut spare);
+        assert_eq!(stats.total(Counter::Packets), 2);
+        assert_eq!(stats.total(Counter::DropBlock), 2);
     }
 
     /// A device registered by a batch that has not published yet: its

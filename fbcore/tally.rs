@@ -60,11 +60,30 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    /// A tally of `slots` counts per CPU, all zero.
-    pub(crate) fn new(slots: usize) -> Result<Self> {
+    /// A tally of (at least) `slots` counts per CPU, all zero: `spare`, the
+    /// tally of a retired snapshot, if it has room, else a new one. Every
+    /// change to the graph builds a snapshot: reusing the last one's tally
+    /// spares the per-CPU allocator an allocation and a free each time.
+    pub(crate) fn new(slots: usize, spare: &mut Option<Tally>) -> Result<Self> {
+        if let Some(tally) = spare.take_if(|t| t.counts.len() >= slots) {
+            return Ok(tally);
+        }
         Ok(Self {
             counts: PerCpuArray::new(slots)?,
         })
+    }
+
+    /// Makes this tally, whose snapshot has retired and been folded, the
+    /// spare for the next snapshot (the larger of it and `spare`).
+    pub(crate) fn recycle(mut self, spare: &mut Option<Tally>) {
+        if spare
+            .as_ref()
+            .is_some_and(|s| s.counts.len() >= self.counts.len())
+        {
+            return;
+        }
+        self.counts.clear();
+        *spare = Some(self);
     }
 
     /// Counts a frame in `slot` on this CPU.

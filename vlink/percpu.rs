@@ -269,6 +269,21 @@ impl PerCpuArray {
         }
     }
 
+    /// How many counters each CPU has.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Sets every counter of every CPU to zero: `&mut`, so no CPU counts
+    /// meanwhile.
+    pub(crate) fn clear(&mut self) {
+        for cpu in possible_cpus() {
+            for counter in self.cpu(cpu) {
+                counter.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Counter `index` of `cpu`, a possible CPU (0 if out of range).
     pub(crate) fn get(&self, cpu: u32, index: usize) -> u64 {
         self.cpu(cpu)

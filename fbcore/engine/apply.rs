@@ -226,7 +226,7 @@ fn commit(
             tag: w.tag,
             dev: &w.dev,
         });
-    let graph = match Graph::build(&control.registry, endpoints) {
+    let graph = match Graph::build(&control.registry, endpoints, &mut control.spare_tally) {
         Ok(graph) => graph,
         Err(e) => return fail(batch, control, None, e.into()),
     };
@@ -282,7 +282,7 @@ fn commit(
             drop(registration.unregister(rtnl));
         }
     }
-    this.retire(this.graph.publish(Some(graph)));
+    this.retire(control, this.graph.publish(Some(graph)));
     control.changed();
     for notice in batch.notices.iter() {
         this.deliver_notice(control, &batch, notice);
