@@ -110,6 +110,32 @@ impl<const N: usize> Live<N> {
             .iter()
             .fold(0u64, |acc, (_, values)| acc.wrapping_add(values[index]))
     }
+
+    /// Reports counter `index` as `name`: what `counted` (by the packet
+    /// path) and `folded` (from retired snapshots) hold, per CPU, with this
+    /// added, and `carried` (a replaced block's) added to the total only.
+    pub(crate) fn report(
+        &self,
+        sink: &mut dyn StatSink,
+        name: &CStr,
+        counted: &PerCpuCounters<N>,
+        folded: &PerCpuCounters<N>,
+        index: usize,
+        carried: u64,
+    ) -> Result {
+        let total = counted
+            .sum(index)
+            .wrapping_add(folded.sum(index))
+            .wrapping_add(self.sum(index))
+            .wrapping_add(carried);
+        let mut per_cpu = counted.per_cpu(index).zip(folded.per_cpu(index)).map(
+            |((cpu, counted), (_, folded))| {
+                let value = counted.wrapping_add(folded);
+                (cpu, value.wrapping_add(self.get(cpu, index)))
+            },
+        );
+        sink.counter(name, total, &mut per_cpu)
+    }
 }
 
 /// The engine's own counts of the walks through a block, whatever its type,
@@ -156,17 +182,15 @@ impl WalkCounters {
     /// Reports every counter, with `live` added.
     pub(crate) fn report(&self, sink: &mut dyn StatSink, live: &Live<WALK_COUNT>) -> Result {
         for (index, name) in WALK_NAMES.iter().enumerate() {
-            let total = self.total(index, live);
-            let mut per_cpu = self
-                .counts
-                .per_cpu
-                .per_cpu(index)
-                .zip(self.folded.per_cpu(index))
-                .map(|((cpu, counted), (_, folded))| {
-                    let value = counted.wrapping_add(folded);
-                    (cpu, value.wrapping_add(live.get(cpu, index)))
-                });
-            sink.counter(name, total, &mut per_cpu)?;
+            let carried = self.counts.carried[index].load(Ordering::Relaxed);
+            live.report(
+                sink,
+                name,
+                &self.counts.per_cpu,
+                &self.folded,
+                index,
+                carried,
+            )?;
         }
         Ok(())
     }

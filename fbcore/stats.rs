@@ -184,20 +184,7 @@ impl EngineStats {
     /// Reports every counter summed over CPUs, with `live` added.
     pub(crate) fn report(&self, sink: &mut dyn StatSink, live: &Live<COUNT>) -> Result {
         for (index, name) in NAMES.iter().enumerate() {
-            let mut per_cpu = self
-                .counters
-                .per_cpu(index)
-                .zip(self.folded.per_cpu(index))
-                .map(|((cpu, counted), (_, folded))| {
-                    let value = counted.wrapping_add(folded);
-                    (cpu, value.wrapping_add(live.get(cpu, index)))
-                });
-            let total = self
-                .counters
-                .sum(index)
-                .wrapping_add(self.folded.sum(index))
-                .wrapping_add(live.sum(index));
-            sink.counter(name, total, &mut per_cpu)?;
+            live.report(sink, name, &self.counters, &self.folded, index, 0)?;
         }
         Ok(())
     }
