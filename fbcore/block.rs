@@ -14,7 +14,7 @@ pub(crate) use crate::vlink::bpf::{BpfProg, Insn};
 pub(crate) use crate::vlink::devslot::DeviceSlot;
 pub(crate) use crate::vlink::netdev::{Device, Namespace};
 pub(crate) use crate::vlink::percpu::BhContext;
-use crate::vlink::percpu::BhCopy;
+pub(crate) use crate::vlink::percpu::BhCopy;
 pub(crate) use crate::vlink::percpu::PerCpuCounters;
 pub(crate) use crate::vlink::rcu::RcuBox;
 pub(crate) use crate::vlink::skb::{Addressee, SkBuff};
@@ -72,6 +72,43 @@ pub(crate) enum Verdict {
     Drop(SkBuff),
 }
 
+/// What a block decided in line about a packet ([`Block::receive_inline`]):
+/// the verdicts that need no call.
+pub(crate) enum Step {
+    /// On to the next block in its direction.
+    Pass(SkBuff),
+    /// To the Linux stack, as if lana-rs were not there.
+    Host(SkBuff),
+    /// Freed, counted under the reason.
+    Drop(SkBuff, DropReason),
+}
+
+/// What a block's in-line part sees of a packet's journey: this CPU and the
+/// direction. Small enough to live in registers: the walk builds no
+/// [`PacketCx`] in memory until a block needs a call.
+#[derive(Clone, Copy)]
+pub(crate) struct InlineCx<'a> {
+    bh: &'a BhContext,
+    direction: Direction,
+}
+
+impl<'a> InlineCx<'a> {
+    #[inline(always)]
+    pub(crate) fn new(bh: &'a BhContext, direction: Direction) -> Self {
+        Self { bh, direction }
+    }
+
+    #[inline(always)]
+    pub(crate) fn bh(&self) -> &BhContext {
+        self.bh
+    }
+
+    #[inline(always)]
+    pub(crate) fn direction(&self) -> Direction {
+        self.direction
+    }
+}
+
 /// What a block sees of the packet's journey besides the packet.
 ///
 /// Packets received from a device enter at the block it is attached to and
@@ -101,6 +138,23 @@ impl<'a> PacketCx<'a> {
             egress,
             copy: ManuallyDrop::new(Cell::new(None)),
             reason: Cell::new(DropReason::DropBlock),
+        }
+    }
+
+    /// What the in-line part of a block sees of this context.
+    #[inline(always)]
+    pub(crate) fn inline(&self) -> InlineCx<'_> {
+        InlineCx::new(&self.bh, self.direction)
+    }
+
+    /// The verdict of an in-line decision: for the blocks whose whole work
+    /// is in line, [`Block::receive`] is their `receive_inline`.
+    #[inline(always)]
+    pub(crate) fn verdict(&self, step: Step) -> Verdict {
+        match step {
+            Step::Pass(skb) => Verdict::Pass(skb),
+            Step::Host(skb) => Verdict::Host(skb),
+            Step::Drop(skb, reason) => self.drop(skb, reason),
         }
     }
 
@@ -194,6 +248,15 @@ pub(crate) struct State(pub(crate) KVec<u64>);
 pub(crate) trait Block: Send + Sync {
     /// Handles one packet.
     fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict;
+
+    /// Handles one packet in line in the walk, if the block can without a
+    /// call: `Err` hands it to [`Self::receive`], out of line, where the
+    /// walk goes on. A walk runs in line, with nothing to save around calls,
+    /// until a block needs one (make bench). Must decide as `receive` would.
+    #[inline(always)]
+    fn receive_inline(&self, skb: SkBuff, _cx: &InlineCx<'_>) -> Result<Step, SkBuff> {
+        Err(skb)
+    }
 
     /// The block's counters, if it keeps [`Counters`]: the defaults of
     /// `stats`, `export_state`, `import_state` and `reset` use them, so that

@@ -18,16 +18,16 @@ pub(crate) use apply::{Change, Mode};
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::{aref::ARef, Arc, ArcBorrow, Mutex, SetOnce},
+    sync::{aref::ARef, Arc, ArcBorrow, Mutex},
 };
 
 use crate::attach::{Attachment, Registration, Side, Tag};
-use crate::block::{BhContext, Block, BlockType, Device, Setting, SkBuff, StatSink};
+use crate::block::{BhContext, BhCopy, Block, BlockType, Device, Setting, SkBuff, StatSink};
 use crate::commands;
 use crate::counters::{Live, WalkCounters, WALK_COUNT};
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::{Event, EventKind};
-use crate::graph::{Datapath, Endpoint, Graph};
+use crate::graph::{Datapath, Endpoint, Graph, Sinks};
 use crate::name::Name;
 use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats};
@@ -156,16 +156,16 @@ impl Control {
 
 /// The lana-rs engine.
 ///
-/// Fields drop in declaration order: the backlog first, which waits for its
-/// deliveries into this engine to finish.
+/// Fields drop in declaration order: the backlog first (in `sinks`), which
+/// waits for its deliveries into this engine to finish.
 #[pin_data]
 pub(crate) struct Engine {
-    /// Where copies made by blocks wait (see [`Engine::set_backlog`]).
-    backlog: SetOnce<Backlog>,
+    /// Where copies made by blocks wait (see [`Engine::set_backlog`]) and the
+    /// engine's counters.
+    sinks: Sinks,
     #[pin]
     control: Mutex<Control>,
     graph: RcuBox<Graph>,
-    stats: EngineStats,
     /// Where events are multicast (`lanactl monitor`), and trace records
     /// sent.
     events: EventGroup,
@@ -177,7 +177,7 @@ impl Engine {
     pub(crate) fn new(events: EventGroup) -> Result<Arc<Self>> {
         let engine = Arc::pin_init(
             try_pin_init!(Self {
-                backlog: SetOnce::new(),
+                sinks: Sinks::new()?,
                 control <- new_mutex!(Control {
                     registry: Registry::new(),
                     attached: KVec::new(),
@@ -187,7 +187,6 @@ impl Engine {
                     revision: 0,
                 }),
                 graph: RcuBox::empty(),
-                stats: EngineStats::new()?,
                 events,
                 tracer: Tracer::new(),
             }),
@@ -218,7 +217,7 @@ impl Engine {
     /// never both nor neither.
     fn retire(&self, control: &mut Control, retired: Retired<Graph>) {
         if let Some(graph) = retired.wait() {
-            Graph::retire(graph, &self.stats, &mut control.spare_tally);
+            Graph::retire(graph, &self.sinks.stats, &mut control.spare_tally);
         }
     }
 
@@ -240,13 +239,12 @@ impl Engine {
     /// address (by the namespace that owns it). Until then, and if this is
     /// called twice, copies are dropped and counted.
     pub(crate) fn set_backlog(&self, backlog: Backlog) {
-        let _ = self.backlog.populate(backlog);
+        let _ = self.sinks.backlog.populate(backlog);
     }
 
     fn datapath<R: Recorder>(&self, rec: R) -> Datapath<'_, R> {
         Datapath {
-            stats: &self.stats,
-            backlog: Some(&self.backlog),
+            sinks: &self.sinks,
             rec,
         }
     }
@@ -256,7 +254,7 @@ impl Engine {
         match self.graph.get(bh) {
             Some(graph) => graph.receive_queued(skb, bh, self.datapath(())),
             None => {
-                self.stats.add(bh, EngineDrop::Stale.into(), 1);
+                self.sinks.stats.add(bh, EngineDrop::Stale.into(), 1);
                 drop(skb);
             }
         }
@@ -297,11 +295,11 @@ impl Engine {
         graph: Option<&Graph>,
         rec: R,
     ) {
-        self.stats.add(bh, Counter::Packets, 1);
+        self.sinks.stats.add(bh, Counter::Packets, 1);
         match graph {
             Some(graph) => graph.transmit(slot, skb, bh, self.datapath(rec)),
             None => {
-                self.stats.add(bh, EngineDrop::NoEntry.into(), 1);
+                self.sinks.stats.add(bh, EngineDrop::NoEntry.into(), 1);
                 drop(skb);
             }
         }
@@ -312,7 +310,7 @@ impl Engine {
     pub(crate) fn receive(&self, slot: usize, skb: SkBuff, bh: &BhContext) -> Option<SkBuff> {
         // A static branch: a nop unless some trace is armed.
         if trace_key::armed() {
-            return self.receive_tracing(slot, skb, bh);
+            return self.receive_tracing(slot, skb, bh.copy());
         }
         self.receive_with(slot, skb, bh, self.graph.get(bh), ())
     }
@@ -320,7 +318,8 @@ impl Engine {
     /// [`Self::receive`] while a trace is armed (see [`Self::transmit_tracing`]).
     #[inline(never)]
     #[cold]
-    fn receive_tracing(&self, slot: usize, skb: SkBuff, bh: &BhContext) -> Option<SkBuff> {
+    fn receive_tracing(&self, slot: usize, skb: SkBuff, bh: BhCopy<'_>) -> Option<SkBuff> {
+        let bh: &BhContext = &bh;
         // One snapshot for the walk and the record's block names.
         let graph = self.graph.get(bh);
         match graph {
@@ -347,8 +346,8 @@ impl Engine {
             // the engine, which withdraws the graph only when dropped);
             // the frame would go where it goes unattached.
             None => {
-                self.stats.add(bh, Counter::Packets, 1);
-                self.stats.add(bh, Counter::ToStackNoEntry, 1);
+                self.sinks.stats.add(bh, Counter::Packets, 1);
+                self.sinks.stats.add(bh, Counter::ToStackNoEntry, 1);
                 Some(skb)
             }
         }
@@ -416,8 +415,8 @@ impl Engine {
         // No snapshot retires (folding its tally) while the lock is held.
         let _control = self.control.lock();
         let live = self.live(|graph, cpu, out| graph.tallied_engine(cpu, out))?;
-        self.stats.report(sink, &live)?;
-        if let Some(backlog) = self.backlog.as_ref() {
+        self.sinks.stats.report(sink, &live)?;
+        if let Some(backlog) = self.sinks.backlog.as_ref() {
             let total = backlog.depth().map(|(_, depth)| depth).sum();
             sink.counter(c"backlog_depth", total, &mut backlog.depth())?;
         }

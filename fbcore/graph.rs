@@ -22,7 +22,10 @@ use kernel::{
 };
 
 use crate::attach::{frame_key, Side, Tag};
-use crate::block::{BhContext, Device, Direction, Instance, PacketCx, SkBuff, Verdict};
+use crate::block::{
+    BhContext, BhCopy, Device, Direction, DropReason, InlineCx, Instance, PacketCx, SkBuff, Step,
+    Verdict,
+};
 use crate::counters::{WalkCounters, WALK_COUNT, WALK_DOWN, WALK_END, WALK_START};
 use crate::name::Name;
 use crate::registry::Registry;
@@ -185,14 +188,30 @@ pub(crate) struct Endpoint<'a> {
     pub(crate) dev: &'a Device,
 }
 
+/// Where the packet path counts and queues, besides the graph: the engine's,
+/// or a graph test's.
+pub(crate) struct Sinks {
+    /// Where copies wait (see `Engine::set_backlog`); never set in graph
+    /// tests, whose copies are dropped.
+    pub(crate) backlog: SetOnce<Backlog>,
+    pub(crate) stats: EngineStats,
+}
+
+impl Sinks {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            backlog: SetOnce::new(),
+            stats: EngineStats::new()?,
+        })
+    }
+}
+
 /// What the packet path uses of the engine besides the graph. Passed by
-/// value: it stays in registers, never built in memory per packet.
+/// value: one register, for its cold paths only (the counts of a walk from
+/// an entry go to the graph's tally).
 #[derive(Clone, Copy)]
 pub(crate) struct Datapath<'a, R: Recorder = ()> {
-    pub(crate) stats: &'a EngineStats,
-    /// Where copies wait; without one (graph tests) they are dropped. Read
-    /// only when a copy is queued: the hot path does not touch it.
-    pub(crate) backlog: Option<&'a SetOnce<Backlog>>,
+    pub(crate) sinks: &'a Sinks,
     /// What a traced packet's path is reported to (a `&Record`); `()` for
     /// the others, which takes no room and compiles to nothing.
     pub(crate) rec: R,
@@ -202,9 +221,16 @@ impl<R: Recorder> Datapath<'_, R> {
     /// Counts how a packet's path ended.
     #[inline(always)]
     fn end(&self, bh: &BhContext, counter: Counter) {
-        self.stats.add(bh, counter, 1);
+        self.sinks.stats.add(bh, counter, 1);
         self.rec.end(counter as usize);
     }
+}
+
+/// How a block stopped a packet's walk.
+enum End {
+    Drop(SkBuff, DropReason),
+    Host(SkBuff),
+    Consumed,
 }
 
 /// Where [`Graph::demux`] sends a frame.
@@ -486,15 +512,14 @@ impl Graph {
         bh: &BhContext,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
-        let cx = self.cx(bh, Direction::Ingress, NONE);
         // A slot without an entry has an empty walk: one test finds both it
         // and a slot out of range, and sends them the slow way.
         if let Some(entry) = self.entries.get(slot) {
             if let Some(path) = self.path(&entry.up) {
-                return self.walk::<false, true, R>(path, &entry.up, skb, &cx, dp);
+                return self.walk::<false, true, R>(path, &entry.up, skb, bh, NONE, dp);
             }
         }
-        self.receive_demux(slot, skb, &cx, dp)
+        self.receive_demux(slot, skb, bh.copy(), dp)
     }
 
     /// [`Self::receive`] for a slot without an entry: a device with tagged
@@ -505,23 +530,24 @@ impl Graph {
         &self,
         slot: usize,
         skb: SkBuff,
-        cx: &PacketCx<'_>,
+        bh: BhCopy<'_>,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
+        let bh: &BhContext = &bh;
         let up = match self.demux(slot, &skb) {
             Demux::Walk(up) => up,
             Demux::NotOurs => {
-                dp.stats.add(cx.bh(), Counter::Packets, 1);
-                dp.end(cx.bh(), Counter::ToStackNoTag);
+                dp.sinks.stats.add(bh, Counter::Packets, 1);
+                dp.end(bh, Counter::ToStackNoTag);
                 return Some(skb);
             }
             Demux::NoEntry => {
-                dp.stats.add(cx.bh(), Counter::Packets, 1);
-                dp.end(cx.bh(), Counter::ToStackNoEntry);
+                dp.sinks.stats.add(bh, Counter::Packets, 1);
+                dp.end(bh, Counter::ToStackNoEntry);
                 return Some(skb);
             }
         };
-        self.walk_from::<false, true, R>(up, skb, cx, dp)
+        self.walk_from::<false, true, R>(up, skb, bh, NONE, dp)
     }
 
     /// Where a frame of slot `slot`, a device with tagged attachments, goes:
@@ -557,8 +583,7 @@ impl Graph {
         let entry = self.entries.get(slot).map_or(NONE, |e| e.node);
         let left = match self.nodes.get(entry as usize) {
             Some(node) => {
-                let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-                self.walk_from::<true, false, R>(&node.down, skb, &cx, dp)
+                self.walk_from::<true, false, R>(&node.down, skb, bh, node.egress_dev, dp)
             }
             None => drop_packet(skb, EngineDrop::NoEntry, bh, dp),
         };
@@ -597,13 +622,13 @@ impl Graph {
             return;
         };
         if word & EGRESS_BIT != 0 {
-            let cx = self.cx(bh, Direction::Egress, node.egress_dev);
-            if let Some(skb) = self.walk_from::<true, false, R>(&node.down, skb, &cx, dp) {
+            if let Some(skb) =
+                self.walk_from::<true, false, R>(&node.down, skb, bh, node.egress_dev, dp)
+            {
                 drop_packet(skb, EngineDrop::WrongDirection, bh, dp);
             }
         } else {
-            let cx = self.cx(bh, Direction::Ingress, NONE);
-            if let Some(skb) = self.walk_from::<false, false, R>(&node.up, skb, &cx, dp) {
+            if let Some(skb) = self.walk_from::<false, false, R>(&node.up, skb, bh, NONE, dp) {
                 // Not inside an rx_handler: hand it to the stack ourselves.
                 skb.hand_to_stack(bh);
             }
@@ -620,18 +645,19 @@ impl Graph {
         &self,
         walk: &Walk,
         skb: SkBuff,
-        cx: &PacketCx<'_>,
+        bh: &BhContext,
+        egress_dev: u32,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
         if let Some(path) = self.path(walk) {
-            return self.walk::<EGRESS, TALLY, R>(path, walk, skb, cx, dp);
+            return self.walk::<EGRESS, TALLY, R>(path, walk, skb, bh, egress_dev, dp);
         }
         // Never: a walk lies in the lane and holds at least its own block
         // (type invariant).
         if TALLY {
-            dp.stats.add(cx.bh(), Counter::Packets, 1);
+            dp.sinks.stats.add(bh, Counter::Packets, 1);
         }
-        drop_packet(skb, EngineDrop::NoNext, cx.bh(), dp)
+        drop_packet(skb, EngineDrop::NoNext, bh, dp)
     }
 
     /// The stages of `walk`, or `None` for an empty walk (a slot without an
@@ -651,93 +677,154 @@ impl Graph {
     /// leaves by the exit of node `walk.last` ([`NONE`]: the hop limit).
     /// `TALLY`: a walk from an entry (going up), whose end is counted once,
     /// in the tally; the others count their start, hops, end and outcome.
+    /// `egress_dev`: the device egress packets leave on at the bottom.
+    ///
+    /// In line while the blocks decide in line ([`Block::receive_inline`]):
+    /// this loop makes no call, so nothing it holds is saved around one;
+    /// from the first block that needs a call, the walk goes on out of line,
+    /// in [`Self::walk_called`].
     #[inline(always)]
     fn walk<const EGRESS: bool, const TALLY: bool, R: Recorder>(
         &self,
         path: &[Stage],
         walk: &Walk,
         mut skb: SkBuff,
-        cx: &PacketCx<'_>,
+        bh: &BhContext,
+        egress_dev: u32,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
-        // A copy of the context whose address never escapes: the walk's own
-        // counts keep this CPU's offset in a register, rather than reload it
-        // from `cx` after every store (which might, for all the compiler
-        // knows, have changed it).
-        let local = cx.bh().copy();
-        let bh: &BhContext = &local;
-        let dir = if EGRESS { WALK_DOWN } else { 0 };
         if !TALLY {
             let first = if EGRESS { path.last() } else { path.first() };
             if let Some(first) = first {
+                let dir = if EGRESS { WALK_DOWN } else { 0 };
                 first.walks.add(bh, WALK_START + dir, 1);
             }
         }
+        let cx = InlineCx::new(bh, direction::<EGRESS>());
         let mut rest = path;
-        // A walk ends once, where a block stops the packet or after the last
-        // stage, and is counted there (`outcome`: the way it ended, for the
-        // tally; `counter`: the engine's counter of it), never per hop.
-        let end = |stage: &Stage, outcome: u32, counter: usize| {
-            if TALLY {
-                self.tally.count(bh, walk.slot(stage.at, outcome));
-                dp.rec.end(counter);
-                return;
-            }
-            // Within the walk by the type invariant: never wraps.
-            let hops = if EGRESS {
-                walk.end.wrapping_sub(stage.at)
-            } else {
-                stage.at.wrapping_sub(walk.start).wrapping_add(1)
+        while let Some((stage, others)) = next_stage::<EGRESS>(rest) {
+            let end = match stage.block.receive_inline(skb, &cx) {
+                Ok(Step::Pass(next)) => {
+                    dp.rec.stage(&stage.node);
+                    skb = next;
+                    rest = others;
+                    continue;
+                }
+                Ok(Step::Drop(skb, reason)) => End::Drop(skb, reason),
+                Ok(Step::Host(skb)) => End::Host(skb),
+                Err(skb) => {
+                    let bh = bh.copy();
+                    return self
+                        .walk_called::<EGRESS, TALLY, R>(rest, walk, skb, bh, egress_dev, dp);
+                }
             };
-            dp.stats.add(bh, Counter::Hops, u64::from(hops));
-            stage.walks.add(bh, WALK_END + dir, 1);
-            dp.stats.add_index(bh, counter, 1);
-            dp.rec.end(counter);
-        };
-        loop {
-            let next = if EGRESS {
-                rest.split_last()
-            } else {
-                rest.split_first()
-            };
-            let Some((stage, others)) = next else {
-                break;
-            };
+            dp.rec.stage(&stage.node);
+            return self.stop::<EGRESS, TALLY, R>(walk, stage, end, bh, dp);
+        }
+        self.walked::<EGRESS, TALLY, R>(walk, skb, bh.copy(), dp)
+    }
+
+    /// [`Self::walk`] from the block at the start of `path` (at its end for
+    /// egress), which needs a call, on: each block through
+    /// [`Block::receive`], with a [`PacketCx`] built for them.
+    #[inline(never)]
+    fn walk_called<const EGRESS: bool, const TALLY: bool, R: Recorder>(
+        &self,
+        path: &[Stage],
+        walk: &Walk,
+        mut skb: SkBuff,
+        bh: BhCopy<'_>,
+        egress_dev: u32,
+        dp: Datapath<'_, R>,
+    ) -> Option<SkBuff> {
+        let bh: &BhContext = &bh;
+        let cx = self.cx(bh, direction::<EGRESS>(), egress_dev);
+        let mut rest = path;
+        while let Some((stage, others)) = next_stage::<EGRESS>(rest) {
             rest = others;
             dp.rec.stage(&stage.node);
             // Only `Pass` is tested per hop; the rest once per walk.
-            let verdict = stage.block.receive(skb, cx);
+            let verdict = stage.block.receive(skb, &cx);
             if let Verdict::Pass(next) = verdict {
                 skb = next;
                 continue;
             }
             core::hint::cold_path();
-            match verdict {
+            let end = match verdict {
                 Verdict::Pass(next) | Verdict::PassWithCopy(next) => {
-                    self.copied::<EGRESS, R>(stage.node, cx, dp);
+                    self.copied::<EGRESS, R>(stage.node, &cx, dp);
                     skb = next;
+                    continue;
                 }
-                Verdict::Drop(skb) => {
-                    let reason = cx.drop_reason();
-                    end(
-                        stage,
-                        tally::dropped(reason),
-                        EngineStats::drop_index(reason),
-                    );
-                    drop(skb);
-                    return None;
-                }
-                Verdict::Host(skb) => {
-                    end(stage, tally::TO_STACK, Counter::ToStack as usize);
-                    return Some(skb);
-                }
-                Verdict::Consumed => {
-                    end(stage, tally::CONSUMED, Counter::Consumed as usize);
-                    return None;
-                }
+                Verdict::Drop(skb) => End::Drop(skb, cx.drop_reason()),
+                Verdict::Host(skb) => End::Host(skb),
+                Verdict::Consumed => End::Consumed,
+            };
+            return self.stop::<EGRESS, TALLY, R>(walk, stage, end, bh, dp);
+        }
+        self.walked::<EGRESS, TALLY, R>(walk, skb, bh.copy(), dp)
+    }
+
+    /// Ends `walk` where the block at `stage` stopped the packet, counted:
+    /// returns the packet if it goes on into the Linux stack.
+    #[inline(always)]
+    fn stop<const EGRESS: bool, const TALLY: bool, R: Recorder>(
+        &self,
+        walk: &Walk,
+        stage: &Stage,
+        end: End,
+        bh: &BhContext,
+        dp: Datapath<'_, R>,
+    ) -> Option<SkBuff> {
+        match end {
+            End::Drop(skb, reason) => {
+                let counter = EngineStats::drop_index(reason);
+                self.end::<EGRESS, TALLY, R>(walk, stage, tally::dropped(reason), counter, bh, dp);
+                drop(skb);
+                None
+            }
+            End::Host(skb) => {
+                let counter = Counter::ToStack as usize;
+                self.end::<EGRESS, TALLY, R>(walk, stage, tally::TO_STACK, counter, bh, dp);
+                Some(skb)
+            }
+            End::Consumed => {
+                let counter = Counter::Consumed as usize;
+                self.end::<EGRESS, TALLY, R>(walk, stage, tally::CONSUMED, counter, bh, dp);
+                None
             }
         }
-        self.walked::<EGRESS, TALLY, R>(walk, skb, cx.bh(), dp)
+    }
+
+    /// Counts the end of `walk` where a block stopped the packet, at `stage`
+    /// (`outcome`: the way it ended, for the tally; `counter`: the engine's
+    /// counter of it). A walk is counted once, where it ends, never per hop.
+    #[inline(always)]
+    fn end<const EGRESS: bool, const TALLY: bool, R: Recorder>(
+        &self,
+        walk: &Walk,
+        stage: &Stage,
+        outcome: u32,
+        counter: usize,
+        bh: &BhContext,
+        dp: Datapath<'_, R>,
+    ) {
+        if TALLY {
+            self.tally.count(bh, walk.slot(stage.at, outcome));
+            dp.rec.end(counter);
+            return;
+        }
+        // Within the walk by the type invariant: never wraps.
+        let hops = if EGRESS {
+            walk.end.wrapping_sub(stage.at)
+        } else {
+            stage.at.wrapping_sub(walk.start).wrapping_add(1)
+        };
+        let dir = if EGRESS { WALK_DOWN } else { 0 };
+        dp.sinks.stats.add(bh, Counter::Hops, u64::from(hops));
+        stage.walks.add(bh, WALK_END + dir, 1);
+        dp.sinks.stats.add_index(bh, counter, 1);
+        dp.rec.end(counter);
     }
 
     /// A packet passed every stage of `walk`: it leaves by the exit of the
@@ -749,9 +836,10 @@ impl Graph {
         &self,
         walk: &Walk,
         skb: SkBuff,
-        bh: &BhContext,
+        bh: BhCopy<'_>,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
+        let bh: &BhContext = &bh;
         let last = if EGRESS {
             walk.start
         } else {
@@ -763,7 +851,7 @@ impl Graph {
             self.tally.count(bh, walk.slot(last, tally::PASSED));
         } else {
             let hops = walk.end.wrapping_sub(walk.start);
-            dp.stats.add(bh, Counter::Hops, u64::from(hops));
+            dp.sinks.stats.add(bh, Counter::Hops, u64::from(hops));
             if let Some(last) = self.lane.get(last as usize) {
                 let dir = if EGRESS { WALK_DOWN } else { 0 };
                 last.walks.add(bh, WALK_END + dir, 1);
@@ -843,16 +931,37 @@ impl Graph {
         };
         let direction = if EGRESS { EGRESS_BIT } else { 0 };
         copy.set_cb_word(u64::from(id) | direction);
-        let refused = match dp.backlog.and_then(SetOnce::as_ref) {
+        let refused = match dp.sinks.backlog.as_ref() {
             Some(backlog) => backlog.enqueue(copy, bh).err(),
             None => Some(copy),
         };
         match refused {
-            None => dp.stats.add(bh, Counter::Queued, 1),
+            None => dp.sinks.stats.add(bh, Counter::Queued, 1),
             Some(copy) => {
                 drop_packet(copy, EngineDrop::BacklogFull, bh, dp);
             }
         }
+    }
+}
+
+/// The direction of a walk down (`EGRESS`) or up.
+#[inline(always)]
+const fn direction<const EGRESS: bool>() -> Direction {
+    if EGRESS {
+        Direction::Egress
+    } else {
+        Direction::Ingress
+    }
+}
+
+/// The next stage of a walk's `rest`, and the rest after it: walks up go
+/// from the first stage, walks down (`EGRESS`) from the last.
+#[inline(always)]
+fn next_stage<const EGRESS: bool>(rest: &[Stage]) -> Option<(&Stage, &[Stage])> {
+    if EGRESS {
+        rest.split_last()
+    } else {
+        rest.split_first()
     }
 }
 
@@ -1067,13 +1176,9 @@ mod tests {
     }
 
     /// Sends one 60-byte packet into `graph` at attachment slot 0.
-    fn send(graph: &Graph, stats: &EngineStats) -> bool {
+    fn send(graph: &Graph, sinks: &Sinks) -> bool {
         let skb = SkBuff::alloc(60).expect("skb");
-        let dp = Datapath {
-            stats,
-            backlog: None,
-            rec: (),
-        };
+        let dp = Datapath { sinks, rec: () };
         BhContext::with(|bh| graph.receive(0, skb, bh, dp).is_some())
     }
 
@@ -1081,9 +1186,10 @@ mod tests {
     fn a_packet_climbs_the_chain_and_stops_where_nothing_is_bound() {
         let reg = chain(&[("c", "counter"), ("f", "forward")]);
         let graph = with_entry(&reg, 0, 1);
-        let stats = EngineStats::new().expect("stats");
-        assert!(!send(&graph, &stats));
-        retire(graph, &stats);
+        let sinks = Sinks::new().expect("sinks");
+        let stats = &sinks.stats;
+        assert!(!send(&graph, &sinks));
+        retire(graph, stats);
         assert_eq!(stats.total(Counter::Hops), 2);
         assert_eq!(stats.total(Counter::DropNoNext), 1);
     }
@@ -1093,10 +1199,10 @@ mod tests {
         // c at the bottom, f above it, h (host) on top; enter at f, going down.
         let reg = chain(&[("c", "counter"), ("f", "forward"), ("h", "host")]);
         let graph = with_entry(&reg, 0, 2);
-        let stats = EngineStats::new().expect("stats");
+        let sinks = Sinks::new().expect("sinks");
+        let stats = &sinks.stats;
         let dp = Datapath {
-            stats: &stats,
-            backlog: None,
+            sinks: &sinks,
             rec: (),
         };
         let skb = SkBuff::alloc(60).expect("skb");
@@ -1126,9 +1232,10 @@ mod tests {
         // b is above a; putting a above b closes the cycle.
         assert!(reg.bind(&name("a"), &name("b")).is_ok());
         let graph = with_entry(&reg, 0, 1);
-        let stats = EngineStats::new().expect("stats");
-        assert!(!send(&graph, &stats));
-        retire(graph, &stats);
+        let sinks = Sinks::new().expect("sinks");
+        let stats = &sinks.stats;
+        assert!(!send(&graph, &sinks));
+        retire(graph, stats);
         assert_eq!(stats.total(Counter::Hops), u64::from(HOP_LIMIT));
         assert_eq!(stats.total(Counter::DropHopLimit), 1);
         assert_eq!(stats.total(Counter::DropNoNext), 0);
@@ -1138,9 +1245,10 @@ mod tests {
     fn a_drop_block_ends_the_path_counted_as_its_drop() {
         let reg = chain(&[("f", "forward"), ("d", "drop"), ("x", "forward")]);
         let graph = with_entry(&reg, 0, 1);
-        let stats = EngineStats::new().expect("stats");
-        assert!(!send(&graph, &stats));
-        retire(graph, &stats);
+        let sinks = Sinks::new().expect("sinks");
+        let stats = &sinks.stats;
+        assert!(!send(&graph, &sinks));
+        retire(graph, stats);
         assert_eq!(stats.total(Counter::Hops), 2);
         assert_eq!(stats.total(Counter::DropBlock), 1);
         // The walk started at f and ended at d, which dropped it.
@@ -1160,20 +1268,58 @@ mod tests {
         let mut reg = chain(&[("t", "tee"), ("f", "forward")]);
         let kind = crate::fbs::find(b"counter").expect("counter");
         assert!(reg.add(name("c"), kind, |_| Ok(())).is_ok());
-        let stats = EngineStats::new().expect("stats");
+        let sinks = Sinks::new().expect("sinks");
+        let stats = &sinks.stats;
         // Unbound port: the copy is dropped and counted as such.
         let graph = with_entry(&reg, 0, 1);
-        assert!(!send(&graph, &stats));
-        retire(graph, &stats);
+        assert!(!send(&graph, &sinks));
+        retire(graph, stats);
         assert_eq!(stats.total(Counter::DropNoPort), 1);
         assert_eq!(stats.total(Counter::DropNoNext), 1);
         // Bound: the copy goes for the backlog (none here: counted full).
         assert!(reg.bind_port(&name("c"), &name("t"), "clone").is_ok());
         let graph = with_entry(&reg, 0, 1);
-        assert!(!send(&graph, &stats));
-        retire(graph, &stats);
+        assert!(!send(&graph, &sinks));
+        retire(graph, stats);
         assert_eq!(stats.total(Counter::DropBacklogFull), 1);
         assert_eq!(stats.total(Counter::DropNoNext), 2);
+    }
+
+    /// A walk runs in line until a block needs a call (a tee), then goes on
+    /// out of line from that block: it and the blocks after it see the
+    /// packet, and the walk is counted once, where it ends, with the reason
+    /// of the block that ended it, whichever way that block was reached.
+    #[test]
+    fn a_walk_goes_on_out_of_line_from_the_first_block_that_needs_a_call() {
+        let reg = chain(&[("f", "forward"), ("t", "tee"), ("e", "eth"), ("d", "drop")]);
+        let sinks = Sinks::new().expect("sinks");
+        let stats = &sinks.stats;
+        // From f: in line to t, out of line from t on, where eth drops the
+        // frame (no link-layer header recorded) as malformed; the tee's
+        // copy finds its port unbound.
+        let graph = with_entry(&reg, 0, 1);
+        assert!(!send(&graph, &sinks));
+        retire(graph, stats);
+        assert_eq!(stats.total(Counter::Packets), 1);
+        assert_eq!(stats.total(Counter::Hops), 3);
+        assert_eq!(stats.total(Counter::DropNoPort), 1);
+        assert_eq!(stats.total(Counter::DropMalformed), 1);
+        // From e: in line all the way; eth decides the same there.
+        let graph = with_entry(&reg, 0, 3);
+        assert!(!send(&graph, &sinks));
+        retire(graph, stats);
+        assert_eq!(stats.total(Counter::Packets), 2);
+        assert_eq!(stats.total(Counter::Hops), 4);
+        assert_eq!(stats.total(Counter::DropMalformed), 2);
+        assert_eq!(stats.total(Counter::DropBlock), 0);
+        let walks = |n: &str, i: usize| {
+            let none = Live::none();
+            reg.find(&name(n)).map_or(0, |e| e.walks.total(i, &none))
+        };
+        assert_eq!(walks("f", WALK_START), 1);
+        assert_eq!(walks("e", WALK_START), 1);
+        assert_eq!(walks("e", WALK_END), 2);
+        assert_eq!(walks("t", WALK_END), 0);
     }
 
     /// Frames from an entry count once each, in the snapshot's tally:
@@ -1183,9 +1329,10 @@ mod tests {
     fn the_tally_counts_what_the_counters_show_once_folded() {
         let reg = chain(&[("e", "forward"), ("f", "forward"), ("d", "drop")]);
         let graph = with_entry(&reg, 0, 1);
-        let stats = EngineStats::new().expect("stats");
+        let sinks = Sinks::new().expect("sinks");
+        let stats = &sinks.stats;
         for _ in 0..3 {
-            assert!(!send(&graph, &stats));
+            assert!(!send(&graph, &sinks));
         }
         let none = Live::none();
         let walks = |n: &str, i: usize, live: Option<&Graph>| {
@@ -1211,7 +1358,7 @@ mod tests {
         assert_eq!(walks("d", WALK_END, Some(&graph)), 3);
         assert_eq!(walks("f", WALK_END, Some(&graph)), 0);
         assert_eq!(walks("e", WALK_START, None), 0);
-        retire(graph, &stats);
+        retire(graph, stats);
         assert_eq!(stats.total(Counter::Packets), 3);
         assert_eq!(stats.total(Counter::Hops), 9);
         assert_eq!(stats.total(Counter::DropBlock), 3);
@@ -1225,11 +1372,12 @@ mod tests {
     #[test]
     fn a_retired_tally_serves_the_next_snapshot_cleared() {
         let reg = chain(&[("f", "forward"), ("d", "drop")]);
-        let stats = EngineStats::new().expect("stats");
+        let sinks = Sinks::new().expect("sinks");
+        let stats = &sinks.stats;
         let mut spare = None;
         let graph = with_entry_tally(&reg, 0, 1, &mut spare);
-        assert!(!send(&graph, &stats));
-        Graph::retire(graph, &stats, &mut spare);
+        assert!(!send(&graph, &sinks));
+        Graph::retire(graph, stats, &mut spare);
         assert!(spare.is_some());
         let graph = with_entry_tally(&reg, 0, 1, &mut spare);
         assert!(spare.is_none());
@@ -1238,8 +1386,8 @@ mod tests {
             graph.tallied_engine(cpu, &mut live);
         }
         assert_eq!(live[Counter::Packets as usize], 0);
-        assert!(!send(&graph, &stats));
-        Graph::retire(graph, &stats, &mut spare);
+        assert!(!send(&graph, &sinks));
+        Graph::retire(graph, stats, &mut spare);
         assert_eq!(stats.total(Counter::Packets), 2);
         assert_eq!(stats.total(Counter::DropBlock), 2);
     }
@@ -1250,9 +1398,10 @@ mod tests {
     fn a_slot_without_entry_leaves_the_frame_to_the_stack() {
         let reg = chain(&[("f", "forward")]);
         let graph = with_entry(&reg, 1, 1);
-        let stats = EngineStats::new().expect("stats");
-        assert!(send(&graph, &stats));
-        retire(graph, &stats);
+        let sinks = Sinks::new().expect("sinks");
+        let stats = &sinks.stats;
+        assert!(send(&graph, &sinks));
+        retire(graph, stats);
         assert_eq!(stats.total(Counter::Packets), 1);
         assert_eq!(stats.total(Counter::ToStackNoEntry), 1);
         assert_eq!(stats.total(Counter::DropNoEntry), 0);

@@ -4,7 +4,9 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{Block, BlockType, CounterSet, Counters, Instance, PacketCx, SkBuff, Verdict};
+use crate::block::{
+    Block, BlockType, CounterSet, Counters, InlineCx, Instance, PacketCx, SkBuff, Step, Verdict,
+};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"counter",
@@ -33,14 +35,25 @@ fn new() -> Result<Instance> {
     )?))
 }
 
-impl Block for Counter {
-    #[inline]
-    fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
+impl Counter {
+    #[inline(always)]
+    fn step(&self, skb: SkBuff, cx: &InlineCx<'_>) -> Step {
         let bh = cx.bh();
         self.counts.add(bh, PACKETS, 1);
         // Bytes as an interface counter sees them: from the link-layer header.
         self.counts.add(bh, BYTES, u64::from(skb.frame_len()));
-        Verdict::Pass(skb)
+        Step::Pass(skb)
+    }
+}
+
+impl Block for Counter {
+    fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
+        cx.verdict(self.step(skb, &cx.inline()))
+    }
+
+    #[inline(always)]
+    fn receive_inline(&self, skb: SkBuff, cx: &InlineCx<'_>) -> Result<Step, SkBuff> {
+        Ok(self.step(skb, cx))
     }
 
     fn counters(&self) -> Option<&dyn CounterSet> {

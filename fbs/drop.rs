@@ -9,8 +9,8 @@ use kernel::{
 };
 
 use crate::block::{
-    Block, BlockType, ConfigSink, CounterSet, Counters, DropReason, Instance, Key, Namespace,
-    PacketCx, Setting, SkBuff, StatSink, Verdict,
+    Block, BlockType, ConfigSink, CounterSet, Counters, DropReason, InlineCx, Instance, Key,
+    Namespace, PacketCx, Setting, SkBuff, StatSink, Step, Verdict,
 };
 use crate::error::CtlResult;
 use crate::name::Name;
@@ -54,12 +54,22 @@ fn new() -> Result<Instance> {
     Ok(Instance::Drop(block))
 }
 
+impl DropAll {
+    #[inline(always)]
+    fn step(&self, skb: SkBuff, cx: &InlineCx<'_>) -> Step {
+        self.counts.add(cx.bh(), DROPPED, 1);
+        Step::Drop(skb, DropReason::DropBlock)
+    }
+}
+
 impl Block for DropAll {
-    #[inline]
     fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
-        let bh = cx.bh();
-        self.counts.add(bh, DROPPED, 1);
-        cx.drop(skb, DropReason::DropBlock)
+        cx.verdict(self.step(skb, &cx.inline()))
+    }
+
+    #[inline(always)]
+    fn receive_inline(&self, skb: SkBuff, cx: &InlineCx<'_>) -> Result<Step, SkBuff> {
+        Ok(self.step(skb, cx))
     }
 
     fn counters(&self) -> Option<&dyn CounterSet> {

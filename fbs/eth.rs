@@ -18,8 +18,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{
-    Addressee, Block, BlockType, ConfigSink, CounterSet, Counters, Direction, DropReason, Instance,
-    Key, Namespace, PacketCx, RcuBox, Setting, SkBuff, Verdict,
+    Addressee, Block, BlockType, ConfigSink, CounterSet, Counters, Direction, DropReason, InlineCx,
+    Instance, Key, Namespace, PacketCx, RcuBox, Setting, SkBuff, Step, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
 
@@ -96,14 +96,15 @@ pub(crate) struct Eth {
 }
 
 /// In [`Eth::ingress`]: accept frames for other hosts. The low 16 bits are
-/// the EtherType accepted, 0 for any (no EtherType is below 0x0600).
+/// the EtherType accepted, in network order as the skb holds it (no byte
+/// swap per frame), 0 for any (no EtherType is below 0x0600).
 const INGRESS_PROMISC: u32 = 1 << 16;
 
 impl Config {
     /// The word ingress reads.
     fn ingress(&self) -> u32 {
         let promisc = if self.promisc { INGRESS_PROMISC } else { 0 };
-        promisc | u32::from(self.ethertype.unwrap_or(0))
+        promisc | u32::from(self.ethertype.unwrap_or(0).to_be())
     }
 }
 
@@ -169,46 +170,28 @@ fn format_mac(mac: &[u8; 6]) -> [u8; 17] {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 impl Eth {
-    /// Ingress: frames for this host take the short way, in line.
-    #[inline(always)]
-    fn ingress(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
-        // The device's eth_type_trans has classified the frame already.
-        if skb.addressed_to() != Addressee::Host {
-            return self.ingress_not_for_host(skb, cx);
-        }
-        self.accept(skb, cx, false)
-    }
-
-    /// Ingress of a frame not for this host (broadcast, multicast, another
-    /// host's). Out of line, a tail call: the short way saves no register
-    /// for it.
-    #[inline(never)]
-    fn ingress_not_for_host(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
-        self.accept(skb, cx, true)
-    }
-
     /// The ingress checks, in order; `other_host`: the frame may be for
     /// another host.
     #[inline(always)]
-    fn accept(&self, skb: SkBuff, cx: &PacketCx<'_>, other_host: bool) -> Verdict {
+    fn accept(&self, skb: SkBuff, cx: &InlineCx<'_>, other_host: bool) -> Step {
         let bh = cx.bh();
         if skb.mac_len() != ETH_HLEN {
             self.counts.add(bh, MALFORMED, 1);
-            return cx.drop(skb, DropReason::Malformed);
+            return Step::Drop(skb, DropReason::Malformed);
         }
         let config = self.ingress.load(Ordering::Relaxed);
         if other_host && skb.addressed_to() == Addressee::OtherHost && config & INGRESS_PROMISC == 0
         {
             self.counts.add(bh, OTHER_HOST, 1);
-            return cx.drop(skb, DropReason::OtherHost);
+            return Step::Drop(skb, DropReason::OtherHost);
         }
-        let ethertype = config as u16;
-        if ethertype != 0 && ethertype != skb.protocol() {
+        let ethertype_be = config as u16;
+        if ethertype_be != 0 && ethertype_be != skb.protocol_be() {
             self.counts.add(bh, FILTERED, 1);
-            return cx.drop(skb, DropReason::Filtered);
+            return Step::Drop(skb, DropReason::Filtered);
         }
         self.counts.add(bh, PASSED, 1);
-        Verdict::Pass(skb)
+        Step::Pass(skb)
     }
 
     // Out of line: its call to push the header would otherwise make the
@@ -241,11 +224,23 @@ impl Eth {
 }
 
 impl Block for Eth {
-    #[inline]
     fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
         match cx.direction() {
-            Direction::Ingress => self.ingress(skb, cx),
+            Direction::Ingress => cx.verdict(self.accept(skb, &cx.inline(), true)),
             Direction::Egress => self.egress(skb, cx),
+        }
+    }
+
+    /// Frames for this host take the short way, in line; the others (and
+    /// egress, which pushes a header) go to `receive`.
+    #[inline(always)]
+    fn receive_inline(&self, skb: SkBuff, cx: &InlineCx<'_>) -> Result<Step, SkBuff> {
+        // The device's eth_type_trans has classified the frame already.
+        match cx.direction() {
+            Direction::Ingress if skb.addressed_to() == Addressee::Host => {
+                Ok(self.accept(skb, cx, false))
+            }
+            _ => Err(skb),
         }
     }
 

@@ -5,7 +5,7 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{Block, BlockType, Instance, PacketCx, SkBuff, Verdict};
+use crate::block::{Block, BlockType, InlineCx, Instance, PacketCx, SkBuff, Step, Verdict};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"forward",
@@ -22,8 +22,12 @@ fn new() -> Result<Instance> {
 }
 
 impl Block for Forward {
-    #[inline]
     fn receive(&self, skb: SkBuff, _cx: &PacketCx<'_>) -> Verdict {
         Verdict::Pass(skb)
+    }
+
+    #[inline(always)]
+    fn receive_inline(&self, skb: SkBuff, _cx: &InlineCx<'_>) -> Result<Step, SkBuff> {
+        Ok(Step::Pass(skb))
     }
 }

@@ -6,7 +6,9 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::block::{Block, BlockType, CounterSet, Counters, Instance, PacketCx, SkBuff, Verdict};
+use crate::block::{
+    Block, BlockType, CounterSet, Counters, InlineCx, Instance, PacketCx, SkBuff, Step, Verdict,
+};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"host",
@@ -34,10 +36,22 @@ fn new() -> Result<Instance> {
     )?))
 }
 
+impl Host {
+    #[inline(always)]
+    fn step(&self, skb: SkBuff, cx: &InlineCx<'_>) -> Step {
+        self.counts.add(cx.bh(), DELIVERED, 1);
+        Step::Host(skb)
+    }
+}
+
 impl Block for Host {
     fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
-        self.counts.add(cx.bh(), DELIVERED, 1);
-        Verdict::Host(skb)
+        cx.verdict(self.step(skb, &cx.inline()))
+    }
+
+    #[inline(always)]
+    fn receive_inline(&self, skb: SkBuff, cx: &InlineCx<'_>) -> Result<Step, SkBuff> {
+        Ok(self.step(skb, cx))
     }
 
     fn counters(&self) -> Option<&dyn CounterSet> {

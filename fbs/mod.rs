@@ -15,7 +15,7 @@ mod xmit;
 
 use kernel::sync::Arc;
 
-use crate::block::{Block, BlockType, PacketCx, SkBuff, Verdict};
+use crate::block::{Block, BlockType, InlineCx, PacketCx, SkBuff, Step, Verdict};
 
 /// Every block type the module offers, in the order `lanactl types` lists them.
 pub(crate) static TYPES: [BlockType; 8] = [
@@ -43,12 +43,14 @@ pub(crate) fn find(name: &[u8]) -> Option<&'static BlockType> {
 /// hop (make bench). The control path uses [`Instance::block`].
 #[derive(Clone)]
 pub(crate) enum Instance {
-    Bpf(Arc<bpf::Bpf>),
-    Counter(Arc<counter::Counter>),
-    Drop(Arc<drop::DropAll>),
-    Eth(Arc<eth::Eth>),
+    // With an in-line part, tested in this order.
     Forward(Arc<forward::Forward>),
+    Eth(Arc<eth::Eth>),
+    Drop(Arc<drop::DropAll>),
+    Counter(Arc<counter::Counter>),
     Host(Arc<host::Host>),
+    // Called.
+    Bpf(Arc<bpf::Bpf>),
     Tee(Arc<tee::Tee>),
     Xmit(Arc<xmit::Xmit>),
 }
@@ -68,18 +70,34 @@ impl Instance {
         }
     }
 
-    /// Hands one packet to the block ([`Block::receive`]).
+    /// Hands one packet to the block ([`Block::receive`]), out of line for
+    /// all but the smallest blocks.
     #[inline(always)]
     pub(crate) fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
         match self {
-            Self::Bpf(b) => b.receive(skb, cx),
-            Self::Counter(b) => b.receive(skb, cx),
-            Self::Drop(b) => b.receive(skb, cx),
-            Self::Eth(b) => b.receive(skb, cx),
             Self::Forward(b) => b.receive(skb, cx),
+            Self::Eth(b) => b.receive(skb, cx),
+            Self::Drop(b) => b.receive(skb, cx),
+            Self::Counter(b) => b.receive(skb, cx),
             Self::Host(b) => b.receive(skb, cx),
+            Self::Bpf(b) => b.receive(skb, cx),
             Self::Tee(b) => b.receive(skb, cx),
             Self::Xmit(b) => b.receive(skb, cx),
+        }
+    }
+
+    /// Hands one packet to the block's in-line part
+    /// ([`Block::receive_inline`]): the types with one are tested first, in
+    /// the order of their discriminants.
+    #[inline(always)]
+    pub(crate) fn receive_inline(&self, skb: SkBuff, cx: &InlineCx<'_>) -> Result<Step, SkBuff> {
+        match self {
+            Self::Forward(b) => b.receive_inline(skb, cx),
+            Self::Eth(b) => b.receive_inline(skb, cx),
+            Self::Drop(b) => b.receive_inline(skb, cx),
+            Self::Counter(b) => b.receive_inline(skb, cx),
+            Self::Host(b) => b.receive_inline(skb, cx),
+            Self::Bpf(_) | Self::Tee(_) | Self::Xmit(_) => Err(skb),
         }
     }
 }

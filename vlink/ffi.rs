@@ -57,7 +57,6 @@ unsafe extern "C" {
         arg: *mut c_void,
     );
 
-    pub(crate) fn lana_skb_frame_len(skb: *const sk_buff) -> c_uint;
     pub(crate) fn lana_skb_to_stack(skb: *mut sk_buff);
     pub(crate) fn lana_bpf_classic(insns: *mut sock_filter, len: c_uint) -> *mut bpf_prog;
     pub(crate) fn lana_bpf_pinned(path: *const c_char) -> *mut bpf_prog;

@@ -37,7 +37,7 @@ DEFINE_PER_CPU(u8, lana_cpu_anchor);
  * outside the receive path (a `host` block reached by a backlog copy): when
  * it comes back through this device's rx_handler, it goes straight on.
  */
-#define LANA_TO_STACK_MAGIC 0x6c616e612d737463ULL /* "lana-stc" */
+#define LANA_TO_STACK_MAGIC 0x6c616e61U /* "lana": an immediate to compare */
 
 /* lana_rx (vlink/rx.rs) returns these two by value. */
 static_assert(RX_HANDLER_CONSUMED == 0 && RX_HANDLER_PASS == 3);
@@ -46,7 +46,7 @@ static rx_handler_result_t lana_rx_handler(struct sk_buff **pskb)
 {
 	struct sk_buff *skb = *pskb;
 	void *attachment = rcu_dereference(skb->dev->rx_handler_data);
-	u64 *mark = (u64 *)skb->cb;
+	u32 *mark = (u32 *)skb->cb;
 
 	if (unlikely(*mark == LANA_TO_STACK_MAGIC)) {
 		*mark = 0;
@@ -547,16 +547,8 @@ unsigned int lana_bpf_run(struct bpf_prog *prog, struct sk_buff *skb)
 /* Hands @skb to the stack from softirq context, past our rx_handler. */
 void lana_skb_to_stack(struct sk_buff *skb)
 {
-	*(u64 *)skb->cb = LANA_TO_STACK_MAGIC;
+	*(u32 *)skb->cb = LANA_TO_STACK_MAGIC;
 	netif_receive_skb(skb);
-}
-
-/* Length of the frame from its link-layer header, wherever data points now. */
-unsigned int lana_skb_frame_len(const struct sk_buff *skb)
-{
-	if (skb_mac_header_was_set(skb) && skb_mac_header(skb) <= skb->data)
-		return skb->len + (skb->data - skb_mac_header(skb));
-	return skb->len;
 }
 
 const struct genl_family *lana_genl_dump_family(struct netlink_callback *cb)

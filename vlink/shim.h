@@ -79,7 +79,6 @@ void lana_notifier_head_init(struct blocking_notifier_head *head);
 /* Packets. */
 void lana_with_bh_disabled(void (*fn)(void *arg, unsigned long cpu_offset),
 			   void *arg);
-unsigned int lana_skb_frame_len(const struct sk_buff *skb);
 void lana_skb_to_stack(struct sk_buff *skb);
 struct bpf_prog *lana_bpf_classic(struct sock_filter *insns, unsigned int len);
 struct bpf_prog *lana_bpf_pinned(const char *path);

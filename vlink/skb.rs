@@ -137,7 +137,14 @@ impl SkBuff {
     /// The frame's protocol (EtherType), in host order.
     #[inline]
     pub(crate) fn protocol(&self) -> u16 {
-        u16::from_be(self.headers().protocol)
+        u16::from_be(self.protocol_be())
+    }
+
+    /// The frame's protocol (EtherType) in network order, as stored: to
+    /// compare with a value kept in network order, with no byte swap.
+    #[inline]
+    pub(crate) fn protocol_be(&self) -> u16 {
+        self.headers().protocol
     }
 
     /// The VLAN id of the frame's 802.1Q tag, which the core moved out of
@@ -244,11 +251,31 @@ impl SkBuff {
     }
 
     /// Length of the frame in bytes from its link-layer header, wherever the
-    /// data pointer is now: what an interface counter would count.
+    /// data pointer is now: what an interface counter would count. Read in
+    /// place (`skb_mac_header_was_set`, `skb_mac_header`): a counter block
+    /// runs in line in the walk, which a call would slow (make bench).
     #[inline]
     pub(crate) fn frame_len(&self) -> u32 {
-        // SAFETY: By the type invariant `ptr` is valid.
-        unsafe { ffi::lana_skb_frame_len(self.ptr.as_ptr()) }
+        let raw = self.ptr.as_ptr();
+        // SAFETY: By the type invariant `ptr` is valid; these are plain
+        // fields, read as the kernel's inline helpers read them.
+        let (len, mac, head, data) = unsafe {
+            (
+                (*raw).len,
+                self.headers().mac_header,
+                (*raw).head as usize,
+                (*raw).data as usize,
+            )
+        };
+        if mac == u16::MAX {
+            return len;
+        }
+        // `data - (head + mac)`: the link-layer header's length, if it lies
+        // before the data.
+        match data.wrapping_sub(head).checked_sub(usize::from(mac)) {
+            Some(header) => len.wrapping_add(header as u32),
+            None => len,
+        }
     }
 }
 

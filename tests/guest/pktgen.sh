@@ -6,7 +6,8 @@ PKTGEN_FRAME_LEN=60
 
 # pktgen_inject DEV COUNT: injects exactly COUNT UDP frames of
 # PKTGEN_FRAME_LEN bytes, one fresh skb each, addressed to PKTGEN_DST_MAC /
-# PKTGEN_DST (default: another host) and UDP port PKTGEN_DST_PORT.
+# PKTGEN_DST (default: another host) and UDP port PKTGEN_DST_PORT, from
+# PKTGEN_SRC if set (else pktgen takes the device's address).
 pktgen_inject() {
 	local dev=$1 count=$2 pg=/proc/net/pktgen
 	# pktgen's threads are bound to their CPU: kpktgend_N injects on CPU N.
@@ -25,6 +26,8 @@ pktgen_inject() {
 		echo "dst ${PKTGEN_DST:-198.51.100.2}"
 		echo "udp_dst_min ${PKTGEN_DST_PORT:-9}"
 		echo "udp_dst_max ${PKTGEN_DST_PORT:-9}"
+		[ -z "${PKTGEN_SRC:-}" ] || echo "src_min $PKTGEN_SRC"
+		[ -z "${PKTGEN_SRC:-}" ] || echo "src_max $PKTGEN_SRC"
 	} | while read -r line; do echo "$line" >"$pg/$dev"; done
 	echo start >$pg/pgctrl
 	local sent

@@ -42,6 +42,36 @@ case_tee_port_refusals() {
 	refused_unchanged "block 'mirror' is in use: port 'clone' of 't' leads to it" lanactl rm mirror
 }
 
+# UDP datagrams the stack found no socket for, in this namespace.
+udp_noports() {
+	awk '/^Udp:/ { if (!col) { for (i = 1; i <= NF; i++) if ($i == "NoPorts") col = i }
+		else print $col }' /proc/net/snmp
+}
+
+# A copy a tee sends to a host block reaches the Linux stack once: handed to
+# it from the backlog, it passes the device's rx_handler (ours), marked,
+# rather than entering the graph again (where the tee would copy it again).
+case_tee_copy_to_host_reaches_the_stack_once() {
+	local dev=lana_t1 mac n0
+	ip link add $dev type dummy && ip link set $dev up &&
+		ip addr add 198.51.100.1/24 dev $dev || fail "cannot create $dev"
+	lanactl add ht tee && lanactl add hm counter && lanactl add hh host &&
+		lanactl bind hm ht && lanactl bind --port clone hh ht &&
+		lanactl attach $dev ht || fail "building $dev -> tee (+ clone -> host) failed"
+	mac=$(cat /sys/class/net/$dev/address)
+	n0=$(udp_noports)
+	# From another host of the subnet: one of ours would be a martian.
+	PKTGEN_DST_MAC=$mac PKTGEN_SRC=198.51.100.7 PKTGEN_DST=198.51.100.1 PKTGEN_DST_PORT=9 \
+		pktgen_inject $dev 1000 || return 1
+	expect_eq "hm packets" 1000 "$(block_stat hm packets)" || return 1
+	expect_eq "hh delivered (copies, through the backlog)" 1000 "$(block_stat hh delivered)" || return 1
+	expect_eq "ht copies" 1000 "$(block_stat ht copies)" || return 1
+	# Closed port: each copy the stack got is one NoPorts.
+	expect_eq "Udp NoPorts (copies in the stack)" $((n0 + 1000)) "$(udp_noports)" || return 1
+	lanactl rm --cascade ht && lanactl rm hm && lanactl rm hh || fail "teardown failed"
+	ip link del $dev
+}
+
 # pktgen's burst injects 64 frames with bottom halves disabled throughout,
 # so the backlog's NAPI cannot drain in between: with a limit of 8 per CPU,
 # 8 copies of each burst are queued and 56 dropped, counted.
@@ -67,5 +97,6 @@ case_tee_teardown() {
 run_case "tee setup: $TDEV -> tee t -> counter main, port clone -> counter mirror" case_tee_setup
 run_case "a tee's copies reach its port through the per-CPU backlog" case_tee_copies_reach_the_port
 run_case "bad port bindings are refused and change nothing" case_tee_port_refusals
+run_case "a copy to a host block reaches the stack once" case_tee_copy_to_host_reaches_the_stack_once
 run_case "a full backlog drops copies, counted, never the main path" case_backlog_overflow_is_counted
 run_case "tee teardown" case_tee_teardown
