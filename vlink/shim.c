@@ -24,6 +24,7 @@
 #include <linux/skbuff.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
+#include <net/sch_generic.h>
 #include <net/netns/generic.h>
 #include <net/sock.h>
 
@@ -36,8 +37,19 @@ DEFINE_PER_CPU(u8, lana_cpu_anchor);
  * Marks, in the control block, a packet the graph handed to the stack from
  * outside the receive path (a `host` block reached by a backlog copy): when
  * it comes back through this device's rx_handler, it goes straight on.
+ *
+ * The mark lives where the qdisc layer keeps its private data
+ * (qdisc_skb_cb.data): tc's ingress hook, which runs before rx_handlers,
+ * writes the fields before it (pkt_len, ...) and a BPF classifier's data
+ * pointers after it, and leaves it alone unless a BPF program writes
+ * __sk_buff->cb. A 32-bit word: compared with an immediate.
  */
-#define LANA_TO_STACK_MAGIC 0x6c616e61U /* "lana": an immediate to compare */
+#define LANA_TO_STACK_MAGIC 0x6c616e61U /* "lana" */
+
+static u32 *lana_to_stack_mark(struct sk_buff *skb)
+{
+	return (u32 *)qdisc_skb_cb(skb)->data;
+}
 
 /* lana_rx (vlink/rx.rs) returns these two by value. */
 static_assert(RX_HANDLER_CONSUMED == 0 && RX_HANDLER_PASS == 3);
@@ -46,7 +58,7 @@ static rx_handler_result_t lana_rx_handler(struct sk_buff **pskb)
 {
 	struct sk_buff *skb = *pskb;
 	void *attachment = rcu_dereference(skb->dev->rx_handler_data);
-	u32 *mark = (u32 *)skb->cb;
+	u32 *mark = lana_to_stack_mark(skb);
 
 	if (unlikely(*mark == LANA_TO_STACK_MAGIC)) {
 		*mark = 0;
@@ -547,7 +559,7 @@ unsigned int lana_bpf_run(struct bpf_prog *prog, struct sk_buff *skb)
 /* Hands @skb to the stack from softirq context, past our rx_handler. */
 void lana_skb_to_stack(struct sk_buff *skb)
 {
-	*(u32 *)skb->cb = LANA_TO_STACK_MAGIC;
+	*lana_to_stack_mark(skb) = LANA_TO_STACK_MAGIC;
 	netif_receive_skb(skb);
 }
 

@@ -51,10 +51,13 @@ udp_noports() {
 # A copy a tee sends to a host block reaches the Linux stack once: handed to
 # it from the backlog, it passes the device's rx_handler (ours), marked,
 # rather than entering the graph again (where the tee would copy it again).
+# With a tc ingress hook (clsact) on the device, which writes the start of
+# the control block before any rx_handler runs.
 case_tee_copy_to_host_reaches_the_stack_once() {
 	local dev=lana_t1 mac n0
 	ip link add $dev type dummy && ip link set $dev up &&
-		ip addr add 198.51.100.1/24 dev $dev || fail "cannot create $dev"
+		ip addr add 198.51.100.1/24 dev $dev &&
+		tc qdisc add dev $dev clsact || fail "cannot create $dev with clsact"
 	lanactl add ht tee && lanactl add hm counter && lanactl add hh host &&
 		lanactl bind hm ht && lanactl bind --port clone hh ht &&
 		lanactl attach $dev ht || fail "building $dev -> tee (+ clone -> host) failed"
