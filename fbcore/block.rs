@@ -58,6 +58,7 @@ pub(crate) enum Direction {
 /// pointer) pair, returned in two registers rather than through memory on
 /// every hop (make bench). A drop's reason travels in the [`PacketCx`]:
 /// blocks drop with [`PacketCx::drop`].
+#[must_use = "the engine takes a copy left in the context only with its verdict"]
 pub(crate) enum Verdict {
     /// Hand the packet to the next block in its direction.
     Pass(SkBuff),

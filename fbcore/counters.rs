@@ -96,14 +96,6 @@ impl<const N: usize> Live<N> {
         Self(KVec::new())
     }
 
-    /// Counter `index` on `cpu`.
-    pub(crate) fn get(&self, cpu: u32, index: usize) -> u64 {
-        self.0
-            .iter()
-            .find(|(c, _)| *c == cpu)
-            .map_or(0, |(_, values)| values[index])
-    }
-
     /// Counter `index` summed over CPUs.
     pub(crate) fn sum(&self, index: usize) -> u64 {
         self.0
@@ -128,10 +120,16 @@ impl<const N: usize> Live<N> {
             .wrapping_add(folded.sum(index))
             .wrapping_add(self.sum(index))
             .wrapping_add(carried);
+        // Every list runs in CPU order: each CPU's live count is the next
+        // one, if it has one (none at all for `Live::none()`).
+        let mut live = self.0.iter().peekable();
         let mut per_cpu = counted.per_cpu(index).zip(folded.per_cpu(index)).map(
             |((cpu, counted), (_, folded))| {
                 let value = counted.wrapping_add(folded);
-                (cpu, value.wrapping_add(self.get(cpu, index)))
+                let live = live
+                    .next_if(|(c, _)| *c == cpu)
+                    .map_or(0, |(_, v)| v[index]);
+                (cpu, value.wrapping_add(live))
             },
         );
         sink.counter(name, total, &mut per_cpu)

@@ -11,9 +11,9 @@
 //! Every block has at most one block above and one below, so the graph is a
 //! set of chains (and cycles). The snapshot lays each chain out bottom to top
 //! in one array, the lane: a packet walks it upward (ingress) or downward
-//! (egress) from its entry, with one call per block and next to nothing else
-//! per hop: no lookup of the next block, no hop-limit test (where the walk
-//! must stop is computed once). A cycle is laid out unrolled, as many hops as
+//! (egress) from its entry, a dispatch on the block's type per block and next
+//! to nothing else per hop: no lookup of the next block, no hop-limit test
+//! (where the walk must stop is computed once). A cycle is laid out unrolled, as many hops as
 //! the hop limit allows.
 
 use kernel::{
@@ -207,8 +207,10 @@ impl Sinks {
 }
 
 /// What the packet path uses of the engine besides the graph. Passed by
-/// value: one register, for its cold paths only (the counts of a walk from
-/// an entry go to the graph's tally).
+/// value: one pointer when untraced. A walk from an entry counts in the
+/// graph's tally, so it reaches the sinks only where it leaves the walk
+/// (delivered to a link, transmitted, queued, dropped by the engine);
+/// other walks count their ends there too.
 #[derive(Clone, Copy)]
 pub(crate) struct Datapath<'a, R: Recorder = ()> {
     pub(crate) sinks: &'a Sinks,

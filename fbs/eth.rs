@@ -194,8 +194,8 @@ impl Eth {
         Step::Pass(skb)
     }
 
-    // Out of line: its call to push the header would otherwise make the
-    // ingress path save registers it never uses (make bench).
+    // Out of line: its call to push the header would otherwise make
+    // `receive`'s ingress save registers it never uses.
     #[inline(never)]
     fn egress(&self, mut skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
         let bh = cx.bh();

@@ -97,7 +97,10 @@ impl Instance {
             Self::Drop(b) => b.receive_inline(skb, cx),
             Self::Counter(b) => b.receive_inline(skb, cx),
             Self::Host(b) => b.receive_inline(skb, cx),
-            Self::Bpf(_) | Self::Tee(_) | Self::Xmit(_) => Err(skb),
+            // None (yet): the trait's default hands the packet back.
+            Self::Bpf(b) => b.receive_inline(skb, cx),
+            Self::Tee(b) => b.receive_inline(skb, cx),
+            Self::Xmit(b) => b.receive_inline(skb, cx),
         }
     }
 }

@@ -257,16 +257,11 @@ impl SkBuff {
     #[inline]
     pub(crate) fn frame_len(&self) -> u32 {
         let raw = self.ptr.as_ptr();
-        // SAFETY: By the type invariant `ptr` is valid; these are plain
-        // fields, read as the kernel's inline helpers read them.
-        let (len, mac, head, data) = unsafe {
-            (
-                (*raw).len,
-                self.headers().mac_header,
-                (*raw).head as usize,
-                (*raw).data as usize,
-            )
-        };
+        let mac = self.headers().mac_header;
+        // SAFETY: By the type invariant `ptr` is valid, and we own a
+        // reference: nobody else moves `data` or changes `len` meanwhile.
+        // Plain fields, read as the kernel's inline helpers read them.
+        let (len, head, data) = unsafe { ((*raw).len, (*raw).head as usize, (*raw).data as usize) };
         if mac == u16::MAX {
             return len;
         }
