@@ -43,11 +43,11 @@ case_replace_refusals() {
 # counter again and again by fresh ones carrying its state: the last one
 # must read exactly the frames injected.
 case_replace_zero_loss_under_traffic() {
-	local total=${REPLACE_FRAMES:-2000000} p0 e0 s0 i=0 replaced=0 pid cur
+	local total=${REPLACE_FRAMES:-2000000} p0 s0 i=0 replaced=0 pid cur
 	# Start from a fresh counter, whatever the cases before left attached.
 	cur=$(lanactl attachments | awk -v d=$RDEV '$1 == d { print $3 }')
 	lanactl add z0 counter && lanactl replace --drop-state "$cur" z0 || return 1
-	p0=$(engine_stat packets) e0=$(engine_stat drop_no_entry) s0=$(engine_stat to_stack_no_entry)
+	p0=$(engine_stat packets) s0=$(engine_stat to_stack_no_entry)
 	pktgen_inject $RDEV $total &
 	pid=$!
 	while kill -0 $pid 2>/dev/null; do
@@ -60,7 +60,9 @@ case_replace_zero_loss_under_traffic() {
 	echo "# $replaced replaces while $total frames flowed"
 	expect_eq "z$i packets after $replaced replaces" $total "$(block_stat "z$i" packets)" || return 1
 	expect_eq "engine packets" $((p0 + total)) "$(engine_stat packets)" || return 1
-	expect_eq "engine drop_no_entry" "$e0" "$(engine_stat drop_no_entry)" || return 1
+	# A frame that found no entry during a publish would go to the stack,
+	# counted here (drop_no_entry counts only packets sent through a lana
+	# device, which this file has none of).
 	expect_eq "engine to_stack_no_entry" "$s0" "$(engine_stat to_stack_no_entry)"
 }
 
