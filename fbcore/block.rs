@@ -15,7 +15,7 @@ pub(crate) use crate::vlink::devslot::DeviceSlot;
 pub(crate) use crate::vlink::netdev::{Device, Namespace};
 pub(crate) use crate::vlink::percpu::BhContext;
 pub(crate) use crate::vlink::percpu::BhCopy;
-pub(crate) use crate::vlink::percpu::PerCpuCounters;
+pub(crate) use crate::vlink::percpu::{possible_cpus, PerCpuCounters};
 pub(crate) use crate::vlink::rcu::RcuBox;
 pub(crate) use crate::vlink::skb::{Addressee, SkBuff};
 
@@ -227,18 +227,6 @@ pub(crate) trait StatSink {
     fn label(&mut self, name: &CStr, text: &[u8]) -> Result;
 }
 
-/// Reports counter `index` of `counters` as `name`, with `extra` added to
-/// its total (state carried over from a replaced block).
-pub(crate) fn report_counter<const N: usize>(
-    sink: &mut dyn StatSink,
-    name: &CStr,
-    counters: &PerCpuCounters<N>,
-    index: usize,
-    extra: u64,
-) -> Result {
-    let total = counters.sum(index).wrapping_add(extra);
-    sink.counter(name, total, &mut counters.per_cpu(index))
-}
 
 /// State a block hands over to the block of the same type that replaces it:
 /// values only the block type itself interprets.

@@ -137,7 +137,9 @@ impl Commands {
     /// Applies the batch of `REQUESTS` as one transaction; a refusal's
     /// cookie is the index of the request at fault.
     fn apply(engine: ArcBorrow<'_, Engine>, req: &mut Request<'_>) -> CtlResult {
-        let tables = req.requests(attr::REQUESTS)?;
+        // A batch too large for one attribute comes as several in the
+        // message: one transaction all the same.
+        let tables = req.all_requests(attr::REQUESTS)?;
         let mut changes = KVec::with_capacity(tables.len(), GFP_KERNEL)?;
         for (index, table) in tables.iter().enumerate() {
             match batch_change(&table.attrs()) {
@@ -155,11 +157,7 @@ impl Commands {
         };
         let expect = req.u32_attr(attr::REVISION);
         match Engine::apply(engine, req.net(), &changes, expect, mode) {
-            Ok(revision) => {
-                let mut reply = req.reply(cmd::APPLY)?;
-                reply.put_u32(attr::REVISION, revision)?;
-                Ok(req.send(reply)?)
-            }
+            Ok(revision) => Ok(req.answer(cmd::APPLY, |r| r.put_u32(attr::REVISION, revision))?),
             Err(refusal) => {
                 if let Some(index) = refusal.index {
                     req.set_cookie(index as u32);
@@ -169,77 +167,79 @@ impl Commands {
         }
     }
 
-    fn revision(engine: &Engine, req: &Request<'_>) -> CtlResult {
-        let mut reply = req.reply(cmd::REVISION)?;
-        reply.put_u32(attr::REVISION, engine.with_control(|c| c.revision()))?;
-        Ok(req.send(reply)?)
+    fn revision(engine: &Engine, req: &mut Request<'_>) -> CtlResult {
+        let revision = engine.with_control(|c| c.revision());
+        Ok(req.answer(cmd::REVISION, |r| r.put_u32(attr::REVISION, revision))?)
     }
 
-    fn get(engine: &Engine, req: &Request<'_>) -> CtlResult {
+    fn get(engine: &Engine, req: &mut Request<'_>) -> CtlResult {
         let name = name_attr(req, attr::BLOCK_NAME, "block name")?;
-        let mut reply = req.reply(cmd::GET)?;
-        reply.put_bytes_str(attr::BLOCK_NAME, name.as_bytes())?;
-        engine.with_control(|control| -> CtlResult {
-            let entry = control.registry().lookup(&name)?;
-            reply.nest(attr::CONFIG, |w| entry.block.config(&mut ConfigWriter(w)))?;
-            Ok(())
-        })?;
-        Ok(req.send(reply)?)
+        // The block's existence is checked first, so that a missing block
+        // is its own refusal, not a failure to fill the reply.
+        engine.with_control(|control| control.registry().lookup(&name).map(|_| ()))?;
+        Ok(req.answer(cmd::GET, |reply| {
+            reply.put_bytes_str(attr::BLOCK_NAME, name.as_bytes())?;
+            engine.with_control(|control| {
+                let entry = control.registry().lookup(&name).map_err(|_| ENOENT)?;
+                reply.nest(attr::CONFIG, |w| entry.block.config(&mut ConfigWriter(w)))
+            })
+        })?)
     }
 
-    fn stats(engine: &Engine, req: &Request<'_>) -> CtlResult {
+    /// The counters come as `STAT` attributes at the top of the reply, not
+    /// in a nest: the per-CPU view of a block on many CPUs is longer than
+    /// a nest can be.
+    fn stats(engine: &Engine, req: &mut Request<'_>) -> CtlResult {
         let per_cpu = req.flag(attr::PER_CPU);
-        let mut reply = req.reply(cmd::STATS)?;
-        match req.str_attr(attr::BLOCK_NAME) {
-            Some(raw) => {
-                let name = Name::new(raw.to_bytes(), "block name")?;
-                reply.put_str(attr::BLOCK_NAME, raw)?;
-                engine.with_control(|control| -> CtlResult {
-                    let entry = control.registry().lookup(&name)?;
-                    reply.nest(attr::STATS, |w| block_stats(w, engine, entry, per_cpu))?;
-                    Ok(())
-                })?;
-            }
-            None => reply.nest(attr::STATS, |out| {
+        let Some(raw) = req.str_attr(attr::BLOCK_NAME) else {
+            return Ok(req.answer(cmd::STATS, |out| {
                 engine.stats(&mut StatWriter { out, per_cpu })
-            })?,
-        }
-        Ok(req.send(reply)?)
+            })?);
+        };
+        let name = Name::new(raw.to_bytes(), "block name")?;
+        engine.with_control(|control| control.registry().lookup(&name).map(|_| ()))?;
+        Ok(req.answer(cmd::STATS, |reply| {
+            reply.put_str(attr::BLOCK_NAME, raw)?;
+            engine.with_control(|control| {
+                let entry = control.registry().lookup(&name).map_err(|_| ENOENT)?;
+                block_stats(reply, engine, entry, per_cpu)
+            })
+        })?)
     }
 
-    fn show(engine: &Engine, req: &Request<'_>) -> CtlResult {
+    /// The lists (subscriptions, subscribers, devices, port bindings) come
+    /// at the top of the reply, after the `BLOCK` nest: a block may have
+    /// more subscribers than a nest can hold.
+    fn show(engine: &Engine, req: &mut Request<'_>) -> CtlResult {
         let name = name_attr(req, attr::BLOCK_NAME, "block name")?;
-        let mut reply = req.reply(cmd::SHOW)?;
-        engine.with_control(|control| -> CtlResult {
-            let registry = control.registry();
-            let entry = registry.lookup(&name)?;
-            reply.nest(attr::BLOCK, |m| {
-                put_block(m, registry, entry)?;
+        engine.with_control(|control| control.registry().lookup(&name).map(|_| ()))?;
+        Ok(req.answer(cmd::SHOW, |reply| {
+            engine.with_control(|control| {
+                let registry = control.registry();
+                let entry = registry.lookup(&name).map_err(|_| ENOENT)?;
+                reply.nest(attr::BLOCK, |m| put_block(m, registry, entry))?;
                 for id in entry.subscribed_to() {
                     if let Some(target) = registry.get(id) {
-                        m.put_bytes_str(attr::SUBSCRIBED_TO, target.name.as_bytes())?;
+                        reply.put_bytes_str(attr::SUBSCRIBED_TO, target.name.as_bytes())?;
                     }
                 }
                 for subscriber in registry.subscribers_of(entry.id) {
-                    m.put_bytes_str(attr::SUBSCRIBER, subscriber.name.as_bytes())?;
+                    reply.put_bytes_str(attr::SUBSCRIBER, subscriber.name.as_bytes())?;
                 }
                 for a in control.attached().iter().filter(|a| a.block() == entry.id) {
-                    m.put_str(attr::DEV_NAME, a.device_name())?;
+                    reply.put_str(attr::DEV_NAME, a.device_name())?;
                 }
                 for (port, to) in registry.port_bindings(entry) {
                     let mut text = KVec::new();
                     text.extend_from_slice(port.as_bytes(), GFP_KERNEL)?;
                     text.push(b'=', GFP_KERNEL)?;
                     text.extend_from_slice(to.as_bytes(), GFP_KERNEL)?;
-                    m.put_bytes_str(attr::PORT_BINDING, &text)?;
+                    reply.put_bytes_str(attr::PORT_BINDING, &text)?;
                 }
-                Ok(())
-            })?;
-            reply.nest(attr::CONFIG, |w| entry.block.config(&mut ConfigWriter(w)))?;
-            reply.nest(attr::STATS, |w| block_stats(w, engine, entry, false))?;
-            Ok(())
-        })?;
-        Ok(req.send(reply)?)
+                reply.nest(attr::CONFIG, |w| entry.block.config(&mut ConfigWriter(w)))?;
+                reply.nest(attr::STATS, |w| block_stats(w, engine, entry, false))
+            })
+        })?)
     }
 
     fn dump_blocks(engine: &Engine, dump: &mut Dump<'_>) -> Result {

@@ -4,18 +4,19 @@
 //! carried over to the block of the same type that replaces it, and reset
 //! on request, all without disturbing the packet path.
 
-use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 
-use crate::block::{report_counter, BhContext, PerCpuCounters, StatSink, State};
+use crate::block::{possible_cpus, BhContext, PerCpuCounters, StatSink, State};
 
 /// `N` named counters.
 pub(crate) struct Counters<const N: usize> {
     per_cpu: PerCpuCounters<N>,
-    /// Added to each total on read: what the blocks this one replaced had
-    /// counted, less what `reset` set aside. The packet path never touches
-    /// it.
-    carried: [AtomicU64; N],
+    /// Added to each CPU's count on read: what the blocks this one replaced
+    /// had counted on that CPU, less what `reset` set aside there. Kept per
+    /// CPU so that the per-CPU view always sums to the total. Written only
+    /// by the control path, under the engine's lock; the packet path never
+    /// touches it.
+    carried: PerCpuCounters<N>,
     names: &'static [&'static CStr; N],
 }
 
@@ -23,7 +24,7 @@ impl<const N: usize> Counters<N> {
     pub(crate) fn new(names: &'static [&'static CStr; N]) -> Result<Self> {
         Ok(Self {
             per_cpu: PerCpuCounters::new()?,
-            carried: [const { AtomicU64::new(0) }; N],
+            carried: PerCpuCounters::new()?,
             names,
         })
     }
@@ -33,55 +34,87 @@ impl<const N: usize> Counters<N> {
     pub(crate) fn add(&self, bh: &BhContext, index: usize, value: u64) {
         self.per_cpu.add(bh, index, value);
     }
-
-    /// Counter `index` as readers see it.
-    pub(crate) fn total(&self, index: usize) -> u64 {
-        self.per_cpu
-            .sum(index)
-            .wrapping_add(self.carried[index].load(Ordering::Relaxed))
-    }
 }
 
 /// What the engine does with a block's counters, whatever their number.
 pub(crate) trait CounterSet: Sync {
     /// Reports every counter, by name, with its per-CPU values.
     fn report(&self, sink: &mut dyn StatSink) -> Result;
-    /// The totals, for the block that replaces this one.
+    /// The values, per CPU, for the block that replaces this one.
     fn export(&self) -> Result<State>;
-    /// Adds the totals of the block this one replaced.
+    /// Adds the values of the block this one replaced, each to its CPU.
     fn import(&self, state: &State);
-    /// Makes every total read zero from now on.
+    /// Makes every value read zero from now on, on every CPU.
     fn reset(&self);
 }
 
 impl<const N: usize> CounterSet for Counters<N> {
     fn report(&self, sink: &mut dyn StatSink) -> Result {
         for (index, name) in self.names.iter().enumerate() {
-            let carried = self.carried[index].load(Ordering::Relaxed);
-            report_counter(sink, name, &self.per_cpu, index, carried)?;
+            Live::none().report(sink, name, &self.per_cpu, &self.carried, index)?;
         }
         Ok(())
     }
 
     fn export(&self) -> Result<State> {
-        let mut totals = KVec::with_capacity(N, GFP_KERNEL)?;
-        for index in 0..N {
-            totals.push(self.total(index), GFP_KERNEL)?;
-        }
-        Ok(State(totals))
+        export_per_cpu(&self.per_cpu, &self.carried, &Live::none())
     }
 
     fn import(&self, state: &State) {
-        for (carried, value) in self.carried.iter().zip(state.0.iter()) {
-            carried.fetch_add(*value, Ordering::Relaxed);
-        }
+        import_per_cpu(&self.carried, state);
     }
 
     fn reset(&self) {
-        // The packet path keeps counting undisturbed: the carried total moves
-        // so that what readers see starts again from zero.
-        for (index, carried) in self.carried.iter().enumerate() {
-            carried.fetch_sub(self.total(index), Ordering::Relaxed);
+        // The packet path keeps counting undisturbed: each CPU's carried
+        // value moves so that what readers see starts again from zero.
+        reset_per_cpu(&self.per_cpu, &self.carried, &Live::none());
+    }
+}
+
+/// The values of `counted` plus `extra` plus `live`, counter by counter,
+/// CPU by CPU (possible CPUs, in order): a [`State`] that
+/// [`import_per_cpu`] reads in the same order.
+fn export_per_cpu<const N: usize>(
+    counted: &PerCpuCounters<N>,
+    extra: &PerCpuCounters<N>,
+    live: &Live<N>,
+) -> Result<State> {
+    let mut values = KVec::new();
+    for index in 0..N {
+        for cpu in possible_cpus() {
+            let value = counted
+                .on(cpu, index)
+                .wrapping_add(extra.on(cpu, index))
+                .wrapping_add(live.on(cpu, index));
+            values.push(value, GFP_KERNEL)?;
+        }
+    }
+    Ok(State(values))
+}
+
+/// Adds the values of `state` (from [`export_per_cpu`]) to `into`, each to
+/// its counter and CPU.
+fn import_per_cpu<const N: usize>(into: &PerCpuCounters<N>, state: &State) {
+    let slots = (0..N).flat_map(|index| possible_cpus().map(move |cpu| (cpu, index)));
+    for ((cpu, index), value) in slots.zip(state.0.iter()) {
+        into.add_on(cpu, index, *value);
+    }
+}
+
+/// Moves `extra` so that `counted` plus `extra` plus `live` reads zero on
+/// every CPU.
+fn reset_per_cpu<const N: usize>(
+    counted: &PerCpuCounters<N>,
+    extra: &PerCpuCounters<N>,
+    live: &Live<N>,
+) {
+    for index in 0..N {
+        for cpu in possible_cpus() {
+            let value = counted
+                .on(cpu, index)
+                .wrapping_add(extra.on(cpu, index))
+                .wrapping_add(live.on(cpu, index));
+            extra.add_on(cpu, index, value.wrapping_neg());
         }
     }
 }
@@ -96,6 +129,14 @@ impl<const N: usize> Live<N> {
         Self(KVec::new())
     }
 
+    /// Counter `index` of `cpu` (0 when it has no live count).
+    pub(crate) fn on(&self, cpu: u32, index: usize) -> u64 {
+        self.0
+            .iter()
+            .find(|(c, _)| *c == cpu)
+            .map_or(0, |(_, values)| values[index])
+    }
+
     /// Counter `index` summed over CPUs.
     pub(crate) fn sum(&self, index: usize) -> u64 {
         self.0
@@ -104,8 +145,9 @@ impl<const N: usize> Live<N> {
     }
 
     /// Reports counter `index` as `name`: what `counted` (by the packet
-    /// path) and `folded` (from retired snapshots) hold, per CPU, with this
-    /// added, and `carried` (a replaced block's) added to the total only.
+    /// path) and `folded` (by the control path: retired snapshots, replaced
+    /// blocks, resets) hold, per CPU, with this added. The per-CPU values
+    /// sum to the total.
     pub(crate) fn report(
         &self,
         sink: &mut dyn StatSink,
@@ -113,13 +155,11 @@ impl<const N: usize> Live<N> {
         counted: &PerCpuCounters<N>,
         folded: &PerCpuCounters<N>,
         index: usize,
-        carried: u64,
     ) -> Result {
         let total = counted
             .sum(index)
             .wrapping_add(folded.sum(index))
-            .wrapping_add(self.sum(index))
-            .wrapping_add(carried);
+            .wrapping_add(self.sum(index));
         // Every list runs in CPU order: each CPU's live count is the next
         // one, if it has one (none at all for `Live::none()`).
         let mut live = self.0.iter().peekable();
@@ -144,16 +184,19 @@ impl<const N: usize> Live<N> {
 /// in here when the snapshot retires; other walks (copies from the backlog,
 /// packets sent through a lana device) count here directly.
 pub(crate) struct WalkCounters {
-    counts: Counters<WALK_COUNT>,
-    /// What retired snapshots' tallies counted, per CPU. Written only by
-    /// the engine under its control lock, never by the packet path.
+    /// Counted by the packet path, per CPU.
+    counts: PerCpuCounters<WALK_COUNT>,
+    /// What the control path adds, per CPU: retired snapshots' tallies,
+    /// the counts of the blocks this one replaced, less what resets set
+    /// aside. Written only by the engine under its control lock, never by
+    /// the packet path.
     folded: PerCpuCounters<WALK_COUNT>,
 }
 
 impl WalkCounters {
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
-            counts: Counters::new(&WALK_NAMES)?,
+            counts: PerCpuCounters::new()?,
             folded: PerCpuCounters::new()?,
         })
     }
@@ -172,7 +215,7 @@ impl WalkCounters {
     /// Counter `index` as readers see it, with `live` added.
     pub(crate) fn total(&self, index: usize, live: &Live<WALK_COUNT>) -> u64 {
         self.counts
-            .total(index)
+            .sum(index)
             .wrapping_add(self.folded.sum(index))
             .wrapping_add(live.sum(index))
     }
@@ -180,39 +223,26 @@ impl WalkCounters {
     /// Reports every counter, with `live` added.
     pub(crate) fn report(&self, sink: &mut dyn StatSink, live: &Live<WALK_COUNT>) -> Result {
         for (index, name) in WALK_NAMES.iter().enumerate() {
-            let carried = self.counts.carried[index].load(Ordering::Relaxed);
-            live.report(
-                sink,
-                name,
-                &self.counts.per_cpu,
-                &self.folded,
-                index,
-                carried,
-            )?;
+            live.report(sink, name, &self.counts, &self.folded, index)?;
         }
         Ok(())
     }
 
-    /// The totals, for the block that replaces this one (once no snapshot
-    /// holds this one: nothing live).
+    /// The values per CPU, for the block that replaces this one (once no
+    /// snapshot holds this one: nothing live).
     pub(crate) fn export(&self) -> Result<State> {
-        let mut totals = KVec::with_capacity(WALK_COUNT, GFP_KERNEL)?;
-        for index in 0..WALK_COUNT {
-            totals.push(self.total(index, &Live::none()), GFP_KERNEL)?;
-        }
-        Ok(State(totals))
+        export_per_cpu(&self.counts, &self.folded, &Live::none())
     }
 
-    /// Adds the totals of the block this one replaced.
+    /// Adds the values of the block this one replaced, each to its CPU.
     pub(crate) fn import(&self, state: &State) {
-        self.counts.import(state);
+        import_per_cpu(&self.folded, state);
     }
 
-    /// Makes every total read zero from now on, `live` included.
+    /// Makes every value read zero from now on, on every CPU, `live`
+    /// included.
     pub(crate) fn reset(&self, live: &Live<WALK_COUNT>) {
-        for (index, carried) in self.counts.carried.iter().enumerate() {
-            carried.fetch_sub(self.total(index, live), Ordering::Relaxed);
-        }
+        reset_per_cpu(&self.counts, &self.folded, live);
     }
 }
 

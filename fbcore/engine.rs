@@ -614,13 +614,15 @@ impl Engine {
         }
         if !force {
             let low = control.registry.lookup(lower)?.id;
+            let up = control.registry.lookup(upper)?.id;
             if control.registry.lookup(upper)?.lower == Some(low) {
                 let registry = &control.registry;
-                if let Some(a) = control
-                    .attached
-                    .iter()
-                    .find(|a| registry.reaches(a.block, low))
-                {
+                // A real device's packets cross the binding going up, a
+                // lana device's going down.
+                if let Some(a) = control.attached.iter().find(|a| match a.side() {
+                    Side::Bottom => registry.reaches(a.block(), low),
+                    Side::Top => registry.reaches_down(a.block(), up),
+                }) {
                     let dev = shown(a.device_name());
                     return Err(ctl_err!(
                         EBUSY,

@@ -32,7 +32,7 @@ use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats, COUNT};
 use crate::tally::{self, Tally, OUTCOMES};
 use crate::trace::Recorder;
-use crate::vlink::{arc_ptr::ArcPtr, backlog::Backlog, percpu::possible_cpus, skb::EgressTag};
+use crate::vlink::{arc_ptr::ArcPtr, backlog::{Backlog, Refused}, percpu::possible_cpus, skb::EgressTag};
 
 /// Most blocks a packet may visit; a packet going round a cycle (or up a
 /// longer chain) is dropped and counted when it reaches this.
@@ -935,12 +935,16 @@ impl Graph {
         copy.set_cb_word(u64::from(id) | direction);
         let refused = match dp.sinks.backlog.as_ref() {
             Some(backlog) => backlog.enqueue(copy, bh).err(),
-            None => Some(copy),
+            None => Some((copy, Refused::Full)),
         };
         match refused {
             None => dp.sinks.stats.add(bh, Counter::Queued, 1),
-            Some(copy) => {
-                drop_packet(copy, EngineDrop::BacklogFull, bh, dp);
+            Some((copy, why)) => {
+                let reason = match why {
+                    Refused::Full => EngineDrop::BacklogFull,
+                    Refused::TooDeep => EngineDrop::CopyDepth,
+                };
+                drop_packet(copy, reason, bh, dp);
             }
         }
     }

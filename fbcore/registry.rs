@@ -7,7 +7,7 @@
 //! built from this registry and published under RCU.
 
 use core::pin::Pin;
-use kernel::{prelude::*, sync::Arc};
+use kernel::{alloc::KVVec, prelude::*, sync::Arc};
 
 use crate::block::{Block, BlockType, Instance};
 use crate::counters::WalkCounters;
@@ -72,14 +72,16 @@ impl Entry {
 /// subscription names another entry, at most once, and is registered on that
 /// entry's chain.
 pub(crate) struct Registry {
-    entries: KVec<Entry>,
+    /// Of any length: a graph of thousands of blocks outgrows what kmalloc
+    /// serves in one piece, so this may be vmalloc'd.
+    entries: KVVec<Entry>,
     next_id: u32,
 }
 
 impl Registry {
     pub(crate) fn new() -> Self {
         Self {
-            entries: KVec::new(),
+            entries: KVVec::new(),
             next_id: 1,
         }
     }
@@ -307,6 +309,21 @@ impl Registry {
             match at {
                 Some(block) if block == id => return true,
                 Some(block) => at = self.get(block).and_then(|e| e.upper),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// Whether packets leaving at block `start` (sent by a lana device
+    /// attached at the top) travel through block `id` on their way down
+    /// (following `lower` links, for at most the hop limit).
+    pub(crate) fn reaches_down(&self, start: u32, id: u32) -> bool {
+        let mut at = Some(start);
+        for _ in 0..crate::graph::HOP_LIMIT {
+            match at {
+                Some(block) if block == id => return true,
+                Some(block) => at = self.get(block).and_then(|e| e.lower),
                 None => return false,
             }
         }

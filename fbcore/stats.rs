@@ -26,6 +26,9 @@ pub(crate) enum EngineDrop {
     /// A block's verdict has no meaning in the packet's direction (a `host`
     /// block reached by an egress packet).
     WrongDirection,
+    /// A copy of a copy beyond the generations a copy may have: a port
+    /// bound so that copies come back to the block that makes them.
+    CopyDepth,
 }
 
 /// One engine counter.
@@ -67,10 +70,12 @@ pub(crate) enum Counter {
     /// hold yet (a batch registers its new devices before it publishes):
     /// left to the Linux stack, as if the device were not attached.
     ToStackNoEntry,
+    /// Copies of copies beyond `LANA_COPY_GENERATIONS` (8), dropped.
+    DropCopyDepth,
 }
 
-pub(crate) const COUNT: usize = 23;
-const _: () = assert!(Counter::ToStackNoEntry as usize + 1 == COUNT);
+pub(crate) const COUNT: usize = 24;
+const _: () = assert!(Counter::DropCopyDepth as usize + 1 == COUNT);
 
 // A block's drop reason indexes the drop counters from `DropBlock` on.
 const _: () = {
@@ -108,6 +113,7 @@ const NAMES: [&CStr; COUNT] = [
     c"delivered",
     c"to_stack_no_tag",
     c"to_stack_no_entry",
+    c"drop_copy_depth",
 ];
 
 impl From<EngineDrop> for Counter {
@@ -120,6 +126,7 @@ impl From<EngineDrop> for Counter {
             EngineDrop::BacklogFull => Counter::DropBacklogFull,
             EngineDrop::Stale => Counter::DropStale,
             EngineDrop::WrongDirection => Counter::DropWrongDirection,
+            EngineDrop::CopyDepth => Counter::DropCopyDepth,
         }
     }
 }
@@ -184,7 +191,7 @@ impl EngineStats {
     /// Reports every counter summed over CPUs, with `live` added.
     pub(crate) fn report(&self, sink: &mut dyn StatSink, live: &Live<COUNT>) -> Result {
         for (index, name) in NAMES.iter().enumerate() {
-            live.report(sink, name, &self.counters, &self.folded, index, 0)?;
+            live.report(sink, name, &self.counters, &self.folded, index)?;
         }
         Ok(())
     }

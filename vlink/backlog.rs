@@ -15,6 +15,17 @@ use kernel::{bindings, ffi::c_void, prelude::*};
 use super::{ffi, percpu::possible_cpus, percpu::BhContext, skb::SkBuff};
 use crate::engine::Engine;
 
+/// Why a backlog refused a copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// This CPU's queue is full.
+    Full,
+    /// The packet is a copy of a copy of ... beyond the generations a copy
+    /// may have (`LANA_COPY_GENERATIONS`, 8): a port bound so that copies
+    /// come back to the block that makes them.
+    TooDeep,
+}
+
 /// The backlog of one engine: a bounded queue and a NAPI instance per CPU.
 ///
 /// # Invariants
@@ -49,19 +60,25 @@ impl Backlog {
         })
     }
 
-    /// Queues `skb` on this CPU's backlog; gives it back when the queue is
-    /// full.
+    /// Queues the copy `skb` on this CPU's backlog; gives it back, with
+    /// the reason, when refused.
     #[inline]
-    pub(crate) fn enqueue(&self, skb: SkBuff, _bh: &BhContext) -> Result<(), SkBuff> {
+    pub(crate) fn enqueue(&self, skb: SkBuff, _bh: &BhContext) -> Result<(), (SkBuff, Refused)> {
         let raw = skb.into_raw();
         // SAFETY: The backlog is live (type invariant); bottom halves are off
         // (`_bh`); on success the queue owns the reference we give up.
-        if unsafe { ffi::lana_backlog_enqueue(self.raw.as_ptr(), raw.as_ptr()) } {
-            Ok(())
-        } else {
-            // SAFETY: Refused, so the reference is still ours.
-            Err(unsafe { SkBuff::from_raw(raw) })
+        let ret = unsafe { ffi::lana_backlog_enqueue(self.raw.as_ptr(), raw.as_ptr()) };
+        if ret == 0 {
+            return Ok(());
         }
+        // SAFETY: Refused, so the reference is still ours.
+        let skb = unsafe { SkBuff::from_raw(raw) };
+        let why = if ret == ELOOP.to_errno() {
+            Refused::TooDeep
+        } else {
+            Refused::Full
+        };
+        Err((skb, why))
     }
 
     /// Packets waiting on each possible CPU.

@@ -47,7 +47,7 @@ unsafe extern "C" {
 
     pub(crate) fn lana_backlog_create(owner: *const c_void, limit: c_uint) -> *mut c_void;
     pub(crate) fn lana_backlog_destroy(backlog: *mut c_void);
-    pub(crate) fn lana_backlog_enqueue(backlog: *mut c_void, skb: *mut sk_buff) -> bool;
+    pub(crate) fn lana_backlog_enqueue(backlog: *mut c_void, skb: *mut sk_buff) -> c_int;
     pub(crate) fn lana_backlog_depth(backlog: *mut c_void, cpu: c_uint) -> c_uint;
 
     pub(crate) fn lana_notifier_head_init(head: *mut blocking_notifier_head);
@@ -110,7 +110,10 @@ unsafe extern "C" {
         cmd: u8,
     ) -> *mut c_void;
     pub(crate) fn lana_nla_nest_start(skb: *mut sk_buff, attrtype: c_int) -> *mut nlattr;
-    pub(crate) fn lana_nla_nest_end(skb: *mut sk_buff, start: *mut nlattr);
+    pub(crate) fn lana_nla_nest_end(skb: *mut sk_buff, start: *mut nlattr) -> c_int;
+    pub(crate) fn lana_nla_nest_cancel(skb: *mut sk_buff, start: *mut nlattr);
+    pub(crate) fn lana_genl_info_attrs(info: *mut genl_info, len: *mut c_int) -> *const nlattr;
+    pub(crate) fn lana_genlmsg_new(size: usize) -> *mut sk_buff;
     pub(crate) fn lana_nla_put_u64(
         skb: *mut sk_buff,
         attrtype: c_int,

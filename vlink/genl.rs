@@ -455,13 +455,10 @@ impl<'a> Attrs<'a> {
         Some(u32::from_ne_bytes(payload.get(..4)?.try_into().ok()?))
     }
 
-    /// The elements of [`AttrKind::Requests`] attribute `id`, each as a
-    /// table of its attributes, in order.
-    pub(crate) fn requests(&self, id: u16) -> Result<KVec<AttrTable<'a>>> {
-        // SAFETY: A present array was validated: well-formed nests, each
-        // holding attributes validated against the policy (type invariant).
-        let rest = unsafe { nla_payload(self.raw(id)) };
-        let mut out = KVec::new();
+    /// Appends the elements of an [`AttrKind::Requests`] array's payload
+    /// `rest` (validated against the policy, valid for `'a`) to `out`, each
+    /// as a table of its attributes.
+    fn push_requests(&self, rest: &'a [u8], out: &mut KVec<AttrTable<'a>>) -> Result {
         for (_, element) in (NlaIter { rest }) {
             let mut table = KVec::new();
             table.resize(self.table.len(), null_mut(), GFP_KERNEL)?;
@@ -480,7 +477,7 @@ impl<'a> Attrs<'a> {
                 GFP_KERNEL,
             )?;
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -560,6 +557,27 @@ impl<'a> Request<'a> {
         unsafe { Namespace::from_raw(ffi::lana_genl_info_net(self.info)) }
     }
 
+    /// The elements of every [`AttrKind::Requests`] attribute `id` of the
+    /// request, in order, as one list: a batch larger than one attribute
+    /// (64 KiB) comes as several, in one message.
+    pub(crate) fn all_requests(&self, id: u16) -> Result<KVec<AttrTable<'a>>> {
+        let mut len: c_int = 0;
+        // SAFETY: `info` is valid for the request (type invariant).
+        let start = unsafe { ffi::lana_genl_info_attrs(self.info, &mut len) };
+        let len = usize::try_from(len).map_err(|_| EINVAL)?;
+        // SAFETY: The request's attributes: `len` bytes, valid for `'a`.
+        let all = unsafe { core::slice::from_raw_parts(start.cast::<u8>(), len) };
+        let mut out = KVec::new();
+        for (ty, payload) in (NlaIter { rest: all }) {
+            if ty == id {
+                // Every occurrence, not only the last that `info->attrs`
+                // keeps, was validated against the policy.
+                self.attrs.push_requests(payload, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
     /// The netlink port of the caller's socket, where [`EventGroup::unicast`]
     /// can send it messages later.
     pub(crate) fn portid(&self) -> u32 {
@@ -586,13 +604,35 @@ impl<'a> Request<'a> {
         extack.cookie_len = bytes.len() as u8;
     }
 
-    /// Starts the reply to this request, carrying command `cmd`.
-    pub(crate) fn reply(&self, cmd: u8) -> Result<Reply> {
+    /// Answers this request with one message carrying command `cmd`,
+    /// filled by `fill`. The message starts at the default size and, when
+    /// `fill` finds it full (`EMSGSIZE`), is filled again in a larger one,
+    /// up to [`REPLY_MAX`]; a reply larger still is refused with `EMSGSIZE`
+    /// and an explanation. `fill` may run several times.
+    pub(crate) fn answer(&mut self, cmd: u8, mut fill: impl FnMut(&mut Reply) -> Result) -> Result {
+        let mut size = bindings::GENLMSG_DEFAULT_SIZE as usize;
+        loop {
+            let mut reply = self.reply_sized(cmd, size)?;
+            match fill(&mut reply) {
+                Ok(()) => return self.send(reply),
+                Err(e) if e == EMSGSIZE && size < REPLY_MAX => size = (size * 8).min(REPLY_MAX),
+                Err(e) if e == EMSGSIZE => {
+                    self.set_error(format_args!(
+                        "the reply would exceed {} KiB",
+                        REPLY_MAX / 1024
+                    ));
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Starts the reply to this request, carrying command `cmd`, with room
+    /// for `size` bytes of attributes.
+    fn reply_sized(&self, cmd: u8, size: usize) -> Result<Reply> {
         // SAFETY: Plain allocation.
-        let skb = NonNull::new(unsafe {
-            bindings::genlmsg_new(bindings::GENLMSG_DEFAULT_SIZE, bindings::GFP_KERNEL)
-        })
-        .ok_or(ENOMEM)?;
+        let skb = NonNull::new(unsafe { ffi::lana_genlmsg_new(size) }).ok_or(ENOMEM)?;
         // SAFETY: `skb` is a fresh message; `info` and `family` are valid.
         let hdr = unsafe { ffi::lana_genlmsg_put_reply(skb.as_ptr(), self.info, self.family, cmd) };
         if hdr.is_null() {
@@ -604,7 +644,7 @@ impl<'a> Request<'a> {
     }
 
     /// Sends `reply` to the requester.
-    pub(crate) fn send(&self, reply: Reply) -> Result {
+    fn send(&self, reply: Reply) -> Result {
         let reply = core::mem::ManuallyDrop::new(reply);
         // SAFETY: We own the message and hand it to the core, which frees it.
         unsafe {
@@ -613,6 +653,11 @@ impl<'a> Request<'a> {
         }
     }
 }
+
+/// The largest reply [`Request::answer`] builds: 2 MiB with room for the
+/// headers and `skb_shared_info` (one order-9 allocation). lanactl reads a
+/// datagram of any size.
+pub(crate) const REPLY_MAX: usize = (2 << 20) - 4096;
 
 /// Writing attributes into a netlink message.
 ///
@@ -635,9 +680,10 @@ pub(crate) unsafe trait AttrWriter {
     /// Appends a string attribute from bytes that hold no NUL.
     fn put_bytes_str(&mut self, id: u16, value: &[u8]) -> Result {
         let len = c_int::try_from(value.len() + 1).map_err(|_| EMSGSIZE)?;
-        // Reserve the attribute, then copy the bytes and the NUL.
+        // Reserve the attribute (room checked: null when the message is
+        // full), then copy the bytes and the NUL.
         // SAFETY: The skb is valid (trait contract).
-        let attr = unsafe { bindings::__nla_reserve(self.skb(), c_int::from(id), len) };
+        let attr = unsafe { bindings::nla_reserve(self.skb(), c_int::from(id), len) };
         if attr.is_null() {
             return Err(EMSGSIZE);
         }
@@ -667,7 +713,9 @@ pub(crate) unsafe trait AttrWriter {
         })
     }
 
-    /// Appends a nested attribute filled by `fill`.
+    /// Appends a nested attribute filled by `fill`. A nest that does not
+    /// fit the message, or is longer than an attribute can be (64 KiB), is
+    /// removed whole and `EMSGSIZE` returned; so is one whose `fill` fails.
     fn nest(&mut self, id: u16, fill: impl FnOnce(&mut Self) -> Result) -> Result
     where
         Self: Sized,
@@ -677,10 +725,14 @@ pub(crate) unsafe trait AttrWriter {
         if start.is_null() {
             return Err(EMSGSIZE);
         }
-        fill(self)?;
-        // SAFETY: `start` was returned by `nla_nest_start` on this skb.
-        unsafe { ffi::lana_nla_nest_end(self.skb(), start) };
-        Ok(())
+        if let Err(e) = fill(self) {
+            // SAFETY: `start` was returned by `nla_nest_start` on this skb,
+            // which has only grown since.
+            unsafe { ffi::lana_nla_nest_cancel(self.skb(), start) };
+            return Err(e);
+        }
+        // SAFETY: As above; an oversized nest is cancelled by the shim.
+        to_result(unsafe { ffi::lana_nla_nest_end(self.skb(), start) })
     }
 }
 
@@ -761,7 +813,9 @@ impl<'a> Dump<'a> {
 
     /// Appends one message with command `cmd`, filled by `fill`. Returns
     /// `false`, with nothing appended, when the buffer is full: stop and let
-    /// the next call resume.
+    /// the next call resume. A message that does not fit even a buffer of
+    /// its own (the first of this call) is `EMSGSIZE`: the dump fails
+    /// rather than end early or stall.
     pub(crate) fn message(
         &mut self,
         cmd: u8,
@@ -770,7 +824,7 @@ impl<'a> Dump<'a> {
         // SAFETY: Valid dump arguments (type invariant).
         let hdr = unsafe { ffi::lana_genlmsg_put_dump(self.skb, self.cb, self.family, cmd) };
         if hdr.is_null() {
-            return Ok(false);
+            return self.full();
         }
         let mut msg = DumpMessage { skb: self.skb };
         match fill(&mut msg) {
@@ -784,11 +838,21 @@ impl<'a> Dump<'a> {
                 // SAFETY: As above; this removes the partial message.
                 unsafe { bindings::genlmsg_cancel(self.skb, hdr) };
                 if e == EMSGSIZE {
-                    Ok(false)
+                    self.full()
                 } else {
                     Err(e)
                 }
             }
+        }
+    }
+
+    /// The buffer had no room for a message: the next call resumes, unless
+    /// nothing at all was added in this one.
+    fn full(&self) -> Result<bool> {
+        if self.added {
+            Ok(false)
+        } else {
+            Err(EMSGSIZE)
         }
     }
 }

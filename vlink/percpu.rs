@@ -187,6 +187,11 @@ impl<const N: usize> PerCpuCounters<N> {
         self.cpu(cpu)[index].fetch_add(value, Ordering::Relaxed);
     }
 
+    /// Counter `index` of `cpu`, a possible CPU.
+    pub(crate) fn on(&self, cpu: u32, index: usize) -> u64 {
+        self.cpu(cpu)[index].load(Ordering::Relaxed)
+    }
+
     /// Counter `index` of every possible CPU, in CPU order.
     pub(crate) fn per_cpu(&self, index: usize) -> impl Iterator<Item = (u32, u64)> + '_ {
         possible_cpus().map(move |cpu| (cpu, self.cpu(cpu)[index].load(Ordering::Relaxed)))

@@ -262,7 +262,26 @@ struct lana_backlog_cpu {
 	struct napi_struct napi;
 	struct sk_buff_head queue;
 	struct lana_backlog *backlog;
+	/* The generation of the copy being delivered (0 outside a delivery):
+	 * a copy made meanwhile is one generation further. */
+	unsigned int generation;
 };
+
+/*
+ * A copy's generation: 1 for a copy of a received or sent packet, one more
+ * for each copy of a copy. It bounds copies of copies, which a port bound
+ * to a block whose walk leads back to the copying block would otherwise
+ * make without end (each copy walks from the start, with a fresh hop
+ * count). Kept in the control block while queued, after the engine's word
+ * (bytes 0-7) and the to-stack mark (qdisc_skb_cb.data, bytes 8-11); nobody
+ * else uses the control block of a packet on our queue.
+ */
+#define LANA_COPY_GENERATIONS 8
+
+static u32 *lana_copy_generation(struct sk_buff *skb)
+{
+	return (u32 *)(skb->cb + 16);
+}
 
 struct lana_backlog {
 	struct net_device *dev;
@@ -278,7 +297,9 @@ static int lana_backlog_poll(struct napi_struct *napi, int budget)
 	int done = 0;
 
 	while (done < budget && (skb = skb_dequeue(&cpu->queue))) {
+		cpu->generation = *lana_copy_generation(skb);
 		lana_backlog_deliver(cpu->backlog->owner, skb, lana_this_cpu_offset());
+		cpu->generation = 0;
 		done++;
 	}
 	if (done < budget)
@@ -333,16 +354,24 @@ void lana_backlog_destroy(struct lana_backlog *backlog)
 	kfree(backlog);
 }
 
-/* Bottom halves disabled. False, and the caller keeps @skb, when full. */
-bool lana_backlog_enqueue(struct lana_backlog *backlog, struct sk_buff *skb)
+/*
+ * Bottom halves disabled. Queues the copy @skb: 0, or -ENOSPC when the
+ * queue is full, -ELOOP when @skb would be a copy of a copy beyond
+ * LANA_COPY_GENERATIONS; the caller keeps @skb then.
+ */
+int lana_backlog_enqueue(struct lana_backlog *backlog, struct sk_buff *skb)
 {
 	struct lana_backlog_cpu *cpu = this_cpu_ptr(backlog->cpus);
+	unsigned int generation = cpu->generation + 1;
 
+	if (generation > LANA_COPY_GENERATIONS)
+		return -ELOOP;
 	if (skb_queue_len(&cpu->queue) >= backlog->limit)
-		return false;
+		return -ENOSPC;
+	*lana_copy_generation(skb) = generation;
 	skb_queue_tail(&cpu->queue, skb);
 	napi_schedule(&cpu->napi);
-	return true;
+	return 0;
 }
 
 unsigned int lana_backlog_depth(struct lana_backlog *backlog, unsigned int cpu)
@@ -465,9 +494,45 @@ struct nlattr *lana_nla_nest_start(struct sk_buff *skb, int type)
 	return nla_nest_start(skb, type);
 }
 
-void lana_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+/*
+ * Closes the nest at @start; a nest longer than nla_len can say (U16_MAX)
+ * is removed instead and -EMSGSIZE returned: nla_nest_end would store a
+ * truncated length, and the reader would parse the rest as other
+ * attributes.
+ */
+int lana_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
 {
+	if (skb_tail_pointer(skb) - (unsigned char *)start > U16_MAX) {
+		nla_nest_cancel(skb, start);
+		return -EMSGSIZE;
+	}
 	nla_nest_end(skb, start);
+	return 0;
+}
+
+/* Removes the nest at @start and everything after it. */
+void lana_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_cancel(skb, start);
+}
+
+/*
+ * The attributes of request @info (after the generic-netlink header; the
+ * family has no header of its own): *@len bytes at the returned address.
+ * Every one of them was validated against the family's policy, repeated
+ * ones included, though info->attrs keeps only the last of each type.
+ */
+const struct nlattr *lana_genl_info_attrs(struct genl_info *info, int *len)
+{
+	*len = genlmsg_len(info->genlhdr);
+	return genlmsg_data(info->genlhdr);
+}
+
+/* A reply message of @size payload bytes; __GFP_NOWARN: a large one that
+ * cannot be had is answered with an error, not a splat. */
+struct sk_buff *lana_genlmsg_new(size_t size)
+{
+	return genlmsg_new(size, GFP_KERNEL | __GFP_NOWARN);
 }
 
 int lana_nla_put_u64(struct sk_buff *skb, int type, u64 value, int pad)

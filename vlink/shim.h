@@ -70,7 +70,7 @@ void lana_netdev_notifier_unregister(void);
 struct lana_backlog;
 struct lana_backlog *lana_backlog_create(const void *owner, unsigned int limit);
 void lana_backlog_destroy(struct lana_backlog *backlog);
-bool lana_backlog_enqueue(struct lana_backlog *backlog, struct sk_buff *skb);
+int lana_backlog_enqueue(struct lana_backlog *backlog, struct sk_buff *skb);
 unsigned int lana_backlog_depth(struct lana_backlog *backlog, unsigned int cpu);
 
 /* Notifier chains. */
@@ -122,7 +122,10 @@ int lana_genlmsg_multicast_netns(const struct genl_family *family,
 				 struct net *net, struct sk_buff *skb,
 				 unsigned int group);
 struct nlattr *lana_nla_nest_start(struct sk_buff *skb, int type);
-void lana_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
+int lana_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
+void lana_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
+const struct nlattr *lana_genl_info_attrs(struct genl_info *info, int *len);
+struct sk_buff *lana_genlmsg_new(size_t size);
 int lana_nla_put_u64(struct sk_buff *skb, int type, u64 value, int pad);
 
 #endif /* LANA_SHIM_H */

@@ -10,7 +10,13 @@
 //! plain `NlSocketHandle` parses replies straight from the socket buffer and
 //! keeps them; the short receive loop below is what the router did for us.
 
-use std::{cell::Cell, ffi::CStr, fmt, io};
+use std::{
+    cell::Cell,
+    ffi::CStr,
+    fmt,
+    io::{self, Cursor},
+    os::fd::AsRawFd,
+};
 
 use lana_uapi::FAMILY_VERSION;
 use neli::{
@@ -21,13 +27,21 @@ use neli::{
     },
     err::{Nlmsgerr, SocketError},
     genl::{AttrTypeBuilder, GenlmsghdrBuilder, NlattrBuilder},
-    nl::{NlPayload, NlmsghdrBuilder},
+    nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder},
     socket::synchronous::NlSocketHandle,
     types::GenlBuffer,
     utils::Groups,
+    FromBytes, Size,
 };
 
 use crate::wire::{Attrs, LanaMsg, WireError};
+
+/// One message of a datagram, decoded or not.
+type Received = Result<Nlmsghdr<u16, LanaMsg>, SocketError>;
+
+/// The smallest receive buffer offered to the kernel (see
+/// [`Client::recv_datagram`]).
+const DUMP_PART: usize = 32 << 10;
 
 /// Version of the nlctrl family's own protocol, used for the family lookup.
 const CTRL_VERSION: u8 = 2;
@@ -297,15 +311,11 @@ impl Client {
     /// [`Error::EventsLost`] means the kernel dropped messages because the
     /// socket's buffer was full; the socket stays usable.
     pub fn receive(&self) -> Result<Vec<Result<LanaMsg, WireError>>, Error> {
-        let (messages, _) = loop {
-            match self.socket.recv::<u16, LanaMsg>() {
-                Err(SocketError::Io(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => break other.map_err(recv_error)?,
-            }
-        };
+        let messages = self.recv().map_err(recv_error)?;
         // neli stops at the first message it cannot decode: the rest of the
         // datagram has no trustworthy boundary.
         Ok(messages
+            .into_iter()
             .filter_map(|message| match message {
                 Ok(message) => match message.nl_payload() {
                     NlPayload::Payload(msg) if *message.nl_type() == self.family => {
@@ -316,6 +326,94 @@ impl Client {
                 Err(e) => Some(Err(WireError::Encoding(e.to_string()))),
             })
             .collect())
+    }
+
+    /// The messages of the next datagram, each decoded or the reason why
+    /// not (decoding stops at the first it cannot decode: the rest has no
+    /// trustworthy boundary). The datagram is read whole, however large:
+    /// neli's own receive reads at most 32 KiB and would cut a large reply.
+    fn recv(&self) -> Result<Vec<Received>, SocketError> {
+        let datagram = self.recv_datagram()?;
+        let len = datagram.len() as u64;
+        let mut cursor = Cursor::new(datagram);
+        let mut messages = Vec::new();
+        while cursor.position() < len {
+            match Nlmsghdr::from_bytes(&mut cursor) {
+                Ok(message) => messages.push(Ok(message)),
+                Err(e) => {
+                    messages.push(Err(e.into()));
+                    break;
+                }
+            }
+        }
+        Ok(messages)
+    }
+
+    /// The next datagram, whole: its length is peeked first.
+    fn recv_datagram(&self) -> Result<Vec<u8>, SocketError> {
+        let fd = self.socket.as_raw_fd();
+        loop {
+            // SAFETY: A zero-length peek writes nothing; with MSG_TRUNC it
+            // returns the length of the datagram waiting.
+            let len = unsafe {
+                libc::recv(
+                    fd,
+                    std::ptr::null_mut(),
+                    0,
+                    libc::MSG_PEEK | libc::MSG_TRUNC,
+                )
+            };
+            if len < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e.into());
+            }
+            // At least 32 KiB: the kernel sizes a dump's parts by the
+            // largest buffer a reader has offered.
+            let mut buf = vec![0u8; (len as usize).max(DUMP_PART)];
+            // SAFETY: `buf` is writable for its whole length, passed along.
+            let got = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+            if got < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e.into());
+            }
+            buf.truncate(got as usize);
+            return Ok(buf);
+        }
+    }
+
+    /// Lets the socket send a message of `len` bytes: netlink refuses one
+    /// larger than the send buffer (a large `apply` batch). Raising it
+    /// beyond `net.core.wmem_max` needs CAP_NET_ADMIN, which such a
+    /// request needs anyway; when it cannot be raised, the send fails with
+    /// EMSGSIZE.
+    fn make_room_to_send(&self, len: usize) {
+        const DEFAULT_SNDBUF: usize = 200 << 10;
+        if len <= DEFAULT_SNDBUF {
+            return;
+        }
+        let size = libc::c_int::try_from(len + (64 << 10)).unwrap_or(libc::c_int::MAX);
+        let fd = self.socket.as_raw_fd();
+        for option in [libc::SO_SNDBUFFORCE, libc::SO_SNDBUF] {
+            // SAFETY: `size` is a readable int of the length passed.
+            let ret = unsafe {
+                libc::setsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    option,
+                    std::ptr::addr_of!(size).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            if ret == 0 {
+                return;
+            }
+        }
     }
 
     /// Sends a request and waits for its ACK, so a refusal is never missed;
@@ -371,13 +469,13 @@ impl Client {
             .nl_payload(NlPayload::Payload(genl))
             .build()
             .map_err(|e| Error::Netlink(e.to_string()))?;
+        self.make_room_to_send(request.padded_size());
         self.socket.send(&request)?;
 
         let mut replies = Vec::new();
         loop {
             // One recv returns one datagram; a dump spans several.
-            let (messages, _) = self.socket.recv::<u16, LanaMsg>()?;
-            for message in messages {
+            for message in self.recv()? {
                 let message = message?;
                 // Left over from an earlier request that was abandoned
                 // after its error: not ours to interpret.

@@ -186,18 +186,39 @@ fn line_at(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// The line of every offset of one text, found by binary search in the
+/// offsets where lines start (counting from the start for each would make
+/// reading a file of thousands of blocks quadratic).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn of(text: &str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        Lines(starts)
+    }
+
+    /// The line (from 1) holding `offset`.
+    fn at(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset)
+    }
+}
+
 /// Reads a graph file.
 pub fn parse(text: &str) -> Result<Graph, FileError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| FileError {
         line: e.span().map(|span| line_at(text, span.start)),
         why: e.message().to_owned(),
     })?;
+    let lines = Lines::of(text);
     let mut graph = Graph::default();
+    let mut declared = std::collections::HashSet::new();
     for spanned in raw.block {
-        let line = Some(line_at(text, spanned.span().start));
+        let line = Some(lines.at(spanned.span().start));
         let at = |why: String| FileError { line, why };
         let block = spanned.into_inner();
-        if graph.blocks.iter().any(|b| b.name == block.name) {
+        if !declared.insert(block.name.clone()) {
             return Err(at(format!("block '{}' is declared twice", block.name)));
         }
         let mut config = Vec::new();
@@ -226,7 +247,7 @@ pub fn parse(text: &str) -> Result<Graph, FileError> {
         });
     }
     for spanned in raw.bind {
-        let line = Line(Some(line_at(text, spanned.span().start)));
+        let line = Line(Some(lines.at(spanned.span().start)));
         let bind = spanned.into_inner();
         graph.binds.push(Bind {
             upper: bind.upper,
@@ -236,7 +257,7 @@ pub fn parse(text: &str) -> Result<Graph, FileError> {
         });
     }
     for spanned in raw.subscribe {
-        let line = Line(Some(line_at(text, spanned.span().start)));
+        let line = Line(Some(lines.at(spanned.span().start)));
         let sub = spanned.into_inner();
         graph.subscriptions.push(Subscription {
             block: sub.block,
@@ -245,7 +266,7 @@ pub fn parse(text: &str) -> Result<Graph, FileError> {
         });
     }
     for spanned in raw.attach {
-        let line = Some(line_at(text, spanned.span().start));
+        let line = Some(lines.at(spanned.span().start));
         let attach = spanned.into_inner();
         let tag = match (attach.vlan, attach.ethertype) {
             (Some(_), Some(_)) => {
@@ -422,6 +443,15 @@ ethertype = "0x88b5"
             render(&parse(&text).unwrap(), "lanactl dump\nrevision 3"),
             text
         );
+    }
+
+    #[test]
+    fn lines_agree_with_counting_from_the_start() {
+        let text = "a\n\nbc\nd\n";
+        let lines = Lines::of(text);
+        for offset in 0..=text.len() {
+            assert_eq!(lines.at(offset), line_at(text, offset), "offset {offset}");
+        }
     }
 
     #[test]

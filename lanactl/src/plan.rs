@@ -9,7 +9,10 @@
 //! that involved it. Settings are compared key by key, only for the keys
 //! the file gives.
 
-use std::fmt;
+use std::{
+    collections::{HashMap, HashSet},
+    fmt,
+};
 
 use crate::graphfile::{Attach, Bind, Block, Graph, Line, Subscription};
 use crate::wire::Request;
@@ -184,42 +187,70 @@ fn key_options(config: &[(String, String)]) -> Vec<String> {
     config.iter().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
-/// The steps that turn `running` into `wanted`.
+/// A graph's blocks by name (the first of a name).
+fn by_name(graph: &Graph) -> HashMap<&str, &Block> {
+    let mut by_name = HashMap::new();
+    for b in &graph.blocks {
+        by_name.entry(b.name.as_str()).or_insert(b);
+    }
+    by_name
+}
+
+/// What tells attachments apart: device and tag.
+fn attach_key(a: &Attach) -> (&str, Option<&str>) {
+    (a.dev.as_str(), a.tag.as_deref())
+}
+
+/// What tells subscriptions apart: subscriber and target.
+fn sub_key(s: &Subscription) -> (&str, &str) {
+    (s.block.as_str(), s.to.as_str())
+}
+
+/// What tells bindings apart: upper, lower and port.
+fn bind_key(b: &Bind) -> (&str, &str, Option<&str>) {
+    (b.upper.as_str(), b.lower.as_str(), b.port.as_deref())
+}
+
+/// The steps that turn `running` into `wanted`. Every lookup goes through
+/// an index: a graph of thousands of blocks is planned in linear time.
 pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
-    let find = |graph: &'_ Graph, name: &str| -> Option<Block> {
-        graph.blocks.iter().find(|b| b.name == name).cloned()
-    };
+    let (running_blocks, wanted_blocks) = (by_name(running), by_name(wanted));
     // Blocks that go, whether for good or to come back with another type.
     let leaving: Vec<&str> = running
         .blocks
         .iter()
-        .filter(|b| find(wanted, &b.name).is_none_or(|w| w.kind != b.kind))
+        .filter(|b| {
+            wanted_blocks
+                .get(b.name.as_str())
+                .is_none_or(|w| w.kind != b.kind)
+        })
         .map(|b| b.name.as_str())
         .collect();
-    let stays = |name: &str| !leaving.contains(&name);
+    let leaving_set: HashSet<&str> = leaving.iter().copied().collect();
+    let stays = |name: &str| !leaving_set.contains(name);
     let line = |l: &Line| l.0;
     let mut out = Vec::new();
     let mut push = |step: Step, line: Option<usize>| out.push(Planned { step, line });
 
     // Attachments, by (device, tag). Detaching a device's untagged
     // attachment detaches all of it: the ones that stay come back.
-    let same_attach = |a: &Attach, b: &Attach| a.dev == b.dev && a.tag == b.tag;
+    let wanted_attached: HashSet<_> = wanted
+        .attachments
+        .iter()
+        .map(|w| (attach_key(w), w.block.as_str()))
+        .collect();
     let keeps = |a: &Attach| {
-        stays(&a.block)
-            && wanted
-                .attachments
-                .iter()
-                .any(|w| same_attach(w, a) && w.block == a.block)
+        stays(&a.block) && wanted_attached.contains(&(attach_key(a), a.block.as_str()))
     };
-    let mut whole_devices: Vec<&str> = Vec::new();
-    for a in running.attachments.iter().filter(|a| !keeps(a)) {
-        if a.tag.is_none() {
-            whole_devices.push(&a.dev);
-        }
-    }
-    let mut detached: Vec<&Attach> = Vec::new();
+    let whole_devices: HashSet<&str> = running
+        .attachments
+        .iter()
+        .filter(|a| !keeps(a) && a.tag.is_none())
+        .map(|a| a.dev.as_str())
+        .collect();
+    let mut detached: HashSet<(&str, Option<&str>)> = HashSet::new();
     for a in running.attachments.iter() {
-        if whole_devices.contains(&a.dev.as_str()) {
+        if whole_devices.contains(a.dev.as_str()) {
             if a.tag.is_none() {
                 push(
                     Step::Detach {
@@ -229,7 +260,7 @@ pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
                     None,
                 );
             }
-            detached.push(a);
+            detached.insert(attach_key(a));
         } else if !keeps(a) {
             push(
                 Step::Detach {
@@ -238,15 +269,17 @@ pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
                 },
                 None,
             );
-            detached.push(a);
+            detached.insert(attach_key(a));
         }
     }
 
-    let same_sub = |a: &Subscription, b: &Subscription| a.block == b.block && a.to == b.to;
+    let wanted_subs: HashSet<_> = wanted.subscriptions.iter().map(sub_key).collect();
+    let running_subs: HashSet<_> = running.subscriptions.iter().map(sub_key).collect();
+    let sub_kept = |s: &Subscription, other: &HashSet<(&str, &str)>| {
+        stays(&s.block) && stays(&s.to) && other.contains(&sub_key(s))
+    };
     for s in &running.subscriptions {
-        let kept =
-            stays(&s.block) && stays(&s.to) && wanted.subscriptions.iter().any(|w| same_sub(w, s));
-        if !kept {
+        if !sub_kept(s, &wanted_subs) {
             push(
                 Step::Unsubscribe {
                     block: s.block.clone(),
@@ -257,12 +290,16 @@ pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
         }
     }
 
-    let same_bind =
-        |a: &Bind, b: &Bind| a.upper == b.upper && a.lower == b.lower && a.port == b.port;
-    let bind_kept = |b: &Bind| {
-        stays(&b.upper) && stays(&b.lower) && wanted.binds.iter().any(|w| same_bind(w, b))
+    let wanted_binds: HashSet<_> = wanted.binds.iter().map(bind_key).collect();
+    let running_binds: HashSet<_> = running.binds.iter().map(bind_key).collect();
+    let bind_kept = |b: &Bind, other: &HashSet<(&str, &str, Option<&str>)>| {
+        stays(&b.upper) && stays(&b.lower) && other.contains(&bind_key(b))
     };
-    for b in running.binds.iter().filter(|b| !bind_kept(b)) {
+    for b in running
+        .binds
+        .iter()
+        .filter(|b| !bind_kept(b, &wanted_binds))
+    {
         push(
             Step::Unbind {
                 upper: b.upper.clone(),
@@ -274,7 +311,7 @@ pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
     }
 
     for name in &leaving {
-        let line = find(wanted, name).and_then(|w| w.line.0);
+        let line = wanted_blocks.get(name).and_then(|w| w.line.0);
         push(
             Step::Rm {
                 name: (*name).to_owned(),
@@ -284,7 +321,7 @@ pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
     }
 
     for w in &wanted.blocks {
-        match find(running, &w.name) {
+        match running_blocks.get(w.name.as_str()) {
             Some(r) if r.kind == w.kind => {
                 let changed: Vec<(String, String)> = w
                     .config
@@ -313,12 +350,10 @@ pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
         }
     }
 
+    // A wanted binding is made unless the running graph has it and keeps
+    // it (both its blocks stay).
     for w in &wanted.binds {
-        if !running
-            .binds
-            .iter()
-            .any(|b| same_bind(b, w) && bind_kept(b))
-        {
+        if !bind_kept(w, &running_binds) {
             push(
                 Step::Bind {
                     upper: w.upper.clone(),
@@ -331,9 +366,7 @@ pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
     }
 
     for w in &wanted.subscriptions {
-        let kept =
-            stays(&w.block) && stays(&w.to) && running.subscriptions.iter().any(|s| same_sub(s, w));
-        if !kept {
+        if !sub_kept(w, &running_subs) {
             push(
                 Step::Subscribe {
                     block: w.block.clone(),
@@ -344,12 +377,14 @@ pub fn plan(running: &Graph, wanted: &Graph) -> Vec<Planned> {
         }
     }
 
+    let running_attached: HashSet<_> = running
+        .attachments
+        .iter()
+        .map(|a| (attach_key(a), a.block.as_str()))
+        .collect();
     for w in &wanted.attachments {
-        let attached = running
-            .attachments
-            .iter()
-            .any(|a| same_attach(a, w) && a.block == w.block)
-            && !detached.iter().any(|a| same_attach(a, w));
+        let attached = running_attached.contains(&(attach_key(w), w.block.as_str()))
+            && !detached.contains(&attach_key(w));
         if !attached {
             push(
                 Step::Attach {

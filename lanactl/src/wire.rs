@@ -221,6 +221,10 @@ pub fn batch_attrs(
             .build()
             .map_err(|e| encoding(&e))
     };
+    // A batch longer than one attribute can be (64 KiB) goes as several
+    // `REQUESTS` arrays in the one message: the kernel reads them all, in
+    // order, as one transaction.
+    let mut arrays = Vec::new();
     let mut array = nest_of(attr::REQUESTS)?;
     // neli adds up a nest's length in a u16 without checking.
     let max = usize::from(u16::MAX) & !3;
@@ -239,11 +243,12 @@ pub fn batch_attrs(
         }
         let bytes = usize::from(*array.nla_len()) + usize::from(*element.nla_len()) + 3;
         if bytes > max {
-            return Err(WireError::BatchTooLong { max });
+            arrays.push(std::mem::replace(&mut array, nest_of(attr::REQUESTS)?));
         }
         array = array.nest(&element).map_err(|e| encoding(&e))?;
     }
-    let mut attrs: Attrs = std::iter::once(array).collect();
+    arrays.push(array);
+    let mut attrs: Attrs = arrays.into_iter().collect();
     if let Some(revision) = expect {
         attrs.push(u32_attr(attr::REVISION, revision)?);
     }
@@ -392,7 +397,7 @@ pub enum WireError {
     BadOption { option: String, why: OptionProblem },
     /// The options together do not fit in one netlink attribute.
     OptionsTooLong { bytes: usize, max: usize },
-    /// A batch of requests does not fit in one netlink attribute.
+    /// One request of a batch does not fit in one netlink attribute.
     BatchTooLong { max: usize },
     /// A mandatory attribute is absent from a reply.
     Missing { attr: u16, within: &'static str },
@@ -437,8 +442,8 @@ impl fmt::Display for WireError {
             ),
             WireError::BatchTooLong { max } => write!(
                 f,
-                "the changes take more than {max} bytes once encoded; \
-                 apply them in several files"
+                "one change takes more than {max} bytes once encoded; \
+                 give it fewer settings"
             ),
             WireError::Missing { attr, within } => {
                 write!(f, "malformed reply: {within} lacks {}", attr_name(*attr))
@@ -651,12 +656,22 @@ pub fn parse_show(msg: &LanaMsg) -> Result<BlockDetail, WireError> {
         Some(nla) => config_options(&Fields::nest(nla, "CONFIG")?)?,
         None => Config::new(),
     };
+    // The lists follow the nest at the top of the message (a block may
+    // have more subscribers than a nest holds); older modules put them in
+    // the nest.
+    let both = |ty: u16| -> Result<Vec<String>, WireError> {
+        let mut list = nest.strings(ty)?;
+        list.extend(top.strings(ty)?);
+        Ok(list)
+    };
+    let mut ports = port_bindings(&nest)?;
+    ports.extend(port_bindings(&top)?);
     Ok(BlockDetail {
         block: block_fields(&nest)?,
-        devices: nest.strings(attr::DEV_NAME)?,
-        ports: port_bindings(&nest)?,
-        subscribed_to: nest.strings(attr::SUBSCRIBED_TO)?,
-        subscribers: nest.strings(attr::SUBSCRIBER)?,
+        devices: both(attr::DEV_NAME)?,
+        ports,
+        subscribed_to: both(attr::SUBSCRIBED_TO)?,
+        subscribers: both(attr::SUBSCRIBER)?,
         config,
         stats: stat_entries(&top.nested(attr::STATS)?)?,
     })
@@ -744,9 +759,16 @@ pub fn parse_attachment(msg: &LanaMsg) -> Result<Attachment, WireError> {
 /// newer module.
 pub fn parse_stats(msg: &LanaMsg) -> Result<Stats, WireError> {
     let top = Fields::top(msg);
+    // The kernel sends the `STAT`s at the top of the message (a block's
+    // per-CPU view on many CPUs outgrows a nest); older modules nest them
+    // in `STATS`.
+    let entries = match top.find(attr::STATS) {
+        Some(nla) => stat_entries(&Fields::nest(nla, "STATS")?)?,
+        None => stat_entries(&top)?,
+    };
     Ok(Stats {
         block: top.optional_string(attr::BLOCK_NAME)?,
-        entries: stat_entries(&top.nested(attr::STATS)?)?,
+        entries,
     })
 }
 
@@ -1186,15 +1208,62 @@ mod tests {
     }
 
     #[test]
-    fn stats_reply_without_stats_nest_is_rejected() {
-        let m = msg(cmd::STATS, &[str_nla(attr::BLOCK_NAME, "counter0")]);
-        assert!(matches!(
-            parse_stats(&m),
-            Err(WireError::Missing {
-                attr: attr::STATS,
-                ..
+    fn stats_at_the_top_of_the_reply() {
+        // As the module sends them: no STATS nest, which a block's per-CPU
+        // view on many CPUs would outgrow.
+        let m = msg(
+            cmd::STATS,
+            &[
+                str_nla(attr::BLOCK_NAME, "counter0"),
+                stat_nla("packets", Some(0), 5),
+                stat_nla("packets", Some(1), 7),
+            ],
+        );
+        let parsed = parse_stats(&m).unwrap();
+        assert_eq!(parsed.block.as_deref(), Some("counter0"));
+        assert_eq!(
+            parsed.entries,
+            vec![stat("packets", Some(0), 5), stat("packets", Some(1), 7)]
+        );
+    }
+
+    #[test]
+    fn a_batch_longer_than_an_attribute_goes_as_several_arrays() {
+        let names: Vec<String> = (0..3000).map(|i| format!("{i:0>31}")).collect();
+        let requests: Vec<Request<'_>> = names
+            .iter()
+            .map(|name| Request::Add {
+                name,
+                kind: "forward",
+                options: &[],
             })
-        ));
+            .collect();
+        let attrs = batch_attrs(&requests, Some(4), false).unwrap();
+        let arrays: Vec<_> = attrs
+            .iter()
+            .filter(|a| *a.nla_type().nla_type() == attr::REQUESTS)
+            .collect();
+        assert!(arrays.len() > 1, "{} arrays", arrays.len());
+        // Every element, in order, in arrays that each fit an attribute.
+        let mut seen = Vec::new();
+        for array in arrays {
+            assert!(usize::from(*array.nla_len()) <= usize::from(u16::MAX));
+            let elements = Fields::nest(array, "REQUESTS").unwrap();
+            for element in elements.attrs.iter() {
+                seen.push(
+                    Fields::nest(element, "request")
+                        .unwrap()
+                        .string(attr::BLOCK_NAME)
+                        .unwrap(),
+                );
+            }
+        }
+        assert_eq!(seen, names);
+        let top = Fields {
+            attrs,
+            within: "message",
+        };
+        assert_eq!(top.u32(attr::REVISION).unwrap(), 4);
     }
 
     #[test]
@@ -1469,6 +1538,31 @@ mod tests {
         top.extend(config.map(|options| nest(attr::CONFIG, options)));
         top.push(nest(attr::STATS, stats));
         msg(cmd::SHOW, &top)
+    }
+
+    #[test]
+    fn show_lists_at_the_top_of_the_reply() {
+        // As the module sends them: the lists after the BLOCK nest, which
+        // thousands of subscribers would outgrow.
+        let subscribers: Vec<String> = (0..2000).map(|i| format!("{i:0>31}")).collect();
+        let mut top = vec![nest(
+            attr::BLOCK,
+            &[
+                nla(attr::BLOCK_ID, &1u32.to_ne_bytes()),
+                str_nla(attr::BLOCK_NAME, "c1"),
+                str_nla(attr::BLOCK_TYPE, "counter"),
+            ],
+        )];
+        top.extend(subscribers.iter().map(|s| str_nla(attr::SUBSCRIBER, s)));
+        top.push(str_nla(attr::DEV_NAME, "lana_d0"));
+        top.push(str_nla(attr::PORT_BINDING, "clone=mirror"));
+        top.push(str_nla(attr::SUBSCRIBED_TO, "w1"));
+        top.push(nest(attr::STATS, &[stat_nla("packets", None, 1)]));
+        let detail = parse_show(&msg(cmd::SHOW, &top)).unwrap();
+        assert_eq!(detail.subscribers, subscribers);
+        assert_eq!(detail.devices, vec!["lana_d0".to_string()]);
+        assert_eq!(detail.ports, vec![("clone".into(), "mirror".into())]);
+        assert_eq!(detail.subscribed_to, vec!["w1".to_string()]);
     }
 
     #[test]

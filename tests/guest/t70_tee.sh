@@ -97,9 +97,33 @@ case_tee_teardown() {
 	tee_teardown
 }
 
+# A tee's port bound to the block below it: each copy walks back up to the
+# tee and is copied again. Copies of copies stop at the eighth generation,
+# dropped and counted: each frame reaches the counter once as itself and
+# once per generation.
+case_tee_copy_loop_is_bounded() {
+	ip link add lana_t1 type dummy && ip link set lana_t1 up || fail "cannot create lana_t1"
+	lanactl add ta counter && lanactl add tt tee && lanactl bind tt ta &&
+		lanactl bind --port clone ta tt && lanactl attach lana_t1 ta ||
+		fail "building lana_t1 -> ta -> tt (clone -> ta) failed"
+	local d0 i
+	d0=$(engine_stat drop_copy_depth)
+	pktgen_inject lana_t1 10 || return 1
+	for i in $(seq 50); do
+		[ "$(block_stat ta packets)" = 90 ] && break
+		sleep 0.2
+	done
+	expect_eq "ta packets (10 frames, 8 generations of copies each)" 90 "$(block_stat ta packets)" || return 1
+	expect_eq "engine drop_copy_depth" $((d0 + 10)) "$(engine_stat drop_copy_depth)" || return 1
+	sleep 1
+	expect_eq "ta packets a second later" 90 "$(block_stat ta packets)" || return 1
+	lanactl rm --cascade ta && lanactl rm tt && ip link del lana_t1 || fail "teardown failed"
+}
+
 run_case "tee setup: $TDEV -> tee t -> counter main, port clone -> counter mirror" case_tee_setup
 run_case "a tee's copies reach its port through the per-CPU backlog" case_tee_copies_reach_the_port
 run_case "bad port bindings are refused and change nothing" case_tee_port_refusals
 run_case "a copy to a host block reaches the stack once" case_tee_copy_to_host_reaches_the_stack_once
 run_case "a full backlog drops copies, counted, never the main path" case_backlog_overflow_is_counted
+run_case "copies that come back to their tee stop after 8 generations" case_tee_copy_loop_is_bounded
 run_case "tee teardown" case_tee_teardown

@@ -51,6 +51,22 @@ case_vlink_lanactl() {
 	lanactl rm lvf2
 }
 
+# unbind guards a lana device's traffic as it guards a real device's: the
+# lana device sends down from the top, through every binding below it.
+case_vlink_unbind_in_use() {
+	lanactl vlink add lv3 || fail "lanactl vlink add failed"
+	lanactl add lvu1 forward && lanactl add lvu2 forward && lanactl add lvu3 forward &&
+		lanactl bind lvu1 lvu2 && lanactl bind lvu2 lvu3 && lanactl attach lv3 lvu1 ||
+		fail "building lv3 -> lvu1 -> lvu2 -> lvu3 failed"
+	refused_unchanged "'lvu2' above 'lvu3' carries device 'lv3' traffic" \
+		lanactl unbind lvu2 lvu3 || return 1
+	refused_unchanged "'lvu1' above 'lvu2' carries device 'lv3' traffic" \
+		lanactl unbind lvu1 lvu2 || return 1
+	lanactl unbind --force lvu2 lvu3 || fail "unbind --force failed"
+	lanactl vlink del lv3 && lanactl rm lvu1 && lanactl rm lvu2 && lanactl rm lvu3 ||
+		fail "teardown failed"
+}
+
 # Starts `lanactl monitor --count $1` in lana_vb, writing to
 # /tmp/lana_vlink_events, and waits until it listens: MONITOR_PID.
 monitor_vb() {
@@ -310,6 +326,7 @@ case_vlink_teardown() {
 
 run_case "ip link add type lana: kind, NOARP, carrier follows attach" case_vlink_type
 run_case "lanactl vlink add/del: MTU, refusals, an attached device" case_vlink_lanactl
+run_case "unbind refuses to cut a lana device's traffic unless --force" case_vlink_unbind_in_use
 run_case "two namespaces: ping both ways over lana0 <-> eth <-> counter <-> veth" case_vlink_ping
 run_case "eth egress pushes dst=, the egress device's MAC, the EtherType" case_vlink_header
 run_case "TCP over lana0 between the namespaces" case_vlink_tcp

@@ -1,0 +1,174 @@
+# shellcheck shell=bash
+# Scale: a graph of SCALE_BLOCKS blocks (10 000 by default) with 31-byte
+# names, chained and with ports, hundreds of attachments (plain and tagged)
+# on as many dummy devices, and thousands of subscriptions, some to one
+# block. It is built by one `apply -f` (a transaction far larger than one
+# netlink attribute), then every read command must return all of it, as
+# root and as an unprivileged user: a dump that writes past its buffer is a
+# kernel BUG any local user can trigger. Sourced by suite.sh.
+
+SCALE_DIR=/tmp/lana-scale
+SCALE_BLOCKS=${SCALE_BLOCKS:-10000}
+# A group: a tee at the bottom, seven forwards chained above it, a counter
+# on top, and a counter behind the tee's clone port.
+SCALE_GROUPS=$((SCALE_BLOCKS / 10))
+# Devices: each feeds one group untagged and another on VLAN 100.
+SCALE_DEVS=$((SCALE_GROUPS / 5))
+# The block every group's two counters subscribe to.
+SCALE_HUB=
+
+# scale_name GROUP INDEX: a block name of exactly 31 bytes.
+scale_name() {
+	printf 'scale-g%05d-b%d-xxxxxxxxxxxxxxx' "$1" "$2"
+}
+
+# The graph file: SCALE_BLOCKS blocks, 9 bindings and 2 subscriptions per
+# group, 2 attachments per device.
+scale_graph_file() {
+	python3 - "$SCALE_GROUPS" "$SCALE_DEVS" <<'EOF'
+import sys
+groups, devs = int(sys.argv[1]), int(sys.argv[2])
+name = lambda g, i: "scale-g%05d-b%d-xxxxxxxxxxxxxxx" % (g, i)
+out = []
+for g in range(groups):
+    kinds = ["tee"] + ["forward"] * 7 + ["counter", "counter"]
+    for i, kind in enumerate(kinds):
+        out.append('[[block]]\nname = "%s"\ntype = "%s"\n' % (name(g, i), kind))
+for g in range(groups):
+    for i in range(1, 9):
+        out.append('[[bind]]\nupper = "%s"\nlower = "%s"\n' % (name(g, i), name(g, i - 1)))
+    out.append('[[bind]]\nupper = "%s"\nlower = "%s"\nport = "clone"\n' % (name(g, 9), name(g, 0)))
+for g in range(groups):
+    for i in (8, 9):
+        out.append('[[subscribe]]\nblock = "%s"\nto = "%s"\n' % (name(g, i), name(0, 1)))
+for d in range(devs):
+    out.append('[[attach]]\ndev = "sc%d"\nblock = "%s"\n' % (d, name(d, 0)))
+    out.append('[[attach]]\ndev = "sc%d"\nblock = "%s"\nvlan = 100\n' % (d, name(devs + d, 0)))
+print("\n".join(out))
+EOF
+}
+
+# as_nobody_scale CMD...: lanactl as nobody, with no capabilities.
+as_nobody_scale() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$SCALE_DIR/lanactl" "$@"
+}
+
+case_scale_setup() {
+	command -v setpriv >/dev/null || { skip "setpriv (util-linux) not installed"; return; }
+	insmod "$MODULE" || fail "insmod failed"
+	mkdir -p $SCALE_DIR && chmod 0755 $SCALE_DIR
+	install -m 0755 "$LANACTL" $SCALE_DIR/lanactl
+	local d
+	for ((d = 0; d < SCALE_DEVS; d++)); do
+		echo "link add sc$d type dummy"
+		echo "link set sc$d up"
+	done >$SCALE_DIR/links
+	ip -batch $SCALE_DIR/links || fail "cannot create $SCALE_DEVS dummy devices"
+	scale_graph_file >$SCALE_DIR/graph.toml || fail "cannot write the graph file"
+	local out
+	out=$(lanactl apply -f $SCALE_DIR/graph.toml 2>&1) || fail "apply -f failed: $(tail -n 3 <<<"$out")"
+	local changes=$((SCALE_BLOCKS + SCALE_GROUPS * 11 + SCALE_DEVS * 2))
+	grep -qx "applied $changes changes: the graph is at revision 1" <<<"$out" ||
+		fail "apply: $(tail -n 1 <<<"$out") (expected $changes changes at revision 1)"
+}
+
+# scale_reads LANACTL...: every read command through LANACTL (root's, or
+# nobody's), each returning the whole graph.
+scale_reads() {
+	local out n hub
+	hub=$(scale_name 0 1)
+	out=$("$@" list) || fail "list failed"
+	n=$(tail -n +2 <<<"$out" | wc -l)
+	expect_eq "blocks listed" "$SCALE_BLOCKS" "$n"
+	expect_eq "names listed" "$(scale_names)" "$(tail -n +2 <<<"$out" | awk '{ print $2 }' | sort)"
+	n=$("$@" -j list | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') ||
+		fail "list -j failed"
+	expect_eq "blocks in JSON" "$SCALE_BLOCKS" "$n"
+	out=$("$@" attachments) || fail "attachments failed"
+	expect_eq "attachments" $((SCALE_DEVS * 2)) "$(grep -c . <<<"$out")"
+	expect_eq "tagged attachments" "$SCALE_DEVS" "$(grep -c ' vlan=100$' <<<"$out")"
+	n=$("$@" -j types | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') ||
+		fail "types failed"
+	[ "$n" -ge 8 ] || fail "types: $n"
+	n=$("$@" -j show "$hub" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["subscribers"]))') ||
+		fail "show $hub failed"
+	expect_eq "subscribers of the hub" $((SCALE_GROUPS * 2)) "$n"
+	out=$("$@" show "$(scale_name 7 0)") || fail "show of a tee failed"
+	grep -qx "  ports: clone=$(scale_name 7 9)" <<<"$out" || fail "show of a tee: $out"
+	"$@" stats --per-cpu "$hub" >/dev/null || fail "stats --per-cpu failed"
+	"$@" stats --per-cpu >/dev/null || fail "engine stats --per-cpu failed"
+	"$@" get "$(scale_name 3 5)" >/dev/null || fail "get failed"
+	out=$("$@" dump) || fail "dump failed"
+	expect_eq "blocks dumped" "$SCALE_BLOCKS" "$(grep -c '^\[\[block\]\]' <<<"$out")"
+	expect_eq "bindings dumped" $((SCALE_GROUPS * 9)) "$(grep -c '^\[\[bind\]\]' <<<"$out")"
+	expect_eq "subscriptions dumped" $((SCALE_GROUPS * 2)) "$(grep -c '^\[\[subscribe\]\]' <<<"$out")"
+	expect_eq "attachments dumped" $((SCALE_DEVS * 2)) "$(grep -c '^\[\[attach\]\]' <<<"$out")"
+	n=$("$@" dot | grep -c ' -> ') || fail "dot failed"
+	# Every binding, port binding and attachment is an edge.
+	[ "$n" -ge $((SCALE_GROUPS * 9 + SCALE_DEVS * 2)) ] || fail "dot: $n edges"
+}
+
+# The expected names, sorted.
+scale_names() {
+	local g i
+	for ((g = 0; g < SCALE_GROUPS; g++)); do
+		for i in 0 1 2 3 4 5 6 7 8 9; do scale_name $g $i; echo; done
+	done | sort
+}
+
+case_scale_reads_root() {
+	scale_reads lanactl
+}
+
+case_scale_reads_unprivileged() {
+	scale_reads as_nobody_scale
+}
+
+case_scale_dump_round_trip() {
+	lanactl dump >$SCALE_DIR/dumped.toml || fail "dump failed"
+	local out
+	out=$(lanactl apply -f $SCALE_DIR/dumped.toml) || fail "apply of the dump failed: $out"
+	expect_eq "apply of the dump" "nothing to change: the graph is at revision 1" "$out"
+}
+
+# A chain of 60 blocks (the hop limit is 64) fed by a device under traffic;
+# its bottom block is removed with --cascade: one change, no splat, the
+# chain above left unbound and still there.
+case_scale_rm_cascade_under_traffic() {
+	ip link add sclong type dummy && ip link set sclong up || fail "cannot create sclong"
+	local i
+	{
+		for ((i = 0; i < 60; i++)); do printf 'add long%02d-xxxxxxxxxxxxxxxxxxxxxxxx forward\n' $i; done
+		for ((i = 1; i < 60; i++)); do
+			printf 'bind long%02d-xxxxxxxxxxxxxxxxxxxxxxxx long%02d-xxxxxxxxxxxxxxxxxxxxxxxx\n' $i $((i - 1))
+		done
+		echo "attach sclong long00-xxxxxxxxxxxxxxxxxxxxxxxx"
+	} >$SCALE_DIR/long.batch
+	lanactl batch $SCALE_DIR/long.batch || fail "building the long chain failed"
+	pktgen_flood_start sclong || return 1
+	lanactl rm --cascade long00-xxxxxxxxxxxxxxxxxxxxxxxx || { pktgen_flood_stop; fail "rm --cascade failed"; }
+	pktgen_flood_stop
+	lanactl show long00-xxxxxxxxxxxxxxxxxxxxxxxx >/dev/null 2>&1 && fail "long00 still there"
+	lanactl show long01-xxxxxxxxxxxxxxxxxxxxxxxx | grep -qx '  lower: -' ||
+		fail "long01: $(lanactl show long01-xxxxxxxxxxxxxxxxxxxxxxxx)"
+	lanactl attachments | grep -q sclong && fail "sclong still attached"
+	expect_eq "blocks" $((SCALE_BLOCKS + 59)) "$(lanactl list | tail -n +2 | wc -l)"
+}
+
+case_scale_teardown() {
+	local d
+	# The module goes with the whole graph: its exit tears everything down.
+	rmmod lana || fail "rmmod failed"
+	for ((d = 0; d < SCALE_DEVS; d++)); do echo "link del sc$d"; done >$SCALE_DIR/unlinks
+	echo "link del sclong" >>$SCALE_DIR/unlinks
+	ip -batch $SCALE_DIR/unlinks || fail "cannot delete the devices"
+	rm -rf $SCALE_DIR
+}
+
+run_case "scale: apply -f builds $SCALE_BLOCKS blocks in one transaction" case_scale_setup
+run_case "scale: every read command returns everything (root)" case_scale_reads_root
+run_case "scale: every read command returns everything (unprivileged)" case_scale_reads_unprivileged
+run_case "scale: dump and apply -f round trip" case_scale_dump_round_trip
+run_case "scale: rm --cascade at the bottom of a 60-block chain under traffic" case_scale_rm_cascade_under_traffic
+run_case "scale teardown" case_scale_teardown
