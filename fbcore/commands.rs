@@ -2,7 +2,7 @@
 
 //! The generic-netlink commands: decode a request, call the engine, answer.
 
-use kernel::{prelude::*, str::CString, sync::ArcBorrow};
+use kernel::{alloc::KVVec, prelude::*, str::CString, sync::ArcBorrow};
 
 use crate::attach::{Side, Tag};
 use crate::block::{ConfigSink, Setting, StatSink};
@@ -140,7 +140,7 @@ impl Commands {
         // A batch too large for one attribute comes as several in the
         // message: one transaction all the same.
         let tables = req.all_requests(attr::REQUESTS)?;
-        let mut changes = KVec::with_capacity(tables.len(), GFP_KERNEL)?;
+        let mut changes = KVVec::with_capacity(tables.len(), GFP_KERNEL)?;
         for (index, table) in tables.iter().enumerate() {
             match batch_change(&table.attrs()) {
                 Ok(change) => changes.push(change, GFP_KERNEL)?,

@@ -17,6 +17,7 @@
 //! the hop limit allows.
 
 use kernel::{
+    alloc::KVVec,
     prelude::*,
     sync::{aref::ARef, SetOnce},
 };
@@ -258,24 +259,27 @@ enum Demux<'a> {
 /// `entries` and `tagged` go up and have their slots in `tally` (or are
 /// empty); no other walk has. `ids` holds the block id of each node,
 /// ascending.
+///
+/// The vectors may be vmalloc'd (`KVVec`): a graph of thousands of blocks
+/// outgrows what kmalloc serves in one piece; reading them costs the same.
 pub(crate) struct Graph {
-    lane: KVec<Stage>,
-    nodes: KVec<Node>,
-    ports: KVec<u32>,
-    ids: KVec<u32>,
+    lane: KVVec<Stage>,
+    nodes: KVVec<Node>,
+    ports: KVVec<u32>,
+    ids: KVVec<u32>,
     /// The block name of each node, for traces.
-    names: KVec<Name>,
+    names: KVVec<Name>,
     /// Entry per attachment slot.
-    entries: KVec<Entry>,
+    entries: KVVec<Entry>,
     /// Per attachment slot, where its tagged attachments are in `tagged`.
-    tag_ranges: KVec<TagRange>,
+    tag_ranges: KVVec<TagRange>,
     /// The tagged attachments, by slot; a slot's untagged one last, as
     /// [`ANY_TAG`].
-    tagged: KVec<Tagged>,
+    tagged: KVVec<Tagged>,
     /// The attached devices, held until the snapshot is freed: the device
     /// notifier detaches an unregistering device, publishing a snapshot
     /// without it, before the device waits for its references.
-    devices: KVec<Exit>,
+    devices: KVVec<Exit>,
     /// The counts of the frames from the entries.
     tally: Tally,
 }
@@ -295,11 +299,11 @@ impl Graph {
                 .map_or(NONE, |i| i as u32)
         };
         let count = registry.entries().len();
-        let mut nodes = KVec::with_capacity(count, GFP_KERNEL)?;
-        let mut ids = KVec::with_capacity(count, GFP_KERNEL)?;
-        let mut names = KVec::with_capacity(count, GFP_KERNEL)?;
-        let mut links = KVec::with_capacity(count, GFP_KERNEL)?;
-        let mut ports = KVec::new();
+        let mut nodes = KVVec::with_capacity(count, GFP_KERNEL)?;
+        let mut ids = KVVec::with_capacity(count, GFP_KERNEL)?;
+        let mut names = KVVec::with_capacity(count, GFP_KERNEL)?;
+        let mut links = KVVec::with_capacity(count, GFP_KERNEL)?;
+        let mut ports = KVVec::new();
         for entry in registry.entries() {
             let port_base = ports.len() as u32;
             for target in entry.ports.iter() {
@@ -336,7 +340,7 @@ impl Graph {
                 at,
             }
         };
-        let mut places = KVec::with_capacity(count, GFP_KERNEL)?;
+        let mut places = KVVec::with_capacity(count, GFP_KERNEL)?;
         places.resize(
             count,
             Place {
@@ -352,11 +356,11 @@ impl Graph {
         for (node, place) in nodes.iter_mut().zip(places.iter()) {
             (node.up, node.down) = walks(place, &lane);
         }
-        let mut entries = KVec::new();
-        let mut tag_ranges: KVec<TagRange> = KVec::new();
-        let mut tagged = KVec::new();
-        let mut devices = KVec::new();
-        let mut sorted = KVec::new();
+        let mut entries = KVVec::new();
+        let mut tag_ranges: KVVec<TagRange> = KVVec::new();
+        let mut tagged = KVVec::new();
+        let mut devices = KVVec::new();
+        let mut sorted = KVVec::new();
         for a in attachments {
             sorted.push(a, GFP_KERNEL)?;
         }
@@ -983,9 +987,9 @@ fn lay_out(
     links: &[Links],
     nodes: &mut [Place],
     stage: impl Fn(usize, u32) -> Stage,
-) -> Result<KVec<Stage>> {
-    let mut lane = KVec::with_capacity(nodes.len(), GFP_KERNEL)?;
-    let mut chain = KVec::new();
+) -> Result<KVVec<Stage>> {
+    let mut lane = KVVec::with_capacity(nodes.len(), GFP_KERNEL)?;
+    let mut chain = KVVec::new();
     for start in 0..nodes.len() {
         if nodes[start].up_at != NONE {
             continue;

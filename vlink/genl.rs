@@ -17,6 +17,7 @@ use core::{
     sync::atomic::{AtomicPtr, Ordering},
 };
 use kernel::{
+    alloc::KVVec,
     bindings, container_of,
     error::to_result,
     ffi::{c_char, c_int, c_long},
@@ -458,7 +459,7 @@ impl<'a> Attrs<'a> {
     /// Appends the elements of an [`AttrKind::Requests`] array's payload
     /// `rest` (validated against the policy, valid for `'a`) to `out`, each
     /// as a table of its attributes.
-    fn push_requests(&self, rest: &'a [u8], out: &mut KVec<AttrTable<'a>>) -> Result {
+    fn push_requests(&self, rest: &'a [u8], out: &mut KVVec<AttrTable<'a>>) -> Result {
         for (_, element) in (NlaIter { rest }) {
             let mut table = KVec::new();
             table.resize(self.table.len(), null_mut(), GFP_KERNEL)?;
@@ -560,14 +561,14 @@ impl<'a> Request<'a> {
     /// The elements of every [`AttrKind::Requests`] attribute `id` of the
     /// request, in order, as one list: a batch larger than one attribute
     /// (64 KiB) comes as several, in one message.
-    pub(crate) fn all_requests(&self, id: u16) -> Result<KVec<AttrTable<'a>>> {
+    pub(crate) fn all_requests(&self, id: u16) -> Result<KVVec<AttrTable<'a>>> {
         let mut len: c_int = 0;
         // SAFETY: `info` is valid for the request (type invariant).
         let start = unsafe { ffi::lana_genl_info_attrs(self.info, &mut len) };
         let len = usize::try_from(len).map_err(|_| EINVAL)?;
         // SAFETY: The request's attributes: `len` bytes, valid for `'a`.
         let all = unsafe { core::slice::from_raw_parts(start.cast::<u8>(), len) };
-        let mut out = KVec::new();
+        let mut out = KVVec::new();
         for (ty, payload) in (NlaIter { rest: all }) {
             if ty == id {
                 // Every occurrence, not only the last that `info->attrs`

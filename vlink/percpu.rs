@@ -211,31 +211,26 @@ impl<const N: usize> Drop for PerCpuCounters<N> {
     }
 }
 
-/// Per possible CPU, `len` counters, a number chosen at run time; written
-/// like [`PerCpuCounters`]: by the packet path of their CPU only.
+/// The most counters one per-CPU allocation holds: `alloc_percpu` serves at
+/// most `PCPU_MIN_UNIT_SIZE` (32 KiB) at once, and warns beyond.
+const CHUNK: usize = 32 * 1024 / core::mem::size_of::<AtomicU64>();
+
+/// One per-CPU allocation of zeroed counters.
 ///
 /// # Invariants
 ///
-/// `ptr` is a per-CPU allocation of `len` `AtomicU64`s owned by this value,
-/// zero-initialised by `alloc_percpu`.
-pub(crate) struct PerCpuArray {
+/// `ptr` is a per-CPU allocation of `len` (1 to [`CHUNK`]) `AtomicU64`s
+/// owned by this value, zero-initialised by `alloc_percpu`.
+struct Chunk {
     ptr: NonNull<AtomicU64>,
     len: usize,
 }
 
-// SAFETY: The counters are atomics; the allocation may be freed on any CPU.
-unsafe impl Send for PerCpuArray {}
-// SAFETY: All access goes through atomics (see `PerCpuCounters`).
-unsafe impl Sync for PerCpuArray {}
-
-impl PerCpuArray {
-    /// Allocates `len` zeroed counters for every possible CPU.
-    pub(crate) fn new(len: usize) -> Result<Self> {
-        let size = len
-            .max(1)
-            .checked_mul(core::mem::size_of::<AtomicU64>())
-            .ok_or(ENOMEM)?;
-        // SAFETY: Plain allocation, of `len` (at least one) `AtomicU64`s.
+impl Chunk {
+    fn new(len: usize) -> Result<Self> {
+        let len = len.clamp(1, CHUNK);
+        let size = len * core::mem::size_of::<AtomicU64>();
+        // SAFETY: Plain allocation, of `len` (1 to CHUNK) `AtomicU64`s.
         let raw = unsafe { ffi::lana_percpu_alloc(size, core::mem::align_of::<AtomicU64>()) };
         let ptr = NonNull::new(raw.cast()).ok_or(ENOMEM)?;
         // INVARIANT: Just allocated, zeroed by `alloc_percpu`.
@@ -252,26 +247,100 @@ impl PerCpuArray {
         }
     }
 
+    /// Adds one to counter `index` (below `len`) of this CPU.
+    #[inline(always)]
+    fn increment(&self, bh: &BhContext, index: usize) {
+        let counter = self
+            .ptr
+            .as_ptr()
+            .wrapping_add(index)
+            .wrapping_byte_add(bh.cpu_offset);
+        // SAFETY: By the type invariant `ptr` is a live per-CPU allocation
+        // of `len` counters, `index` is one of them (caller), and this CPU's
+        // instance lies `bh.cpu_offset` bytes from it; the context cannot
+        // migrate while `bh` lives.
+        let counter = unsafe { &*counter };
+        // Single writer per CPU: no read-modify-write atomic needed.
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Relaxed,
+        );
+    }
+}
+
+// SAFETY: The counters are atomics; the allocation may be freed on any CPU.
+unsafe impl Send for Chunk {}
+// SAFETY: All access goes through atomics (see `PerCpuCounters`).
+unsafe impl Sync for Chunk {}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we own the allocation.
+        unsafe { ffi::lana_percpu_free(self.ptr.as_ptr().cast()) };
+    }
+}
+
+/// Per possible CPU, `len` counters, a number chosen at run time; written
+/// like [`PerCpuCounters`]: by the packet path of their CPU only.
+///
+/// The first [`CHUNK`] counters are one per-CPU allocation, reached in line;
+/// a larger array (a graph with hundreds of entries) continues in further
+/// allocations of [`CHUNK`] each, reached by an out-of-line call.
+pub(crate) struct PerCpuArray {
+    first: Chunk,
+    /// Counters `first.len + i * CHUNK ..` are `rest[i]`'s.
+    rest: KVec<Chunk>,
+    len: usize,
+}
+
+impl PerCpuArray {
+    /// Allocates `len` zeroed counters for every possible CPU.
+    pub(crate) fn new(len: usize) -> Result<Self> {
+        let first = Chunk::new(len)?;
+        let mut rest = KVec::new();
+        let mut made = first.len;
+        while made < len {
+            let chunk = Chunk::new(len - made)?;
+            made += chunk.len;
+            rest.push(chunk, GFP_KERNEL)?;
+        }
+        Ok(Self {
+            first,
+            rest,
+            len: len.max(1),
+        })
+    }
+
     /// Adds one to counter `index` of this CPU (none if out of range).
     #[inline(always)]
     pub(crate) fn increment(&self, bh: &BhContext, index: usize) {
-        if index < self.len {
-            let counter = self
-                .ptr
-                .as_ptr()
-                .wrapping_add(index)
-                .wrapping_byte_add(bh.cpu_offset);
-            // SAFETY: By the type invariant `ptr` is a live per-CPU allocation
-            // of `len` counters, `index` is one of them, and this CPU's
-            // instance lies `bh.cpu_offset` bytes from it; the context cannot
-            // migrate while `bh` lives.
-            let counter = unsafe { &*counter };
-            // Single writer per CPU: no read-modify-write atomic needed.
-            counter.store(
-                counter.load(Ordering::Relaxed).wrapping_add(1),
-                Ordering::Relaxed,
-            );
+        if index < self.first.len {
+            self.first.increment(bh, index);
+        } else {
+            self.increment_far(bh, index);
         }
+    }
+
+    /// [`Self::increment`] beyond the first allocation.
+    #[cold]
+    #[inline(never)]
+    fn increment_far(&self, bh: &BhContext, index: usize) {
+        let far = index.wrapping_sub(self.first.len);
+        if let Some(chunk) = self.rest.get(far / CHUNK) {
+            if far % CHUNK < chunk.len {
+                chunk.increment(bh, far % CHUNK);
+            }
+        }
+    }
+
+    /// The chunk holding counter `index`, and the index within it.
+    fn locate(&self, index: usize) -> Option<(&Chunk, usize)> {
+        if index < self.first.len {
+            return Some((&self.first, index));
+        }
+        let far = index - self.first.len;
+        let chunk = self.rest.get(far / CHUNK)?;
+        (far % CHUNK < chunk.len).then_some((chunk, far % CHUNK))
     }
 
     /// How many counters each CPU has.
@@ -282,25 +351,20 @@ impl PerCpuArray {
     /// Sets every counter of every CPU to zero: `&mut`, so no CPU counts
     /// meanwhile.
     pub(crate) fn clear(&mut self) {
-        for cpu in possible_cpus() {
-            for counter in self.cpu(cpu) {
-                counter.store(0, Ordering::Relaxed);
+        for chunk in Iterator::chain(core::iter::once(&self.first), self.rest.iter()) {
+            for cpu in possible_cpus() {
+                for counter in chunk.cpu(cpu) {
+                    counter.store(0, Ordering::Relaxed);
+                }
             }
         }
     }
 
     /// Counter `index` of `cpu`, a possible CPU (0 if out of range).
     pub(crate) fn get(&self, cpu: u32, index: usize) -> u64 {
-        self.cpu(cpu)
-            .get(index)
+        self.locate(index)
+            .and_then(|(chunk, at)| chunk.cpu(cpu).get(at))
             .map_or(0, |c| c.load(Ordering::Relaxed))
-    }
-}
-
-impl Drop for PerCpuArray {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant we own the allocation.
-        unsafe { ffi::lana_percpu_free(self.ptr.as_ptr().cast()) };
     }
 }
 

@@ -23,6 +23,7 @@
 //! which block failed.
 
 use kernel::{
+    alloc::KVVec,
     prelude::*,
     sync::{aref::ARef, Arc, ArcBorrow},
 };
@@ -137,12 +138,14 @@ enum Notice {
     Pair(EventKind, Name, Name),
 }
 
-/// The batch being staged.
+/// The batch being staged. Its logs are as long as the batch (thousands of
+/// changes, each undo entry as large as a block's registry entry): they
+/// may be vmalloc'd.
 struct Batch<'a> {
-    undo: KVec<Undo<'a>>,
+    undo: KVVec<Undo<'a>>,
     wanted: KVec<Wanted>,
-    deferred: KVec<Deferred<'a>>,
-    notices: KVec<Notice>,
+    deferred: KVVec<Deferred<'a>>,
+    notices: KVVec<Notice>,
     /// Blocks with an id from here on were added by the batch: nothing
     /// published holds them yet.
     first_new_id: u32,
@@ -328,10 +331,10 @@ impl<'a> Batch<'a> {
             )?;
         }
         Ok(Self {
-            undo: KVec::new(),
+            undo: KVVec::new(),
             wanted,
-            deferred: KVec::new(),
-            notices: KVec::new(),
+            deferred: KVVec::new(),
+            notices: KVVec::new(),
             first_new_id: control.registry.next_id(),
         })
     }
