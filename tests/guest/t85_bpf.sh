@@ -81,5 +81,5 @@ run_case "bpf without a program passes everything" case_bpf_without_program_pass
 run_case "bpf runs classic programs compiled from pcap expressions" case_bpf_classic_filters
 run_case "a refused program leaves the old one in place" case_bpf_refusals_keep_the_old_program
 run_case "bpf runs eBPF socket filters pinned by aya, replaced atomically" case_bpf_pinned_ebpf
-run_case "bpf agrees with libpcap on a varied capture: 14 expressions, 3 eBPF programs" case_bpf_oracle
+run_case "bpf and eth agree with libpcap on a varied capture (VLAN tags, QinQ, fragments, runts), VLAN offload on and off" case_bpf_oracle
 run_case "bpf teardown" case_bpf_teardown
