@@ -18,7 +18,9 @@ included, must equal what tcpdump -r matched. Any difference fails.
 The kernel moves a frame's outer VLAN tag out of the data (skb->vlan_tci)
 before rx_handlers run, whatever the device's rx-vlan-hw-parse says; the
 whole run is made twice, with that offload on and off, to show it does not
-matter. Last, the eth block's ethertype= is checked on the same capture.
+matter; with it off a packet tap on lana_o0 shares every frame's data (the
+block shows tagged frames through a copy then). Last, the eth block's
+ethertype= is checked on the same capture.
 Usage: bpf_oracle.py LANACTL [BPF_PIN FILTERS_OBJECT]
 """
 
@@ -303,7 +305,7 @@ def main():
         for p in packets:
             sender.send(p)
 
-    def check(program, setting, expr, offload):
+    def check(program, setting, expr, mode, tap):
         expected = matched(pcap, expr)
         want_bytes = sum(after_rx(p) for p in expected)
         run(LANACTL, "set", "ob", setting)
@@ -312,23 +314,32 @@ def main():
         send_all()
         got, got_bytes = stat("ob", "passed") - p0, stat("oc", "bytes") - b0
         left = capture.take(len(expected))
-        same = got == len(expected) and got_bytes == want_bytes and left == expected and not stray
+        # The tap's clone of every frame shares its data when the block
+        # runs: each tagged one must have been shown through a copy.
+        tapped = len(tap.take(len(packets))) if tap else len(packets)
+        same = (got == len(expected) and got_bytes == want_bytes and left == expected
+                and not stray and tapped == len(packets))
         detail = "" if left == expected else f"; {sum(a != b for a, b in zip(left, expected)) + abs(len(left) - len(expected))} frames left differing"
-        print(f"# {'ok' if same else 'MISMATCH'}: rxvlan {offload}: {program}: bpf block passed {got} "
+        detail += "" if tapped == len(packets) else f"; the tap saw {tapped} frames"
+        print(f"# {'ok' if same else 'MISMATCH'}: {mode}: {program}: bpf block passed {got} "
               f"({got_bytes} bytes after it), tcpdump {expr!r} matched {len(expected)} "
               f"({want_bytes}) of {len(packets)}{detail}{'; stray frames before' if stray else ''}")
         return not same
 
     try:
+        # Offload on: tagged frames are shown in place. Off, with a packet
+        # tap on lana_o0 (as tcpdump -i would be): through a copy.
         for offload in ("on", "off"):
             run("ethtool", "-K", "lana_o0", "rxvlan", offload, "rx-vlan-stag-hw-parse", offload)
             state = [l.strip() for l in run("ethtool", "-k", "lana_o0").splitlines()
-                     if l.strip().startswith(("rx-vlan-hw-parse", "rx-vlan-stag-hw-parse"))]
+                     if l.strip().startswith(("rx-vlan-offload", "rx-vlan-stag-hw-parse"))]
             print(f"# lana_o0: {', '.join(state)}")
+            tap = Capture("lana_o0") if offload == "off" else None
+            mode = f"rxvlan {offload}" + (", tap" if tap else "")
             # Every frame reaches the block: without a program all pass.
-            failures += check("no program", "pinned=none", "", offload)
+            failures += check("no program", "pinned=none", "", mode, tap)
             for expr in EXPRESSIONS:
-                failures += check(f"classic {expr!r}", f"filter={expr}", expr, offload)
+                failures += check(f"classic {expr!r}", f"filter={expr}", expr, mode, tap)
             if PIN and OBJECT:
                 if subprocess.run(["mountpoint", "-q", "/sys/fs/bpf"]).returncode:
                     run("mount", "-t", "bpf", "bpf", "/sys/fs/bpf")
@@ -336,7 +347,7 @@ def main():
                 run(PIN, OBJECT, "/sys/fs/bpf", *names)
                 try:
                     for name, expr in EBPF_EQUIVALENTS:
-                        failures += check(f"eBPF {name}", f"pinned=/sys/fs/bpf/{name}", expr, offload)
+                        failures += check(f"eBPF {name}", f"pinned=/sys/fs/bpf/{name}", expr, mode, tap)
                 finally:
                     run(LANACTL, "set", "ob", "pinned=none")
                     for name in names:
@@ -356,6 +367,9 @@ def main():
             print(f"# {'ok' if got == expected else 'MISMATCH'}: eth ethertype={ethertype}: passed {got}, "
                   f"tcpdump {expr!r} matched {expected} of {len(packets)}")
             failures += got != expected
+        no_memory = stat("ob", "no_memory")
+        print(f"# bpf no_memory {no_memory}")
+        failures += no_memory != 0
     finally:
         for block in ("ob", "oc", "ox", "oe", "oec"):
             subprocess.run([LANACTL, "rm", "--cascade", block], capture_output=True)
