@@ -5,6 +5,25 @@
 //! direction; 0 drops the packet, anything else passes it (no truncation).
 //! Without a program every packet passes.
 //!
+//! The rule: a filter expression matches exactly the frames `tcpdump -r`
+//! matches on a capture of the wire, VLAN tags included, whatever the
+//! device does with VLAN offload. A received frame's outer 802.1Q or
+//! 802.1ad tag, which the kernel always moves out of the frame before the
+//! graph sees it, is back in the frame while the program runs, and out
+//! again after it (the rest of the graph sees the frame as before). So
+//! `vlan`, `vlan 10 and udp` match tagged frames, and `udp`, `ip[8] < 64`
+//! match untagged ones only, as in tcpdump; a frame in VLAN 10 passes
+//! `vlan 10 and udp`, not `udp`, on a tagged attachment (`--vlan 10`) too.
+//! eBPF programs see the same frame: the tag at offset 12, `vlan_present`
+//! 0, `protocol` the tag's TPID. Frames the kernel drops before any
+//! rx_handler (a tagged frame too short for its tag) never get here.
+//!
+//! Showing a tagged frame takes no memory unless a clone shares its head
+//! (a packet tap holds a copy); then the program runs on a private copy
+//! of the head, and when that copy cannot be made the frame is dropped,
+//! counted (`no_memory`, engine `drop_block` reason no memory): a filter
+//! does not let through what it could not look at.
+//!
 //! Programs: classic BPF (`cbpf=`, in iptables' xt_bpf bytecode format,
 //! what `lanactl set NAME filter=EXPR` compiles a pcap expression into), or
 //! an eBPF socket-filter program pinned in bpffs (`pinned=PATH`). A new
@@ -26,13 +45,13 @@ use crate::error::{ctl_err, CtlResult};
 
 pub(crate) const TYPE: BlockType = BlockType {
     name: c"bpf",
-    description: c"filters with a classic or eBPF socket filter (0 drops)",
+    description: c"filters with a classic or eBPF socket filter (0 drops) on the frame as the wire carried it, VLAN tag included",
     keys: &[
         Key {
             name: c"filter",
             syntax: c"pcap expression (lanactl compiles it into cbpf)",
             default: c"-",
-            help: c"what the classic program was compiled from, for people",
+            help: c"what the classic program was compiled from, for people; matches what tcpdump -r matches on a capture of the wire (tagged frames need vlan)",
         },
         Key {
             name: c"cbpf",
@@ -56,6 +75,7 @@ const MAX_INSNS: usize = 4096;
 
 const PASSED: usize = 0;
 const DROPPED: usize = 1;
+const NO_MEMORY: usize = 2;
 
 /// The program in effect, as the user gave it.
 enum Source {
@@ -65,7 +85,7 @@ enum Source {
 }
 
 /// The counters, by index.
-const NAMES: [&CStr; 2] = [c"passed", c"dropped"];
+const NAMES: [&CStr; 3] = [c"passed", c"dropped", c"no_memory"];
 
 #[pin_data]
 pub(crate) struct Bpf {
@@ -73,7 +93,7 @@ pub(crate) struct Bpf {
     /// Serialises changes; only read on the control path.
     #[pin]
     source: Mutex<Source>,
-    counts: Counters<2>,
+    counts: Counters<3>,
 }
 
 fn new() -> Result<Instance> {
@@ -136,9 +156,16 @@ impl Block for Bpf {
     fn receive(&self, skb: SkBuff, cx: &PacketCx<'_>) -> Verdict {
         let bh = cx.bh();
         if let Some(prog) = self.prog.get(bh) {
-            if prog.run(&skb, bh) == 0 {
-                self.counts.add(bh, DROPPED, 1);
-                return cx.drop(skb, DropReason::Filtered);
+            match prog.run(&skb, bh) {
+                Ok(0) => {
+                    self.counts.add(bh, DROPPED, 1);
+                    return cx.drop(skb, DropReason::Filtered);
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    self.counts.add(bh, NO_MEMORY, 1);
+                    return cx.drop(skb, DropReason::NoMemory);
+                }
             }
         }
         self.counts.add(bh, PASSED, 1);

@@ -8,6 +8,19 @@
 //! header already pulled (the driver's `eth_type_trans`), so the next block
 //! sees L3.
 //!
+//! VLAN-tagged frames: `ethertype=` is compared with the EtherType of what
+//! the block passes up, the protocol of the packet at the data pointer.
+//! The kernel takes a received frame's outer VLAN tag (802.1Q or 802.1ad)
+//! out of the frame before the graph sees it, whatever the device's VLAN
+//! offload, so that is the EtherType after the outer tag: an IPv4 frame in
+//! VLAN 10 passes `ethertype=0x0800` as an untagged one does (the VLAN is
+//! the business of tagged attachments and of `bpf`'s `vlan`); a QinQ
+//! frame's (802.1ad outer, 802.1Q inner) is 0x8100, its inner tag being
+//! still in the data; a tag the kernel does not take out (TPID 0x9100) is
+//! the EtherType itself. In tcpdump's words, `ethertype=0x0800` accepts
+//! `ether proto 0x0800 or ((ether proto 0x8100 or ether proto 0x88a8) and
+//! ether[16:2] = 0x0800)` (tests/guest/bpf_oracle.py checks it).
+//!
 //! Egress: pushes an Ethernet header in front of the L3 packet: destination
 //! `dst=`, source the MAC address of the device the packet will leave on
 //! (the real device attached at the bottom of the chain), EtherType the
@@ -37,7 +50,7 @@ pub(crate) const TYPE: BlockType = BlockType {
             name: c"ethertype",
             syntax: c"any|0xNNNN",
             default: c"any",
-            help: c"accept (ingress) and send (egress) only this EtherType, e.g. 0x0800",
+            help: c"accept (ingress) and send (egress) only this EtherType, e.g. 0x0800; on a VLAN-tagged frame, the one after its outer tag (IPv4 in VLAN 10 is 0x0800, a QinQ frame 0x8100)",
         },
         Key {
             name: c"dst",

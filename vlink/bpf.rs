@@ -3,6 +3,15 @@
 //! BPF programs that filter packets, classic or eBPF, with the semantics of
 //! SO_ATTACH_FILTER: the program sees the frame from its link-layer header
 //! and returns 0 to drop, anything else to pass (no truncation).
+//!
+//! The frame a program sees is the frame the wire carried: the kernel moves
+//! a received frame's outer VLAN tag (802.1Q or 802.1ad) out of the data
+//! into the skb before rx_handlers run, so for the run the tag is put back
+//! where it was, and the skb looks as a device without VLAN offload would
+//! have received it (no tag outside the data, protocol the tag's TPID).
+//! Afterwards the skb is exactly as before. libpcap compiles `vlan` into
+//! tests of the frame's bytes, so this is what makes an expression match
+//! what `tcpdump -r` matches on a capture of the wire.
 
 use core::ptr::NonNull;
 use kernel::{bindings, error::from_err_ptr, prelude::*};
@@ -72,12 +81,20 @@ impl BpfProg {
         })
     }
 
-    /// Runs the program on `skb`: 0 means drop.
+    /// Runs the program on `skb`, shown as the wire carried it (VLAN tag
+    /// included): its verdict, 0 meaning drop. `ENOMEM` when the frame
+    /// could not be shown: a tagged frame whose head a clone shares (a
+    /// packet tap's) is shown through a private copy of the head, made with
+    /// an atomic allocation; untagged frames and tagged ones with a private
+    /// head need no memory.
     #[inline]
-    pub(crate) fn run(&self, skb: &SkBuff, _bh: &BhContext) -> u32 {
+    pub(crate) fn run(&self, skb: &SkBuff, _bh: &BhContext) -> Result<u32> {
         // SAFETY: The program is live (type invariant), `skb` is owned by our
         // caller, and bottom halves are disabled (`_bh`), as programs need.
-        unsafe { ffi::lana_bpf_run(self.ptr.as_ptr(), skb.as_raw()) }
+        // The shim puts the skb back as it found it before returning.
+        let ret = unsafe { ffi::lana_bpf_run(self.ptr.as_ptr(), skb.as_raw()) };
+        // A verdict is an unsigned 32-bit value; anything else is an error.
+        u32::try_from(ret).map_err(|_| ENOMEM)
     }
 }
 

@@ -61,7 +61,7 @@ unsafe extern "C" {
     pub(crate) fn lana_bpf_classic(insns: *mut sock_filter, len: c_uint) -> *mut bpf_prog;
     pub(crate) fn lana_bpf_pinned(path: *const c_char) -> *mut bpf_prog;
     pub(crate) fn lana_bpf_release(prog: *mut bpf_prog, classic: bool);
-    pub(crate) fn lana_bpf_run(prog: *mut bpf_prog, skb: *mut sk_buff) -> c_uint;
+    pub(crate) fn lana_bpf_run(prog: *mut bpf_prog, skb: *mut sk_buff) -> i64;
     pub(crate) fn lana_skb_xmit(
         skb: *mut sk_buff,
         dev: *mut net_device,

@@ -83,7 +83,7 @@ void lana_skb_to_stack(struct sk_buff *skb);
 struct bpf_prog *lana_bpf_classic(struct sock_filter *insns, unsigned int len);
 struct bpf_prog *lana_bpf_pinned(const char *path);
 void lana_bpf_release(struct bpf_prog *prog, bool classic);
-unsigned int lana_bpf_run(struct bpf_prog *prog, struct sk_buff *skb);
+s64 lana_bpf_run(struct bpf_prog *prog, struct sk_buff *skb);
 bool lana_skb_xmit(struct sk_buff *skb, struct net_device *dev, u16 vlan,
 		   u16 ethertype);
 bool lana_dev_is_registered(const struct net_device *dev);

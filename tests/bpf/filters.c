@@ -34,6 +34,44 @@ int ip6_only(struct __sk_buff *skb)
 	return load_half(skb, 12) == 0x86dd ? -1 : 0;
 }
 
+/* The TPIDs of pcap's "vlan": 802.1Q, 802.1ad and the old QinQ 0x9100. */
+static int is_vlan_tpid(unsigned long long tpid)
+{
+	return tpid == 0x8100 || tpid == 0x88a8 || tpid == 0x9100;
+}
+
+/* Passes VLAN-tagged frames, as they were on the wire: pcap's "vlan". */
+SEC("socket")
+int vlan_only(struct __sk_buff *skb)
+{
+	return is_vlan_tpid(load_half(skb, 12)) ? -1 : 0;
+}
+
+/* Passes IPv4 UDP in VLAN 10 (outer tag): "vlan 10 and ip proto 17". */
+SEC("socket")
+int vlan10_udp(struct __sk_buff *skb)
+{
+	if (!is_vlan_tpid(load_half(skb, 12)) || (load_half(skb, 14) & 0xfff) != 10)
+		return 0;
+	if (load_half(skb, 16) != 0x0800)
+		return 0;
+	return load_byte(skb, 27) == 17 ? -1 : 0;
+}
+
+/*
+ * Passes frames whose metadata agrees with their bytes, as for a frame
+ * received with no VLAN offload: no tag outside the data (vlan_present 0)
+ * and skb->protocol the EtherType at offset 12. Every frame with an
+ * EtherType (not an 802.3 length) passes: "ether[12:2] >= 1536".
+ */
+SEC("socket")
+int wire_view(struct __sk_buff *skb)
+{
+	if (skb->vlan_present)
+		return 0;
+	return __builtin_bswap16((__u16)skb->protocol) == load_half(skb, 12) ? -1 : 0;
+}
+
 /* Drops everything. */
 SEC("socket")
 int drop_all(struct __sk_buff *skb)

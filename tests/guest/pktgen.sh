@@ -7,7 +7,8 @@ PKTGEN_FRAME_LEN=60
 # pktgen_inject DEV COUNT: injects exactly COUNT UDP frames of
 # PKTGEN_FRAME_LEN bytes, one fresh skb each, addressed to PKTGEN_DST_MAC /
 # PKTGEN_DST (default: another host) and UDP port PKTGEN_DST_PORT, from
-# PKTGEN_SRC if set (else pktgen takes the device's address).
+# PKTGEN_SRC if set (else pktgen takes the device's address), in an 802.1Q
+# tag of VLAN id PKTGEN_VLAN if set.
 pktgen_inject() {
 	local dev=$1 count=$2 pg=/proc/net/pktgen
 	# pktgen's threads are bound to their CPU: kpktgend_N injects on CPU N.
@@ -28,6 +29,7 @@ pktgen_inject() {
 		echo "udp_dst_max ${PKTGEN_DST_PORT:-9}"
 		[ -z "${PKTGEN_SRC:-}" ] || echo "src_min $PKTGEN_SRC"
 		[ -z "${PKTGEN_SRC:-}" ] || echo "src_max $PKTGEN_SRC"
+		echo "vlan_id ${PKTGEN_VLAN:-4096}" # above 4095: no tag
 	} | while read -r line; do echo "$line" >"$pg/$dev"; done
 	echo start >$pg/pgctrl
 	local sent
