@@ -227,7 +227,6 @@ pub(crate) trait StatSink {
     fn label(&mut self, name: &CStr, text: &[u8]) -> Result;
 }
 
-
 /// State a block hands over to the block of the same type that replaces it:
 /// values only the block type itself interprets.
 pub(crate) struct State(pub(crate) KVec<u64>);

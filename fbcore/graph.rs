@@ -33,7 +33,12 @@ use crate::registry::Registry;
 use crate::stats::{Counter, EngineDrop, EngineStats, COUNT};
 use crate::tally::{self, Tally, OUTCOMES};
 use crate::trace::Recorder;
-use crate::vlink::{arc_ptr::ArcPtr, backlog::{Backlog, Refused}, percpu::possible_cpus, skb::EgressTag};
+use crate::vlink::{
+    arc_ptr::ArcPtr,
+    backlog::{Backlog, Refused},
+    percpu::possible_cpus,
+    skb::EgressTag,
+};
 
 /// Most blocks a packet may visit; a packet going round a cycle (or up a
 /// longer chain) is dropped and counted when it reaches this.

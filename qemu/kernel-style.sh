@@ -11,6 +11,9 @@ src=$kdir
 [ -e "$kdir/source/.rustfmt.toml" ] && src=$kdir/source
 rustfmt --check --edition 2021 --config-path "$src/.rustfmt.toml" "$top/fbcore/lana.rs"
 
+# A fresh tree each time: an incremental build skips unchanged files
+# and with them their warnings, so a second run would pass wrongly.
+rm -rf "$out"
 mkdir -p "$out"
 log=$out/clippy.log
 if ! make -C "$kdir" M="$top" MO="$out" LLVM="$llvm" CLIPPY=1 modules >"$log" 2>&1; then

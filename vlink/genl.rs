@@ -611,7 +611,7 @@ impl<'a> Request<'a> {
     /// up to [`REPLY_MAX`]; a reply larger still is refused with `EMSGSIZE`
     /// and an explanation. `fill` may run several times.
     pub(crate) fn answer(&mut self, cmd: u8, mut fill: impl FnMut(&mut Reply) -> Result) -> Result {
-        let mut size = bindings::GENLMSG_DEFAULT_SIZE as usize;
+        let mut size: usize = bindings::GENLMSG_DEFAULT_SIZE;
         loop {
             let mut reply = self.reply_sized(cmd, size)?;
             match fill(&mut reply) {
