@@ -6,6 +6,7 @@ use kernel::{alloc::KVVec, prelude::*, str::CString, sync::ArcBorrow};
 
 use crate::attach::{Side, Tag};
 use crate::block::{ConfigSink, Setting, StatSink};
+use crate::counters::{Live, WALK_COUNT};
 use crate::engine::{Change, Engine, Mode};
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::Event;
@@ -98,7 +99,7 @@ const fn read(cmd: u8, kind: OpKind) -> OpSpec {
 }
 
 /// Every command.
-pub(crate) const OPS: [OpSpec; 20] = [
+pub(crate) const OPS: [OpSpec; 21] = [
     change(cmd::ADD),
     change(cmd::RM),
     change(cmd::BIND),
@@ -120,6 +121,7 @@ pub(crate) const OPS: [OpSpec; 20] = [
     read(cmd::GET, OpKind::Do),
     read(cmd::TYPES, OpKind::Dump),
     read(cmd::ATTACHMENTS, OpKind::Dump),
+    read(cmd::DETAILS, OpKind::Dump),
 ];
 
 /// Serves the family's commands, each with the engine of the caller's
@@ -217,27 +219,14 @@ impl Commands {
             engine.with_control(|control| {
                 let registry = control.registry();
                 let entry = registry.lookup(&name).map_err(|_| ENOENT)?;
-                reply.nest(attr::BLOCK, |m| put_block(m, registry, entry))?;
-                for id in entry.subscribed_to() {
-                    if let Some(target) = registry.get(id) {
-                        reply.put_bytes_str(attr::SUBSCRIBED_TO, target.name.as_bytes())?;
-                    }
-                }
+                put_detail(reply, registry, entry, &engine.live_walks(&entry.walks)?)?;
                 for subscriber in registry.subscribers_of(entry.id) {
                     reply.put_bytes_str(attr::SUBSCRIBER, subscriber.name.as_bytes())?;
                 }
                 for a in control.attached().iter().filter(|a| a.block() == entry.id) {
                     reply.put_str(attr::DEV_NAME, a.device_name())?;
                 }
-                for (port, to) in registry.port_bindings(entry) {
-                    let mut text = KVec::new();
-                    text.extend_from_slice(port.as_bytes(), GFP_KERNEL)?;
-                    text.push(b'=', GFP_KERNEL)?;
-                    text.extend_from_slice(to.as_bytes(), GFP_KERNEL)?;
-                    reply.put_bytes_str(attr::PORT_BINDING, &text)?;
-                }
-                reply.nest(attr::CONFIG, |w| entry.block.config(&mut ConfigWriter(w)))?;
-                reply.nest(attr::STATS, |w| block_stats(w, engine, entry, false))
+                Ok(())
             })
         })?)
     }
@@ -251,6 +240,43 @@ impl Commands {
             dump_each(dump, cmd::LIST, blocks, |m, entry| {
                 m.nest(attr::BLOCK, |m| put_block(m, registry, entry))
             })
+        })
+    }
+
+    /// Every block in full, one message each (`DETAILS`); a block whose
+    /// detail does not fit a message of its own comes as its `BLOCK` nest
+    /// marked `INCOMPLETE`, so the dump neither fails nor stalls on it.
+    fn dump_details(engine: &Engine, dump: &mut Dump<'_>) -> Result {
+        engine.with_control(|control| {
+            let registry = control.registry();
+            let entries = registry.entries();
+            // Keyed by id, as `LIST`; entries are in id order.
+            let from = entries.partition_point(|e| (e.id as usize) < dump.position());
+            // The live walk counts of a few blocks at a time: one pass over
+            // the tally each, not one per block.
+            for chunk in entries[from..].chunks(DETAILS_CHUNK) {
+                let mut walks = KVec::with_capacity(chunk.len(), GFP_KERNEL)?;
+                for entry in chunk {
+                    walks.push(&*entry.walks, GFP_KERNEL)?;
+                }
+                let lives = engine.live_walks_of(&walks)?;
+                for (entry, live) in chunk.iter().zip(lives.iter()) {
+                    let full = |m: &mut DumpMessage| put_detail(m, registry, entry, live);
+                    let written = match dump.message(cmd::DETAILS, full) {
+                        Err(e) if e == EMSGSIZE => dump.message(cmd::DETAILS, |m| {
+                            m.nest(attr::BLOCK, |m| put_block(m, registry, entry))?;
+                            m.put_flag(attr::INCOMPLETE)
+                        })?,
+                        written => written?,
+                    };
+                    if !written {
+                        dump.set_position(entry.id as usize);
+                        return Ok(());
+                    }
+                }
+            }
+            dump.set_position(DUMP_DONE);
+            Ok(())
         })
     }
 
@@ -394,6 +420,7 @@ impl genl::Commands for Commands {
             cmd::LIST => Self::dump_blocks(&engine, dump),
             cmd::TYPES => Self::dump_types(dump),
             cmd::ATTACHMENTS => Self::dump_attachments(&engine, dump),
+            cmd::DETAILS => Self::dump_details(&engine, dump),
             _ => Err(EOPNOTSUPP),
         }
     }
@@ -418,6 +445,10 @@ fn dump_each<T>(
     Ok(())
 }
 
+/// Blocks whose live counts a `DETAILS` dump reads at once: about what
+/// one dump message holds.
+const DETAILS_CHUNK: usize = 64;
+
 /// The position of a dump that has sent everything.
 const DUMP_DONE: usize = usize::MAX;
 
@@ -432,6 +463,32 @@ pub(crate) fn put_event(m: &mut impl AttrWriter, event: &Event) -> Result {
         m.put_bytes_str(attr::DEV_NAME, dev)?;
     }
     Ok(())
+}
+
+/// A block in full but for who subscribes to it and which devices feed
+/// it: its `BLOCK` nest, then at the top (lists may outgrow a nest) what it
+/// subscribes to and where its bound ports lead, its `CONFIG` and `STATS`.
+fn put_detail(
+    m: &mut impl AttrWriter,
+    registry: &Registry,
+    entry: &Entry,
+    live: &Live<WALK_COUNT>,
+) -> Result {
+    m.nest(attr::BLOCK, |m| put_block(m, registry, entry))?;
+    for id in entry.subscribed_to() {
+        if let Some(target) = registry.get(id) {
+            m.put_bytes_str(attr::SUBSCRIBED_TO, target.name.as_bytes())?;
+        }
+    }
+    for (port, to) in registry.port_bindings(entry) {
+        let mut text = KVec::new();
+        text.extend_from_slice(port.as_bytes(), GFP_KERNEL)?;
+        text.push(b'=', GFP_KERNEL)?;
+        text.extend_from_slice(to.as_bytes(), GFP_KERNEL)?;
+        m.put_bytes_str(attr::PORT_BINDING, &text)?;
+    }
+    m.nest(attr::CONFIG, |w| entry.block.config(&mut ConfigWriter(w)))?;
+    m.nest(attr::STATS, |w| stats_with_live(w, entry, false, live))
 }
 
 /// The attributes every block description carries: id, name, type, and
@@ -454,10 +511,19 @@ fn put_block(m: &mut impl AttrWriter, registry: &Registry, entry: &Entry) -> Res
 /// engine for every block).
 /// The statistics of block `entry`; the engine's control lock is held.
 fn block_stats(out: &mut impl AttrWriter, engine: &Engine, entry: &Entry, per_cpu: bool) -> Result {
-    let live = engine.live_walks(&entry.walks)?;
+    stats_with_live(out, entry, per_cpu, &engine.live_walks(&entry.walks)?)
+}
+
+/// [`block_stats`] with the live walk counts already read.
+fn stats_with_live(
+    out: &mut impl AttrWriter,
+    entry: &Entry,
+    per_cpu: bool,
+    live: &Live<WALK_COUNT>,
+) -> Result {
     let mut stats = StatWriter { out, per_cpu };
     entry.block.stats(&mut stats)?;
-    entry.walks.report(&mut stats, &live)?;
+    entry.walks.report(&mut stats, live)?;
     stats.value(c"events", entry.inbox.received())
 }
 

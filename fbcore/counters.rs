@@ -82,14 +82,24 @@ fn export_per_cpu<const N: usize>(
     let mut values = KVec::new();
     for index in 0..N {
         for cpu in possible_cpus() {
-            let value = counted
-                .on(cpu, index)
-                .wrapping_add(extra.on(cpu, index))
-                .wrapping_add(live.on(cpu, index));
-            values.push(value, GFP_KERNEL)?;
+            values.push(sum_on(counted, extra, live, cpu, index), GFP_KERNEL)?;
         }
     }
     Ok(State(values))
+}
+
+/// Counter `index` on `cpu`: `counted` plus `extra` plus `live`.
+fn sum_on<const N: usize>(
+    counted: &PerCpuCounters<N>,
+    extra: &PerCpuCounters<N>,
+    live: &Live<N>,
+    cpu: u32,
+    index: usize,
+) -> u64 {
+    counted
+        .on(cpu, index)
+        .wrapping_add(extra.on(cpu, index))
+        .wrapping_add(live.on(cpu, index))
 }
 
 /// Adds the values of `state` (from [`export_per_cpu`]) to `into`, each to
@@ -110,10 +120,7 @@ fn reset_per_cpu<const N: usize>(
 ) {
     for index in 0..N {
         for cpu in possible_cpus() {
-            let value = counted
-                .on(cpu, index)
-                .wrapping_add(extra.on(cpu, index))
-                .wrapping_add(live.on(cpu, index));
+            let value = sum_on(counted, extra, live, cpu, index);
             extra.add_on(cpu, index, value.wrapping_neg());
         }
     }

@@ -469,20 +469,21 @@ impl Graph {
         });
     }
 
-    /// Adds what the tally holds on `cpu` for the block counting in `walks`
-    /// to its walk counters `out`.
+    /// Adds what the tally holds on `cpu` for the blocks whose walk
+    /// counters `find` knows: `out[i]` for the block `find` says is `i`.
+    /// One pass over the tally for any number of blocks.
     pub(crate) fn tallied_walks(
         &self,
         cpu: u32,
-        walks: &WalkCounters,
-        out: &mut [u64; WALK_COUNT],
+        find: impl Fn(&WalkCounters) -> Option<usize>,
+        out: &mut [[u64; WALK_COUNT]],
     ) {
         self.tallied(cpu, |first, last, _, _, count| {
-            if core::ptr::eq(&*first.walks, walks) {
-                out[WALK_START] = out[WALK_START].wrapping_add(count);
+            if let Some(i) = find(&first.walks) {
+                out[i][WALK_START] = out[i][WALK_START].wrapping_add(count);
             }
-            if core::ptr::eq(&*last.walks, walks) {
-                out[WALK_END] = out[WALK_END].wrapping_add(count);
+            if let Some(i) = find(&last.walks) {
+                out[i][WALK_END] = out[i][WALK_END].wrapping_add(count);
             }
         });
     }
@@ -1354,9 +1355,10 @@ mod tests {
             let entry = reg.find(&name(n)).expect("block");
             let mut total = entry.walks.total(i, &none);
             for (cpu, graph) in possible_cpus().filter_map(|cpu| Some((cpu, live?))) {
-                let mut out = [0; WALK_COUNT];
-                graph.tallied_walks(cpu, &entry.walks, &mut out);
-                total += out[i];
+                let mut out = [[0; WALK_COUNT]];
+                let find = |w: &WalkCounters| core::ptr::eq(w, &*entry.walks).then_some(0);
+                graph.tallied_walks(cpu, find, &mut out);
+                total += out[0][i];
             }
             total
         };

@@ -78,6 +78,13 @@ pub mod cmd {
     pub const APPLY: u8 = 20;
     /// The graph's revision: a `REVISION` reply.
     pub const REVISION: u8 = 21;
+    /// Dump every block in full, one message per block: what a `SHOW`
+    /// reply carries but the `SUBSCRIBER`s and `DEV_NAME`s (the
+    /// `SUBSCRIBED_TO`s and `ATTACHMENTS` give the same edges). What reads
+    /// the whole graph asks this once rather than `SHOW` once per block. A
+    /// block too large for a dump message of its own comes as its `BLOCK`
+    /// nest and `INCOMPLETE`: ask `SHOW` for it.
+    pub const DETAILS: u8 = 22;
 }
 
 /// Attributes. Nested attributes reuse the same number space.
@@ -184,6 +191,9 @@ pub mod attr {
     pub const REVISION: u16 = 45;
     /// Flag: check an `APPLY` batch, change nothing.
     pub const DRY_RUN: u16 = 46;
+    /// Flag in a `DETAILS` message: the block's detail did not fit, only
+    /// its `BLOCK` nest is there.
+    pub const INCOMPLETE: u16 = 47;
     /// Highest attribute number.
-    pub const MAX: u16 = DRY_RUN;
+    pub const MAX: u16 = INCOMPLETE;
 }

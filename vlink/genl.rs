@@ -706,6 +706,13 @@ pub(crate) unsafe trait AttrWriter {
         })
     }
 
+    /// Appends a flag attribute (no payload).
+    fn put_flag(&mut self, id: u16) -> Result {
+        // SAFETY: The skb is valid (trait contract); a flag has no payload
+        // to read, as `nla_put_flag` passes none.
+        to_result(unsafe { bindings::nla_put(self.skb(), c_int::from(id), 0, core::ptr::null()) })
+    }
+
     /// Appends a `u64` attribute, padded with `pad` where alignment needs it.
     fn put_u64(&mut self, id: u16, value: u64, pad: u16) -> Result {
         // SAFETY: The skb is valid (trait contract).

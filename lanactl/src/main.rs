@@ -263,21 +263,23 @@ fn with_suggestion(e: Error) -> Error {
 
 /// The graph with every block's statistics and ports, for `dot`.
 fn dot_snapshot() -> Result<dot::Snapshot, Error> {
-    let attachments = dump(cmd::ATTACHMENTS, wire::parse_attachment)?;
-    let mut blocks = Vec::new();
-    for block in dump(cmd::LIST, wire::parse_block)? {
-        let name = block.name.as_str();
-        let stats = wire::parse_stats(&query(Request::Stats {
-            block: Some(name),
-            per_cpu: false,
-        })?)?;
-        let ports = wire::parse_show(&query(Request::Show { name })?)?.ports;
-        blocks.push(dot::BlockView {
-            block,
-            stats,
-            ports,
-        });
-    }
+    let client = Client::connect(family_name())?;
+    let attachments = client
+        .dump(cmd::ATTACHMENTS)?
+        .iter()
+        .map(wire::parse_attachment)
+        .collect::<Result<_, _>>()?;
+    let blocks = running::details(&client)?
+        .into_iter()
+        .map(|detail| dot::BlockView {
+            stats: wire::Stats {
+                block: Some(detail.block.name.clone()),
+                entries: detail.stats,
+            },
+            block: detail.block,
+            ports: detail.ports,
+        })
+        .collect();
     Ok(dot::Snapshot {
         blocks,
         attachments,

@@ -14,7 +14,7 @@ use lana_uapi::cmd;
 use crate::{
     client::{Client, Error},
     graphfile::{Attach, Bind, Block, Graph, Line, Subscription},
-    wire::{self, Attrs, Request},
+    wire::{self, Attrs, BlockDetail, Request},
 };
 
 /// Attempts before giving up on a graph that keeps changing.
@@ -60,12 +60,27 @@ pub fn without_defaults(client: &Client, mut graph: Graph) -> Result<Graph, crat
     Ok(graph)
 }
 
+/// Every block in full, in id order: one `DETAILS` dump, and a `SHOW` for
+/// each block the kernel could not fit in a dump message.
+pub fn details(client: &Client) -> Result<Vec<BlockDetail>, crate::Error> {
+    let mut details = Vec::new();
+    for message in client.dump(cmd::DETAILS)? {
+        let detail = if wire::is_incomplete(&message) {
+            let name = wire::parse_block(&message)?.name;
+            let show = Request::Show { name: &name };
+            wire::parse_show(&client.query(show.cmd(), show.attrs()?)?)?
+        } else {
+            wire::parse_show(&message)?
+        };
+        details.push(detail);
+    }
+    Ok(details)
+}
+
 fn read_once(client: &Client) -> Result<Graph, crate::Error> {
     let mut graph = Graph::default();
-    for message in client.dump(cmd::LIST)? {
-        let block = wire::parse_block(&message)?;
-        let show = Request::Show { name: &block.name };
-        let detail = wire::parse_show(&client.query(show.cmd(), show.attrs()?)?)?;
+    for detail in details(client)? {
+        let block = detail.block;
         let config = detail.config;
         if let Some(lower) = &block.lower {
             graph.binds.push(Bind {

@@ -63,7 +63,8 @@ case_vlink_unbind_in_use() {
 	refused_unchanged "'lvu1' above 'lvu2' carries device 'lv3' traffic" \
 		lanactl unbind lvu1 lvu2 || return 1
 	lanactl unbind --force lvu2 lvu3 || fail "unbind --force failed"
-	lanactl vlink del lv3 && lanactl rm lvu1 && lanactl rm lvu2 && lanactl rm lvu3 ||
+	lanactl vlink del lv3 && lanactl unbind lvu1 lvu2 &&
+		lanactl rm lvu1 && lanactl rm lvu2 && lanactl rm lvu3 ||
 		fail "teardown failed"
 }
 

@@ -22,7 +22,7 @@ scale_name() {
 	printf 'scale-g%05d-b%d-xxxxxxxxxxxxxxx' "$1" "$2"
 }
 
-# The graph file: SCALE_BLOCKS blocks, 9 bindings and 2 subscriptions per
+# The graph file: SCALE_BLOCKS blocks, 9 bindings and 3 subscriptions per
 # group, 2 attachments per device.
 scale_graph_file() {
 	python3 - "$SCALE_GROUPS" "$SCALE_DEVS" <<'EOF'
@@ -41,6 +41,9 @@ for g in range(groups):
 for g in range(groups):
     for i in (8, 9):
         out.append('[[subscribe]]\nblock = "%s"\nto = "%s"\n' % (name(g, i), name(0, 1)))
+    # One block listens to a block of every group: more subscriptions than
+    # one dump message holds.
+    out.append('[[subscribe]]\nblock = "%s"\nto = "%s"\n' % (name(1, 1), name(g, 2)))
 for d in range(devs):
     out.append('[[attach]]\ndev = "sc%d"\nblock = "%s"\n' % (d, name(d, 0)))
     out.append('[[attach]]\ndev = "sc%d"\nblock = "%s"\nvlan = 100\n' % (d, name(devs + d, 0)))
@@ -68,7 +71,7 @@ case_scale_setup() {
 	scale_graph_file >$SCALE_DIR/graph.toml || fail "cannot write the graph file"
 	local out
 	out=$(lanactl apply -f $SCALE_DIR/graph.toml 2>&1) || fail "apply -f failed: $(tail -n 3 <<<"$out")"
-	local changes=$((SCALE_BLOCKS + SCALE_GROUPS * 11 + SCALE_DEVS * 2))
+	local changes=$((SCALE_BLOCKS + SCALE_GROUPS * 12 + SCALE_DEVS * 2))
 	grep -qx "applied $changes changes: the graph is at revision 1" <<<"$out" ||
 		fail "apply: $(tail -n 1 <<<"$out") (expected $changes changes at revision 1)"
 }
@@ -94,6 +97,10 @@ scale_reads() {
 	n=$("$@" -j show "$hub" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["subscribers"]))') ||
 		fail "show $hub failed"
 	expect_eq "subscribers of the hub" $((SCALE_GROUPS * 2)) "$n"
+	n=$("$@" -j show "$(scale_name 1 1)" |
+		python3 -c 'import json, sys; print(len(json.load(sys.stdin)["subscribed_to"]))') ||
+		fail "show $(scale_name 1 1) failed"
+	expect_eq "subscriptions of $(scale_name 1 1)" "$SCALE_GROUPS" "$n"
 	out=$("$@" show "$(scale_name 7 0)") || fail "show of a tee failed"
 	grep -qx "  ports: clone=$(scale_name 7 9)" <<<"$out" || fail "show of a tee: $out"
 	"$@" stats --per-cpu "$hub" >/dev/null || fail "stats --per-cpu failed"
@@ -102,7 +109,7 @@ scale_reads() {
 	out=$("$@" dump) || fail "dump failed"
 	expect_eq "blocks dumped" "$SCALE_BLOCKS" "$(grep -c '^\[\[block\]\]' <<<"$out")"
 	expect_eq "bindings dumped" $((SCALE_GROUPS * 9)) "$(grep -c '^\[\[bind\]\]' <<<"$out")"
-	expect_eq "subscriptions dumped" $((SCALE_GROUPS * 2)) "$(grep -c '^\[\[subscribe\]\]' <<<"$out")"
+	expect_eq "subscriptions dumped" $((SCALE_GROUPS * 3)) "$(grep -c '^\[\[subscribe\]\]' <<<"$out")"
 	expect_eq "attachments dumped" $((SCALE_DEVS * 2)) "$(grep -c '^\[\[attach\]\]' <<<"$out")"
 	n=$("$@" dot | grep -c ' -> ') || fail "dot failed"
 	# Every binding, port binding and attachment is an edge.

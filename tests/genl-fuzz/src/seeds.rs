@@ -160,6 +160,7 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
         ("list", message(cmd::LIST, &[])),
         ("types", message(cmd::TYPES, &[])),
         ("attachments", message(cmd::ATTACHMENTS, &[])),
+        ("details", message(cmd::DETAILS, &[])),
         (
             "apply",
             message(
