@@ -25,12 +25,16 @@ DEBUG_TESTS ?=
 DEBUG_FUZZ_COUNT ?= 5000
 DEBUG_LOAD_OPS ?= 500
 DEBUG_REPLACE_FRAMES ?= 50000
+# The fault-injection test (t91, the debug kernel only) fails every
+# DEBUG_FAULTS_STRIDE-th allocation of each command in make check; make
+# faults fails every one.
+DEBUG_FAULTS_STRIDE ?= 20
 
 # Every recipe that runs the kernel's make or cargo sources the pinned
 # toolchain settings first.
 ENV := . qemu/env.sh &&
 
-.PHONY: all setup kernel kernel-debug module module-debug probe lanactl check style fmt test-host test-helpers test-guest test-debug test-both fuzz demo bench clean help
+.PHONY: all setup kernel kernel-debug module module-debug probe lanactl check style fmt test-host test-helpers test-guest test-debug test-both fuzz faults demo bench clean help
 
 all: module lanactl
 
@@ -39,6 +43,7 @@ help:
 	@echo "make check    every test: style gates, host tests, in-guest suite"
 	@echo "make bench    deterministic packet-path cost (QEMU -icount), table of ratios"
 	@echo "make fuzz     the load tests with a long netlink fuzz (FUZZ_COUNT=200000)"
+	@echo "make faults   every allocation of every command fails in turn (debug kernel)"
 	@echo "make module   build lana.ko (into out/module)"
 	@echo "make lanactl  build the lanactl CLI, its completions and man page (out/)"
 	@echo "make kernel   fetch and build the guest kernel (cached)"
@@ -105,11 +110,14 @@ test-host: setup
 	$(ENV) cargo test --locked
 	bash tests/harness-selftest.sh
 
-# Test helpers: eBPF programs (clang -target bpf) and their aya loader.
+# Test helpers: eBPF programs (clang -target bpf) and their aya loader,
+# the fault-injection preload, the netlink fuzzer.
 test-helpers: setup
 	@mkdir -p $(OUT)/bpf
 	clang-19 -O2 -target bpf -I/usr/include/$$(gcc -dumpmachine) \
 		-c tests/bpf/filters.c -o $(OUT)/bpf/filters.o
+	@mkdir -p $(OUT)/faults
+	gcc -O2 -Wall -Werror -shared -fPIC tests/faults/fail_nth.c -o $(OUT)/faults/fail_nth.so
 	$(ENV) cargo build --release --locked -p bpf-pin -p genl-fuzz
 
 test-guest: module lanactl test-helpers
@@ -117,7 +125,7 @@ test-guest: module lanactl test-helpers
 
 test-debug: module-debug lanactl test-helpers
 	$(ENV) FUZZ_COUNT=$(DEBUG_FUZZ_COUNT) LOAD_OPS=$(DEBUG_LOAD_OPS) \
-		REPLACE_FRAMES=$(DEBUG_REPLACE_FRAMES) bash tests/run.sh \
+		REPLACE_FRAMES=$(DEBUG_REPLACE_FRAMES) FAULTS_STRIDE=$(DEBUG_FAULTS_STRIDE) bash tests/run.sh \
 		"$$(cat $(OUT)/kdir-debug)" $(OUT)/module-debug/lana.ko $(LANACTL) "$(DEBUG_TESTS)"
 
 # The long fuzz: the load tests (t96) with FUZZ_COUNT messages (default
@@ -126,10 +134,16 @@ FUZZ_COUNT ?= 200000
 fuzz: module lanactl test-helpers
 	$(ENV) FUZZ_COUNT=$(FUZZ_COUNT) bash tests/run.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(LANACTL) t96
 
+# Fault injection on the debug kernel: every allocation of every command
+# fails in turn (t91; make check fails every DEBUG_FAULTS_STRIDE-th).
+faults: module-debug lanactl test-helpers
+	$(ENV) FAULTS_STRIDE=1 bash tests/run.sh "$$(cat $(OUT)/kdir-debug)" \
+		$(OUT)/module-debug/lana.ko $(LANACTL) t91
+
 # Both kernels at once, one guest per core: what make check runs.
 test-both: module module-debug lanactl test-helpers
 	$(ENV) DEBUG_FUZZ_COUNT=$(DEBUG_FUZZ_COUNT) DEBUG_LOAD_OPS=$(DEBUG_LOAD_OPS) \
-		DEBUG_REPLACE_FRAMES=$(DEBUG_REPLACE_FRAMES) \
+		DEBUG_REPLACE_FRAMES=$(DEBUG_REPLACE_FRAMES) DEBUG_FAULTS_STRIDE=$(DEBUG_FAULTS_STRIDE) \
 		bash tests/run-both.sh "$$(cat $(OUT)/kdir)" $(MODULE) \
 		"$$(cat $(OUT)/kdir-debug)" $(OUT)/module-debug/lana.ko $(LANACTL) "$(DEBUG_TESTS)"
 

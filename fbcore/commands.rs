@@ -158,8 +158,14 @@ impl Commands {
             Mode::Commit
         };
         let expect = req.u32_attr(attr::REVISION);
+        // The answer exists before the batch is made: a batch made cannot
+        // then be reported as failed for want of memory.
+        let mut reply = req.prepare_reply(cmd::APPLY)?;
         match Engine::apply(engine, req.net(), &changes, expect, mode) {
-            Ok(revision) => Ok(req.answer(cmd::APPLY, |r| r.put_u32(attr::REVISION, revision))?),
+            Ok(revision) => {
+                reply.put_u32(attr::REVISION, revision)?;
+                Ok(req.send(reply)?)
+            }
             Err(refusal) => {
                 if let Some(index) = refusal.index {
                     req.set_cookie(index as u32);

@@ -15,6 +15,7 @@ mod apply;
 
 pub(crate) use apply::{Change, Mode};
 
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
     new_mutex,
     prelude::*,
@@ -171,6 +172,9 @@ pub(crate) struct Engine {
     events: EventGroup,
     /// The trace armed in this engine, if any (`lanactl trace`).
     tracer: Tracer,
+    /// Events no listener got: no memory for the message
+    /// (`events_lost` in the engine's statistics).
+    events_lost: AtomicU64,
 }
 
 impl Engine {
@@ -189,6 +193,7 @@ impl Engine {
                 graph: RcuBox::empty(),
                 events,
                 tracer: Tracer::new(),
+                events_lost: AtomicU64::new(0),
             }),
             GFP_KERNEL,
         )?;
@@ -211,6 +216,26 @@ impl Engine {
         Ok(())
     }
 
+    /// [`Engine::publish`] after a registry change that `undo` reverts:
+    /// when the snapshot cannot be built (no memory) the change is undone,
+    /// so that the command changes nothing. Undoing a binding change
+    /// allocates nothing, so it cannot fail for want of memory.
+    fn publish_or_undo(
+        &self,
+        control: &mut Control,
+        undo: impl FnOnce(&mut Registry) -> CtlResult,
+    ) -> CtlResult {
+        match self.publish(control, None) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                if undo(&mut control.registry).is_err() {
+                    pr_warn!("lana: a failed change could not be undone\n");
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Waits for the grace period of the snapshot `retired`, then folds its
     /// tally into the counters. The control lock is held: readers, who
     /// hold it too, see the counts of a snapshot in its tally or folded,
@@ -228,11 +253,15 @@ impl Engine {
     }
 
     /// Multicasts `event` to `lanactl monitor` and other listeners. Losing it
-    /// (no memory) only costs the listeners that one message.
+    /// (no memory) only costs the listeners that one message; it is
+    /// counted, never a reason to refuse the change it reports.
     fn announce(&self, event: &Event) {
-        let _ = self
+        let sent = self
             .events
             .send(cmd::EVENT, |m| commands::put_event(m, event));
+        if sent.is_err() {
+            self.events_lost.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Gives the engine its backlog, made for it once it has its final
@@ -420,7 +449,7 @@ impl Engine {
             let total = backlog.depth().map(|(_, depth)| depth).sum();
             sink.counter(c"backlog_depth", total, &mut backlog.depth())?;
         }
-        Ok(())
+        sink.value(c"events_lost", self.events_lost.load(Ordering::Relaxed))
     }
 
     /// What the published snapshot's tally holds for the walk counters
@@ -576,7 +605,10 @@ impl Engine {
             Some(port) => control.registry.bind_port(upper, lower, port)?,
             None => control.registry.bind(upper, lower)?,
         }
-        self.publish(&mut control, None)?;
+        self.publish_or_undo(&mut control, |registry| match port {
+            Some(port) => registry.unbind_port(upper, lower, port),
+            None => registry.unbind(upper, lower),
+        })?;
         self.pair_event(&control, EventKind::Bind, upper, lower);
         Ok(())
     }
@@ -647,7 +679,9 @@ impl Engine {
         let mut control = self.control.lock();
         if let Some(port) = port {
             control.registry.unbind_port(upper, lower, port)?;
-            self.publish(&mut control, None)?;
+            self.publish_or_undo(&mut control, |registry| {
+                registry.bind_port(upper, lower, port)
+            })?;
             self.pair_event(&control, EventKind::Unbind, upper, lower);
             return Ok(());
         }
@@ -671,7 +705,7 @@ impl Engine {
             }
         }
         control.registry.unbind(upper, lower)?;
-        self.publish(&mut control, None)?;
+        self.publish_or_undo(&mut control, |registry| registry.bind(upper, lower))?;
         self.pair_event(&control, EventKind::Unbind, upper, lower);
         Ok(())
     }

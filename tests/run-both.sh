@@ -7,7 +7,7 @@
 # Usage: run-both.sh KDIR MODULE KDIR_DEBUG MODULE_DEBUG LANACTL [PATTERN]
 # (PATTERN: the debug kernel's files, all by default). The debug kernel's
 # load tests take DEBUG_FUZZ_COUNT and DEBUG_LOAD_OPS, the replace test
-# DEBUG_REPLACE_FRAMES.
+# DEBUG_REPLACE_FRAMES, the fault-injection test DEBUG_FAULTS_STRIDE.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kdir=$1 module=$2 kdir_debug=$3 module_debug=$4 lanactl=$5 pattern=${6:-}
@@ -20,7 +20,7 @@ trap 'rm -rf "$logs"' EXIT
 
 debug_guest() {
 	FUZZ_COUNT=${DEBUG_FUZZ_COUNT:-} LOAD_OPS=${DEBUG_LOAD_OPS:-} \
-		REPLACE_FRAMES=${DEBUG_REPLACE_FRAMES:-} LANA_QUEUE=$queue \
+		REPLACE_FRAMES=${DEBUG_REPLACE_FRAMES:-} FAULTS_STRIDE=${DEBUG_FAULTS_STRIDE:-} LANA_QUEUE=$queue \
 		bash "$top/tests/run.sh" "$kdir_debug" "$module_debug" "$lanactl" "$pattern"
 }
 

@@ -644,8 +644,15 @@ impl<'a> Request<'a> {
         Ok(Reply { skb, hdr })
     }
 
+    /// Starts a reply of the default size, carrying command `cmd`: what a
+    /// change allocates before it is made, so that once made it cannot
+    /// fail to say so for want of memory.
+    pub(crate) fn prepare_reply(&self, cmd: u8) -> Result<Reply> {
+        self.reply_sized(cmd, bindings::GENLMSG_DEFAULT_SIZE)
+    }
+
     /// Sends `reply` to the requester.
-    fn send(&self, reply: Reply) -> Result {
+    pub(crate) fn send(&self, reply: Reply) -> Result {
         let reply = core::mem::ManuallyDrop::new(reply);
         // SAFETY: We own the message and hand it to the core, which frees it.
         unsafe {

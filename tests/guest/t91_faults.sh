@@ -1,0 +1,267 @@
+# shellcheck shell=bash
+# Fault injection (the debug kernel: CONFIG_FAILSLAB and its stack-trace
+# filter): every mutating command runs once per allocation it makes in
+# lana's code, with that allocation failing (fail-nth, set and read back by
+# tests/faults/fail_nth.c, counted only for allocations with a frame of
+# lana's text on the stack).
+# Each run must either do all the command asks or leave the graph, every
+# block's settings, the attachments and the revision exactly as before;
+# the suite's own checks then find no leak and no splat. Sourced by
+# suite.sh.
+
+FAULTS_DIR=/tmp/lana-faults
+FAILSLAB=/sys/kernel/debug/failslab
+# More allocations than any one command makes: a run that still injects a
+# fault at this count means the count never ends.
+FAULTS_MAX=400
+# Every FAULTS_STRIDE-th allocation fails, from the first: 1 (make faults)
+# fails every one in turn; make check's debug lane takes a larger stride,
+# as each run costs seconds under KASAN and emulation.
+FAULTS_STRIDE=${FAULTS_STRIDE:-1}
+
+# The graph every command starts from: each block type, a chain with a
+# tee's port bound, a subscription, two devices (one tagged), settings.
+faults_graph() {
+	cat <<'EOF'
+[[block]]
+name = "fe"
+type = "eth"
+[block.config]
+promisc = "on"
+
+[[block]]
+name = "fb"
+type = "bpf"
+[block.config]
+filter = "udp or icmp"
+
+[[block]]
+name = "ft"
+type = "tee"
+
+[[block]]
+name = "fc"
+type = "counter"
+
+[[block]]
+name = "fk"
+type = "counter"
+
+[[block]]
+name = "fd"
+type = "drop"
+[block.config]
+reason = "tail"
+
+[[block]]
+name = "fx"
+type = "forward"
+
+[[block]]
+name = "fy"
+type = "forward"
+
+[[block]]
+name = "fr"
+type = "counter"
+
+[[block]]
+name = "fu"
+type = "tee"
+
+[[bind]]
+upper = "fb"
+lower = "fe"
+
+[[bind]]
+upper = "ft"
+lower = "fb"
+
+[[bind]]
+upper = "fc"
+lower = "ft"
+
+[[bind]]
+upper = "fd"
+lower = "fc"
+
+[[bind]]
+upper = "fk"
+lower = "ft"
+port = "clone"
+
+[[subscribe]]
+block = "fk"
+to = "fc"
+
+[[attach]]
+dev = "fdev0"
+block = "fe"
+
+[[attach]]
+dev = "fdev1"
+block = "fx"
+vlan = 7
+EOF
+}
+
+# What must stay as it was when a command fails: the graph file of the
+# running graph (blocks, settings, bindings, subscriptions, attachments,
+# revision), the lana devices, and every block's counters' names.
+faults_state() {
+	lanactl dump
+	ip -o link show type lana 2>/dev/null | awk '{ print $2 }'
+}
+
+# faults_run N CMD...: lanactl CMD with its N-th allocation failing; prints
+# what lanactl printed, and sets FAULTS_HIT to "injected" or "not reached".
+faults_run() {
+	local n=$1 rc
+	shift
+	rm -f $FAULTS_DIR/hit
+	LD_PRELOAD=$FAULTS_DIR/fail_nth.so LANA_FAIL_NTH=$n LANA_FAIL_NTH_OUT=$FAULTS_DIR/hit \
+		"$LANACTL" "$@" 2>&1 && rc=0 || rc=$?
+	return $rc
+}
+
+# The module afresh, with the starting graph.
+faults_reset() {
+	rmmod lana 2>/dev/null
+	insmod "$MODULE" || fail "insmod failed"
+	lanactl apply -f $FAULTS_DIR/graph.toml >/dev/null || fail "cannot build the starting graph"
+	# Cases run in subshells: the starting state is kept in a file.
+	faults_state | grep -v '^# ' >$FAULTS_DIR/start
+}
+
+# faults_restore UNDO: the starting graph again after a command made its
+# change: by lanactl UNDO (words), or by apply (the file names every
+# setting a command changes) for "-"; afresh if that is not it.
+faults_restore() {
+	local undo
+	read -r -a undo <<<"$1"
+	if [ "$1" = "-" ]; then
+		lanactl apply -f $FAULTS_DIR/graph.toml >/dev/null
+	else
+		lanactl "${undo[@]}" >/dev/null
+	fi && [ "$(faults_state | grep -v '^# ')" = "$(cat $FAULTS_DIR/start)" ] || faults_reset
+}
+
+case_faults_setup() {
+	[ -e /proc/thread-self/fail-nth ] && [ -d $FAILSLAB ] ||
+		skip "no fault injection in this kernel (the debug kernel has it)"
+	mkdir -p $FAULTS_DIR
+	faults_graph >$FAULTS_DIR/graph.toml
+	faults_batch >$FAULTS_DIR/batch.toml
+	ip link add fdev0 type dummy && ip link add fdev1 type dummy &&
+		ip link set fdev0 up && ip link set fdev1 up || fail "cannot create the devices"
+	faults_reset
+	# Only lana's allocations count: those with a frame in its text.
+	local range
+	range=$(awk '$4 == "[lana]" && $2 ~ /^[tT]$/ { print $1 }' /proc/kallsyms | sort |
+		sed -n '1p;$p' | tr '\n' ' ')
+	read -r -a range <<<"$range"
+	[ ${#range[@]} -eq 2 ] || fail "cannot find lana's text in /proc/kallsyms"
+	echo "0x${range[0]}" >$FAILSLAB/require-start
+	# The last function's end: well within a page after its start.
+	printf '0x%x\n' $((0x${range[1]} + 4096)) >$FAILSLAB/require-end
+	echo 32 >$FAILSLAB/stacktrace-depth
+	# GFP_KERNEL allocations may fail too; quietly (fail_nth.c tells).
+	echo 0 >$FAILSLAB/ignore-gfp-wait
+	echo 0 >$FAILSLAB/verbose
+	echo 0 >$FAILSLAB/probability
+	# From tmpfs, as lanactl: the root filesystem is 9p.
+	cp "$TOP/out/faults/fail_nth.so" $FAULTS_DIR/ ||
+		fail "out/faults/fail_nth.so not built (make test-helpers)"
+}
+
+# faults_command UNDO CMD...: runs lanactl CMD from the starting graph
+# once per allocation it makes, that allocation failing; checks each
+# outcome. UNDO: what brings the starting graph back (faults_restore).
+faults_command() {
+	[ -d $FAULTS_DIR ] || skip "no fault injection in this kernel (the debug kernel has it)"
+	local undo=$1 before after expected out rc n hit
+	shift
+	[ "$(faults_state | grep -v '^# ')" = "$(cat $FAULTS_DIR/start)" ] || faults_reset
+	# What the command makes of the starting graph (revision apart).
+	lanactl "$@" >/dev/null 2>&1 || fail "lanactl $* fails with no fault injected"
+	expected=$(faults_state | grep -v '^# ')
+	faults_restore "$undo"
+	before=$(faults_state)
+	for ((n = 1; n <= FAULTS_MAX; n += FAULTS_STRIDE)); do
+		out=$(faults_run "$n" "$@") && rc=0 || rc=$?
+		hit=$(cat $FAULTS_DIR/hit 2>/dev/null) || fail "lanactl $* died at allocation $n ($rc): $out"
+		after=$(faults_state)
+		if [ "$hit" = "not reached" ]; then
+			# Fewer than n allocations: the command ran untouched.
+			[ "$rc" -eq 0 ] || fail "lanactl $* failed with no fault injected: $out"
+			faults_restore "$undo"
+			echo "# $*: fewer than $n allocations, every ${FAULTS_STRIDE}th failed in turn"
+			return 0
+		fi
+		if [ "$rc" -ne 0 ]; then
+			[ "$after" = "$before" ] ||
+				fail "allocation $n failed ('$out'): the graph changed
+$(diff <(echo "$before") <(echo "$after"))"
+			grep -q 'Cannot allocate memory\|cannot allocate\|out of memory' <<<"$out" ||
+				fail "allocation $n failed: lanactl said '$out', not that memory ran out"
+		else
+			# The command did all it asks despite the failure.
+			[ "$(grep -v '^# ' <<<"$after")" = "$expected" ] ||
+				fail "allocation $n failed, lanactl $* succeeded, but the graph is not what it makes
+$(diff <(echo "$expected") <(grep -v '^# ' <<<"$after"))"
+			faults_restore "$undo"
+			before=$(faults_state)
+		fi
+	done
+	fail "lanactl $* still meets allocations after $FAULTS_MAX"
+}
+
+# The batch the apply case makes: every kind of change at once, settings of
+# running blocks included.
+faults_batch() {
+	faults_graph | sed -e 's/reason = "tail"/reason = "acl"/' \
+		-e 's/filter = "udp or icmp"/filter = "tcp"/' \
+		-e 's/^name = "fy"$/name = "fz"/'
+	cat <<'EOF'
+
+[[bind]]
+upper = "fx"
+lower = "fz"
+
+[[subscribe]]
+block = "fd"
+to = "fk"
+
+[[attach]]
+dev = "fdev1"
+block = "fz"
+vlan = 8
+EOF
+}
+
+case_faults_teardown() {
+	[ -d $FAULTS_DIR ] || skip "no fault injection in this kernel"
+	rmmod lana || fail "rmmod failed"
+	ip link del fdev0 && ip link del fdev1 || fail "cannot delete the devices"
+	rm -rf $FAULTS_DIR
+}
+
+run_case "faults: the starting graph, failslab on lana's allocations" case_faults_setup
+run_case "faults: add with settings" faults_command "rm fn" add fn eth promisc=on dst=02:00:00:00:00:01
+run_case "faults: rm" faults_command "add fy forward" rm fy
+run_case "faults: rm --cascade" faults_command - rm --cascade fe
+run_case "faults: bind" faults_command "unbind fy fx" bind fy fx
+run_case "faults: bind --port" faults_command "unbind --port clone fy fu" bind --port clone fy fu
+run_case "faults: unbind --force" faults_command "bind fd fc" unbind --force fd fc
+run_case "faults: unbind --port" faults_command "bind --port clone fk ft" unbind --port clone fk ft
+run_case "faults: attach" faults_command "detach fdev1" attach fdev1 fy
+run_case "faults: attach --vlan" faults_command "detach --vlan 9 fdev1" attach --vlan 9 fdev1 fy
+run_case "faults: detach" faults_command "attach fdev0 fe" detach fdev0
+run_case "faults: replace" faults_command - replace fc fr
+run_case "faults: set" faults_command - set fb filter=tcp
+run_case "faults: reset" faults_command - reset fc
+run_case "faults: subscribe" faults_command "unsubscribe fd fk" subscribe fd fk
+run_case "faults: unsubscribe" faults_command "subscribe fk fc" unsubscribe fk fc
+run_case "faults: vlink add" faults_command "vlink del flv0" vlink add flv0
+run_case "faults: apply" faults_command - apply -f $FAULTS_DIR/batch.toml
+run_case "faults teardown" case_faults_teardown
