@@ -28,7 +28,7 @@ DEBUG_REPLACE_FRAMES ?= 50000
 # The fault-injection test (t91, the debug kernel only) fails every
 # DEBUG_FAULTS_STRIDE-th allocation of each command in make check; make
 # faults fails every one.
-DEBUG_FAULTS_STRIDE ?= 20
+DEBUG_FAULTS_STRIDE ?= 40
 
 # Every recipe that runs the kernel's make or cargo sources the pinned
 # toolchain settings first.

@@ -44,7 +44,9 @@ case_dmesg_clean() {
 	bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|kernel BUG|UBSAN|KASAN|leak|panicked|not ok [0-9]+ ' |
 		grep -v -e 'pktgen: WARNING: trying to remove a running interface' \
 			-e 'kmemleak: Kernel memory leak detector initialized' || true)
-	[ -z "$bad" ] || fail "dmesg: $bad"
+	# What led to it, for the record: the lines before the first.
+	[ -z "$bad" ] || fail "dmesg: $bad
+$(dmesg | grep -m1 -B12 -F -- "$(head -n1 <<<"$bad")")"
 }
 
 # kmemleak (the debug kernel): what is unreferenced before the suite (boot)
