@@ -664,7 +664,8 @@ static s64 lana_bpf_run_retagged_copy(struct bpf_prog *prog,
 	struct sk_buff *copy;
 	unsigned int res;
 
-	copy = __pskb_copy_fclone(skb, VLAN_HLEN, GFP_ATOMIC | __GFP_NOWARN, false);
+	copy = __pskb_copy_fclone(skb, VLAN_HLEN, GFP_ATOMIC | __GFP_NOWARN,
+				  false);
 	if (!copy)
 		return -ENOMEM;
 	res = lana_bpf_run_retagged(prog, copy);

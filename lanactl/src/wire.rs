@@ -629,13 +629,13 @@ fn string_attr(ty: u16, value: &str) -> Result<Nlattr<u16, Buffer>, WireError> {
     attr_of(ty, value)
 }
 
-/// Parses one `LIST` dump message (a nested `BLOCK`).
 /// Whether a `DETAILS` message holds only its block's `BLOCK` nest (the
 /// rest did not fit a dump message: ask `SHOW`).
 pub fn is_incomplete(msg: &LanaMsg) -> bool {
     Fields::top(msg).find(attr::INCOMPLETE).is_some()
 }
 
+/// Parses one `LIST` dump message (a nested `BLOCK`).
 pub fn parse_block(msg: &LanaMsg) -> Result<Block, WireError> {
     block_fields(&Fields::top(msg).nested(attr::BLOCK)?)
 }
