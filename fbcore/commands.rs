@@ -129,11 +129,25 @@ pub(crate) const OPS: [OpSpec; 21] = [
 pub(crate) struct Commands;
 
 impl Commands {
-    fn add(engine: &Engine, req: &Request<'_>) -> CtlResult {
-        let name = name_attr(req, attr::BLOCK_NAME, "block name")?;
-        engine
-            .add(name, block_type(req)?, &settings(req)?, req.net())
-            .map(|_| ())
+    /// Makes the change a single command asks for: a batch of one, through
+    /// the same transaction as `APPLY`, so that it is made whole or not at
+    /// all.
+    fn change(engine: ArcBorrow<'_, Engine>, req: &Request<'_>, cmd: u8) -> CtlResult {
+        let change = requested_change(cmd, req)?;
+        if let Change::Rm { name } = &change {
+            if req.flag(attr::CASCADE) {
+                engine.release(name)?;
+            }
+        }
+        Engine::apply(
+            engine,
+            req.net(),
+            core::slice::from_ref(&change),
+            None,
+            Mode::Commit,
+        )
+        .map(drop)
+        .map_err(|refusal| refusal.error)
     }
 
     /// Applies the batch of `REQUESTS` as one transaction; a refusal's
@@ -342,34 +356,12 @@ impl Commands {
         let net = req.net();
         let engine = net.engine();
         match req.cmd() {
-            cmd::ADD => Self::add(&engine, req),
-            cmd::RM => engine.remove(
-                &name_attr(req, attr::BLOCK_NAME, "block name")?,
-                req.flag(attr::CASCADE),
-            ),
-            cmd::BIND => engine.bind(
-                &name_attr(req, attr::UPPER, "upper block name")?,
-                &name_attr(req, attr::LOWER, "lower block name")?,
-                port_attr(req)?,
-            ),
-            cmd::UNBIND => engine.unbind(
-                &name_attr(req, attr::UPPER, "upper block name")?,
-                &name_attr(req, attr::LOWER, "lower block name")?,
-                port_attr(req)?,
-                req.flag(attr::CASCADE),
-            ),
-            cmd::ATTACH => Engine::attach(
-                engine,
-                net,
-                str_attr(req, attr::DEV_NAME, "device name")?,
-                &name_attr(req, attr::BLOCK_NAME, "block name")?,
-                tag_attr(req)?,
-            ),
-            cmd::DETACH => engine.detach(
-                net,
-                str_attr(req, attr::DEV_NAME, "device name")?,
-                tag_attr(req)?,
-            ),
+            cmd @ (cmd::ADD
+            | cmd::RM
+            | cmd::BIND
+            | cmd::UNBIND
+            | cmd::ATTACH
+            | cmd::DETACH) => Self::change(engine, req, cmd),
             cmd::TRACE => engine.trace(
                 net,
                 str_attr(req, attr::DEV_NAME, "device name")?,
@@ -577,12 +569,40 @@ fn batch_change<'a>(req: &Attrs<'a>) -> CtlResult<Change<'a>> {
     let cmd = req
         .u32_attr(attr::REQUEST_CMD)
         .ok_or_else(|| ctl_err!(EINVAL, "batch request without a command"))?;
+    match u8::try_from(cmd) {
+        Ok(cmd @ (cmd::ADD
+        | cmd::RM
+        | cmd::BIND
+        | cmd::UNBIND
+        | cmd::SET
+        | cmd::SUBSCRIBE
+        | cmd::UNSUBSCRIBE
+        | cmd::ATTACH
+        | cmd::DETACH)) => Ok(match requested_change(cmd, req)? {
+            // The batch as a whole says where a device's traffic goes.
+            Change::Unbind {
+                upper, lower, port, ..
+            } => Change::Unbind {
+                upper,
+                lower,
+                port,
+                force: true,
+            },
+            change => change,
+        }),
+        _ => Err(ctl_err!(EINVAL, "command {cmd} cannot be part of a batch")),
+    }
+}
+
+/// The change command `cmd` with attributes `req` asks for, alone or in a
+/// batch.
+fn requested_change<'a>(cmd: u8, req: &Attrs<'a>) -> CtlResult<Change<'a>> {
     let upper = || name_attr(req, attr::UPPER, "upper block name");
     let lower = || name_attr(req, attr::LOWER, "lower block name");
     let block = || name_attr(req, attr::BLOCK_NAME, "block name");
     let peer = || name_attr(req, attr::PEER, "block name to subscribe to");
     let dev = || str_attr(req, attr::DEV_NAME, "device name");
-    Ok(match u8::try_from(cmd).unwrap_or(0) {
+    Ok(match cmd {
         cmd::ADD => Change::Add {
             name: block()?,
             kind: block_type(req)?,
@@ -598,6 +618,7 @@ fn batch_change<'a>(req: &Attrs<'a>) -> CtlResult<Change<'a>> {
             upper: upper()?,
             lower: lower()?,
             port: port_attr(req)?,
+            force: req.flag(attr::CASCADE),
         },
         cmd::SET => Change::Set {
             name: block()?,
@@ -620,7 +641,7 @@ fn batch_change<'a>(req: &Attrs<'a>) -> CtlResult<Change<'a>> {
             dev: dev()?,
             tag: tag_attr(req)?,
         },
-        _ => return Err(ctl_err!(EINVAL, "command {cmd} cannot be part of a batch")),
+        _ => return Err(ctl_err!(EOPNOTSUPP, "command {cmd} is not a change")),
     })
 }
 

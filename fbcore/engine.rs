@@ -19,10 +19,10 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::{aref::ARef, Arc, ArcBorrow, Mutex},
+    sync::{aref::ARef, Arc, Mutex},
 };
 
-use crate::attach::{Attachment, Registration, Side, Tag};
+use crate::attach::{Registration, Side, Tag};
 use crate::block::{BhContext, BhCopy, Block, BlockType, Device, Setting, SkBuff, StatSink};
 use crate::commands;
 use crate::counters::{Live, WalkCounters, WALK_COUNT};
@@ -140,19 +140,6 @@ impl Control {
     fn attached_to(&self, id: u32) -> Option<&Attached> {
         self.attached.iter().find(|a| a.block == id)
     }
-
-    /// The lowest slot not in use.
-    fn free_slot(&self) -> usize {
-        // `attached` is sorted by slot: the first gap is the answer.
-        let mut free = 0;
-        for a in self.attached.iter() {
-            if a.slot > free {
-                break;
-            }
-            free = a.slot + 1;
-        }
-        free
-    }
 }
 
 /// The lana-rs engine.
@@ -199,41 +186,20 @@ impl Engine {
         )?;
         {
             let mut control = engine.control.lock();
-            engine.publish(&mut control, None).map_err(|e| e.errno())?;
+            engine.publish(&mut control).map_err(|e| e.errno())?;
             control.revision = 0;
         }
         Ok(engine)
     }
 
-    /// Builds and publishes the snapshot of `control` (plus `extra`, an
-    /// attachment about to be registered), then frees the previous one after
-    /// a grace period. Counts a revision.
-    fn publish(&self, control: &mut Control, extra: Option<Endpoint<'_>>) -> CtlResult {
-        let attachments = Iterator::chain(control.attached.iter().map(Attached::endpoint), extra);
+    /// Builds and publishes the snapshot of `control`, then frees the
+    /// previous one after a grace period. Counts a revision.
+    fn publish(&self, control: &mut Control) -> CtlResult {
+        let attachments = control.attached.iter().map(Attached::endpoint);
         let graph = Graph::build(&control.registry, attachments, &mut control.spare_tally)?;
         self.retire(control, self.graph.publish(Some(graph)));
         control.changed();
         Ok(())
-    }
-
-    /// [`Engine::publish`] after a registry change that `undo` reverts:
-    /// when the snapshot cannot be built (no memory) the change is undone,
-    /// so that the command changes nothing. Undoing a binding change
-    /// allocates nothing, so it cannot fail for want of memory.
-    fn publish_or_undo(
-        &self,
-        control: &mut Control,
-        undo: impl FnOnce(&mut Registry) -> CtlResult,
-    ) -> CtlResult {
-        match self.publish(control, None) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                if undo(&mut control.registry).is_err() {
-                    pr_warn!("lana: a failed change could not be undone\n");
-                }
-                Err(e)
-            }
-        }
     }
 
     /// Waits for the grace period of the snapshot `retired`, then folds its
@@ -516,27 +482,6 @@ impl Engine {
         Ok(Live(values))
     }
 
-    /// Creates block `name` of type `kind` configured with `settings`: all
-    /// or nothing.
-    pub(crate) fn add(
-        &self,
-        name: Name,
-        kind: &'static BlockType,
-        settings: &[Setting<'_>],
-        net: &Namespace,
-    ) -> CtlResult<u32> {
-        check_keys(kind, settings)?;
-        let mut control = self.control.lock();
-        let id = control
-            .registry
-            .add(name, kind, |block| configure(&name, block, settings, net))?;
-        self.publish(&mut control, None)?;
-        let event = Event::new(EventKind::Add, name);
-        Self::notify(&control, id, &event);
-        self.announce(&event);
-        Ok(id)
-    }
-
     /// Applies `settings` to block `name`: all or nothing.
     pub(crate) fn set(&self, name: &Name, settings: &[Setting<'_>], net: &Namespace) -> CtlResult {
         let mut control = self.control.lock();
@@ -570,52 +515,9 @@ impl Engine {
         }
     }
 
-    /// Removes block `name`. What uses it (a binding, an attached device, a
-    /// subscriber) makes this fail, naming the user, unless `cascade`: then
-    /// those go first, each with its event.
-    pub(crate) fn remove(&self, name: &Name, cascade: bool) -> CtlResult {
-        if cascade {
-            self.release(name)?;
-        }
-        let mut control = self.control.lock();
-        let id = control.registry.lookup(name)?.id;
-        if let Some(a) = control.attached_to(id) {
-            return Err(ctl_err!(
-                EBUSY,
-                "block '{name}' is in use: device '{}' is attached to it",
-                shown(a.device_name())
-            ));
-        }
-        let removed = control.registry.remove(name)?;
-        self.publish(&mut control, None)?;
-        let event = Event::new(EventKind::Rm, *name);
-        removed.notify(&event);
-        self.announce(&event);
-        // The block itself goes when the last snapshot holding it has been
-        // freed, which `publish` waited for.
-        drop(removed);
-        Ok(())
-    }
-
-    /// Puts `upper` above `lower`, or, with `port`, sends what leaves
-    /// `lower`'s output port `port` to `upper`.
-    pub(crate) fn bind(&self, upper: &Name, lower: &Name, port: Option<&str>) -> CtlResult {
-        let mut control = self.control.lock();
-        match port {
-            Some(port) => control.registry.bind_port(upper, lower, port)?,
-            None => control.registry.bind(upper, lower)?,
-        }
-        self.publish_or_undo(&mut control, |registry| match port {
-            Some(port) => registry.unbind_port(upper, lower, port),
-            None => registry.unbind(upper, lower),
-        })?;
-        self.pair_event(&control, EventKind::Bind, upper, lower);
-        Ok(())
-    }
-
     /// Cuts what uses block `name`: devices attached to it, its bindings,
-    /// its subscribers (for `rm --cascade`).
-    fn release(&self, name: &Name) -> CtlResult {
+    /// its subscribers (for `rm --cascade`, before the block's removal).
+    pub(crate) fn release(&self, name: &Name) -> CtlResult {
         let rtnl = Rtnl::lock();
         let mut control = self.control.lock();
         let id = control.registry.lookup(name)?.id;
@@ -632,13 +534,13 @@ impl Engine {
         ];
         for (up, low) in pairs.into_iter().flatten() {
             control.registry.unbind(&up, &low)?;
-            self.publish(&mut control, None)?;
+            self.publish(&mut control)?;
             self.pair_event(&control, EventKind::Unbind, &up, &low);
         }
         // Ports leading to the block, and its own bound ports.
         while let Some((from, port)) = control.registry.port_into(id) {
             control.registry.unbind_port(name, &from, port)?;
-            self.publish(&mut control, None)?;
+            self.publish(&mut control)?;
             self.pair_event(&control, EventKind::Unbind, name, &from);
         }
         let entry = control.registry.lookup(name)?;
@@ -648,7 +550,7 @@ impl Engine {
         }
         for (port, to) in own.drain_all() {
             control.registry.unbind_port(&to, name, port)?;
-            self.publish(&mut control, None)?;
+            self.publish(&mut control)?;
             self.pair_event(&control, EventKind::Unbind, &to, name);
         }
         loop {
@@ -663,50 +565,6 @@ impl Engine {
             }
             self.announce(&event);
         }
-        Ok(())
-    }
-
-    /// Undoes `bind upper lower`. A binding that carries an attached
-    /// device's traffic is only cut with `force`: otherwise those packets
-    /// would silently stop at `lower`.
-    pub(crate) fn unbind(
-        &self,
-        upper: &Name,
-        lower: &Name,
-        port: Option<&str>,
-        force: bool,
-    ) -> CtlResult {
-        let mut control = self.control.lock();
-        if let Some(port) = port {
-            control.registry.unbind_port(upper, lower, port)?;
-            self.publish_or_undo(&mut control, |registry| {
-                registry.bind_port(upper, lower, port)
-            })?;
-            self.pair_event(&control, EventKind::Unbind, upper, lower);
-            return Ok(());
-        }
-        if !force {
-            let low = control.registry.lookup(lower)?.id;
-            let up = control.registry.lookup(upper)?.id;
-            if control.registry.lookup(upper)?.lower == Some(low) {
-                let registry = &control.registry;
-                // A real device's packets cross the binding going up, a
-                // lana device's going down.
-                if let Some(a) = control.attached.iter().find(|a| match a.side() {
-                    Side::Bottom => registry.reaches(a.block(), low),
-                    Side::Top => registry.reaches_down(a.block(), up),
-                }) {
-                    let dev = shown(a.device_name());
-                    return Err(ctl_err!(
-                        EBUSY,
-                        "'{upper}' above '{lower}' carries device '{dev}' traffic (--force)"
-                    ));
-                }
-            }
-        }
-        control.registry.unbind(upper, lower)?;
-        self.publish_or_undo(&mut control, |registry| registry.bind(upper, lower))?;
-        self.pair_event(&control, EventKind::Unbind, upper, lower);
         Ok(())
     }
 
@@ -772,7 +630,7 @@ impl Engine {
             a.block = new_id;
         }
         // Returns after the grace period: no CPU can be in `old` any more.
-        self.publish(&mut control, None)?;
+        self.publish(&mut control)?;
         let replacement = control.registry.get(new_id).ok_or(EINVAL)?;
         if carry_state {
             // The engine's walk counts are the same for any type.
@@ -787,118 +645,6 @@ impl Engine {
         let event = Event::new(EventKind::Replace, *new).with_peer(*old);
         Self::notify(&control, new_id, &event);
         self.announce(&event);
-        Ok(())
-    }
-
-    /// Makes device `dev` of `net` an endpoint at block `block`: a real
-    /// device's received frames go up from `block` (with `tag`, only those
-    /// carrying it); a lana device's sent packets go down from it (see
-    /// [`Side`]).
-    pub(crate) fn attach(
-        this: ArcBorrow<'_, Self>,
-        net: &Namespace,
-        dev: &CStr,
-        block: &Name,
-        tag: Option<Tag>,
-    ) -> CtlResult {
-        let shown = shown(dev);
-        let rtnl = Rtnl::lock();
-        let device = net
-            .device_by_name(dev)
-            .ok_or_else(|| ctl_err!(ENODEV, "no device '{shown}'"))?;
-        let mut control = this.control.lock();
-        if control.closed {
-            return Err(ctl_err!(ESHUTDOWN, "lana is unloading"));
-        }
-        let id = control.registry.lookup(block)?.id;
-        let side = Side::of(&device);
-        if side == Side::Top && tag.is_some() {
-            return Err(tag_on_lana_device(&shown));
-        }
-        let siblings = control.attached.iter().filter(|a| a.is_on(&device));
-        if let Some(a) = siblings.clone().find(|a| a.tag == tag) {
-            let on = control
-                .registry
-                .get(a.block)
-                .map_or(Name::UNKNOWN, |e| e.name);
-            return Err(already_attached(&shown, tag, on));
-        }
-        let sibling_slot = siblings.map(|a| a.slot).next();
-        if sibling_slot.is_none() && side == Side::Bottom && device.has_rx_handler(&rtnl) {
-            return Err(held_by_another(&shown));
-        }
-        let slot = sibling_slot.unwrap_or_else(|| control.free_slot());
-        control.attached.reserve(1, GFP_KERNEL)?;
-        // Publish the entry first, so the first frame already finds it.
-        this.publish(
-            &mut control,
-            Some(Endpoint {
-                slot,
-                block: id,
-                side,
-                tag,
-                dev: &device,
-            }),
-        )?;
-        // The device's first attachment registers it; the others share that.
-        let registration = match sibling_slot {
-            Some(_) => None,
-            None => {
-                let attachment = KBox::new(Attachment::new(this.into(), slot), GFP_KERNEL)?;
-                match Registration::register(&rtnl, device.clone(), attachment) {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        // Withdraw the entry published above.
-                        this.publish(&mut control, None)?;
-                        return Err(ctl_err!(e, "cannot attach to device '{shown}'"));
-                    }
-                }
-            }
-        };
-        // After the device's other attachments: the order of `tag`s within a
-        // slot does not matter.
-        let at = control.attached.partition_point(|a| a.slot <= slot);
-        // INVARIANT: Inserted in slot order, into the device's own slot (or a
-        // free one with the registration); the tag is new; `id` exists.
-        control
-            .attached
-            .insert_within_capacity(
-                at,
-                Attached {
-                    slot,
-                    block: id,
-                    tag,
-                    side,
-                    dev: device,
-                    registration,
-                },
-            )
-            .map_err(|_| ENOMEM)?;
-        let event = Event::new(EventKind::Attach, *block).with_dev(dev);
-        Self::notify(&control, id, &event);
-        this.announce(&event);
-        Ok(())
-    }
-
-    /// Stops feeding device `dev` of `net` to the graph: its attachment
-    /// with `tag` if given, else all of them.
-    pub(crate) fn detach(&self, net: &Namespace, dev: &CStr, tag: Option<Tag>) -> CtlResult {
-        let shown = shown(dev);
-        let rtnl = Rtnl::lock();
-        let device = net
-            .device_by_name(dev)
-            .ok_or_else(|| ctl_err!(ENODEV, "no device '{shown}'"))?;
-        let mut control = self.control.lock();
-        let matches = |a: &Attached| a.is_on(&device) && (tag.is_none() || a.tag == tag);
-        if !control.attached.iter().any(matches) {
-            return Err(match tag {
-                Some(tag) => ctl_err!(ENOENT, "device '{shown}' {tag} is not attached"),
-                None => ctl_err!(ENOENT, "device '{shown}' is not attached"),
-            });
-        }
-        while let Some(index) = control.attached.iter().position(matches) {
-            self.detach_at(&rtnl, &mut control, index, EventKind::Detach)?;
-        }
         Ok(())
     }
 
@@ -927,7 +673,7 @@ impl Engine {
             (Some(registration), None) => drop(registration.unregister(rtnl)),
             (None, _) => {}
         }
-        self.publish(control, None)?;
+        self.publish(control)?;
         if let (Some((id, _)), Some(event)) = (block, event) {
             Self::notify(control, id, &event);
             self.announce(&event);

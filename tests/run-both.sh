@@ -55,6 +55,13 @@ wait $a || rc=1
 wait $b || rc=1
 cat "$logs/a.log" "$logs/b.log"
 echo "# both guests took $(($(date +%s) - start)) s"
+# Last, where a reader of the log's tail sees them: each failed case and
+# what it said.
+if [ $rc -ne 0 ]; then
+	echo "## failed cases"
+	awk '/^## guest/ { guest = $0 } /^not ok / { print guest; print; n = 40; next }
+		n > 0 && /^# / { print; n--; next } { n = 0 }' "$logs/a.log" "$logs/b.log"
+fi
 if [ $rc -eq 0 ]; then
 	while read -r t; do
 		echo "run-both: $(basename "$t") ran on no debug guest" >&2

@@ -4,6 +4,7 @@
 # case. PATTERN picks test files by name (make test-guest TESTS=t90).
 # LANA_QUEUE=DIR: the files are shared out with other guests given the same
 # DIR (each file runs in the guest that claims it first; tests/run-both.sh).
+# LANA_LOGS=DIR keeps the guest's TAP output, dmesg and console there.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kdir=$1 module=$(realpath "$2") lanactl=$(realpath "$3") pattern=${4:-}
@@ -25,6 +26,10 @@ LANA_KERNEL_ARGS=$kargs LANA_SHARED_DIR=${LANA_QUEUE:-} "$top/qemu/vm.sh" "$kdir
 	bash -c "FUZZ_COUNT='${FUZZ_COUNT:-}' LOAD_OPS='${LOAD_OPS:-}' REPLACE_FRAMES='${REPLACE_FRAMES:-}' SCALE_BLOCKS='${SCALE_BLOCKS:-}' FAULTS_STRIDE='${FAULTS_STRIDE:-}' LANA_QUEUE='${LANA_QUEUE:-}' '$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
 	rc=$?
 cat "$results/tap.txt" 2>/dev/null || true
+if [ -n "${LANA_LOGS:-}" ]; then
+	mkdir -p "$LANA_LOGS"
+	cp "$results"/*.txt "$results"/*.log "$LANA_LOGS"/ 2>/dev/null || true
+fi
 echo "# guest run took $(($(date +%s) - start)) s"
 if [ ! -s "$results/tap.txt" ] || ! tail -n1 "$results/tap.txt" | grep -qE '^[0-9]+ passed, 0 failed$'; then
 	echo "in-guest suite failed (vm exit $rc); guest console:" >&2

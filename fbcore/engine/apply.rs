@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `APPLY`: a batch of changes checked as a whole and published at once, or
-//! none of them made (`lanactl apply -f`).
+//! none of them made (`lanactl apply -f`). The single commands that change
+//! the graph's shape (add, rm, bind, unbind, attach, detach) are batches of
+//! one: the same checks, refusals and all-or-nothing under memory failure.
 //!
 //! The batch runs under the RTNL and the control mutex, in two phases.
 //! Staging makes each change on the registry, which the packet path never
@@ -38,7 +40,7 @@ use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::{Event, EventKind};
 use crate::graph::{Endpoint, Graph};
 use crate::name::Name;
-use crate::registry::Entry;
+use crate::registry::{Entry, Registry};
 use crate::vlink::netdev::{Namespace, Rtnl};
 
 /// One change of a batch: what the single command of the same name does.
@@ -56,12 +58,15 @@ pub(crate) enum Change<'a> {
         lower: Name,
         port: Option<&'a str>,
     },
-    /// Cuts the binding even if it carries a device's traffic: the batch as
-    /// a whole says where that traffic goes.
+    /// A binding that carries an attached device's traffic is only cut
+    /// with `force` (a batch always forces: as a whole it says where that
+    /// traffic goes); otherwise those packets would silently stop at
+    /// `lower`.
     Unbind {
         upper: Name,
         lower: Name,
         port: Option<&'a str>,
+        force: bool,
     },
     Set {
         name: Name,
@@ -401,7 +406,15 @@ impl<'a> Batch<'a> {
                 let notice = Notice::Pair(EventKind::Bind, *upper, *lower);
                 self.log(Undo::Bound(*upper, *lower, *port), notice)
             }
-            Change::Unbind { upper, lower, port } => {
+            Change::Unbind {
+                upper,
+                lower,
+                port,
+                force,
+            } => {
+                if !force && port.is_none() {
+                    self.refuse_cutting_device_traffic(registry, upper, lower)?;
+                }
                 match port {
                     Some(port) => registry.unbind_port(upper, lower, port)?,
                     None => registry.unbind(upper, lower)?,
@@ -446,6 +459,37 @@ impl<'a> Batch<'a> {
                 self.stage_attach(control, rtnl, net, dev, block, *tag, index)
             }
             Change::Detach { dev, tag } => self.stage_detach(control, net, dev, *tag),
+        }
+    }
+
+    /// Refuses to cut `upper` above `lower` when an attached device's
+    /// packets cross that binding: a real device's going up, a lana
+    /// device's going down.
+    fn refuse_cutting_device_traffic(
+        &self,
+        registry: &Registry,
+        upper: &Name,
+        lower: &Name,
+    ) -> CtlResult {
+        let low = registry.lookup(lower)?.id;
+        let up = registry.lookup(upper)?;
+        if up.lower != Some(low) {
+            // Not bound: the unbind itself says so.
+            return Ok(());
+        }
+        let carrying = self.wanted.iter().find(|w| match w.side {
+            Side::Bottom => registry.reaches(w.block, low),
+            Side::Top => registry.reaches_down(w.block, up.id),
+        });
+        match carrying {
+            Some(w) => {
+                let dev = shown(w.dev.name());
+                Err(ctl_err!(
+                    EBUSY,
+                    "'{upper}' above '{lower}' carries device '{dev}' traffic (--force)"
+                ))
+            }
+            None => Ok(()),
         }
     }
 

@@ -216,6 +216,63 @@ $(diff <(echo "$expected") <(grep -v '^# ' <<<"$after"))"
 	fail "lanactl $* still meets allocations after $FAULTS_MAX"
 }
 
+# An event the kernel cannot send (no memory for the message or a
+# listener's copy) must not undo the change it reports, and is counted:
+# `add` with each of its last allocations failing, a monitor listening.
+# Each add that succeeds is either seen by the monitor or counted in
+# events_lost, and at least one is counted (the event's allocations are
+# among the last the command makes).
+case_faults_event_lost() {
+	[ -d $FAULTS_DIR ] || skip "no fault injection in this kernel (the debug kernel has it)"
+	local mon=$FAULTS_DIR/monitor total n lost lost_before rounds=() pid
+	"$LANACTL" monitor >$mon.txt 2>$mon.err &
+	pid=$!
+	trap 'kill $pid 2>/dev/null' EXIT
+	for _ in $(seq 100); do
+		grep -q "monitoring events" $mon.err && break
+		sleep 0.1
+	done
+	grep -q "monitoring events" $mon.err || fail "the monitor did not start: $(cat $mon.err)"
+	# How many of lana's allocations the add makes.
+	LD_PRELOAD=$FAULTS_DIR/fail_nth.so LANA_FAIL_NTH=100000 LANA_FAIL_NTH_LEFT=$FAULTS_DIR/left \
+		"$LANACTL" add fq counter || fail "add fq failed with no fault injected"
+	total=$((100000 - $(cat $FAULTS_DIR/left)))
+	lanactl rm fq || fail "rm fq failed"
+	for ((n = total; n > 0 && n > total - 8; n--)); do
+		lost_before=$(engine_stat events_lost)
+		faults_run "$n" add fq counter >/dev/null || continue
+		lost=$(($(engine_stat events_lost) - lost_before))
+		rounds+=("$n:$lost")
+		lanactl rm fq || fail "rm fq failed"
+	done
+	# The monitor has seen everything once it sees this.
+	lanactl add fq-end counter && lanactl rm fq-end || fail "add/rm fq-end failed"
+	for _ in $(seq 100); do
+		grep -qx "rm block=fq-end" $mon.txt && break
+		sleep 0.1
+	done
+	kill $pid
+	wait $pid 2>/dev/null
+	# Each round's events, in order: its add (unless lost), then the rm.
+	local seen events counted=0 round
+	events=$(grep -E '^(add|rm) block=fq$' $mon.txt | tail -n +3 | tr '\n' ' ')
+	for round in "${rounds[@]}"; do
+		n=${round%%:*} lost=${round##*:}
+		seen=0
+		if [[ "$events" == "add block=fq rm block=fq "* ]]; then
+			seen=1 events=${events#add block=fq }
+		fi
+		[[ "$events" == "rm block=fq "* ]] || fail "allocation $n: the monitor saw '$events'"
+		events=${events#rm block=fq }
+		[ $((seen + lost)) -eq 1 ] ||
+			fail "allocation $n failed, add succeeded: seen by the monitor $seen, events_lost +$lost"
+		counted=$((counted + lost))
+	done
+	[ $counted -gt 0 ] ||
+		fail "no add of the last ${#rounds[@]} allocations of $total lost its event: is events_lost counted?"
+	echo "# add makes $total allocations; $counted of ${#rounds[@]} adds that succeeded lost their event, counted"
+}
+
 # The batch the apply case makes: every kind of change at once, settings of
 # running blocks included.
 faults_batch() {
@@ -264,4 +321,5 @@ run_case "faults: subscribe" faults_command "unsubscribe fd fk" subscribe fd fk
 run_case "faults: unsubscribe" faults_command "subscribe fk fc" unsubscribe fk fc
 run_case "faults: vlink add" faults_command "vlink del flv0" vlink add flv0
 run_case "faults: apply" faults_command - apply -f $FAULTS_DIR/batch.toml
+run_case "faults: an event that cannot be sent is counted, the change made" case_faults_event_lost
 run_case "faults teardown" case_faults_teardown

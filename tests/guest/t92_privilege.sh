@@ -89,7 +89,7 @@ dot
 --json dump
 EOF
 	# monitor: joining the events group needs nothing either.
-	timeout 5 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		"$PRIV_DIR/lanactl" monitor --count 1 >$PRIV_DIR/monitor.txt 2>$PRIV_DIR/monitor.err &
 	local pid=$!
 	for _ in $(seq 50); do
@@ -97,7 +97,8 @@ EOF
 		sleep 0.1
 	done
 	lanactl add pe counter && lanactl rm pe || fail "add/rm pe failed"
-	wait $pid || fail "unprivileged monitor failed: $(cat $PRIV_DIR/monitor.err)"
+	wait $pid || fail "unprivileged monitor failed: $(cat $PRIV_DIR/monitor.err)
+$(lanactl stats | grep -i lost)"
 	expect_eq "unprivileged monitor" "add block=pe" "$(cat $PRIV_DIR/monitor.txt)"
 }
 
