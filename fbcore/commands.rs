@@ -134,11 +134,6 @@ impl Commands {
     /// all.
     fn change(engine: ArcBorrow<'_, Engine>, req: &Request<'_>, cmd: u8) -> CtlResult {
         let change = requested_change(cmd, req)?;
-        if let Change::Rm { name } = &change {
-            if req.flag(attr::CASCADE) {
-                engine.release(name)?;
-            }
-        }
         Engine::apply(
             engine,
             req.net(),
@@ -608,7 +603,10 @@ fn requested_change<'a>(cmd: u8, req: &Attrs<'a>) -> CtlResult<Change<'a>> {
             kind: block_type(req)?,
             settings: settings(req)?,
         },
-        cmd::RM => Change::Rm { name: block()? },
+        cmd::RM => Change::Rm {
+            name: block()?,
+            cascade: req.flag(attr::CASCADE),
+        },
         cmd::BIND => Change::Bind {
             upper: upper()?,
             lower: lower()?,

@@ -515,59 +515,6 @@ impl Engine {
         }
     }
 
-    /// Cuts what uses block `name`: devices attached to it, its bindings,
-    /// its subscribers (for `rm --cascade`, before the block's removal).
-    pub(crate) fn release(&self, name: &Name) -> CtlResult {
-        let rtnl = Rtnl::lock();
-        let mut control = self.control.lock();
-        let id = control.registry.lookup(name)?.id;
-        while let Some(index) = control.attached.iter().position(|a| a.block == id) {
-            self.detach_at(&rtnl, &mut control, index, EventKind::Detach)?;
-        }
-        drop(rtnl);
-        let entry = control.registry.lookup(name)?;
-        let (upper, lower) = (entry.upper, entry.lower);
-        let name_of = |id: u32| control.registry.get(id).map(|e| e.name);
-        let pairs = [
-            upper.and_then(name_of).map(|up| (up, *name)),
-            lower.and_then(name_of).map(|low| (*name, low)),
-        ];
-        for (up, low) in pairs.into_iter().flatten() {
-            control.registry.unbind(&up, &low)?;
-            self.publish(&mut control)?;
-            self.pair_event(&control, EventKind::Unbind, &up, &low);
-        }
-        // Ports leading to the block, and its own bound ports.
-        while let Some((from, port)) = control.registry.port_into(id) {
-            control.registry.unbind_port(name, &from, port)?;
-            self.publish(&mut control)?;
-            self.pair_event(&control, EventKind::Unbind, name, &from);
-        }
-        let entry = control.registry.lookup(name)?;
-        let mut own = KVec::new();
-        for (port, to) in control.registry.port_bindings(entry) {
-            own.push((port, to), GFP_KERNEL)?;
-        }
-        for (port, to) in own.drain_all() {
-            control.registry.unbind_port(&to, name, port)?;
-            self.publish(&mut control)?;
-            self.pair_event(&control, EventKind::Unbind, &to, name);
-        }
-        loop {
-            let Some(subscriber) = control.registry.subscribers_of(id).next().map(|e| e.name)
-            else {
-                break;
-            };
-            control.registry.unsubscribe(&subscriber, name)?;
-            let event = Event::new(EventKind::Unsubscribe, subscriber).with_peer(*name);
-            if let Some(entry) = control.registry.find(&subscriber) {
-                Self::notify(&control, entry.id, &event);
-            }
-            self.announce(&event);
-        }
-        Ok(())
-    }
-
     /// Tells both blocks of a binding (each with the other as peer) and
     /// announces it once, from the upper block's side.
     fn pair_event(&self, control: &Control, kind: EventKind, upper: &Name, lower: &Name) {

@@ -443,7 +443,7 @@ impl Registry {
     }
 
     /// A bound output port of `entry` (port name, block name), if any.
-    fn port_out_of(&self, entry: &Entry) -> Option<(&'static str, Name)> {
+    pub(crate) fn port_out_of(&self, entry: &Entry) -> Option<(&'static str, Name)> {
         let (at, id) = entry
             .ports
             .iter()

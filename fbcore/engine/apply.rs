@@ -50,8 +50,12 @@ pub(crate) enum Change<'a> {
         kind: &'static BlockType,
         settings: KVec<Setting<'a>>,
     },
+    /// With `cascade`, what uses the block goes first, in the same
+    /// transaction: attached devices, bindings, port bindings both ways,
+    /// subscribers.
     Rm {
         name: Name,
+        cascade: bool,
     },
     Bind {
         upper: Name,
@@ -369,8 +373,7 @@ impl<'a> Batch<'a> {
         index: usize,
     ) -> CtlResult {
         // Room to log it, so that once made, the change is logged.
-        self.undo.reserve(1, GFP_KERNEL)?;
-        self.notices.reserve(1, GFP_KERNEL)?;
+        self.reserve_log()?;
         let registry = &mut control.registry;
         match change {
             Change::Add {
@@ -385,7 +388,11 @@ impl<'a> Batch<'a> {
                     Notice::One(Event::new(EventKind::Add, *name)),
                 )
             }
-            Change::Rm { name } => {
+            Change::Rm { name, cascade } => {
+                if *cascade {
+                    self.stage_release(control, name)?;
+                }
+                let registry = &mut control.registry;
                 let id = registry.lookup(name)?.id;
                 if let Some(w) = self.wanted.iter().find(|w| w.block == id) {
                     let dev = shown(w.dev.name());
@@ -460,6 +467,64 @@ impl<'a> Batch<'a> {
             }
             Change::Detach { dev, tag } => self.stage_detach(control, net, dev, *tag),
         }
+    }
+
+    /// Stages cutting everything that uses block `name` (`rm --cascade`),
+    /// each cut with its event, in the order the events come: devices,
+    /// bindings, ports leading to it, its own ports, subscribers.
+    fn stage_release(&mut self, control: &mut Control, name: &Name) -> CtlResult {
+        let registry = &mut control.registry;
+        let entry = registry.lookup(name)?;
+        let id = entry.id;
+        let attached = self.wanted.iter().filter(|w| w.block == id).count();
+        self.notices.reserve(attached, GFP_KERNEL)?;
+        for w in self.wanted.iter().filter(|w| w.block == id) {
+            let event = Event::new(EventKind::Detach, *name).with_dev(w.dev.name());
+            let _ = self.notices.push_within_capacity(Notice::One(event));
+        }
+        self.wanted.retain(|w| w.block != id);
+        let name_of = |id: u32| registry.get(id).map(|e| e.name);
+        let pairs = [
+            entry.upper.and_then(name_of).map(|up| (up, *name)),
+            entry.lower.and_then(name_of).map(|low| (*name, low)),
+        ];
+        for (up, low) in pairs.into_iter().flatten() {
+            self.reserve_log()?;
+            registry.unbind(&up, &low)?;
+            let notice = Notice::Pair(EventKind::Unbind, up, low);
+            self.log(Undo::Unbound(up, low, None), notice)?;
+        }
+        while let Some((from, port)) = registry.port_into(id) {
+            self.reserve_log()?;
+            registry.unbind_port(name, &from, port)?;
+            let notice = Notice::Pair(EventKind::Unbind, *name, from);
+            self.log(Undo::Unbound(*name, from, Some(port)), notice)?;
+        }
+        while let Some((port, to)) = registry.port_out_of(registry.lookup(name)?) {
+            self.reserve_log()?;
+            registry.unbind_port(&to, name, port)?;
+            let notice = Notice::Pair(EventKind::Unbind, to, *name);
+            self.log(Undo::Unbound(to, *name, Some(port)), notice)?;
+        }
+        loop {
+            // Not `while let`: the iterator would borrow the registry
+            // through the loop's body.
+            let Some(subscriber) = registry.subscribers_of(id).next().map(|e| e.name) else {
+                break;
+            };
+            self.reserve_log()?;
+            registry.unsubscribe(&subscriber, name)?;
+            let event = Event::new(EventKind::Unsubscribe, subscriber).with_peer(*name);
+            self.log(Undo::Unsubscribed(subscriber, *name), Notice::One(event))?;
+        }
+        Ok(())
+    }
+
+    /// Room to log one more change.
+    fn reserve_log(&mut self) -> Result {
+        self.undo.reserve(1, GFP_KERNEL)?;
+        self.notices.reserve(1, GFP_KERNEL)?;
+        Ok(())
     }
 
     /// Refuses to cut `upper` above `lower` when an attached device's

@@ -122,8 +122,11 @@ pub enum Command {
                       another block is subscribed to it — and names what uses \
                       it. With --cascade the kernel first detaches the devices \
                       attached to NAME, unbinds it from the blocks above and \
-                      below it and unsubscribes its subscribers, then removes \
-                      it; each step is announced as an event.",
+                      below it (ports included) and unsubscribes its \
+                      subscribers, then removes it, all in one change: \
+                      packets see the graph before or after, and if any step \
+                      fails nothing changes. Each step is announced as an \
+                      event.",
         after_long_help = "Example:\n  lanactl rm in0\n  lanactl rm in0 --cascade"
     )]
     Rm {

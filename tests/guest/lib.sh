@@ -98,6 +98,11 @@ engine_stat() {
 	lanactl stats | awk -v k="$1" '$1 == k { print $2 }'
 }
 
+# The graph's revision, as `lanactl dump` tells it.
+graph_revision() {
+	lanactl dump | sed -n 's/^# lanactl dump: the running graph at revision \([0-9]*\)$/\1/p'
+}
+
 # block_stat BLOCK NAME: one counter of a block.
 block_stat() {
 	lanactl stats "$1" | awk -v k="$2" '$1 == k { print $2 }'

@@ -89,7 +89,12 @@ case_unbind_in_use() {
 
 case_rm_cascade() {
 	refused_unchanged "block 'cu' is in use: device '$CDEV' is attached to it" lanactl rm cu || return 1
+	local before after
+	before=$(graph_revision)
 	lanactl rm --cascade cu || fail "rm --cascade failed"
+	# One change: the detach, unbind and unsubscribe are part of it.
+	after=$(graph_revision)
+	expect_eq "revisions rm --cascade counts" 1 $((after - before))
 	lanactl list | grep -q ' cu ' && fail "cu still listed: $(lanactl list)"
 	[ -z "$(lanactl attachments)" ] || fail "still attached: $(lanactl attachments)"
 	lanactl show cf | grep -qx '  lower: -' || fail "cf still bound: $(lanactl show cf)"

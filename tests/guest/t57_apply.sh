@@ -178,10 +178,6 @@ dump_body() {
 	lanactl dump | sed -e '/^cbpf = /d' -e '/^# lanactl dump: /d'
 }
 
-dump_revision() {
-	lanactl dump | sed -n 's/^# lanactl dump: the running graph at revision \([0-9]*\)$/\1/p'
-}
-
 case_apply_builds_a_graph() {
 	local out
 	lsmod | grep -q "^lana " || insmod "$MODULE" || fail "insmod failed"
@@ -287,10 +283,10 @@ case_refused_batch_changes_nothing() {
 
 case_revision_guards_the_apply() {
 	local rev
-	rev=$(dump_revision)
+	rev=$(graph_revision)
 	expect_eq "revision" 2 "$rev" || return 1
 	lanactl add x counter || fail "add x failed"
-	expect_eq "revision after add" 3 "$(dump_revision)" || return 1
+	expect_eq "revision after add" 3 "$(graph_revision)" || return 1
 	# The kernel checks it, as it checks the revision each batch was planned
 	# against.
 	refused_unchanged "the graph is at revision 3, not 2: it changed since" \
