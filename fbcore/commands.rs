@@ -351,12 +351,9 @@ impl Commands {
         let net = req.net();
         let engine = net.engine();
         match req.cmd() {
-            cmd @ (cmd::ADD
-            | cmd::RM
-            | cmd::BIND
-            | cmd::UNBIND
-            | cmd::ATTACH
-            | cmd::DETACH) => Self::change(engine, req, cmd),
+            cmd @ (cmd::ADD | cmd::RM | cmd::BIND | cmd::UNBIND | cmd::ATTACH | cmd::DETACH) => {
+                Self::change(engine, req, cmd)
+            }
             cmd::TRACE => engine.trace(
                 net,
                 str_attr(req, attr::DEV_NAME, "device name")?,
@@ -565,15 +562,17 @@ fn batch_change<'a>(req: &Attrs<'a>) -> CtlResult<Change<'a>> {
         .u32_attr(attr::REQUEST_CMD)
         .ok_or_else(|| ctl_err!(EINVAL, "batch request without a command"))?;
     match u8::try_from(cmd) {
-        Ok(cmd @ (cmd::ADD
-        | cmd::RM
-        | cmd::BIND
-        | cmd::UNBIND
-        | cmd::SET
-        | cmd::SUBSCRIBE
-        | cmd::UNSUBSCRIBE
-        | cmd::ATTACH
-        | cmd::DETACH)) => Ok(match requested_change(cmd, req)? {
+        Ok(
+            cmd @ (cmd::ADD
+            | cmd::RM
+            | cmd::BIND
+            | cmd::UNBIND
+            | cmd::SET
+            | cmd::SUBSCRIBE
+            | cmd::UNSUBSCRIBE
+            | cmd::ATTACH
+            | cmd::DETACH),
+        ) => Ok(match requested_change(cmd, req)? {
             // The batch as a whole says where a device's traffic goes.
             Change::Unbind {
                 upper, lower, port, ..

@@ -169,6 +169,10 @@ case_faults_setup() {
 	echo 0 >$FAILSLAB/ignore-gfp-wait
 	echo 0 >$FAILSLAB/verbose
 	echo 0 >$FAILSLAB/probability
+	# The kernel may report a failed allocation it makes for lana (e.g.
+	# vmalloc's warning under bpf_prog_create): the dmesg check expects
+	# those between the two marks (suite.sh).
+	echo "lana-faults: injecting allocation failures" >/dev/kmsg
 	# From tmpfs, as lanactl: the root filesystem is 9p.
 	cp "$TOP/out/faults/fail_nth.so" $FAULTS_DIR/ ||
 		fail "out/faults/fail_nth.so not built (make test-helpers)"
@@ -298,6 +302,7 @@ EOF
 
 case_faults_teardown() {
 	[ -d $FAULTS_DIR ] || skip "no fault injection in this kernel"
+	echo "lana-faults: done" >/dev/kmsg
 	rmmod lana || fail "rmmod failed"
 	ip link del fdev0 && ip link del fdev1 || fail "cannot delete the devices"
 	rm -rf $FAULTS_DIR
