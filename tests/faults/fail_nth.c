@@ -10,8 +10,6 @@
  * LANA_FAIL_NTH=N: the allocation to fail, counting only those the fault
  * attributes' filters pass (t91 filters on lana's text).
  * LANA_FAIL_NTH_OUT=FILE: written at exit, "injected" or "not reached".
- * LANA_FAIL_NTH_LEFT=FILE: written at exit, what is left of the count (N
- * less the allocations made, when fewer than N).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,26 +37,20 @@ static void __attribute__((constructor)) arm(void)
 static void __attribute__((destructor)) report(void)
 {
 	const char *out = getenv("LANA_FAIL_NTH_OUT");
-	const char *left_out = getenv("LANA_FAIL_NTH_LEFT");
 	char left[32] = "";
 	FILE *f;
 	int fd;
 
-	if (!getenv("LANA_FAIL_NTH"))
+	if (!out || !getenv("LANA_FAIL_NTH"))
 		return;
 	fd = open(FAIL_NTH, O_RDONLY);
 	if (fd < 0 || read(fd, left, sizeof(left) - 1) < 0)
 		return;
 	close(fd);
-	f = out ? fopen(out, "w") : NULL;
-	if (f) {
-		/* What is left of the count: 0 once the N-th allocation failed. */
-		fputs(atoi(left) == 0 ? "injected\n" : "not reached\n", f);
-		fclose(f);
-	}
-	f = left_out ? fopen(left_out, "w") : NULL;
-	if (f) {
-		fprintf(f, "%d\n", atoi(left));
-		fclose(f);
-	}
+	f = fopen(out, "w");
+	if (!f)
+		return;
+	/* What is left of the count: 0 once the N-th allocation failed. */
+	fputs(atoi(left) == 0 ? "injected\n" : "not reached\n", f);
+	fclose(f);
 }

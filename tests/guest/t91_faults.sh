@@ -220,29 +220,38 @@ $(diff <(echo "$expected") <(grep -v '^# ' <<<"$after"))"
 	fail "lanactl $* still meets allocations after $FAULTS_MAX"
 }
 
-# An event the kernel cannot send (no memory for the message or a
-# listener's copy) must not undo the change it reports, and is counted:
-# `add` with each of its last allocations failing, a monitor listening.
-# Each add that succeeds is either seen by the monitor or counted in
-# events_lost, and at least one is counted (the event's allocations are
-# among the last the command makes).
+# An event the kernel cannot send (no memory for the message) must not undo
+# the change it reports, and is counted: `add` with each of its last
+# allocations failing, a monitor listening. Each add that succeeds is
+# either seen by the monitor or counted in events_lost, and at least one
+# is counted (the event's allocations are among the last the command
+# makes; the ack is af_netlink's, not lana's).
 case_faults_event_lost() {
 	[ -d $FAULTS_DIR ] || skip "no fault injection in this kernel (the debug kernel has it)"
-	local mon=$FAULTS_DIR/monitor total n lost lost_before rounds=() pid
-	"$LANACTL" monitor >$mon.txt 2>$mon.err &
+	local mon=$FAULTS_DIR/monitor lo=1 hi=512 mid n lost lost_before rounds=() pid
+	# How many of lana's allocations the add makes, with a listener (an
+	# event is only built for one): the last one failed is "injected".
+	"$LANACTL" monitor >/dev/null 2>&1 &
 	pid=$!
 	trap 'kill $pid 2>/dev/null' EXIT
+	sleep 1
+	while [ $((hi - lo)) -gt 1 ]; do
+		mid=$(((lo + hi) / 2))
+		faults_run "$mid" add fq counter >/dev/null && lanactl rm fq
+		if [ "$(cat $FAULTS_DIR/hit)" = injected ]; then lo=$mid; else hi=$mid; fi
+	done
+	kill $pid
+	wait $pid 2>/dev/null
+	"$LANACTL" monitor >$mon.txt 2>$mon.err &
+	pid=$!
 	for _ in $(seq 100); do
 		grep -q "monitoring events" $mon.err && break
 		sleep 0.1
 	done
 	grep -q "monitoring events" $mon.err || fail "the monitor did not start: $(cat $mon.err)"
-	# How many of lana's allocations the add makes.
-	LD_PRELOAD=$FAULTS_DIR/fail_nth.so LANA_FAIL_NTH=100000 LANA_FAIL_NTH_LEFT=$FAULTS_DIR/left \
-		"$LANACTL" add fq counter || fail "add fq failed with no fault injected"
-	total=$((100000 - $(cat $FAULTS_DIR/left)))
-	lanactl rm fq || fail "rm fq failed"
-	for ((n = total; n > 0 && n > total - 8; n--)); do
+	# The count varies a little from run to run (a spare tally is reused
+	# or not): a window around the last.
+	for ((n = lo + 4; n > 0 && n > lo - 12; n--)); do
 		lost_before=$(engine_stat events_lost)
 		faults_run "$n" add fq counter >/dev/null || continue
 		lost=$(($(engine_stat events_lost) - lost_before))
@@ -259,7 +268,7 @@ case_faults_event_lost() {
 	wait $pid 2>/dev/null
 	# Each round's events, in order: its add (unless lost), then the rm.
 	local seen events counted=0 round
-	events=$(grep -E '^(add|rm) block=fq$' $mon.txt | tail -n +3 | tr '\n' ' ')
+	events=$(grep -E '^(add|rm) block=fq$' $mon.txt | tr '\n' ' ')
 	for round in "${rounds[@]}"; do
 		n=${round%%:*} lost=${round##*:}
 		seen=0
@@ -273,8 +282,8 @@ case_faults_event_lost() {
 		counted=$((counted + lost))
 	done
 	[ $counted -gt 0 ] ||
-		fail "no add of the last ${#rounds[@]} allocations of $total lost its event: is events_lost counted?"
-	echo "# add makes $total allocations; $counted of ${#rounds[@]} adds that succeeded lost their event, counted"
+		fail "no add lost its event failing allocations $((lo - 11)) to $((lo + 4)): is events_lost counted? ${rounds[*]}"
+	echo "# add makes about $lo allocations; $counted of the ${#rounds[@]} adds that succeeded failing one of the last lost their event, counted"
 }
 
 # The batch the apply case makes: every kind of change at once, settings of
