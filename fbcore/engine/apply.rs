@@ -391,6 +391,9 @@ impl<'a> Batch<'a> {
             Change::Rm { name, cascade } => {
                 if *cascade {
                     self.stage_release(control, name)?;
+                    // The cuts used the room reserved above: room again
+                    // for the removal's own undo entry and notice.
+                    self.reserve_log()?;
                 }
                 let registry = &mut control.registry;
                 let id = registry.lookup(name)?.id;
