@@ -14,10 +14,12 @@ trap 'rm -rf "$results"' EXIT
 # The debug kernel (KASAN, hence SLUB debugging) records who allocated each
 # kmalloc object, and its stack (slab_debug=U): the suite counts lana's live
 # objects with it (lana_slab_sites in tests/guest/lib.sh).
-kargs=
+# A log buffer that holds the whole run: the dmesg check reads all of it
+# (t91 alone reloads the module, and KUnit's report, hundreds of times).
+kargs='log_buf_len=32M'
 if grep -qx 'CONFIG_KASAN=y' "$kdir/.config" 2>/dev/null &&
 	grep -qx 'CONFIG_SLUB_DEBUG=y' "$kdir/.config"; then
-	kargs='slab_debug=U,kmalloc-*'
+	kargs="$kargs slab_debug=U,kmalloc-*"
 fi
 
 start=$(date +%s)

@@ -37,6 +37,9 @@ lanactl() { "$LANACTL" "$@"; }
 # Splats anywhere in the run fail the suite.
 case_dmesg_clean() {
 	local bad
+	# A log that wrapped would hide what scrolled out.
+	dmesg | head -n1 | grep -q 'Linux version' ||
+		fail "the kernel log wrapped: its first line is $(dmesg | head -n1)"
 	# WARNING: covers lockdep and RCU splats; BUG: KASAN and sleeping in
 	# atomic context; a Rust panic (overflow, failed assertion) is a BUG too.
 	# pktgen's own notice when a device it floods is deleted (t96 does that
