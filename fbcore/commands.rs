@@ -561,30 +561,20 @@ fn batch_change<'a>(req: &Attrs<'a>) -> CtlResult<Change<'a>> {
     let cmd = req
         .u32_attr(attr::REQUEST_CMD)
         .ok_or_else(|| ctl_err!(EINVAL, "batch request without a command"))?;
-    match u8::try_from(cmd) {
-        Ok(
-            cmd @ (cmd::ADD
-            | cmd::RM
-            | cmd::BIND
-            | cmd::UNBIND
-            | cmd::SET
-            | cmd::SUBSCRIBE
-            | cmd::UNSUBSCRIBE
-            | cmd::ATTACH
-            | cmd::DETACH),
-        ) => Ok(match requested_change(cmd, req)? {
-            // The batch as a whole says where a device's traffic goes.
-            Change::Unbind {
-                upper, lower, port, ..
-            } => Change::Unbind {
-                upper,
-                lower,
-                port,
-                force: true,
-            },
-            change => change,
+    let not_in_batch = || ctl_err!(EINVAL, "command {cmd} cannot be part of a batch");
+    let cmd = u8::try_from(cmd).map_err(|_| not_in_batch())?;
+    match requested_change(cmd, req) {
+        // The batch as a whole says where a device's traffic goes.
+        Ok(Change::Unbind {
+            upper, lower, port, ..
+        }) => Ok(Change::Unbind {
+            upper,
+            lower,
+            port,
+            force: true,
         }),
-        _ => Err(ctl_err!(EINVAL, "command {cmd} cannot be part of a batch")),
+        Err(e) if e.errno() == EOPNOTSUPP => Err(not_in_batch()),
+        other => other,
     }
 }
 
