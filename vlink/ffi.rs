@@ -114,6 +114,12 @@ unsafe extern "C" {
     pub(crate) fn lana_nla_nest_cancel(skb: *mut sk_buff, start: *mut nlattr);
     pub(crate) fn lana_genl_info_attrs(info: *mut genl_info, len: *mut c_int) -> *const nlattr;
     pub(crate) fn lana_genlmsg_new(size: usize) -> *mut sk_buff;
+    pub(crate) fn lana_genlmsg_new_atomic(
+        family: *const genl_family,
+        portid: u32,
+        cmd: u8,
+        hdr: *mut *mut c_void,
+    ) -> *mut sk_buff;
     pub(crate) fn lana_nla_put_u64(
         skb: *mut sk_buff,
         attrtype: c_int,

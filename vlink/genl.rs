@@ -963,15 +963,12 @@ unsafe fn build(
     cmd: u8,
     fill: impl FnOnce(&mut DumpMessage) -> Result,
 ) -> Result<NonNull<bindings::sk_buff>> {
-    // SAFETY: Plain allocation; atomic, as our callers may not sleep.
-    let skb = NonNull::new(unsafe {
-        bindings::genlmsg_new(bindings::GENLMSG_DEFAULT_SIZE, bindings::GFP_ATOMIC)
-    })
-    .ok_or(ENOMEM)?;
-    // SAFETY: `skb` is a fresh message and `family` is registered (contract).
-    let hdr = unsafe { bindings::genlmsg_put(skb.as_ptr(), portid, 0, family, 0, cmd) };
+    let mut hdr = core::ptr::null_mut();
+    // SAFETY: `family` is registered (contract); `hdr` is writable.
+    let skb = NonNull::new(unsafe { ffi::lana_genlmsg_new_atomic(family, portid, cmd, &mut hdr) })
+        .ok_or(ENOMEM)?;
     let mut msg = DumpMessage { skb: skb.as_ptr() };
-    if hdr.is_null() || fill(&mut msg).is_err() {
+    if fill(&mut msg).is_err() {
         // SAFETY: We still own the message.
         unsafe { bindings::nlmsg_free(skb.as_ptr()) };
         return Err(EMSGSIZE);

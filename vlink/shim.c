@@ -535,6 +535,27 @@ struct sk_buff *lana_genlmsg_new(size_t size)
 	return genlmsg_new(size, GFP_KERNEL | __GFP_NOWARN);
 }
 
+/*
+ * A message of @family with command @cmd to @portid (0: multicast), room
+ * for GENLMSG_DEFAULT_SIZE, allocated atomically: its header in *@hdr,
+ * NULL if there is no memory. Every event and trace record is allocated
+ * here: t91 fails this function's allocations by its address range.
+ */
+struct sk_buff *lana_genlmsg_new_atomic(const struct genl_family *family,
+					u32 portid, u8 cmd, void **hdr)
+{
+	struct sk_buff *skb = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+
+	if (!skb)
+		return NULL;
+	*hdr = genlmsg_put(skb, portid, 0, family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(skb);
+		return NULL;
+	}
+	return skb;
+}
+
 int lana_nla_put_u64(struct sk_buff *skb, int type, u64 value, int pad)
 {
 	return nla_put_u64_64bit(skb, type, value, pad);

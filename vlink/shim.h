@@ -126,6 +126,8 @@ int lana_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
 void lana_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
 const struct nlattr *lana_genl_info_attrs(struct genl_info *info, int *len);
 struct sk_buff *lana_genlmsg_new(size_t size);
+struct sk_buff *lana_genlmsg_new_atomic(const struct genl_family *family,
+					u32 portid, u8 cmd, void **hdr);
 int lana_nla_put_u64(struct sk_buff *skb, int type, u64 value, int pad);
 
 #endif /* LANA_SHIM_H */

@@ -220,44 +220,49 @@ $(diff <(echo "$expected") <(grep -v '^# ' <<<"$after"))"
 	fail "lanactl $* still meets allocations after $FAULTS_MAX"
 }
 
+# faults_function_range NAME: the start and end of lana's function NAME
+# (up to the next symbol of its text), for the failslab filter.
+faults_function_range() {
+	awk '$4 == "[lana]" && $2 ~ /^[tT]$/ { print $1, $3 }' /proc/kallsyms | sort |
+		awk -v f="$1" 'start && $1 != start { print "0x" start, "0x" $1; exit }
+			$2 == f { start = $1 }'
+}
+
 # An event the kernel cannot send (no memory for the message) must not undo
-# the change it reports, and is counted: `add` with each of its last
-# allocations failing, a monitor listening. Each add that succeeds is
-# either seen by the monitor or counted in events_lost, and at least one
-# is counted (the event's allocations are among the last the command
-# makes; the ack is af_netlink's, not lana's).
+# the change it reports, and is counted: `add` with a monitor listening and
+# each allocation made for its event's message failing in turn (only those
+# with lana_genlmsg_new_atomic, where every event is allocated, on the
+# stack). Each add succeeds and is either seen by the monitor or counted in
+# events_lost; the first (the message itself) is counted.
 case_faults_event_lost() {
 	[ -d $FAULTS_DIR ] || skip "no fault injection in this kernel (the debug kernel has it)"
-	local mon=$FAULTS_DIR/monitor lo=1 hi=512 mid n lost lost_before rounds=() pid
-	# How many of lana's allocations the add makes, with a listener (an
-	# event is only built for one): the last one failed is "injected".
-	"$LANACTL" monitor >/dev/null 2>&1 &
-	pid=$!
-	trap 'kill $pid 2>/dev/null' EXIT
-	sleep 1
-	while [ $((hi - lo)) -gt 1 ]; do
-		mid=$(((lo + hi) / 2))
-		faults_run "$mid" add fq counter >/dev/null && lanactl rm fq
-		if [ "$(cat $FAULTS_DIR/hit)" = injected ]; then lo=$mid; else hi=$mid; fi
-	done
-	kill $pid
-	wait $pid 2>/dev/null
+	local mon=$FAULTS_DIR/monitor n out lost lost_before rounds=() pid range start end
+	range=$(faults_function_range lana_genlmsg_new_atomic)
+	read -r -a range <<<"$range"
+	[ ${#range[@]} -eq 2 ] || fail "cannot find lana_genlmsg_new_atomic in /proc/kallsyms"
+	start=$(cat $FAILSLAB/require-start) end=$(cat $FAILSLAB/require-end)
 	"$LANACTL" monitor >$mon.txt 2>$mon.err &
 	pid=$!
+	trap "kill $pid 2>/dev/null; echo $start >$FAILSLAB/require-start; echo $end >$FAILSLAB/require-end" EXIT
 	for _ in $(seq 100); do
 		grep -q "monitoring events" $mon.err && break
 		sleep 0.1
 	done
 	grep -q "monitoring events" $mon.err || fail "the monitor did not start: $(cat $mon.err)"
-	# The count varies a little from run to run (a spare tally is reused
-	# or not): a window around the last.
-	for ((n = lo + 4; n > 0 && n > lo - 12; n--)); do
+	echo "${range[0]}" >$FAILSLAB/require-start
+	echo "${range[1]}" >$FAILSLAB/require-end
+	for ((n = 1; n <= 16; n++)); do
 		lost_before=$(engine_stat events_lost)
-		faults_run "$n" add fq counter >/dev/null || continue
+		out=$(faults_run "$n" add fq counter) ||
+			fail "allocation $n of the event failed: the add failed too: $out"
+		[ "$(cat $FAULTS_DIR/hit)" = injected ] || break
 		lost=$(($(engine_stat events_lost) - lost_before))
 		rounds+=("$n:$lost")
 		lanactl rm fq || fail "rm fq failed"
 	done
+	[ "$n" -le 16 ] || fail "an event's message makes more than 16 allocations"
+	echo "$start" >$FAILSLAB/require-start
+	echo "$end" >$FAILSLAB/require-end
 	# The monitor has seen everything once it sees this.
 	lanactl add fq-end counter && lanactl rm fq-end || fail "add/rm fq-end failed"
 	for _ in $(seq 100); do
@@ -267,7 +272,7 @@ case_faults_event_lost() {
 	kill $pid
 	wait $pid 2>/dev/null
 	# Each round's events, in order: its add (unless lost), then the rm.
-	local seen events counted=0 round
+	local seen events round
 	events=$(grep -E '^(add|rm) block=fq$' $mon.txt | tr '\n' ' ')
 	for round in "${rounds[@]}"; do
 		n=${round%%:*} lost=${round##*:}
@@ -278,12 +283,11 @@ case_faults_event_lost() {
 		[[ "$events" == "rm block=fq "* ]] || fail "allocation $n: the monitor saw '$events'"
 		events=${events#rm block=fq }
 		[ $((seen + lost)) -eq 1 ] ||
-			fail "allocation $n failed, add succeeded: seen by the monitor $seen, events_lost +$lost"
-		counted=$((counted + lost))
+			fail "allocation $n of the event failed, add succeeded: seen by the monitor $seen, events_lost +$lost"
 	done
-	[ $counted -gt 0 ] ||
-		fail "no add lost its event failing allocations $((lo - 11)) to $((lo + 4)): is events_lost counted? ${rounds[*]}"
-	echo "# add makes about $lo allocations; $counted of the ${#rounds[@]} adds that succeeded failing one of the last lost their event, counted"
+	[ "${rounds[0]:-}" = "1:1" ] ||
+		fail "the event's message could not be allocated, yet events_lost did not count it: ${rounds[*]}"
+	echo "# an event's message makes $((n - 1)) allocations; each failing in turn: ${rounds[*]} (n:lost)"
 }
 
 # The batch the apply case makes: every kind of change at once, settings of
