@@ -8,6 +8,7 @@ use kernel::prelude::*;
 use crate::error::{ctl_err, CtlResult};
 use crate::event::Event;
 
+use crate::counters::carry;
 pub(crate) use crate::counters::{CounterSet, Counters};
 pub(crate) use crate::fbs::Instance;
 pub(crate) use crate::vlink::bpf::{BpfProg, Insn};
@@ -227,10 +228,6 @@ pub(crate) trait StatSink {
     fn label(&mut self, name: &CStr, text: &[u8]) -> Result;
 }
 
-/// State a block hands over to the block of the same type that replaces it:
-/// values only the block type itself interprets.
-pub(crate) struct State(pub(crate) KVec<u64>);
-
 /// A functional block: called for every packet that reaches it, in softirq
 /// context, with no lock held and nothing allocated on its behalf.
 pub(crate) trait Block: Send + Sync {
@@ -247,7 +244,7 @@ pub(crate) trait Block: Send + Sync {
     }
 
     /// The block's counters, if it keeps [`Counters`]: the defaults of
-    /// `stats`, `export_state`, `import_state` and `reset` use them, so that
+    /// `stats`, `carry_from` and `reset` use them, so that
     /// every block's counts survive a replace and reset alike.
     fn counters(&self) -> Option<&dyn CounterSet> {
         None
@@ -258,17 +255,14 @@ pub(crate) trait Block: Send + Sync {
         self.counters().map_or(Ok(()), |c| c.report(sink))
     }
 
-    /// The state to carry over to a replacement of the same type. Called once
-    /// no packet can reach this block any more, so the state is final.
-    fn export_state(&self) -> Result<Option<State>> {
-        self.counters().map(|c| c.export()).transpose()
-    }
-
-    /// Takes over the state of the block this one replaced. Packets may
-    /// already be reaching this block: merge, do not overwrite.
-    fn import_state(&self, state: &State) {
-        if let Some(counters) = self.counters() {
-            counters.import(state);
+    /// Takes over the state of `old`, a block of the same type this one
+    /// replaced, which no packet can reach any more (its state is final).
+    /// Packets may already be reaching this block: merge, do not
+    /// overwrite. Called after the replace is published: it cannot fail,
+    /// so it allocates nothing.
+    fn carry_from(&self, old: &dyn Block) {
+        if let (Some(mine), Some(theirs)) = (self.counters(), old.counters()) {
+            carry(theirs, mine);
         }
     }
 

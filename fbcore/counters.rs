@@ -6,7 +6,7 @@
 
 use kernel::prelude::*;
 
-use crate::block::{possible_cpus, BhContext, PerCpuCounters, StatSink, State};
+use crate::block::{possible_cpus, BhContext, PerCpuCounters, StatSink};
 
 /// `N` named counters.
 pub(crate) struct Counters<const N: usize> {
@@ -40,10 +40,14 @@ impl<const N: usize> Counters<N> {
 pub(crate) trait CounterSet: Sync {
     /// Reports every counter, by name, with its per-CPU values.
     fn report(&self, sink: &mut dyn StatSink) -> Result;
-    /// The values, per CPU, for the block that replaces this one.
-    fn export(&self) -> Result<State>;
-    /// Adds the values of the block this one replaced, each to its CPU.
-    fn import(&self, state: &State);
+    /// How many counters there are.
+    fn len(&self) -> usize;
+    /// Counter `index` on `cpu` as readers see it, for the block that
+    /// replaces this one (nothing live: no snapshot holds this one).
+    fn value_on(&self, cpu: u32, index: usize) -> u64;
+    /// Adds `value`, counted by the block this one replaced, to counter
+    /// `index` on `cpu`.
+    fn carry_on(&self, cpu: u32, index: usize, value: u64);
     /// Makes every value read zero from now on, on every CPU.
     fn reset(&self);
 }
@@ -56,12 +60,16 @@ impl<const N: usize> CounterSet for Counters<N> {
         Ok(())
     }
 
-    fn export(&self) -> Result<State> {
-        export_per_cpu(&self.per_cpu, &self.carried, &Live::none())
+    fn len(&self) -> usize {
+        N
     }
 
-    fn import(&self, state: &State) {
-        import_per_cpu(&self.carried, state);
+    fn value_on(&self, cpu: u32, index: usize) -> u64 {
+        sum_on(&self.per_cpu, &self.carried, &Live::none(), cpu, index)
+    }
+
+    fn carry_on(&self, cpu: u32, index: usize, value: u64) {
+        self.carried.add_on(cpu, index, value);
     }
 
     fn reset(&self) {
@@ -71,21 +79,15 @@ impl<const N: usize> CounterSet for Counters<N> {
     }
 }
 
-/// The values of `counted` plus `extra` plus `live`, counter by counter,
-/// CPU by CPU (possible CPUs, in order): a [`State`] that
-/// [`import_per_cpu`] reads in the same order.
-fn export_per_cpu<const N: usize>(
-    counted: &PerCpuCounters<N>,
-    extra: &PerCpuCounters<N>,
-    live: &Live<N>,
-) -> Result<State> {
-    let mut values = KVec::new();
-    for index in 0..N {
+/// Adds every counter of `from` (a replaced block's) to `into`, CPU by CPU,
+/// so that the per-CPU view keeps summing to the total. Allocates nothing:
+/// it runs after a replace is published, where nothing may fail.
+pub(crate) fn carry(from: &dyn CounterSet, into: &dyn CounterSet) {
+    for index in 0..from.len().min(into.len()) {
         for cpu in possible_cpus() {
-            values.push(sum_on(counted, extra, live, cpu, index), GFP_KERNEL)?;
+            into.carry_on(cpu, index, from.value_on(cpu, index));
         }
     }
-    Ok(State(values))
 }
 
 /// Counter `index` on `cpu`: `counted` plus `extra` plus `live`.
@@ -100,15 +102,6 @@ fn sum_on<const N: usize>(
         .on(cpu, index)
         .wrapping_add(extra.on(cpu, index))
         .wrapping_add(live.on(cpu, index))
-}
-
-/// Adds the values of `state` (from [`export_per_cpu`]) to `into`, each to
-/// its counter and CPU.
-fn import_per_cpu<const N: usize>(into: &PerCpuCounters<N>, state: &State) {
-    let slots = (0..N).flat_map(|index| possible_cpus().map(move |cpu| (cpu, index)));
-    for ((cpu, index), value) in slots.zip(state.0.iter()) {
-        into.add_on(cpu, index, *value);
-    }
 }
 
 /// Moves `extra` so that `counted` plus `extra` plus `live` reads zero on
@@ -235,15 +228,16 @@ impl WalkCounters {
         Ok(())
     }
 
-    /// The values per CPU, for the block that replaces this one (once no
-    /// snapshot holds this one: nothing live).
-    pub(crate) fn export(&self) -> Result<State> {
-        export_per_cpu(&self.counts, &self.folded, &Live::none())
-    }
-
-    /// Adds the values of the block this one replaced, each to its CPU.
-    pub(crate) fn import(&self, state: &State) {
-        import_per_cpu(&self.folded, state);
+    /// Adds the counts of `old`, the block this one replaced (once no
+    /// snapshot holds it: nothing live), each to its CPU. Allocates
+    /// nothing.
+    pub(crate) fn carry_from(&self, old: &WalkCounters) {
+        for index in 0..WALK_COUNT {
+            for cpu in possible_cpus() {
+                let value = sum_on(&old.counts, &old.folded, &Live::none(), cpu, index);
+                self.folded.add_on(cpu, index, value);
+            }
+        }
     }
 
     /// Makes every value read zero from now on, on every CPU, `live`

@@ -572,21 +572,29 @@ impl Engine {
                 "block '{new}' is in use: device '{dev}' is attached to it"
             ));
         }
-        let removed = control.registry.replace(old, new)?;
+        let replaced = control.registry.replace(old, new)?;
+        // `new` had no device: those on it now are exactly `old`'s.
         for a in control.attached.iter_mut().filter(|a| a.block == old_id) {
             a.block = new_id;
         }
         // Returns after the grace period: no CPU can be in `old` any more.
-        self.publish(&mut control)?;
+        if let Err(e) = self.publish(&mut control) {
+            for a in control.attached.iter_mut().filter(|a| a.block == new_id) {
+                a.block = old_id;
+            }
+            control.registry.unreplace(replaced);
+            return Err(e);
+        }
+        let removed = &replaced.old;
         let replacement = control.registry.get(new_id).ok_or(EINVAL)?;
+        // Nothing below allocates: the replace is published, it must not
+        // fail any more.
         if carry_state {
             // The engine's walk counts are the same for any type.
-            replacement.walks.import(&removed.walks.export()?);
+            replacement.walks.carry_from(&removed.walks);
         }
         if carry_state && core::ptr::eq(removed.kind, replacement.kind) {
-            if let Some(state) = removed.block.export_state()? {
-                replacement.block.import_state(&state);
-            }
+            replacement.block.carry_from(&*removed.block);
         }
         // Subscribers of `old` are on `new`'s chain now.
         let event = Event::new(EventKind::Replace, *new).with_peer(*old);

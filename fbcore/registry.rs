@@ -63,6 +63,99 @@ impl Entry {
     }
 }
 
+/// What [`Registry::replace`] changed, to undo it without allocating
+/// ([`Registry::unreplace`]) or, dropped, to finish it: the subscribers'
+/// registrations on `old`'s chain go then.
+pub(crate) struct Replaced {
+    /// `old`'s entry, out of the registry, its bindings as they were.
+    pub(crate) old: Entry,
+    /// Where it was.
+    old_index: usize,
+    new_id: u32,
+    /// Each port slot changed: (block id, port index, value before).
+    ports: KVec<(u32, usize, Option<u32>)>,
+    moved: SubscriptionMoves,
+}
+
+/// The subscriptions a replace moves: planned with every allocation made
+/// ([`Registry::subscription_moves`]), then applied, then kept for undo.
+struct SubscriptionMoves {
+    /// `old`'s subscriptions `new` takes over: (target id, `new`'s
+    /// registration).
+    adopted: KVec<(u32, Listening)>,
+    /// `old`'s subscribers: (subscriber id, its registration on `new`'s
+    /// chain, none when it already has one).
+    redirected: KVec<(u32, Option<Listening>)>,
+    /// Once applied, each subscriber's registration on `old`'s chain, kept
+    /// to put back on undo: (subscriber id, position, whether a
+    /// registration on `new`'s chain took its place, the registration).
+    taken: KVec<(u32, usize, bool, (u32, Listening))>,
+    /// Once applied, `new`'s own subscription to `old`, taken off (a block
+    /// cannot listen to itself), and its position.
+    own: Option<(usize, (u32, Listening))>,
+    /// Once applied, how many subscriptions `new` had before adopting.
+    kept: usize,
+}
+
+impl SubscriptionMoves {
+    /// Applies the planned moves from `old_id` to `registry.entries[new]`.
+    /// Allocates nothing: the plan holds the registrations and the room.
+    fn apply(&mut self, registry: &mut Registry, old_id: u32, new: usize) {
+        let new_id = registry.entries[new].id;
+        let own = &mut registry.entries[new].subscriptions;
+        if let Some(at) = own.iter().position(|(id, _)| *id == old_id) {
+            self.own = own.remove(at).ok().map(|taken| (at, taken));
+        }
+        self.kept = own.len();
+        for (target, listening) in self.adopted.drain_all() {
+            let _ = own.push_within_capacity((target, listening));
+        }
+        for (id, listening) in self.redirected.drain_all() {
+            let Some(index) = registry.index_of(id) else {
+                continue;
+            };
+            let subs = &mut registry.entries[index].subscriptions;
+            let Some(at) = subs.iter().position(|(t, _)| *t == old_id) else {
+                continue;
+            };
+            let swapped = listening.is_some();
+            let taken = match listening {
+                Some(listening) => core::mem::replace(&mut subs[at], (new_id, listening)),
+                None => match subs.remove(at) {
+                    Ok(taken) => taken,
+                    Err(_) => continue,
+                },
+            };
+            // Room: one per subscriber, reserved by the plan.
+            let _ = self.taken.push_within_capacity((id, at, swapped, taken));
+        }
+    }
+
+    /// Puts every subscription back as it was before [`Self::apply`].
+    fn undo(mut self, registry: &mut Registry, new: usize) {
+        while let Some((id, at, swapped, taken)) = self.taken.pop() {
+            let Some(index) = registry.index_of(id) else {
+                continue;
+            };
+            let subs = &mut registry.entries[index].subscriptions;
+            if swapped {
+                // Drops the registration on `new`'s chain.
+                if let Some(slot) = subs.get_mut(at) {
+                    *slot = taken;
+                }
+            } else {
+                let _ = subs.insert_within_capacity(at, taken);
+            }
+        }
+        let own = &mut registry.entries[new].subscriptions;
+        // Drops the registrations adopted from `old`.
+        own.truncate(self.kept);
+        if let Some((at, taken)) = self.own.take() {
+            let _ = own.insert_within_capacity(at, taken);
+        }
+    }
+}
+
 /// All block instances of an engine.
 ///
 /// # Invariants
@@ -264,9 +357,11 @@ impl Registry {
     }
 
     /// Puts `new` in the place of `old`: every binding and subscription of
-    /// `old` now names `new`, and `old` leaves the registry (returned). `new`
-    /// must be unbound.
-    pub(crate) fn replace(&mut self, old: &Name, new: &Name) -> CtlResult<Entry> {
+    /// `old` now names `new`, and `old` leaves the registry. `new` must be
+    /// unbound. Everything that can fail (checks, allocations) comes first,
+    /// so an error changes nothing; the record returned undoes the change
+    /// without allocating ([`Registry::unreplace`]).
+    pub(crate) fn replace(&mut self, old: &Name, new: &Name) -> CtlResult<Replaced> {
         if old == new {
             return Err(ctl_err!(EINVAL, "cannot replace block '{old}' with itself"));
         }
@@ -280,8 +375,18 @@ impl Registry {
             ));
         }
         let (old_id, new_id) = (self.entries[old_index].id, new_entry.id);
-        self.move_ports(old_index, new_index)?;
-        self.move_subscriptions(old_index, new_index)?;
+        let port_moves = self.port_moves(old_index, new_index)?;
+        let mut moved = self.subscription_moves(old_index, new_index)?;
+        let mut ports = KVec::with_capacity(port_moves.len(), GFP_KERNEL)?;
+        // From here on nothing fails.
+        for (id, at, target) in port_moves {
+            if let Some(index) = self.index_of(id) {
+                let slot = &mut self.entries[index].ports[at];
+                let _ = ports.push_within_capacity((id, at, *slot));
+                *slot = target;
+            }
+        }
+        moved.apply(self, old_id, new_index);
         let (upper, lower) = (self.entries[old_index].upper, self.entries[old_index].lower);
         // INVARIANT: Each binding of `old` moves to `new` on both sides.
         if let Some(up) = upper.and_then(|id| self.index_of(id)) {
@@ -292,12 +397,54 @@ impl Registry {
         }
         self.entries[new_index].upper = upper;
         self.entries[new_index].lower = lower;
-        let removed = self
+        // INVARIANT: Nothing names `old` any more. `remove` cannot fail on an
+        // index just looked up.
+        let old = self
             .entries
             .remove(old_index)
             .map_err(|_| ctl_err!(EINVAL, "no block '{old}'"))?;
-        debug_assert_eq!(removed.id, old_id);
-        Ok(removed)
+        Ok(Replaced {
+            old,
+            old_index,
+            new_id,
+            ports,
+            moved,
+        })
+    }
+
+    /// Undoes the [`Registry::replace`] that returned `replaced` (the caller
+    /// undoes every later change first). Allocates nothing.
+    pub(crate) fn unreplace(&mut self, replaced: Replaced) {
+        let Replaced {
+            old,
+            old_index,
+            new_id,
+            ports,
+            moved,
+        } = replaced;
+        let old_id = old.id;
+        let Some(new_index) = self.index_of(new_id) else {
+            return;
+        };
+        // INVARIANT: Each binding goes back to `old` on both sides; `new`
+        // was unbound.
+        if let Some(up) = old.upper.and_then(|id| self.index_of(id)) {
+            self.entries[up].lower = Some(old_id);
+        }
+        if let Some(low) = old.lower.and_then(|id| self.index_of(id)) {
+            self.entries[low].upper = Some(old_id);
+        }
+        self.entries[new_index].upper = None;
+        self.entries[new_index].lower = None;
+        for (id, at, before) in ports.iter() {
+            if let Some(index) = self.index_of(*id) {
+                self.entries[index].ports[*at] = *before;
+            }
+        }
+        moved.undo(self, new_index);
+        // The remove left the room, and the index is `old`'s place in id
+        // order again: nothing was added in between (the caller undid it).
+        let _ = self.entries.insert_within_capacity(old_index, old);
     }
 
     /// Whether packets entering at block `start` travel through block `id`
@@ -386,14 +533,13 @@ impl Registry {
         }
     }
 
-    /// Moves the subscriptions that involve `old` to `new` (for replace):
-    /// what `old` subscribed to, `new` subscribes to; who subscribed to
-    /// `old`, subscribes to `new`. A subscription of `new` to itself is
-    /// dropped: a block always receives its own events.
-    fn move_subscriptions(&mut self, old: usize, new: usize) -> CtlResult {
+    /// Plans moving the subscriptions that involve `old` to `new` (for
+    /// replace): what `old` subscribed to, `new` subscribes to; who
+    /// subscribed to `old`, subscribes to `new`. A subscription of `new` to
+    /// itself is dropped: a block always receives its own events. Every new
+    /// registration and all room are allocated here.
+    fn subscription_moves(&mut self, old: usize, new: usize) -> Result<SubscriptionMoves> {
         let (old_id, new_id) = (self.entries[old].id, self.entries[new].id);
-        // Every new registration is made before anything changes, so an
-        // allocation failure leaves the registry as it was.
         let mut adopted = KVec::new();
         for target in self.entries[old].subscribed_to() {
             if target != new_id && !self.entries[new].subscribes_to(target) {
@@ -405,33 +551,27 @@ impl Registry {
         let mut redirected = KVec::new();
         for (index, entry) in self.entries.iter().enumerate() {
             if index != new && index != old && entry.subscribes_to(old_id) {
-                let chain = self.entries[new].events.clone();
-                let listening = Subscription::new(chain, entry.inbox.clone())?;
-                redirected.push((index, listening), GFP_KERNEL)?;
+                // One already subscribed to `new` just loses `old`.
+                let listening = if entry.subscribes_to(new_id) {
+                    None
+                } else {
+                    let chain = self.entries[new].events.clone();
+                    Some(Subscription::new(chain, entry.inbox.clone())?)
+                };
+                redirected.push((entry.id, listening), GFP_KERNEL)?;
             }
         }
         self.entries[new]
             .subscriptions
             .reserve(adopted.len(), GFP_KERNEL)?;
-        // From here on nothing fails.
-        for (target, listening) in adopted.drain_all() {
-            let _ = self.entries[new]
-                .subscriptions
-                .push_within_capacity((target, listening));
-        }
-        self.entries[new]
-            .subscriptions
-            .retain(|(id, _)| *id != old_id);
-        for (index, listening) in redirected.drain_all() {
-            for slot in self.entries[index].subscriptions.iter_mut() {
-                if slot.0 == old_id {
-                    // The old registration is dropped: off `old`'s chain.
-                    *slot = (new_id, listening);
-                    break;
-                }
-            }
-        }
-        Ok(())
+        let taken = KVec::with_capacity(redirected.len(), GFP_KERNEL)?;
+        Ok(SubscriptionMoves {
+            adopted,
+            redirected,
+            taken,
+            own: None,
+            kept: 0,
+        })
     }
 
     /// A port (block name, port name) leading to block `id`, if any.
@@ -499,13 +639,14 @@ impl Registry {
         Ok(())
     }
 
-    /// Moves port bindings involving `old` to `new` (for replace): ports of
-    /// other blocks leading to `old` lead to `new`; `old`'s own bound ports
-    /// move to `new`'s ports of the same name, which `new` must have.
-    fn move_ports(&mut self, old: usize, new: usize) -> CtlResult {
+    /// Plans moving port bindings involving `old` to `new` (for replace):
+    /// ports of other blocks leading to `old` lead to `new`; `old`'s own
+    /// bound ports move to `new`'s ports of the same name, which `new` must
+    /// have, unbound. Returns each port slot to change: (block id, port
+    /// index, new value). Checks first, so that a refusal changes nothing.
+    fn port_moves(&self, old: usize, new: usize) -> CtlResult<KVec<(u32, usize, Option<u32>)>> {
         let (old_id, new_id) = (self.entries[old].id, self.entries[new].id);
         let new_name = self.entries[new].name;
-        // Check first, so that a refusal changes nothing.
         let mut moves = KVec::new();
         for (at, target) in self.entries[old].ports.iter().enumerate() {
             if let Some(target) = target {
@@ -514,27 +655,22 @@ impl Registry {
                 if self.entries[new].ports[to].is_some() {
                     return Err(ctl_err!(EBUSY, "port '{port}' of '{new_name}' is bound"));
                 }
-                moves.push((to, *target), GFP_KERNEL)?;
-            }
-        }
-        for (to, target) in moves.drain_all() {
-            // A port of `old` leading to `new` would make `new` feed itself.
-            if target != new_id {
-                self.entries[new].ports[to] = Some(target);
-            }
-        }
-        for entry in self.entries.iter_mut() {
-            for target in entry.ports.iter_mut() {
-                if *target == Some(old_id) {
-                    *target = if entry.id == new_id {
-                        None
-                    } else {
-                        Some(new_id)
-                    };
+                // A port of `old` leading to `new` would make `new` feed
+                // itself.
+                if *target != new_id {
+                    moves.push((new_id, to, Some(*target)), GFP_KERNEL)?;
                 }
             }
         }
-        Ok(())
+        for entry in self.entries.iter().filter(|e| e.id != old_id) {
+            for (at, target) in entry.ports.iter().enumerate() {
+                if *target == Some(old_id) {
+                    let to = (entry.id != new_id).then_some(new_id);
+                    moves.push((entry.id, at, to), GFP_KERNEL)?;
+                }
+            }
+        }
+        Ok(moves)
     }
 
     /// Undoes `bind upper lower`.
@@ -654,7 +790,7 @@ mod tests {
         assert!(reg.bind(&name("top"), &name("mid")).is_ok());
         assert!(reg.bind(&name("mid"), &name("low")).is_ok());
         let old = reg.replace(&name("mid"), &name("new"));
-        assert_eq!(old.map(|e| e.id).ok(), Some(2));
+        assert_eq!(old.map(|r| r.old.id).ok(), Some(2));
         assert!(reg.find(&name("mid")).is_none());
         let new = reg.lookup(&name("new")).map(|e| (e.upper, e.lower)).ok();
         assert_eq!(new, Some((Some(1), Some(3))));
@@ -805,6 +941,71 @@ mod tests {
         let errno = reg.replace(&name("t"), &name("f")).err().map(|e| e.errno());
         assert_eq!(errno, Some(ENOENT));
         assert!(reg.find(&name("t")).is_some());
+    }
+
+    /// A block as a replace changes it: id, upper, lower, ports,
+    /// subscriptions.
+    type Shape = (u32, Option<u32>, Option<u32>, KVec<Option<u32>>, KVec<u32>);
+
+    /// Everything a replace changes, as comparable values.
+    fn shape(reg: &Registry) -> KVec<Shape> {
+        let mut out = KVec::new();
+        for e in reg.entries() {
+            let mut ports = KVec::new();
+            for p in e.ports.iter() {
+                ports.push(*p, GFP_KERNEL).expect("room");
+            }
+            let mut subs = KVec::new();
+            for t in e.subscribed_to() {
+                subs.push(t, GFP_KERNEL).expect("room");
+            }
+            out.push((e.id, e.upper, e.lower, ports, subs), GFP_KERNEL)
+                .expect("room");
+        }
+        out
+    }
+
+    #[test]
+    fn unreplace_puts_everything_back() {
+        let mut reg = typed(&[
+            ("top", "tee"),
+            ("old", "tee"),
+            ("low", "counter"),
+            ("new", "tee"),
+            ("copy", "counter"),
+            ("w1", "counter"),
+            ("w2", "counter"),
+        ]);
+        assert!(reg.bind(&name("top"), &name("old")).is_ok());
+        assert!(reg.bind(&name("old"), &name("low")).is_ok());
+        assert!(reg.bind_port(&name("copy"), &name("old"), "clone").is_ok());
+        assert!(reg.bind_port(&name("old"), &name("top"), "clone").is_ok());
+        assert!(reg.subscribe(&name("w1"), &name("old")).is_ok());
+        // w2 listens to both: it keeps one subscription to `new`.
+        assert!(reg.subscribe(&name("w2"), &name("old")).is_ok());
+        assert!(reg.subscribe(&name("w2"), &name("new")).is_ok());
+        assert!(reg.subscribe(&name("old"), &name("w1")).is_ok());
+        assert!(reg.subscribe(&name("new"), &name("old")).is_ok());
+        assert!(reg.subscribe(&name("new"), &name("w2")).is_ok());
+        let before = shape(&reg);
+        let replaced = reg.replace(&name("old"), &name("new")).expect("replace");
+        assert!(reg.find(&name("old")).is_none());
+        assert_eq!(
+            reg.lookup(&name("w2"))
+                .map(|e| e.subscribed_to().count())
+                .ok(),
+            Some(1)
+        );
+        reg.unreplace(replaced);
+        assert!(shape(&reg) == before);
+        // The registrations are live again: events reach the listeners.
+        notify(&reg, "old");
+        assert_eq!(received(&reg, "w1"), 1);
+        assert_eq!(received(&reg, "w2"), 1);
+        assert_eq!(received(&reg, "new"), 1);
+        notify(&reg, "new");
+        assert_eq!(received(&reg, "w2"), 2);
+        assert_eq!(received(&reg, "old"), 1);
     }
 
     #[test]
