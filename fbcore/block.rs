@@ -2,7 +2,7 @@
 
 //! The functional-block model: what every block type implements.
 
-use core::{cell::Cell, mem::ManuallyDrop};
+use core::{any::Any, cell::Cell, mem::ManuallyDrop};
 use kernel::prelude::*;
 
 use crate::error::{ctl_err, CtlResult};
@@ -12,7 +12,7 @@ use crate::counters::carry;
 pub(crate) use crate::counters::{CounterSet, Counters};
 pub(crate) use crate::fbs::Instance;
 pub(crate) use crate::vlink::bpf::{BpfProg, Insn};
-pub(crate) use crate::vlink::devslot::DeviceSlot;
+pub(crate) use crate::vlink::devslot::{DeviceSlot, HeldDevice};
 pub(crate) use crate::vlink::netdev::{Device, Namespace};
 pub(crate) use crate::vlink::percpu::BhContext;
 pub(crate) use crate::vlink::percpu::BhCopy;
@@ -266,13 +266,18 @@ pub(crate) trait Block: Send + Sync {
         }
     }
 
-    /// Applies `settings`, all or none: on an error (naming the key and why)
-    /// nothing changes. The engine only passes keys of the block's type.
-    /// `net` is the engine's network namespace, where device names are
-    /// looked up.
-    fn configure(&self, _settings: &[Setting<'_>], _net: &Namespace) -> CtlResult {
-        Ok(())
+    /// Checks `settings` (later ones win) against the block's current
+    /// configuration and makes all that putting them in effect takes,
+    /// changing nothing: an error names the key and why. The engine only
+    /// passes keys of the block's type. `net` is the engine's network
+    /// namespace, where device names are looked up.
+    fn prepare(&self, _settings: &[Setting<'_>], _net: &Namespace) -> CtlResult<Prepared> {
+        Ok(Prepared::nothing())
     }
+
+    /// Puts in effect what [`Self::prepare`] made. Cannot fail: a batch
+    /// prepares the settings of all its blocks before it commits any.
+    fn commit(&self, _prepared: Prepared) {}
 
     /// Reports every key with its current value.
     fn config(&self, _sink: &mut dyn ConfigSink) -> Result {
@@ -314,6 +319,28 @@ pub(crate) struct Key {
 pub(crate) struct Setting<'a> {
     pub(crate) key: &'a str,
     pub(crate) value: &'a str,
+}
+
+/// Settings a block checked and built (see [`Block::prepare`]), not in
+/// effect yet: a value of the block's own type, or nothing to do.
+pub(crate) struct Prepared(Option<KBox<dyn Any + Send>>);
+
+impl Prepared {
+    /// Nothing to put in effect.
+    pub(crate) fn nothing() -> Self {
+        Self(None)
+    }
+
+    /// `value`, for [`Block::commit`] to take back.
+    pub(crate) fn new<T: Any + Send>(value: T) -> Result<Self> {
+        let value: KBox<dyn Any + Send> = KBox::new(Some(value), GFP_KERNEL)?;
+        Ok(Self(Some(value)))
+    }
+
+    /// The value given to [`Self::new`], if there was one of type `T`.
+    pub(crate) fn take<T: Any + Send>(mut self) -> Option<T> {
+        self.0.as_mut()?.downcast_mut::<Option<T>>()?.take()
+    }
 }
 
 /// Where a block reports its configuration: each key with its value.

@@ -23,7 +23,9 @@ use kernel::{
 };
 
 use crate::attach::{Registration, Side, Tag};
-use crate::block::{BhContext, BhCopy, Block, BlockType, Device, Setting, SkBuff, StatSink};
+use crate::block::{
+    BhContext, BhCopy, Block, BlockType, Device, Prepared, Setting, SkBuff, StatSink,
+};
 use crate::commands;
 use crate::counters::{Live, WalkCounters, WALK_COUNT};
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
@@ -716,17 +718,28 @@ fn check_keys(kind: &BlockType, settings: &[Setting<'_>]) -> CtlResult {
     Ok(())
 }
 
-/// Configures `block`, naming it in any refusal.
+/// Prepares `settings` of `block`, naming it in any refusal.
+fn prepare(
+    name: &Name,
+    block: &dyn Block,
+    settings: &[Setting<'_>],
+    net: &Namespace,
+) -> CtlResult<Prepared> {
+    if settings.is_empty() {
+        return Ok(Prepared::nothing());
+    }
+    block
+        .prepare(settings, net)
+        .map_err(|e| ctl_err!(e.errno(), "block '{name}': {}", e.message()))
+}
+
+/// Configures `block`: all of `settings` or, on a refusal naming it, none.
 fn configure(
     name: &Name,
     block: &dyn Block,
     settings: &[Setting<'_>],
     net: &Namespace,
 ) -> CtlResult {
-    if settings.is_empty() {
-        return Ok(());
-    }
-    block
-        .configure(settings, net)
-        .map_err(|e| ctl_err!(e.errno(), "block '{name}': {}", e.message()))
+    block.commit(prepare(name, block, settings, net)?);
+    Ok(())
 }

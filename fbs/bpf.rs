@@ -39,7 +39,7 @@ use kernel::{
 
 use crate::block::{
     Block, BlockType, BpfProg, ConfigSink, CounterSet, Counters, DropReason, Insn, Instance, Key,
-    Namespace, PacketCx, RcuBox, Setting, SkBuff, Verdict,
+    Namespace, PacketCx, Prepared, RcuBox, Setting, SkBuff, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
 
@@ -176,7 +176,7 @@ impl Block for Bpf {
         Some(&self.counts)
     }
 
-    fn configure(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult {
+    fn prepare(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult<Prepared> {
         let (mut filter, mut cbpf, mut pinned) = (None, None, None);
         for setting in settings {
             match setting.key {
@@ -185,9 +185,7 @@ impl Block for Bpf {
                 _ => pinned = Some(setting.value),
             }
         }
-        let mut source = self.source.lock();
-        // Build the new program first: a refusal leaves the old one running.
-        let (prog, new_source) = match (cbpf, pinned) {
+        let (prog, source) = match (cbpf, pinned) {
             (Some(_), Some(_)) => {
                 return Err(ctl_err!(EINVAL, "give cbpf or pinned, not both"));
             }
@@ -208,16 +206,23 @@ impl Block for Bpf {
             (None, None) => {
                 return match filter {
                     Some(_) => Err(ctl_err!(EINVAL, "filter needs cbpf (lanactl compiles it)")),
-                    None => Ok(()),
+                    None => Ok(Prepared::nothing()),
                 };
             }
         };
         let prog = prog.map(|p| KBox::new(p, GFP_KERNEL)).transpose()?;
+        Ok(Prepared::new((prog, source))?)
+    }
+
+    fn commit(&self, prepared: Prepared) {
+        let Some((prog, new_source)) = prepared.take::<(Option<KBox<BpfProg>>, Source)>() else {
+            return;
+        };
+        let mut source = self.source.lock();
         // Packets see the old program or the new one; the old one is
         // released after the grace period.
         drop(self.prog.publish(prog));
         *source = new_source;
-        Ok(())
     }
 
     fn config(&self, sink: &mut dyn ConfigSink) -> Result {

@@ -10,7 +10,7 @@ use kernel::{
 
 use crate::block::{
     Block, BlockType, ConfigSink, CounterSet, Counters, DropReason, InlineCx, Instance, Key,
-    Namespace, PacketCx, Setting, SkBuff, StatSink, Step, Verdict,
+    Namespace, PacketCx, Prepared, Setting, SkBuff, StatSink, Step, Verdict,
 };
 use crate::error::CtlResult;
 use crate::name::Name;
@@ -83,16 +83,22 @@ impl Block for DropAll {
         sink.label(c"reason", reason.as_bytes())
     }
 
-    fn configure(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult {
+    fn prepare(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult<Prepared> {
         let mut reason = None;
         for setting in settings {
             // `reason` is the only key (the engine checked).
             reason = Some(Name::new(setting.value.as_bytes(), "reason")?);
         }
-        if let Some(reason) = reason {
+        match reason {
+            Some(reason) => Ok(Prepared::new(reason)?),
+            None => Ok(Prepared::nothing()),
+        }
+    }
+
+    fn commit(&self, prepared: Prepared) {
+        if let Some(reason) = prepared.take::<Name>() {
             *self.reason.lock() = reason;
         }
-        Ok(())
     }
 
     fn config(&self, sink: &mut dyn ConfigSink) -> Result {

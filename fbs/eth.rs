@@ -32,7 +32,7 @@ use kernel::{prelude::*, sync::Arc};
 
 use crate::block::{
     Addressee, Block, BlockType, ConfigSink, CounterSet, Counters, Direction, DropReason, InlineCx,
-    Instance, Key, Namespace, PacketCx, RcuBox, Setting, SkBuff, Step, Verdict,
+    Instance, Key, Namespace, PacketCx, Prepared, RcuBox, Setting, SkBuff, Step, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
 
@@ -261,8 +261,7 @@ impl Block for Eth {
         Some(&self.counts)
     }
 
-    fn configure(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult {
-        // Parse everything first: all or nothing.
+    fn prepare(&self, settings: &[Setting<'_>], _net: &Namespace) -> CtlResult<Prepared> {
         let mut config = self.config.with(|c| c.copied().unwrap_or(DEFAULT));
         for setting in settings {
             match setting.key {
@@ -271,11 +270,16 @@ impl Block for Eth {
                 _ => config.dst = parse_mac(setting.value)?,
             }
         }
-        let published = KBox::new(config, GFP_KERNEL)?;
+        Ok(Prepared::new(KBox::new(config, GFP_KERNEL)?)?)
+    }
+
+    fn commit(&self, prepared: Prepared) {
+        let Some(config) = prepared.take::<KBox<Config>>() else {
+            return;
+        };
         self.ingress.store(config.ingress(), Ordering::Relaxed);
         // Returns after a grace period: no packet sees the old settings.
-        drop(self.config.publish(Some(published)));
-        Ok(())
+        drop(self.config.publish(Some(config)));
     }
 
     fn config(&self, sink: &mut dyn ConfigSink) -> Result {

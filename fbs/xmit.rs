@@ -8,8 +8,8 @@
 use kernel::{prelude::*, str::CString, sync::Arc};
 
 use crate::block::{
-    Block, BlockType, ConfigSink, CounterSet, Counters, DeviceSlot, DropReason, Instance, Key,
-    Namespace, PacketCx, Setting, SkBuff, Verdict,
+    Block, BlockType, ConfigSink, CounterSet, Counters, DeviceSlot, DropReason, HeldDevice,
+    Instance, Key, Namespace, PacketCx, Prepared, Setting, SkBuff, Verdict,
 };
 use crate::error::{ctl_err, CtlResult};
 
@@ -75,10 +75,10 @@ impl Block for Xmit {
         Some(&self.counts)
     }
 
-    fn configure(&self, settings: &[Setting<'_>], net: &Namespace) -> CtlResult {
+    fn prepare(&self, settings: &[Setting<'_>], net: &Namespace) -> CtlResult<Prepared> {
         // `dev` is the only key (the engine checked); the last one counts.
         let Some(setting) = settings.last() else {
-            return Ok(());
+            return Ok(Prepared::nothing());
         };
         let dev = match setting.value {
             "none" => None,
@@ -87,12 +87,23 @@ impl Block for Xmit {
                 let dev = net
                     .device_by_name(&cname)
                     .ok_or_else(|| ctl_err!(ENODEV, "dev: no device '{name}'"))?;
-                Some(dev)
+                let held = HeldDevice::new(dev).map_err(|e| {
+                    if e == ENODEV {
+                        ctl_err!(ENODEV, "dev: '{name}' is going away")
+                    } else {
+                        e.into()
+                    }
+                })?;
+                Some(held)
             }
         };
-        self.dev
-            .set(dev)
-            .map_err(|_| ctl_err!(ENODEV, "dev: '{}' is going away", setting.value))
+        Ok(Prepared::new(dev)?)
+    }
+
+    fn commit(&self, prepared: Prepared) {
+        if let Some(dev) = prepared.take::<Option<HeldDevice>>() {
+            self.dev.set(dev);
+        }
     }
 
     fn config(&self, sink: &mut dyn ConfigSink) -> Result {

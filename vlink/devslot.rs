@@ -40,9 +40,25 @@ impl Drop for SlotsLock {
     }
 }
 
-/// Why a device was refused.
-#[derive(Debug)]
-pub(crate) struct GoingAway;
+/// A device held for a slot (see [`DeviceSlot::set`]): everything setting
+/// it takes is allocated.
+pub(crate) struct HeldDevice(KBox<ARef<Device>>);
+
+impl HeldDevice {
+    /// Holds `dev`; `ENODEV` if it is on its way out already.
+    pub(crate) fn new(dev: ARef<Device>) -> Result<Self> {
+        let dev = KBox::new(dev, GFP_KERNEL)?;
+        if !is_registered(&dev) {
+            return Err(ENODEV);
+        }
+        Ok(Self(dev))
+    }
+}
+
+fn is_registered(dev: &Device) -> bool {
+    // SAFETY: We hold a reference, so the device is live.
+    unsafe { ffi::lana_dev_is_registered(dev.as_raw()) }
+}
 
 /// A device a block sends to, or none.
 ///
@@ -78,24 +94,16 @@ impl DeviceSlot {
     }
 
     /// Holds `dev` from now on (`None`: no device), letting go of the
-    /// previous one after a grace period. A device already on its way out
-    /// is refused: its unregister notification may have passed already.
-    pub(crate) fn set(&self, dev: Option<ARef<Device>>) -> Result<(), GoingAway> {
-        let dev = match dev {
-            Some(dev) => Some(KBox::new(dev, GFP_KERNEL).map_err(|_| GoingAway)?),
-            None => None,
-        };
+    /// previous one after a grace period. Cannot fail: a device that began
+    /// to unregister since it was held may have had its notification pass
+    /// this slot already, so it is let go at once, as that notification
+    /// would have; the slot is then empty.
+    pub(crate) fn set(&self, dev: Option<HeldDevice>) {
         let _lock = SlotsLock::acquire();
-        if let Some(dev) = &dev {
-            // SAFETY: We hold a reference, so the device is live.
-            if !unsafe { ffi::lana_dev_is_registered(dev.as_raw()) } {
-                return Err(GoingAway);
-            }
-        }
+        let dev = dev.map(|held| held.0).filter(|dev| is_registered(dev));
         // INVARIANT: Registered, and the notifier cannot run before we let
         // go of the lock.
         drop(self.dev.publish(dev));
-        Ok(())
     }
 
     /// The device, for the packet path.

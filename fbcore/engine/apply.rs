@@ -31,11 +31,11 @@ use kernel::{
 };
 
 use super::{
-    already_attached, check_keys, configure, held_by_another, tag_on_lana_device, Attached,
-    Control, Engine,
+    already_attached, check_keys, configure, held_by_another, prepare, tag_on_lana_device,
+    Attached, Control, Engine,
 };
 use crate::attach::{Attachment, Registration, Side, Tag};
-use crate::block::{Block, BlockType, Device, Setting};
+use crate::block::{Block, BlockType, Device, Prepared, Setting};
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::{Event, EventKind};
 use crate::graph::{Endpoint, Graph};
@@ -130,13 +130,12 @@ struct Wanted {
     change: Option<usize>,
 }
 
-/// New settings for a block the published graph holds: checked while
-/// staging, applied at commit.
-struct Deferred<'a> {
+/// New settings for a block the published graph holds: prepared while
+/// staging, committed with the batch (or dropped, changing nothing).
+struct Deferred {
     block: Arc<dyn Block>,
     name: Name,
-    settings: &'a [Setting<'a>],
-    change: usize,
+    prepared: Prepared,
 }
 
 /// What to tell the blocks and `lanactl monitor` once the batch is in.
@@ -153,7 +152,7 @@ enum Notice {
 struct Batch<'a> {
     undo: KVVec<Undo<'a>>,
     wanted: KVec<Wanted>,
-    deferred: KVVec<Deferred<'a>>,
+    deferred: KVVec<Deferred>,
     notices: KVVec<Notice>,
     /// Blocks with an id from here on were added by the batch: nothing
     /// published holds them yet.
@@ -206,7 +205,7 @@ impl Engine {
             batch.undo(control);
             return Ok(control.revision);
         }
-        commit(this, control, &rtnl, net, batch)?;
+        commit(this, control, &rtnl, batch)?;
         Ok(control.revision)
     }
 }
@@ -216,7 +215,6 @@ fn commit(
     this: ArcBorrow<'_, Engine>,
     control: &mut Control,
     rtnl: &Rtnl,
-    net: &Namespace,
     mut batch: Batch<'_>,
 ) -> Result<(), Refusal> {
     let fail = |batch: Batch<'_>, control: &mut Control, index, error| {
@@ -271,13 +269,6 @@ fn commit(
             }
         }
     }
-    if failed.is_none() {
-        failed = batch.deferred.iter().find_map(|d| {
-            configure(&d.name, &*d.block, d.settings, net)
-                .err()
-                .map(|e| (Some(d.change), e))
-        });
-    }
     if let Some((index, error)) = failed {
         for (_, r) in registrations.drain_all() {
             drop(r.unregister(rtnl));
@@ -285,6 +276,9 @@ fn commit(
         return fail(batch, control, index, error);
     }
     // Nothing fails from here on.
+    for d in batch.deferred.drain_all() {
+        d.block.commit(d.prepared);
+    }
     let mut retired = batch.attach(control, placed, registrations, attached);
     // Devices no longer attached let go first, as a single detach does:
     // once these return their frames reach the stack, and no frame meets
@@ -439,17 +433,21 @@ impl<'a> Batch<'a> {
                     // Added by this batch: nothing sees it yet.
                     configure(name, &*entry.block, settings, net)?;
                 } else {
-                    let scratch = (entry.kind.new)()?.block();
-                    configure(name, &*scratch, settings, net)?;
-                    self.deferred.push(
-                        Deferred {
-                            block: entry.block.clone(),
-                            name: *name,
-                            settings,
-                            change: index,
-                        },
-                        GFP_KERNEL,
-                    )?;
+                    // Prepared on top of its settings in effect, which
+                    // nothing else in the batch may change.
+                    if self.deferred.iter().any(|d| d.name == *name) {
+                        return Err(ctl_err!(
+                            EINVAL,
+                            "block '{name}' is set twice in one batch: give its settings once"
+                        ));
+                    }
+                    let prepared = prepare(name, &*entry.block, settings, net)?;
+                    let deferred = Deferred {
+                        block: entry.block.clone(),
+                        name: *name,
+                        prepared,
+                    };
+                    self.deferred.push(deferred, GFP_KERNEL)?;
                 }
                 let event = Event::new(EventKind::Set, *name);
                 let _ = self.notices.push_within_capacity(Notice::One(event));

@@ -161,9 +161,9 @@ case_faults_setup() {
 		sed -n '1p;$p' | tr '\n' ' ')
 	read -r -a range <<<"$range"
 	[ ${#range[@]} -eq 2 ] || fail "cannot find lana's text in /proc/kallsyms"
-	echo "0x${range[0]}" >$FAILSLAB/require-start
 	# The last function's end: well within a page after its start.
-	printf '0x%x\n' $((0x${range[1]} + 4096)) >$FAILSLAB/require-end
+	printf '0x%s 0x%x\n' "${range[0]}" $((0x${range[1]} + 4096)) >$FAULTS_DIR/text
+	faults_text
 	echo 32 >$FAILSLAB/stacktrace-depth
 	# GFP_KERNEL allocations may fail too; quietly (fail_nth.c tells).
 	echo 0 >$FAILSLAB/ignore-gfp-wait
@@ -220,12 +220,57 @@ $(diff <(echo "$expected") <(grep -v '^# ' <<<"$after"))"
 	fail "lanactl $* still meets allocations after $FAULTS_MAX"
 }
 
-# faults_function_range NAME: the start and end of lana's function NAME
-# (up to the next symbol of its text), for the failslab filter.
+# faults_function_range NAME [MODULE]: the start and end of function NAME
+# of MODULE's text ("[lana]"; none: the kernel's), up to the next symbol,
+# for the failslab filter.
 faults_function_range() {
-	awk '$4 == "[lana]" && $2 ~ /^[tT]$/ { print $1, $3 }' /proc/kallsyms | sort |
+	awk -v m="${2:-}" '$2 ~ /^[tT]$/ && ($4 == m || (m == "" && NF == 3)) { print $1, $3 }' \
+		/proc/kallsyms | sort |
 		awk -v f="$1" 'start && $1 != start { print "0x" start, "0x" $1; exit }
 			$2 == f { start = $1 }'
+}
+
+# faults_filter START END: count only allocations with an address from
+# START to END on the stack.
+faults_filter() {
+	echo "$1" >$FAILSLAB/require-start
+	echo "$2" >$FAILSLAB/require-end
+}
+
+# faults_text: count those with a frame of lana's text (as setup found it).
+faults_text() {
+	local range
+	read -r -a range <$FAULTS_DIR/text
+	faults_filter "${range[@]}"
+}
+
+# faults_only NAME [MODULE]: count only those with function NAME on the
+# stack (faults_function_range); callers go back with faults_text.
+faults_only() {
+	local range
+	range=$(faults_function_range "$@")
+	read -r -a range <<<"$range"
+	[ ${#range[@]} -eq 2 ] || fail "cannot find $1 in /proc/kallsyms"
+	faults_filter "${range[@]}"
+}
+
+# Settings of running blocks that one batch changes take effect together or
+# not at all: apply sets the eth block's, then the bpf block's, with each
+# allocation the new program's build makes (bpf_prog_create on the stack)
+# failing in turn. A block committed before the next one is built would
+# keep its new settings.
+case_faults_settings_together() {
+	[ -d $FAULTS_DIR ] || skip "no fault injection in this kernel (the debug kernel has it)"
+	local out
+	faults_graph | sed -e 's/promisc = "on"/promisc = "off"/' \
+		-e 's/filter = "udp or icmp"/filter = "tcp"/' >$FAULTS_DIR/settings.toml
+	trap faults_text EXIT
+	faults_only bpf_prog_create
+	out=$(FAULTS_STRIDE=1 faults_command - apply -f $FAULTS_DIR/settings.toml) ||
+		fail "$out"
+	grep -q "fewer than 1 allocations" <<<"$out" &&
+		fail "no allocation under bpf_prog_create: the case tests nothing"
+	echo "$out"
 }
 
 # An event the kernel cannot send (no memory for the message) must not undo
@@ -236,21 +281,16 @@ faults_function_range() {
 # events_lost; the first (the message itself) is counted.
 case_faults_event_lost() {
 	[ -d $FAULTS_DIR ] || skip "no fault injection in this kernel (the debug kernel has it)"
-	local mon=$FAULTS_DIR/monitor n out lost lost_before rounds=() pid range start end
-	range=$(faults_function_range lana_genlmsg_new_atomic)
-	read -r -a range <<<"$range"
-	[ ${#range[@]} -eq 2 ] || fail "cannot find lana_genlmsg_new_atomic in /proc/kallsyms"
-	start=$(cat $FAILSLAB/require-start) end=$(cat $FAILSLAB/require-end)
+	local mon=$FAULTS_DIR/monitor n out lost lost_before rounds=() pid
 	"$LANACTL" monitor >$mon.txt 2>$mon.err &
 	pid=$!
-	trap "kill $pid 2>/dev/null; echo $start >$FAILSLAB/require-start; echo $end >$FAILSLAB/require-end" EXIT
+	trap "kill $pid 2>/dev/null; faults_text" EXIT
 	for _ in $(seq 100); do
 		grep -q "monitoring events" $mon.err && break
 		sleep 0.1
 	done
 	grep -q "monitoring events" $mon.err || fail "the monitor did not start: $(cat $mon.err)"
-	echo "${range[0]}" >$FAILSLAB/require-start
-	echo "${range[1]}" >$FAILSLAB/require-end
+	faults_only lana_genlmsg_new_atomic "[lana]"
 	for ((n = 1; n <= 16; n++)); do
 		lost_before=$(engine_stat events_lost)
 		out=$(faults_run "$n" add fq counter) ||
@@ -261,8 +301,7 @@ case_faults_event_lost() {
 		lanactl rm fq || fail "rm fq failed"
 	done
 	[ "$n" -le 16 ] || fail "an event's message makes more than 16 allocations"
-	echo "$start" >$FAILSLAB/require-start
-	echo "$end" >$FAILSLAB/require-end
+	faults_text
 	# The monitor has seen everything once it sees this.
 	lanactl add fq-end counter && lanactl rm fq-end || fail "add/rm fq-end failed"
 	for _ in $(seq 100); do
@@ -339,5 +378,6 @@ run_case "faults: subscribe" faults_command "unsubscribe fd fk" subscribe fd fk
 run_case "faults: unsubscribe" faults_command "subscribe fk fc" unsubscribe fk fc
 run_case "faults: vlink add" faults_command "vlink del flv0" vlink add flv0
 run_case "faults: apply" faults_command - apply -f $FAULTS_DIR/batch.toml
+run_case "faults: settings of running blocks in a batch, together or not at all" case_faults_settings_together
 run_case "faults: an event that cannot be sent is counted, the change made" case_faults_event_lost
 run_case "faults teardown" case_faults_teardown

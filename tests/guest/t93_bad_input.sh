@@ -53,6 +53,7 @@ BAD_INPUTS=$(
 22|command 8 cannot be part of a batch|apply requests=reqs:add+block_name=s:y+block_type=s:counter/stats
 116|the graph is at revision|apply requests=reqs:add+block_name=s:y+block_type=s:counter revision=u32:999999
 2|no block 'zz'|apply requests=reqs:add+block_name=s:y+block_type=s:counter/rm+block_name=s:zz
+22|block 'bd' is set twice in one batch|apply requests=reqs:set+block_name=s:bd/set+block_name=s:bd
 95|-|99
 EOF
 )
