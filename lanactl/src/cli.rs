@@ -3,6 +3,17 @@
 //! The command line.
 
 use clap::{Parser, Subcommand};
+use lana_uapi::{NAME_MAX, OPTION_MAX};
+
+/// The help of a block or port name: `what`, and the kernel's limit.
+fn name_help(what: &str) -> String {
+    format!("{what} (at most {NAME_MAX} bytes).")
+}
+
+/// The help of a `KEY=VALUE` option whose key is `key`.
+fn option_help(key: &str) -> String {
+    format!("Configuration option: {key} and its value (at most {OPTION_MAX} bytes in all).")
+}
 
 /// Control the lana-rs packet-processing engine.
 ///
@@ -58,14 +69,14 @@ pub enum Command {
         after_long_help = "Example:\n  lanactl add in0 counter\n  lanactl add d1 drop reason=acl"
     )]
     Add {
-        /// Name of the new block (at most 31 bytes).
+        /// Name of the new block.
+        #[arg(help = name_help("Name of the new block"))]
         name: String,
         /// Block type to instantiate.
         #[arg(value_name = "TYPE")]
         kind: String,
-        /// Configuration option: a key of TYPE and its value (at most 255
-        /// bytes in all).
-        #[arg(value_name = "KEY=VALUE")]
+        /// Configuration option: a key of TYPE and its value.
+        #[arg(value_name = "KEY=VALUE", help = option_help("a key of TYPE"))]
         options: Vec<String>,
     },
 
@@ -81,9 +92,12 @@ pub enum Command {
     Set {
         /// Block to configure.
         name: String,
-        /// Configuration option: a key of the block's type and its value (at
-        /// most 255 bytes in all).
-        #[arg(value_name = "KEY=VALUE", required = true)]
+        /// Configuration option: a key of the block's type and its value.
+        #[arg(
+            value_name = "KEY=VALUE",
+            required = true,
+            help = option_help("a key of the block's type")
+        )]
         options: Vec<String>,
     },
 
@@ -152,9 +166,12 @@ pub enum Command {
         upper: String,
         /// Block that passes packets up to UPPER (or whose PORT leads to it).
         lower: String,
-        /// Output port of LOWER whose packets UPPER receives (at most 31
-        /// bytes).
-        #[arg(long, value_name = "PORT")]
+        /// Output port of LOWER whose packets UPPER receives.
+        #[arg(
+            long,
+            value_name = "PORT",
+            help = name_help("Output port of LOWER whose packets UPPER receives")
+        )]
         port: Option<String>,
     },
 
@@ -175,8 +192,12 @@ pub enum Command {
         upper: String,
         /// Lower block of the binding.
         lower: String,
-        /// Output port of LOWER bound to UPPER (at most 31 bytes).
-        #[arg(long, value_name = "PORT")]
+        /// Output port of LOWER bound to UPPER.
+        #[arg(
+            long,
+            value_name = "PORT",
+            help = name_help("Output port of LOWER bound to UPPER")
+        )]
         port: Option<String>,
         /// Cut the binding even though an attached device's packets cross it.
         #[arg(long)]
@@ -536,6 +557,36 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// Every "at most N bytes" in the help is a limit the kernel has: a
+    /// name's, an option's, or a device name's.
+    #[test]
+    fn help_states_the_kernels_limits() {
+        let limits = [NAME_MAX, OPTION_MAX, libc::IFNAMSIZ - 1];
+        let mut cli = Cli::command();
+        cli.build();
+        let mut seen = Vec::new();
+        let mut commands = vec![&cli];
+        while let Some(command) = commands.pop() {
+            commands.extend(command.get_subcommands());
+            for arg in command.get_arguments() {
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                let Some((_, rest)) = help.split_once("at most ") else {
+                    continue;
+                };
+                let n: usize = rest.split(' ').next().unwrap().parse().unwrap();
+                let (command, arg) = (command.get_name(), arg.get_id());
+                assert!(limits.contains(&n), "{command} {arg}: {help}");
+                seen.push(n);
+            }
+        }
+        for limit in limits {
+            assert!(
+                seen.contains(&limit),
+                "no help says at most {limit}: {seen:?}"
+            );
+        }
+    }
+
     #[test]
     fn completions_and_man_page_cover_every_subcommand() {
         let names: Vec<String> = Cli::command()
@@ -770,7 +821,8 @@ pub enum VlinkCommand {
         after_long_help = "Example:\n  lanactl vlink add lana0\n  ip link set lana0 up"
     )]
     Add {
-        /// Name of the new device (at most 15 bytes).
+        /// Name of the new device.
+        #[arg(help = format!("Name of the new device (at most {} bytes).", libc::IFNAMSIZ - 1))]
         name: String,
         /// MTU of the device (the default is 1500).
         #[arg(long)]
