@@ -9,6 +9,10 @@
 //! Crate layout: the engine lives in `fbcore/` (this directory), the block
 //! library in `fbs/`, and every `unsafe` line and the C shim in `vlink/`.
 
+// The engine and the blocks hold no unsafe code: all of it is in vlink/,
+// the FFI layer, and the compiler keeps it so.
+#![deny(unsafe_code)]
+
 use kernel::prelude::*;
 
 mod attach;
@@ -31,6 +35,7 @@ mod uapi;
 
 #[path = "../fbs/mod.rs"]
 mod fbs;
+#[allow(unsafe_code)]
 #[path = "../vlink/mod.rs"]
 mod vlink;
 

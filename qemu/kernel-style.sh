@@ -11,6 +11,16 @@ src=$kdir
 [ -e "$kdir/source/.rustfmt.toml" ] && src=$kdir/source
 rustfmt --check --edition 2021 --config-path "$src/.rustfmt.toml" "$top/fbcore/lana.rs"
 
+# unsafe code is denied outside vlink/ (fbcore/lana.rs); no file may lift
+# that but the one line there that allows it in vlink.
+allowed=$(grep -rn --include='*.rs' 'allow(unsafe_code)' "$top/fbcore" "$top/fbs" "$top/vlink" |
+	grep -v "^$top/fbcore/lana.rs:" || true)
+if [ -n "$allowed" ]; then
+	echo "$allowed" >&2
+	echo "kernel-style: unsafe code is vlink's alone (fbcore/lana.rs)" >&2
+	exit 1
+fi
+
 # A fresh tree each time: an incremental build skips unchanged files
 # and with them their warnings, so a second run would pass wrongly.
 rm -rf "$out"
