@@ -196,7 +196,12 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 .map_err(Error::Output)?;
             String::from_utf8_lossy(&out).into_owned()
         }
-        Command::Types => output::types(&dump(cmd::TYPES, wire::parse_type)?, format),
+        Command::Types => {
+            let mut types = dump(cmd::TYPES, wire::parse_type)?;
+            // The kernel lists them in its packet path's order.
+            types.sort_by(|a, b| a.name.cmp(&b.name));
+            output::types(&types, format)
+        }
         Command::Attachments => {
             output::attachments(&dump(cmd::ATTACHMENTS, wire::parse_attachment)?, format)
         }
