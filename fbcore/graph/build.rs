@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Building a snapshot from the registry: the lane, its walks and the
+//! tally's slots (control path).
+
+use super::*;
+
+impl Graph {
+    /// Builds the snapshot of `registry` with `attachments`. A block with
+    /// several devices attached on one side exits to the one with the lowest
+    /// slot.
+    /// The tally is `spare` if it has room (see [`Tally::new`]).
+    pub(crate) fn build<'a>(
+        registry: &Registry,
+        attachments: impl Iterator<Item = Endpoint<'a>>,
+        spare: &mut Option<Tally>,
+    ) -> Result<KBox<Self>> {
+        let index = |id: Option<u32>| {
+            id.and_then(|id| registry.index_of(id))
+                .map_or(NONE, |i| i as u32)
+        };
+        let count = registry.entries().len();
+        let mut nodes = KVVec::with_capacity(count, GFP_KERNEL)?;
+        let mut ids = KVVec::with_capacity(count, GFP_KERNEL)?;
+        let mut names = KVVec::with_capacity(count, GFP_KERNEL)?;
+        let mut links = KVVec::with_capacity(count, GFP_KERNEL)?;
+        let mut ports = KVVec::new();
+        for entry in registry.entries() {
+            let port_base = ports.len() as u32;
+            for target in entry.ports.iter() {
+                ports.push(index(*target), GFP_KERNEL)?;
+            }
+            nodes.push(
+                Node {
+                    up: NO_WALK,
+                    down: NO_WALK,
+                    top_exit: NONE,
+                    bottom_exit: NONE,
+                    egress_dev: NONE,
+                    port_base,
+                    port_count: entry.ports.len() as u32,
+                },
+                GFP_KERNEL,
+            )?;
+            links.push(
+                Links {
+                    up: index(entry.upper),
+                    down: index(entry.lower),
+                },
+                GFP_KERNEL,
+            )?;
+            ids.push(entry.id, GFP_KERNEL)?;
+            names.push(entry.name, GFP_KERNEL)?;
+        }
+        let stage = |i: usize, at: u32| {
+            let entry = &registry.entries()[i];
+            Stage {
+                block: entry.instance.clone(),
+                walks: ArcPtr::new(entry.walks.clone()),
+                node: i as u32,
+                at,
+            }
+        };
+        let mut places = KVVec::with_capacity(count, GFP_KERNEL)?;
+        places.resize(
+            count,
+            Place {
+                up_at: NONE,
+                down_at: NONE,
+                first: 0,
+                end: 0,
+                cycle: false,
+            },
+            GFP_KERNEL,
+        )?;
+        let lane = lay_out(&links, &mut places, stage)?;
+        for (node, place) in nodes.iter_mut().zip(places.iter()) {
+            (node.up, node.down) = walks(place, &lane);
+        }
+        let mut entries = KVVec::new();
+        let mut tag_ranges: KVVec<TagRange> = KVVec::new();
+        let mut tagged = KVVec::new();
+        let mut devices = KVVec::new();
+        let mut sorted = KVVec::new();
+        for a in attachments {
+            sorted.push(a, GFP_KERNEL)?;
+        }
+        // By slot, a slot's tagged attachments before its untagged one: a
+        // slot's entries in `tagged` are then one run, the catch-all last.
+        sorted.sort_unstable_by_key(|a| (a.slot, a.tag.is_none()));
+        for a in sorted.iter() {
+            if entries.len() <= a.slot {
+                entries.resize(a.slot + 1, NO_ENTRY, GFP_KERNEL)?;
+                tag_ranges.resize(a.slot + 1, TagRange::default(), GFP_KERNEL)?;
+            }
+            let at = index(Some(a.block));
+            let Some(node) = nodes.get_mut(at as usize) else {
+                continue;
+            };
+            let range = &mut tag_ranges[a.slot];
+            let key = match a.tag {
+                Some(tag) => Some(tag.key()),
+                None if range.count > 0 => Some(ANY_TAG),
+                None => None,
+            };
+            match key {
+                None => {
+                    entries[a.slot] = Entry {
+                        node: at,
+                        up: node.up,
+                    }
+                }
+                Some(key) => {
+                    if range.count == 0 {
+                        range.start = tagged.len() as u32;
+                    }
+                    range.count += 1;
+                    tagged.push(Tagged { key, up: node.up }, GFP_KERNEL)?;
+                }
+            }
+            let exit = match a.side {
+                Side::Top => &mut node.top_exit,
+                Side::Bottom => &mut node.bottom_exit,
+            };
+            if *exit == NONE {
+                *exit = devices.len() as u32;
+                let dev = ARef::from(a.dev);
+                devices.push(Exit { dev, tag: a.tag }, GFP_KERNEL)?;
+            }
+        }
+        let tally = tally_entries(&mut entries, &mut tagged, spare)?;
+        // Where each node's egress leaves: the bottom of its chain.
+        for i in 0..nodes.len() {
+            let bottom = nodes[i].down.last;
+            nodes[i].egress_dev = nodes
+                .get(bottom as usize)
+                .map_or(NONE, |bottom| bottom.bottom_exit);
+        }
+        // INVARIANT: Indices come from `registry.index_of`, the node order,
+        // which is ascending id order, from `devices`' length as it grew, and
+        // from `lay_out`.
+        Ok(KBox::new(
+            Self {
+                lane,
+                nodes,
+                ports,
+                ids,
+                names,
+                entries,
+                tag_ranges,
+                tagged,
+                devices,
+                tally,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+}
+
+/// A node's neighbours, for laying out the lane.
+struct Links {
+    up: u32,
+    down: u32,
+}
+
+/// Lays every chain out in a lane, bottom to top, and records each node's
+/// positions in it. `block(i)` is node `i`'s block.
+fn lay_out(
+    links: &[Links],
+    nodes: &mut [Place],
+    stage: impl Fn(usize, u32) -> Stage,
+) -> Result<KVVec<Stage>> {
+    let mut lane = KVVec::with_capacity(nodes.len(), GFP_KERNEL)?;
+    let mut chain = KVVec::new();
+    for start in 0..nodes.len() {
+        if nodes[start].up_at != NONE {
+            continue;
+        }
+        // The chain through `start`, bottom first: go down to its bottom (or
+        // round its cycle), then collect it going up.
+        let mut bottom = start;
+        let mut cycle = false;
+        for _ in 0..nodes.len() {
+            match links[bottom].down as usize {
+                down if down >= nodes.len() => break,
+                down if down == start => {
+                    cycle = true;
+                    break;
+                }
+                down => bottom = down,
+            }
+        }
+        let bottom = if cycle { start } else { bottom };
+        chain.clear();
+        let mut at = bottom;
+        for _ in 0..nodes.len() {
+            chain.push(at, GFP_KERNEL)?;
+            match links[at].up as usize {
+                up if up >= nodes.len() || up == bottom => break,
+                up => at = up,
+            }
+        }
+        // A cycle is laid out once, then on for as many blocks as the hop
+        // limit allows: walks up start in the first round, walks down in the
+        // last, so that neither leaves the lane before the limit.
+        let first = lane.len() as u32;
+        let length = chain.len() as u32;
+        let total = if cycle { length + HOP_LIMIT } else { length };
+        for i in 0..total {
+            let node = chain[(i % length) as usize];
+            let at = lane.len() as u32;
+            if i < length {
+                nodes[node].up_at = at;
+            }
+            if i + length >= total {
+                nodes[node].down_at = at;
+            }
+            lane.push(stage(node, at), GFP_KERNEL)?;
+        }
+        for &node in chain.iter() {
+            nodes[node].first = first;
+            nodes[node].end = first + total;
+            nodes[node].cycle = cycle;
+        }
+    }
+    Ok(lane)
+}
+
+/// The walks up and down from a block at `place` in `lane`.
+fn walks(place: &Place, lane: &[Stage]) -> (Walk, Walk) {
+    let limit = HOP_LIMIT as usize;
+    let (up_at, down_at) = (place.up_at as usize, place.down_at as usize);
+    let (first, end) = (place.first as usize, place.end as usize);
+    let up_end = end.min(up_at + limit);
+    let down_start = first.max((down_at + 1).saturating_sub(limit));
+    let node_at = |at: usize| lane.get(at).map_or(NONE, |s| s.node);
+    let up = Walk {
+        start: up_at as u32,
+        end: up_end as u32,
+        last: if up_end == end && !place.cycle {
+            node_at(end - 1)
+        } else {
+            NONE
+        },
+        tally: NONE,
+    };
+    let down = Walk {
+        start: down_start as u32,
+        end: down_at as u32 + 1,
+        last: if down_start == first && !place.cycle {
+            node_at(first)
+        } else {
+            NONE
+        },
+        tally: NONE,
+    };
+    (up, down)
+}
+
+/// Gives every walk from an entry its slots in a tally, made for them.
+pub(super) fn tally_entries(
+    entries: &mut [Entry],
+    tagged: &mut [Tagged],
+    spare: &mut Option<Tally>,
+) -> Result<Tally> {
+    let mut slots: u32 = 0;
+    let from_entries = entries.iter_mut().map(|e| &mut e.up);
+    for walk in Iterator::chain(from_entries, tagged.iter_mut().map(|t| &mut t.up)) {
+        if walk.start < walk.end {
+            // Slots from `slots` on for the stages from `start` on.
+            walk.tally = slots.wrapping_sub(walk.start.wrapping_mul(OUTCOMES));
+            let stages = walk.end - walk.start;
+            slots = stages
+                .checked_mul(OUTCOMES)
+                .and_then(|n| slots.checked_add(n))
+                .filter(|&n| n != NONE)
+                .ok_or(ENOMEM)?;
+        }
+    }
+    Tally::new(slots as usize, spare)
+}
