@@ -30,10 +30,10 @@ use kernel::{
     sync::{aref::ARef, Arc, ArcBorrow},
 };
 
-use super::{
+use super::checks::{
     already_attached, check_keys, configure, held_by_another, prepare, tag_on_lana_device,
-    Attached, Control, Engine,
 };
+use super::{Attached, Control, Engine};
 use crate::attach::{Attachment, Registration, Side, Tag};
 use crate::block::{Block, BlockType, Device, Prepared, Setting};
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
