@@ -199,7 +199,9 @@ faults_command() {
 			# Fewer than n allocations: the command ran untouched.
 			[ "$rc" -eq 0 ] || fail "lanactl $* failed with no fault injected: $out"
 			faults_restore "$undo"
-			echo "# $*: fewer than $n allocations, every ${FAULTS_STRIDE}th failed in turn"
+			local every="every ${FAULTS_STRIDE}th"
+			[ "$FAULTS_STRIDE" -eq 1 ] && every=each
+			echo "# $*: fewer than $n allocations, $every failed in turn"
 			return 0
 		fi
 		if [ "$rc" -ne 0 ]; then
