@@ -8,21 +8,20 @@
 //! The batch runs under the RTNL and the control mutex, in two phases.
 //! Staging makes each change on the registry, which the packet path never
 //! reads, and logs its inverse; device attachments are only planned, and the
-//! settings of blocks the published graph holds only checked (on a scratch
-//! instance of the type). A refusal undoes the log in reverse: nothing was
-//! ever visible. The commit then builds the new snapshot, registers the
-//! newly attached devices, applies the checked settings, unregisters the
-//! devices no longer attached (their frames then reach the stack, and none
-//! meets the new snapshot without an entry), publishes the snapshot, and
-//! delivers the events of every change in order. A frame that a newly registered device
-//! receives before the publish finds no entry and goes to the Linux stack,
-//! as it did before the batch (counted `to_stack_no_entry`).
+//! settings of blocks the published graph holds only prepared
+//! ([`Block::prepare`]: checked and built, nothing changed). A refusal
+//! undoes the log in reverse: nothing was ever visible. The commit then
+//! builds the new snapshot, registers the newly attached devices, commits
+//! the prepared settings ([`Block::commit`], which cannot fail), unregisters
+//! the devices no longer attached (their frames then reach the stack, and
+//! none meets the new snapshot without an entry), publishes the snapshot,
+//! and delivers the events of every change in order. A frame that a newly
+//! registered device receives before the publish finds no entry and goes to
+//! the Linux stack, as it did before the batch (counted
+//! `to_stack_no_entry`).
 //!
 //! What can still fail in the commit is allocation and device registration:
-//! both are undone like a refusal. A setting already checked on a scratch
-//! block is not expected to fail on the real one; if it does (memory), the
-//! settings applied before it in the same batch stay, and the refusal says
-//! which block failed.
+//! both are undone like a refusal, the prepared settings dropped.
 
 use kernel::{
     alloc::KVVec,
