@@ -142,10 +142,6 @@ impl Control {
     fn changed(&mut self) {
         self.revision = self.revision.wrapping_add(1);
     }
-
-    fn attached_to(&self, id: u32) -> Option<&Attached> {
-        self.attached.iter().find(|a| a.block == id)
-    }
 }
 
 /// The lana-rs engine.

@@ -21,6 +21,8 @@ mod ports;
 mod replace;
 mod subscriptions;
 
+pub(crate) use replace::Replaced;
+
 /// A block listening on a chain: its own, or one it subscribes to.
 type Listening = Pin<KBox<Subscription<Event, Inbox>>>;
 

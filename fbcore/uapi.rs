@@ -69,7 +69,7 @@ pub mod cmd {
     pub const TRACE: u8 = 19;
     /// Apply a batch of changes as one transaction: `REQUESTS`, each an
     /// `ADD`, `RM`, `BIND`, `UNBIND`, `SET`, `SUBSCRIBE`, `UNSUBSCRIBE`,
-    /// `ATTACH` or `DETACH` with that command's attributes (`UNBIND` cuts
+    /// `REPLACE`, `ATTACH` or `DETACH` with that command's attributes (`UNBIND` cuts
     /// even bindings that carry a device's traffic). All are checked, then
     /// published at once, or none is applied: the refusal's extack cookie is
     /// the index (u32) of the request at fault. With `REVISION`, refused

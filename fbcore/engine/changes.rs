@@ -1,26 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The changes that are not (yet) batches: settings, counters, subscriptions,
-//! replace, and what the device notifier reports.
+//! The changes that are not batches: counters reset, and what the device
+//! notifier and shutdown report.
 
-use super::checks::{check_keys, configure};
 use super::*;
 
 impl Engine {
-    /// Applies `settings` to block `name`: all or nothing.
-    pub(crate) fn set(&self, name: &Name, settings: &[Setting<'_>], net: &Namespace) -> CtlResult {
-        let mut control = self.control.lock();
-        let entry = control.registry.lookup(name)?;
-        check_keys(entry.kind, settings)?;
-        configure(name, &*entry.block, settings, net)?;
-        let id = entry.id;
-        control.changed();
-        let event = Event::new(EventKind::Set, *name);
-        Self::notify(&control, id, &event);
-        self.announce(&event);
-        Ok(())
-    }
-
     /// Sets block `name`'s counters to zero: its own, if its type keeps
     /// any, and the engine's counts of the walks through it.
     pub(crate) fn reset(&self, name: &Name) -> CtlResult {
@@ -59,79 +44,6 @@ impl Engine {
             }
         }
         self.announce(&Event::new(kind, *upper).with_peer(*lower));
-    }
-
-    /// `subscriber` receives the events of `target` from now on.
-    pub(crate) fn subscribe(&self, subscriber: &Name, target: &Name) -> CtlResult {
-        let mut control = self.control.lock();
-        control.registry.subscribe(subscriber, target)?;
-        control.changed();
-        let event = Event::new(EventKind::Subscribe, *subscriber).with_peer(*target);
-        let id = control.registry.lookup(subscriber)?.id;
-        Self::notify(&control, id, &event);
-        self.announce(&event);
-        Ok(())
-    }
-
-    pub(crate) fn unsubscribe(&self, subscriber: &Name, target: &Name) -> CtlResult {
-        let mut control = self.control.lock();
-        control.registry.unsubscribe(subscriber, target)?;
-        control.changed();
-        let event = Event::new(EventKind::Unsubscribe, *subscriber).with_peer(*target);
-        let id = control.registry.lookup(subscriber)?.id;
-        Self::notify(&control, id, &event);
-        self.announce(&event);
-        Ok(())
-    }
-
-    /// Puts block `new` in the place of `old` in one publish: bindings and
-    /// attachments of `old` now lead to `new`, and, when both have the same
-    /// type and `carry_state`, `old`'s final state merges into `new`.
-    /// Packets see either the old graph or the new one, never neither: none
-    /// is lost, none counted twice.
-    pub(crate) fn replace(&self, old: &Name, new: &Name, carry_state: bool) -> CtlResult {
-        if old == new {
-            return Err(ctl_err!(EINVAL, "cannot replace block '{old}' with itself"));
-        }
-        let mut control = self.control.lock();
-        let old_id = control.registry.lookup(old)?.id;
-        let new_id = control.registry.lookup(new)?.id;
-        if let Some(a) = control.attached_to(new_id) {
-            let dev = shown(a.device_name());
-            return Err(ctl_err!(
-                EBUSY,
-                "block '{new}' is in use: device '{dev}' is attached to it"
-            ));
-        }
-        let replaced = control.registry.replace(old, new)?;
-        // `new` had no device: those on it now are exactly `old`'s.
-        for a in control.attached.iter_mut().filter(|a| a.block == old_id) {
-            a.block = new_id;
-        }
-        // Returns after the grace period: no CPU can be in `old` any more.
-        if let Err(e) = self.publish(&mut control) {
-            for a in control.attached.iter_mut().filter(|a| a.block == new_id) {
-                a.block = old_id;
-            }
-            control.registry.unreplace(replaced);
-            return Err(e);
-        }
-        let removed = &replaced.old;
-        let replacement = control.registry.get(new_id).ok_or(EINVAL)?;
-        // Nothing below allocates: the replace is published, it must not
-        // fail any more.
-        if carry_state {
-            // The engine's walk counts are the same for any type.
-            replacement.walks.carry_from(&removed.walks);
-        }
-        if carry_state && core::ptr::eq(removed.kind, replacement.kind) {
-            replacement.block.carry_from(&*removed.block);
-        }
-        // Subscribers of `old` are on `new`'s chain now.
-        let event = Event::new(EventKind::Replace, *new).with_peer(*old);
-        Self::notify(&control, new_id, &event);
-        self.announce(&event);
-        Ok(())
     }
 
     /// Detaches `control.attached[index]`; `why` is the event the block

@@ -20,6 +20,13 @@ pub(crate) struct Replaced {
     moved: SubscriptionMoves,
 }
 
+impl Replaced {
+    /// The block that took `old`'s place.
+    pub(crate) fn new_id(&self) -> u32 {
+        self.new_id
+    }
+}
+
 /// The subscriptions a replace moves: planned with every allocation made
 /// ([`Registry::subscription_moves`]), then applied, then kept for undo.
 struct SubscriptionMoves {

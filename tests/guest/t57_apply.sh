@@ -356,6 +356,29 @@ case_bad_files_are_named() {
 	expect_refusal "cannot read $APPLY_DIR/none.toml" lanactl apply -f $APPLY_DIR/none.toml
 }
 
+# REPLACE is a change like the others (lanactl sends it alone; a batch may
+# carry it too): refused later in its batch, it is undone with the rest;
+# accepted, the replacement added by the same batch takes the old block's
+# binding in one publish.
+case_batch_replaces_a_block() {
+	local before out probe="$TOP/target/release/genl-fuzz" add
+	lanactl add rpa counter && lanactl add rpb counter && lanactl bind rpa rpb ||
+		fail "building rpa above rpb failed"
+	before=$(lanactl dump)
+	add="add+block_name=s:rpc+block_type=s:counter"
+	out=$("$probe" --probe apply "requests=reqs:$add/replace+block_name=s:rpb+new_name=s:rpc/rm+block_name=s:zz") ||
+		fail "genl-fuzz --probe failed: $out"
+	expect_eq "a batch refused after its replace" "errno 2: no block 'zz'" "$out" || return 1
+	expect_eq "graph after a refused replace" "$before" "$(lanactl dump)" || return 1
+	out=$("$probe" --probe apply "requests=reqs:$add/replace+block_name=s:rpb+new_name=s:rpc") ||
+		fail "genl-fuzz --probe failed: $out"
+	expect_eq "a batch that replaces" "errno 0: -" "$out" || return 1
+	expect_refusal "no block 'rpb'" lanactl show rpb || return 1
+	lanactl dump | grep -A1 -x 'upper = "rpa"' | grep -qx 'lower = "rpc"' ||
+		fail "rpa is not above rpc: $(lanactl dump)"
+	lanactl unbind rpa rpc && lanactl rm rpa && lanactl rm rpc || fail "removing rpa, rpc failed"
+}
+
 # Leaves the module unloaded, as the files before and after expect.
 case_apply_teardown() {
 	rmmod lana && ip link del ap0 && ip link del ap1 && rm -rf $APPLY_DIR || fail "teardown failed"
@@ -399,5 +422,6 @@ run_case "apply delivers each change's event, after the publish" case_apply_even
 run_case "dump, rmmod, insmod, apply restores the same graph" case_dump_survives_a_reload
 run_case "dump --json has the file's fields and the revision" case_dump_json
 run_case "bad graph files are refused with file and line" case_bad_files_are_named
+run_case "a batch may replace a block" case_batch_replaces_a_block
 run_case "apply teardown" case_apply_teardown
 run_case "a batch attaching a flooded device: each frame to the graph or the stack" case_apply_attach_under_traffic
