@@ -339,7 +339,13 @@ impl Prepared {
 
     /// The value given to [`Self::new`], if there was one of type `T`.
     pub(crate) fn take<T: Any + Send>(mut self) -> Option<T> {
-        self.0.as_mut()?.downcast_mut::<Option<T>>()?.take()
+        let typed = self.0.as_mut()?.downcast_mut::<Option<T>>();
+        // A commit taking another type than its prepare gave is a bug in the
+        // block type: the settings would silently not take effect.
+        if kernel::warn_on!(typed.is_none()) {
+            return None;
+        }
+        typed?.take()
     }
 }
 
