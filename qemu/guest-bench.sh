@@ -75,4 +75,6 @@ for n in 1 2 4 8 16; do
 	unchain "${types[@]}"
 done
 rmmod lana
+# The control plane at 100, 1,000 and 10,000 blocks.
+"$here/qemu/guest-bench-control.sh" "$module" "$lanactl" "$out"
 echo done >>"$out"
