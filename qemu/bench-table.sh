@@ -35,7 +35,7 @@ END {
 		n = split("add bind replace rm", ops, " ")
 		for (j = 1; j <= n; j++) {
 			c = cp["cp_" ops[j] "_" s] - f
-			printf " %12d", c
+			printf " %12.0f", c
 			if (s == 10000 && c > worst) worst = c
 			if (s == 10000 && cp["cp_" ops[j] "_100"] - cp["cp_floor_100"] > 0) {
 				g = c / (cp["cp_" ops[j] "_100"] - cp["cp_floor_100"])
@@ -47,10 +47,10 @@ END {
 	printf "%-8s %12s %12s %12s\n", "blocks", "apply/block", "apply total", "mem/block"
 	for (i = 1; i <= 3; i++) {
 		s = scales[i]
-		printf "%-8s %12d %12d %12d\n", s, cp["cp_apply_per_block_" s], cp["cp_apply_per_block_" s] * s, cp["mem_per_block_" s]
+		printf "%-8s %12d %12.0f %12d\n", s, cp["cp_apply_per_block_" s], cp["cp_apply_per_block_" s] * s, cp["mem_per_block_" s]
 	}
 	verdict = worst <= 1000000 ? "met" : "MISSED"
-	printf "\nslowest single change at 10,000 blocks: %d ns (target <= 1 ms: %s)\n", worst, verdict
+	printf "\nslowest single change at 10,000 blocks: %.0f ns (target <= 1 ms: %s)\n", worst, verdict
 	verdict = growth <= 2 ? "met" : "MISSED"
 	printf "largest cost at 10,000 / at 100: %.1fx (target <= 2x: %s)\n", growth, verdict
 	total = cp["cp_apply_per_block_10000"] * 10000
