@@ -41,7 +41,7 @@ all: module lanactl
 help:
 	@echo "make demo     build what is missing, boot a guest, push traffic through a graph"
 	@echo "make check    every test: style gates, host tests, in-guest suite"
-	@echo "make bench    deterministic packet-path cost (QEMU -icount), table of ratios"
+	@echo "make bench    deterministic packet-path and control-plane cost (QEMU -icount)"
 	@echo "make fuzz     the load tests with a long netlink fuzz (FUZZ_COUNT=200000)"
 	@echo "make faults   every allocation of every command fails in turn (debug kernel)"
 	@echo "make module   build lana.ko (into out/module)"
