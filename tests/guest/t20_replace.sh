@@ -30,6 +30,20 @@ case_replace_carries_state() {
 	expect_eq "r4 packets (state dropped)" 0 "$(block_stat r4 packets)"
 }
 
+# One batch replaces r4 by s1 and s1 by s2: r4's state reaches s2 through
+# s1, whose own counts (none: it is new) add nothing.
+case_batch_replace_twice_carries_state() {
+	local probe="$TOP/target/release/genl-fuzz" reqs out
+	pktgen_inject $RDEV 500 || return 1
+	reqs="add+block_name=s:s1+block_type=s:counter/add+block_name=s:s2+block_type=s:counter"
+	reqs="$reqs/replace+block_name=s:r4+new_name=s:s1/replace+block_name=s:s1+new_name=s:s2"
+	out=$("$probe" --probe apply "requests=reqs:$reqs") || fail "genl-fuzz --probe failed: $out"
+	expect_eq "a batch replacing twice" "errno 0: -" "$out" || return 1
+	expect_eq "s2 packets (carried through s1)" 500 "$(block_stat s2 packets)" || return 1
+	expect_eq "s2 bytes (carried through s1)" $((500 * PKTGEN_FRAME_LEN)) "$(block_stat s2 bytes)" || return 1
+	lanactl attachments | grep -qE "^$RDEV +[0-9]+ +s2 +bottom +-$" || fail "$RDEV not on s2: $(lanactl attachments)"
+}
+
 case_replace_refusals() {
 	lanactl add r5 counter || return 1
 	refused_unchanged "block 'rf' is bound: replace needs an unbound block" lanactl replace r5 rf || return 1
@@ -79,6 +93,7 @@ case_replace_teardown() {
 run_case "replace setup: $RDEV -> counter r1 -> forward rf" case_replace_setup
 run_case "replace rewires bindings and attachments" case_replace_rewires
 run_case "replace carries a counter's state, or not with --drop-state" case_replace_carries_state
+run_case "a batch replacing a block twice carries its state to the last" case_batch_replace_twice_carries_state
 run_case "replace refuses bad input and changes nothing" case_replace_refusals
 run_case "replace under traffic loses no packet and counts none twice" case_replace_zero_loss_under_traffic
 run_case "replace teardown leaves nothing behind" case_replace_teardown

@@ -4,6 +4,7 @@
 //! with its inverse, device attachments planned, settings prepared.
 
 use super::*;
+use kernel::rbtree::{RBTreeNode, RBTreeNodeReservation};
 
 /// The inverse of a staged change.
 enum Undo<'a> {
@@ -21,6 +22,10 @@ enum Undo<'a> {
 struct Replacement {
     record: Replaced,
     carry_state: bool,
+    /// The later change in the batch that replaced `record`'s new block
+    /// in turn (its index in the log): that block's entry is now the old
+    /// entry of that change's record, and is where this state goes.
+    replaced_again: Option<usize>,
 }
 
 /// A device attachment as the batch leaves it.
@@ -57,6 +62,12 @@ pub(super) struct Batch<'a> {
     pub(super) deferred: KVVec<Deferred>,
     /// The ids of the blocks in `deferred`: each may be set once.
     set_ids: RBTree<u32, ()>,
+    /// For each block a replace of the batch put in place: that change's
+    /// index in the log.
+    replaced_by_batch: RBTree<u32, usize>,
+    /// For each name the batch removed a block under: the last such
+    /// change's index in the log.
+    removed_names: RBTree<Name, usize>,
     pub(super) notices: KVVec<Notice>,
     /// Blocks with an id from here on were added by the batch: nothing
     /// published holds them yet.
@@ -92,6 +103,8 @@ impl<'a> Batch<'a> {
             wanted,
             deferred: KVVec::new(),
             set_ids: RBTree::new(),
+            replaced_by_batch: RBTree::new(),
+            removed_names: RBTree::new(),
             notices: KVVec::new(),
             first_new_id: control.registry.next_id(),
             reshapes: false,
@@ -100,10 +113,11 @@ impl<'a> Batch<'a> {
 
     /// The entry the batch removed under `name`, if any.
     pub(super) fn removed(&self, name: &Name) -> Option<&Entry> {
-        self.undo.iter().rev().find_map(|u| match u {
-            Undo::Removed(entry) if entry.name == *name => Some(entry),
+        let index = self.removed_names.get(name)?;
+        match self.undo.get(*index)? {
+            Undo::Removed(entry) => Some(entry),
             _ => None,
-        })
+        }
     }
 
     /// Logs a staged change: room for it was reserved by [`Batch::stage`].
@@ -155,7 +169,10 @@ impl<'a> Batch<'a> {
                         "block '{name}' is in use: device '{dev}' is attached to it"
                     ));
                 }
+                let node = RBTreeNode::new(*name, self.undo.len(), GFP_KERNEL)?;
                 let entry = registry.remove(name)?;
+                // The latest removal under a name is the one to find.
+                drop(self.removed_names.insert(node));
                 let notice = Notice::One(Event::new(EventKind::Rm, *name));
                 self.log(Undo::Removed(entry), notice)
             }
@@ -295,6 +312,7 @@ impl<'a> Batch<'a> {
     ) -> CtlResult {
         // The record's room first: once replaced, the change is logged.
         let room = KBox::<Replacement>::new_uninit(GFP_KERNEL)?;
+        let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let record = control.registry.replace(old, new)?;
         let (old_id, new_id) = (record.old.id, record.new_id());
         if let Some(w) = self.wanted.iter().find(|w| w.block == new_id) {
@@ -309,11 +327,20 @@ impl<'a> Batch<'a> {
         for w in self.wanted.iter_mut().filter(|w| w.block == old_id) {
             w.block = new_id;
         }
+        let index = self.undo.len();
+        // `old` took an earlier replace's place: that state now goes here.
+        if let Some(&earlier) = self.replaced_by_batch.get(&old_id) {
+            if let Some(Undo::Replaced(r)) = self.undo.get_mut(earlier) {
+                r.replaced_again = Some(index);
+            }
+        }
+        self.replaced_by_batch.insert(node.into_node(new_id, index));
         let replacement = KBox::write(
             room,
             Replacement {
                 record,
                 carry_state,
+                replaced_again: None,
             },
         );
         let event = Event::new(EventKind::Replace, *new).with_peer(*old);
@@ -324,13 +351,22 @@ impl<'a> Batch<'a> {
     /// their final state into the blocks that took their places.
     /// Allocates nothing: the batch is in.
     pub(super) fn carry_state(&self, control: &Control) {
+        // In log order: a block replaced twice in the batch passes its
+        // state on to the second replacement through the first.
         for undo in self.undo.iter() {
             let Undo::Replaced(replacement) = undo else {
                 continue;
             };
             let removed = &replacement.record.old;
-            // The replacement may have been removed later in the batch.
-            let Some(new) = control.registry.get(replacement.record.new_id()) else {
+            let new = match replacement.replaced_again {
+                Some(later) => match self.undo.get(later) {
+                    Some(Undo::Replaced(r)) => Some(&r.record.old),
+                    _ => None,
+                },
+                // The replacement may have been removed later in the batch.
+                None => control.registry.get(replacement.record.new_id()),
+            };
+            let Some(new) = new else {
                 continue;
             };
             if replacement.carry_state {
