@@ -13,7 +13,10 @@ use crate::uapi::NAME_MAX;
 /// # Invariants
 ///
 /// `bytes[..len]` is a valid name as above, or `?` for [`Name::UNKNOWN`].
-#[derive(Clone, Copy, PartialEq, Eq)]
+///
+/// Ordered by length, then bytes: any total order serves the registry's
+/// name index.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Name {
     len: u8,
     bytes: [u8; NAME_MAX],

@@ -7,7 +7,12 @@
 //! built from this registry and published under RCU.
 
 use core::pin::Pin;
-use kernel::{alloc::KVVec, prelude::*, sync::Arc};
+use kernel::{
+    alloc::KVVec,
+    prelude::*,
+    rbtree::{RBTree, RBTreeNode},
+    sync::Arc,
+};
 
 use crate::block::{Block, BlockType, Instance};
 use crate::counters::WalkCounters;
@@ -52,6 +57,10 @@ pub(crate) struct Entry {
     /// The blocks this one subscribes to (by id), and its registration on
     /// each one's chain.
     subscriptions: KVec<(u32, Listening)>,
+    /// Its node of the registry's name index while out of the registry
+    /// (removed or replaced, kept for undo): putting it back allocates
+    /// nothing. `None` while in the registry, whose index holds it.
+    name_node: Option<RBTreeNode<Name, u32>>,
 }
 
 impl Entry {
@@ -74,7 +83,8 @@ impl Entry {
 ///
 /// # Invariants
 ///
-/// `entries` is sorted by id; names are unique; every `upper`/`lower` names an
+/// `entries` is sorted by id; names are unique; `by_name` maps exactly the
+/// entries' names to their ids; every `upper`/`lower` names an
 /// entry, and `a.lower == Some(b)` exactly when `b.upper == Some(a)`. Every
 /// subscription names another entry, at most once, and is registered on that
 /// entry's chain.
@@ -82,6 +92,9 @@ pub(crate) struct Registry {
     /// Of any length: a graph of thousands of blocks outgrows what kmalloc
     /// serves in one piece, so this may be vmalloc'd.
     entries: KVVec<Entry>,
+    /// Name to id: a lookup by name costs a few comparisons, not a scan of
+    /// thousands of entries (every change names its blocks).
+    by_name: RBTree<Name, u32>,
     next_id: u32,
 }
 
@@ -89,6 +102,7 @@ impl Registry {
     pub(crate) fn new() -> Self {
         Self {
             entries: KVVec::new(),
+            by_name: RBTree::new(),
             next_id: 1,
         }
     }
@@ -107,7 +121,7 @@ impl Registry {
     }
 
     pub(crate) fn find(&self, name: &Name) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.name == *name)
+        self.by_name.get(name).and_then(|id| self.get(*id))
     }
 
     /// The entry named `name`, or an error naming it.
@@ -129,19 +143,40 @@ impl Registry {
             return Err(EEXIST);
         }
         let at = self.entries.partition_point(|e| e.id < entry.id);
-        // INVARIANT: Inserted in id order under a free name and id; it was
+        // INVARIANT: Put back in id order under a free name and id; it was
         // unbound with no subscriber when removed, and nothing bound to it
         // since (its id was gone); its own subscriptions are still
         // registered on their targets' chains.
-        self.entries
-            .insert_within_capacity(at, entry)
-            .map_err(|_| ENOMEM)
+        self.put_back(at, entry)
+    }
+
+    /// Takes the entry at `index` out, with its node of the name index.
+    /// The caller keeps the invariants (nothing may name it).
+    fn take_out(&mut self, index: usize) -> Result<Entry> {
+        let mut entry = self.entries.remove(index).map_err(|_| EINVAL)?;
+        entry.name_node = self.by_name.remove_node(&entry.name);
+        Ok(entry)
+    }
+
+    /// Puts back at `index` an entry [`Registry::take_out`] took, within
+    /// the room its removal left: allocates nothing. The caller keeps the
+    /// invariants (`index` is its place in id order, its name is free).
+    fn put_back(&mut self, index: usize, mut entry: Entry) -> Result {
+        let node = entry.name_node.take().ok_or(EINVAL)?;
+        if let Err(e) = self.entries.insert_within_capacity(index, entry) {
+            // No room: the entry is dropped with its node, as the caller
+            // would drop it.
+            drop(e);
+            return Err(ENOMEM);
+        }
+        let _ = self.by_name.insert(node);
+        Ok(())
     }
 
     fn lookup_index(&self, name: &Name) -> CtlResult<usize> {
-        self.entries
-            .iter()
-            .position(|e| e.name == *name)
+        self.by_name
+            .get(name)
+            .and_then(|id| self.index_of(*id))
             .ok_or_else(|| ctl_err!(ENOENT, "no block '{name}'"))
     }
 
@@ -174,7 +209,8 @@ impl Registry {
         let inbox = Inbox::new(block.clone())?;
         let own = Subscription::new(events.clone(), inbox.clone())?;
         let id = self.next_id;
-        self.next_id = id.checked_add(1).ok_or(ENOSPC)?;
+        let next_id = id.checked_add(1).ok_or(ENOSPC)?;
+        let name_node = RBTreeNode::new(name, id, GFP_KERNEL)?;
         // INVARIANT: The new id is the largest, so order is kept; unbound;
         // subscribed to nothing.
         self.entries.push(
@@ -192,9 +228,12 @@ impl Registry {
                 inbox,
                 _own: own,
                 subscriptions: KVec::new(),
+                name_node: None,
             },
             GFP_KERNEL,
         )?;
+        let _ = self.by_name.insert(name_node);
+        self.next_id = next_id;
         Ok(id)
     }
 
@@ -238,8 +277,7 @@ impl Registry {
         }
         // INVARIANT: Unbound and with no subscriber, so nothing refers to it;
         // order is kept. Its own subscriptions go with it.
-        self.entries
-            .remove(index)
+        self.take_out(index)
             .map_err(|_| ctl_err!(EINVAL, "no block '{name}'"))
     }
 

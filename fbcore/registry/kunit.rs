@@ -319,4 +319,32 @@ mod tests {
             Some(ENOENT)
         );
     }
+
+    /// The id `find` gives for `n`, if any.
+    fn found(reg: &Registry, n: &str) -> Option<u32> {
+        reg.find(&name(n)).map(|e| e.id)
+    }
+
+    #[test]
+    fn names_are_found_through_remove_restore_replace_and_undo() {
+        let mut reg = registry_with(&["a", "b", "c"]);
+        let removed = reg.remove(&name("b")).expect("remove b");
+        assert_eq!(found(&reg, "b"), None);
+        assert_eq!(found(&reg, "c"), Some(3));
+        assert!(reg.restore(removed).is_ok());
+        assert_eq!(found(&reg, "b"), Some(2));
+        let replaced = reg.replace(&name("a"), &name("c")).expect("replace a c");
+        assert_eq!(found(&reg, "a"), None);
+        assert_eq!(found(&reg, "c"), Some(3));
+        reg.unreplace(replaced);
+        assert_eq!(found(&reg, "a"), Some(1));
+        // A name freed by a remove may be taken again, by a new id.
+        assert!(reg.remove(&name("a")).is_ok());
+        assert_eq!(
+            reg.add(name("a"), &crate::fbs::TYPES[0], |_| Ok(())).ok(),
+            Some(4)
+        );
+        assert_eq!(found(&reg, "a"), Some(4));
+        assert_eq!(found(&reg, "b"), Some(2));
+    }
 }

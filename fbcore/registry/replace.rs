@@ -151,8 +151,7 @@ impl Registry {
         // INVARIANT: Nothing names `old` any more. `remove` cannot fail on an
         // index just looked up.
         let old = self
-            .entries
-            .remove(old_index)
+            .take_out(old_index)
             .map_err(|_| ctl_err!(EINVAL, "no block '{old}'"))?;
         Ok(Replaced {
             old,
@@ -195,7 +194,7 @@ impl Registry {
         moved.undo(self, new_index);
         // The remove left the room, and the index is `old`'s place in id
         // order again: nothing was added in between (the caller undid it).
-        let _ = self.entries.insert_within_capacity(old_index, old);
+        let _ = self.put_back(old_index, old);
     }
 
     /// Plans moving the subscriptions that involve `old` to `new` (for
