@@ -113,7 +113,17 @@ impl Registry {
 
     /// Index of the entry with `id`.
     pub(crate) fn index_of(&self, id: u32) -> Option<usize> {
-        self.entries.binary_search_by_key(&id, |e| e.id).ok()
+        // Ids grow by one per add and are never reused, so `id` lies at most
+        // its distance from the first id in, and exactly there while no
+        // block between them was removed: a graph built by adds alone (the
+        // snapshot build asks once per binding) needs no search.
+        let first = self.entries.first()?.id;
+        let most = usize::try_from(id.checked_sub(first)?).ok()?;
+        let end = most.min(self.entries.len() - 1);
+        if self.entries[end].id == id {
+            return Some(end);
+        }
+        self.entries[..end].binary_search_by_key(&id, |e| e.id).ok()
     }
 
     pub(crate) fn get(&self, id: u32) -> Option<&Entry> {

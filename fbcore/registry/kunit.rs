@@ -347,4 +347,20 @@ mod tests {
         assert_eq!(found(&reg, "a"), Some(4));
         assert_eq!(found(&reg, "b"), Some(2));
     }
+
+    #[test]
+    fn ids_are_found_across_gaps() {
+        let mut reg = registry_with(&["a", "b", "c", "d"]);
+        assert!(reg.remove(&name("b")).is_ok());
+        assert_eq!(reg.index_of(1), Some(0));
+        assert_eq!(reg.index_of(2), None);
+        assert_eq!(reg.index_of(3), Some(1));
+        assert_eq!(reg.index_of(4), Some(2));
+        assert_eq!(reg.index_of(5), None);
+        assert_eq!(reg.index_of(0), None);
+        assert!(reg.remove(&name("a")).is_ok());
+        assert_eq!(reg.index_of(1), None);
+        assert_eq!(reg.index_of(3), Some(0));
+        assert_eq!(reg.index_of(4), Some(1));
+    }
 }
