@@ -163,6 +163,43 @@ case_scale_rm_cascade_under_traffic() {
 	expect_eq "blocks" $((SCALE_BLOCKS + 59)) "$(lanactl list | tail -n +2 | wc -l)"
 }
 
+# One batch replaces every group's top counter (b8) by a new one, and group
+# 0's new one again, while pktgen sends a fixed number of frames into group
+# 1: each counter's state reaches the block that ends in its place, none
+# lost, and the hub's subscribers move with them.
+case_scale_batch_replace_under_traffic() {
+	local probe="$TOP/target/release/genl-fuzz" g reqs fields=() out n blocks
+	local frames=${SCALE_REPLACE_FRAMES:-200000} early=1000 c0 c1 pid
+	blocks=$(lanactl list | tail -n +2 | wc -l)
+	c0=$(block_stat "$(scale_name 0 8)" packets) c1=$(block_stat "$(scale_name 1 8)" packets)
+	pktgen_inject sc0 $early || return 1
+	for ((g = 0; g < SCALE_GROUPS; g++)); do
+		printf -v reqs '%sadd+block_name=s:scale-r%05d-b8-xxxxxxxxxxxxxxx+block_type=s:counter/' "${reqs:-}" $g
+		printf -v reqs '%sreplace+block_name=s:%s+new_name=s:scale-r%05d-b8-xxxxxxxxxxxxxxx/' \
+			"$reqs" "$(scale_name $g 8)" $g
+		# A REQUESTS attribute holds at most 64 KiB: several of them.
+		if ((g % 250 == 249 || g == SCALE_GROUPS - 1)); then
+			fields+=("requests=reqs:${reqs%/}")
+			reqs=
+		fi
+	done
+	fields+=("requests=reqs:add+block_name=s:scale-s00000-b8-xxxxxxxxxxxxxxx+block_type=s:counter/replace+block_name=s:scale-r00000-b8-xxxxxxxxxxxxxxx+new_name=s:scale-s00000-b8-xxxxxxxxxxxxxxx")
+	pktgen_inject sc1 "$frames" &
+	pid=$!
+	out=$("$probe" --probe apply "${fields[@]}") || { wait $pid; fail "genl-fuzz --probe failed: $out"; }
+	wait $pid || fail "pktgen failed"
+	expect_eq "a batch of $SCALE_GROUPS replaces" "errno 0: -" "$out" || return 1
+	expect_eq "blocks after the batch" "$blocks" "$(lanactl list | tail -n +2 | wc -l)" || return 1
+	expect_eq "group 0's counter, replaced twice" $((c0 + early)) \
+		"$(block_stat scale-s00000-b8-xxxxxxxxxxxxxxx packets)" || return 1
+	expect_eq "group 1's counter, replaced under traffic" $((c1 + frames)) \
+		"$(block_stat scale-r00001-b8-xxxxxxxxxxxxxxx packets)" || return 1
+	n=$(lanactl -j show "$(scale_name 0 1)" |
+		python3 -c 'import json, sys; s = json.load(sys.stdin)["subscribers"]; print(len(s), sum(x.startswith(("scale-r", "scale-s")) for x in s))') ||
+		fail "show of the hub failed"
+	expect_eq "the hub's subscribers (all, the new counters)" "$((SCALE_GROUPS * 2)) $SCALE_GROUPS" "$n"
+}
+
 case_scale_teardown() {
 	local d
 	# The module goes with the whole graph: its exit tears everything down.
@@ -178,4 +215,5 @@ run_case "scale: every read command returns everything (root)" case_scale_reads_
 run_case "scale: every read command returns everything (unprivileged)" case_scale_reads_unprivileged
 run_case "scale: dump and apply -f round trip" case_scale_dump_round_trip
 run_case "scale: rm --cascade at the bottom of a 60-block chain under traffic" case_scale_rm_cascade_under_traffic
+run_case "scale: one batch replaces $SCALE_GROUPS blocks under traffic, state carried" case_scale_batch_replace_under_traffic
 run_case "scale teardown" case_scale_teardown
