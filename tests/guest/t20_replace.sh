@@ -44,6 +44,25 @@ case_batch_replace_twice_carries_state() {
 	lanactl attachments | grep -qE "^$RDEV +[0-9]+ +s2 +bottom +-$" || fail "$RDEV not on s2: $(lanactl attachments)"
 }
 
+# A block may take two places in turn in one batch when it is unbound:
+# u1 (300 frames, counted while a second device fed it) gives way to v1,
+# v1 then takes x1's place and gives way to v2. v2 must read u1's count,
+# which passes through v1's entry after v1 has left the registry.
+case_batch_replace_chain_carries_state() {
+	local probe="$TOP/target/release/genl-fuzz" reqs out dev=lana_r1
+	ip link add $dev type dummy && ip link set $dev up || fail "cannot create $dev"
+	lanactl add u1 counter && lanactl attach $dev u1 || fail "attaching $dev to u1 failed"
+	pktgen_inject $dev 300 || return 1
+	lanactl detach $dev && ip link del $dev && lanactl add x1 counter || fail "detaching $dev failed"
+	reqs="add+block_name=s:v1+block_type=s:counter/add+block_name=s:v2+block_type=s:counter"
+	reqs="$reqs/replace+block_name=s:u1+new_name=s:v1/replace+block_name=s:x1+new_name=s:v1"
+	reqs="$reqs/replace+block_name=s:v1+new_name=s:v2"
+	out=$("$probe" --probe apply "requests=reqs:$reqs") || fail "genl-fuzz --probe failed: $out"
+	expect_eq "a batch replacing along a chain" "errno 0: -" "$out" || return 1
+	expect_eq "v2 packets (u1's, through v1)" 300 "$(block_stat v2 packets)" || return 1
+	lanactl rm v2 || fail "rm v2 failed"
+}
+
 case_replace_refusals() {
 	lanactl add r5 counter || return 1
 	refused_unchanged "block 'rf' is bound: replace needs an unbound block" lanactl replace r5 rf || return 1
@@ -94,6 +113,7 @@ run_case "replace setup: $RDEV -> counter r1 -> forward rf" case_replace_setup
 run_case "replace rewires bindings and attachments" case_replace_rewires
 run_case "replace carries a counter's state, or not with --drop-state" case_replace_carries_state
 run_case "a batch replacing a block twice carries its state to the last" case_batch_replace_twice_carries_state
+run_case "a block taking two places in one batch passes both states on" case_batch_replace_chain_carries_state
 run_case "replace refuses bad input and changes nothing" case_replace_refusals
 run_case "replace under traffic loses no packet and counts none twice" case_replace_zero_loss_under_traffic
 run_case "replace teardown leaves nothing behind" case_replace_teardown

@@ -22,10 +22,6 @@ enum Undo<'a> {
 struct Replacement {
     record: Replaced,
     carry_state: bool,
-    /// The later change in the batch that replaced `record`'s new block
-    /// in turn (its index in the log): that block's entry is now the old
-    /// entry of that change's record, and is where this state goes.
-    replaced_again: Option<usize>,
 }
 
 /// A device attachment as the batch leaves it.
@@ -62,9 +58,10 @@ pub(super) struct Batch<'a> {
     pub(super) deferred: KVVec<Deferred>,
     /// The ids of the blocks in `deferred`: each may be set once.
     set_ids: RBTree<u32, ()>,
-    /// For each block a replace of the batch put in place: that change's
-    /// index in the log.
-    replaced_by_batch: RBTree<u32, usize>,
+    /// For each block a replace of the batch took out (each leaves the
+    /// registry once): that change's index in the log, whose record holds
+    /// the block's entry.
+    replaced_out: RBTree<u32, usize>,
     /// For each name the batch removed a block under: the last such
     /// change's index in the log.
     removed_names: RBTree<Name, usize>,
@@ -103,7 +100,7 @@ impl<'a> Batch<'a> {
             wanted,
             deferred: KVVec::new(),
             set_ids: RBTree::new(),
-            replaced_by_batch: RBTree::new(),
+            replaced_out: RBTree::new(),
             removed_names: RBTree::new(),
             notices: KVVec::new(),
             first_new_id: control.registry.next_id(),
@@ -328,19 +325,12 @@ impl<'a> Batch<'a> {
             w.block = new_id;
         }
         let index = self.undo.len();
-        // `old` took an earlier replace's place: that state now goes here.
-        if let Some(&earlier) = self.replaced_by_batch.get(&old_id) {
-            if let Some(Undo::Replaced(r)) = self.undo.get_mut(earlier) {
-                r.replaced_again = Some(index);
-            }
-        }
-        self.replaced_by_batch.insert(node.into_node(new_id, index));
+        drop(self.replaced_out.insert(node.into_node(old_id, index)));
         let replacement = KBox::write(
             room,
             Replacement {
                 record,
                 carry_state,
-                replaced_again: None,
             },
         );
         let event = Event::new(EventKind::Replace, *new).with_peer(*old);
@@ -351,22 +341,15 @@ impl<'a> Batch<'a> {
     /// their final state into the blocks that took their places.
     /// Allocates nothing: the batch is in.
     pub(super) fn carry_state(&self, control: &Control) {
-        // In log order: a block replaced twice in the batch passes its
-        // state on to the second replacement through the first.
+        // In log order: a replacement replaced in turn later in the batch
+        // holds this state when it passes its own on.
         for undo in self.undo.iter() {
             let Undo::Replaced(replacement) = undo else {
                 continue;
             };
             let removed = &replacement.record.old;
-            let new = match replacement.replaced_again {
-                Some(later) => match self.undo.get(later) {
-                    Some(Undo::Replaced(r)) => Some(&r.record.old),
-                    _ => None,
-                },
-                // The replacement may have been removed later in the batch.
-                None => control.registry.get(replacement.record.new_id()),
-            };
-            let Some(new) = new else {
+            // The replacement may also have been removed: its state goes.
+            let Some(new) = self.entry_now(control, replacement.record.new_id()) else {
                 continue;
             };
             if replacement.carry_state {
@@ -376,6 +359,18 @@ impl<'a> Batch<'a> {
                     new.block.carry_from(&*removed.block);
                 }
             }
+        }
+    }
+
+    /// Block `id`'s entry once the batch is in: in the registry, or in the
+    /// record of the replace that took it out.
+    fn entry_now<'b>(&'b self, control: &'b Control, id: u32) -> Option<&'b Entry> {
+        if let Some(entry) = control.registry.get(id) {
+            return Some(entry);
+        }
+        match self.undo.get(*self.replaced_out.get(&id)?)? {
+            Undo::Replaced(r) => Some(&r.record.old),
+            _ => None,
         }
     }
 
