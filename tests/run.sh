@@ -25,7 +25,7 @@ fi
 start=$(date +%s)
 rc=0
 LANA_KERNEL_ARGS=$kargs LANA_SHARED_DIR=${LANA_QUEUE:-} "$top/qemu/vm.sh" "$kdir" "$results" \
-	bash -c "FUZZ_COUNT='${FUZZ_COUNT:-}' LOAD_OPS='${LOAD_OPS:-}' REPLACE_FRAMES='${REPLACE_FRAMES:-}' SCALE_BLOCKS='${SCALE_BLOCKS:-}' FAULTS_STRIDE='${FAULTS_STRIDE:-}' LANA_QUEUE='${LANA_QUEUE:-}' '$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
+	bash -c "FUZZ_COUNT='${FUZZ_COUNT:-}' LOAD_OPS='${LOAD_OPS:-}' REPLACE_FRAMES='${REPLACE_FRAMES:-}' SCALE_BLOCKS='${SCALE_BLOCKS:-}' FAULTS_STRIDE='${FAULTS_STRIDE:-}' FAULTS_CASES='${FAULTS_CASES:-}' LANA_QUEUE='${LANA_QUEUE:-}' '$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
 	rc=$?
 cat "$results/tap.txt" 2>/dev/null || true
 if [ -n "${LANA_LOGS:-}" ]; then

@@ -18,6 +18,10 @@ FAULTS_MAX=400
 # fails every one in turn; make check's debug lane takes a larger stride,
 # as each run costs seconds under KASAN and emulation.
 FAULTS_STRIDE=${FAULTS_STRIDE:-1}
+# A stride-1 sweep of every command takes hours under KASAN and emulation:
+# FAULTS_CASES (an extended regex) runs only the cases whose description
+# matches, so make faults can be run in parts (setup and teardown always).
+FAULTS_CASES=${FAULTS_CASES:-}
 
 # The graph every command starts from: each block type, a chain with a
 # tee's port bound, a subscription, two devices (one tagged), settings.
@@ -176,6 +180,17 @@ case_faults_setup() {
 	# From tmpfs, as lanactl: the root filesystem is 9p.
 	cp "$TOP/out/faults/fail_nth.so" $FAULTS_DIR/ ||
 		fail "out/faults/fail_nth.so not built (make test-helpers)"
+}
+
+# faults_case DESC FUNCTION ARGS...: run_case, unless FAULTS_CASES is set
+# and DESC does not match it (then the case is a skip, saying so).
+faults_case() {
+	local desc=$1
+	if [ -n "$FAULTS_CASES" ] && ! grep -qE -- "$FAULTS_CASES" <<<"$desc"; then
+		run_case "$desc" skip "not in FAULTS_CASES='$FAULTS_CASES'"
+		return
+	fi
+	run_case "$@"
 }
 
 # faults_command UNDO CMD...: runs lanactl CMD from the starting graph
@@ -363,23 +378,23 @@ case_faults_teardown() {
 }
 
 run_case "faults: the starting graph, failslab on lana's allocations" case_faults_setup
-run_case "faults: add with settings" faults_command "rm fn" add fn eth promisc=on dst=02:00:00:00:00:01
-run_case "faults: rm" faults_command "add fy forward" rm fy
-run_case "faults: rm --cascade" faults_command - rm --cascade fe
-run_case "faults: bind" faults_command "unbind fy fx" bind fy fx
-run_case "faults: bind --port" faults_command "unbind --port clone fy fu" bind --port clone fy fu
-run_case "faults: unbind --force" faults_command "bind fd fc" unbind --force fd fc
-run_case "faults: unbind --port" faults_command "bind --port clone fk ft" unbind --port clone fk ft
-run_case "faults: attach" faults_command "detach fdev1" attach fdev1 fy
-run_case "faults: attach --vlan" faults_command "detach --vlan 9 fdev1" attach --vlan 9 fdev1 fy
-run_case "faults: detach" faults_command "attach fdev0 fe" detach fdev0
-run_case "faults: replace" faults_command - replace fc fr
-run_case "faults: set" faults_command - set fb filter=tcp
-run_case "faults: reset" faults_command - reset fc
-run_case "faults: subscribe" faults_command "unsubscribe fd fk" subscribe fd fk
-run_case "faults: unsubscribe" faults_command "subscribe fk fc" unsubscribe fk fc
-run_case "faults: vlink add" faults_command "vlink del flv0" vlink add flv0
-run_case "faults: apply" faults_command - apply -f $FAULTS_DIR/batch.toml
-run_case "faults: settings of running blocks in a batch, together or not at all" case_faults_settings_together
-run_case "faults: an event that cannot be sent is counted, the change made" case_faults_event_lost
+faults_case "faults: add with settings" faults_command "rm fn" add fn eth promisc=on dst=02:00:00:00:00:01
+faults_case "faults: rm" faults_command "add fy forward" rm fy
+faults_case "faults: rm --cascade" faults_command - rm --cascade fe
+faults_case "faults: bind" faults_command "unbind fy fx" bind fy fx
+faults_case "faults: bind --port" faults_command "unbind --port clone fy fu" bind --port clone fy fu
+faults_case "faults: unbind --force" faults_command "bind fd fc" unbind --force fd fc
+faults_case "faults: unbind --port" faults_command "bind --port clone fk ft" unbind --port clone fk ft
+faults_case "faults: attach" faults_command "detach fdev1" attach fdev1 fy
+faults_case "faults: attach --vlan" faults_command "detach --vlan 9 fdev1" attach --vlan 9 fdev1 fy
+faults_case "faults: detach" faults_command "attach fdev0 fe" detach fdev0
+faults_case "faults: replace" faults_command - replace fc fr
+faults_case "faults: set" faults_command - set fb filter=tcp
+faults_case "faults: reset" faults_command - reset fc
+faults_case "faults: subscribe" faults_command "unsubscribe fd fk" subscribe fd fk
+faults_case "faults: unsubscribe" faults_command "subscribe fk fc" unsubscribe fk fc
+faults_case "faults: vlink add" faults_command "vlink del flv0" vlink add flv0
+faults_case "faults: apply" faults_command - apply -f $FAULTS_DIR/batch.toml
+faults_case "faults: settings of running blocks in a batch, together or not at all" case_faults_settings_together
+faults_case "faults: an event that cannot be sent is counted, the change made" case_faults_event_lost
 run_case "faults teardown" case_faults_teardown
