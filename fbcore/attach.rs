@@ -20,7 +20,11 @@ use crate::block::{BhContext, Device, SkBuff};
 use crate::engine::Engine;
 use crate::error::{ctl_err, CtlResult};
 use crate::event::EventKind;
-use crate::vlink::{link::LinkRegistration, netdev::Rtnl, rx::RxRegistration};
+use crate::vlink::{
+    link::{LinkEndpoint, LinkRegistration},
+    netdev::Rtnl,
+    rx::{DeviceEvents, RxHandler, RxRegistration},
+};
 
 /// Which side of the graph a device is attached on.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -153,17 +157,30 @@ impl Attachment {
     pub(crate) fn new(engine: Arc<Engine>, slot: usize) -> Self {
         Self { engine, slot }
     }
+}
 
-    pub(crate) fn engine(&self) -> &Arc<Engine> {
-        &self.engine
+impl RxHandler for Attachment {
+    /// Runs a frame received on the device through the graph.
+    #[inline]
+    fn receive(&self, skb: SkBuff, bh: &BhContext) -> Option<SkBuff> {
+        self.engine.receive(self.slot, skb, bh)
     }
+}
 
-    pub(crate) fn slot(&self) -> usize {
-        self.slot
+impl LinkEndpoint for Attachment {
+    /// Runs a packet the host sends through a lana device through the graph.
+    #[inline]
+    fn transmit(&self, skb: SkBuff, bh: &BhContext) {
+        self.engine.transmit(self.slot, skb, bh)
     }
+}
 
-    /// The device went up (`true`) or down.
-    pub(crate) fn device_state(&self, up: bool) {
+impl DeviceEvents for Attachment {
+    /// The engine and the device's slot in it: detaching frees the
+    /// attachment.
+    type Owner = (Arc<Engine>, usize);
+
+    fn device_state(&self, up: bool) {
         let kind = if up {
             EventKind::DevUp
         } else {
@@ -172,15 +189,12 @@ impl Attachment {
         self.engine.device_event(self.slot, kind);
     }
 
-    /// Runs a frame received on the device through the graph.
-    #[inline]
-    pub(crate) fn receive(&self, skb: SkBuff, bh: &BhContext) -> Option<SkBuff> {
-        self.engine.receive(self.slot, skb, bh)
+    fn owner(&self) -> Self::Owner {
+        (self.engine.clone(), self.slot)
     }
 
-    /// Runs a packet the host sends through a lana device through the graph.
-    pub(crate) fn transmit(&self, skb: SkBuff, bh: &BhContext) {
-        self.engine.transmit(self.slot, skb, bh)
+    fn unregistering((engine, slot): Self::Owner, rtnl: &Rtnl) {
+        engine.device_unregistering(rtnl, slot);
     }
 }
 

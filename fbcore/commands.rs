@@ -192,7 +192,7 @@ impl Commands {
 
     fn run(req: &mut Request<'_>) -> CtlResult {
         let net = req.net();
-        let engine = net.engine();
+        let engine = net.pernet();
         match req.cmd() {
             cmd @ (cmd::ADD
             | cmd::RM
@@ -237,7 +237,7 @@ impl genl::Commands for Commands {
         if dump.position() == DUMP_DONE {
             return Ok(());
         }
-        let engine = dump.net().engine();
+        let engine = dump.net().pernet();
         match dump.cmd() {
             cmd::LIST => Self::dump_blocks(&engine, dump),
             cmd::TYPES => Self::dump_types(dump),

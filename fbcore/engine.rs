@@ -42,10 +42,11 @@ use crate::tally::Tally;
 use crate::trace::{Record, Recorder, Tracer};
 use crate::uapi::{attr, cmd};
 use crate::vlink::{
-    backlog::Backlog,
+    backlog::{Backlog, BacklogOwner},
     genl::{AttrWriter, EventGroup},
     netdev::{Namespace, Rtnl},
     percpu::possible_cpus,
+    pernet::PernetData,
     rcu::{RcuBox, Retired},
     trace_key::{self, TraceKey},
 };
@@ -150,7 +151,7 @@ impl Control {
 /// waits for its deliveries into this engine to finish.
 #[pin_data]
 pub(crate) struct Engine {
-    /// Where copies made by blocks wait (see [`Engine::set_backlog`]) and the
+    /// Where copies made by blocks wait (see [`PernetData::set_backlog`]) and the
     /// engine's counters.
     sinks: Sinks,
     #[pin]
@@ -167,33 +168,6 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
-    pub(crate) fn new(events: EventGroup) -> Result<Arc<Self>> {
-        let engine = Arc::pin_init(
-            try_pin_init!(Self {
-                sinks: Sinks::new()?,
-                control <- new_mutex!(Control {
-                    registry: Registry::new(),
-                    attached: KVec::new(),
-                    closed: false,
-                    trace_key: None,
-                    spare_tally: None,
-                    revision: 0,
-                }),
-                graph: RcuBox::empty(),
-                events,
-                tracer: Tracer::new(),
-                events_lost: AtomicU64::new(0),
-            }),
-            GFP_KERNEL,
-        )?;
-        {
-            let mut control = engine.control.lock();
-            engine.publish(&mut control).map_err(|e| e.errno())?;
-            control.revision = 0;
-        }
-        Ok(engine)
-    }
-
     /// Builds and publishes the snapshot of `control`, then frees the
     /// previous one after a grace period. Counts a revision.
     fn publish(&self, control: &mut Control) -> CtlResult {
@@ -232,21 +206,54 @@ impl Engine {
         }
     }
 
-    /// Gives the engine its backlog, made for it once it has its final
-    /// address (by the namespace that owns it). Until then, and if this is
-    /// called twice, copies are dropped and counted.
-    pub(crate) fn set_backlog(&self, backlog: Backlog) {
-        let _ = self.sinks.backlog.populate(backlog);
-    }
-
     /// Runs `f` on the control state, with the mutex held.
     pub(crate) fn with_control<R>(&self, f: impl FnOnce(&Control) -> R) -> R {
         f(&self.control.lock())
     }
+}
+
+impl PernetData for Engine {
+    fn new(events: EventGroup) -> Result<Arc<Self>> {
+        let engine = Arc::pin_init(
+            try_pin_init!(Self {
+                sinks: Sinks::new()?,
+                control <- new_mutex!(Control {
+                    registry: Registry::new(),
+                    attached: KVec::new(),
+                    closed: false,
+                    trace_key: None,
+                    spare_tally: None,
+                    revision: 0,
+                }),
+                graph: RcuBox::empty(),
+                events,
+                tracer: Tracer::new(),
+                events_lost: AtomicU64::new(0),
+            }),
+            GFP_KERNEL,
+        )?;
+        {
+            let mut control = engine.control.lock();
+            engine.publish(&mut control).map_err(|e| e.errno())?;
+            control.revision = 0;
+        }
+        Ok(engine)
+    }
+
+    fn backlog_limit() -> u32 {
+        crate::backlog_limit()
+    }
+
+    /// Gives the engine its backlog, made for it once it has its final
+    /// address (by the namespace that owns it). Until then, and if this is
+    /// called twice, copies are dropped and counted.
+    fn set_backlog(&self, backlog: Backlog) {
+        let _ = self.sinks.backlog.populate(backlog);
+    }
 
     /// Detaches every device and refuses new attachments: the module is
     /// going away. Breaks the engine ↔ attachment reference cycle.
-    pub(crate) fn shutdown(&self) {
+    fn shutdown(&self) {
         let rtnl = Rtnl::lock();
         let mut control = self.control.lock();
         control.closed = true;

@@ -197,7 +197,7 @@ pub(crate) struct Endpoint<'a> {
 /// Where the packet path counts and queues, besides the graph: the engine's,
 /// or a graph test's.
 pub(crate) struct Sinks {
-    /// Where copies wait (see `Engine::set_backlog`); never set in graph
+    /// Where copies wait (see `PernetData::set_backlog` for `Engine`); never set in graph
     /// tests, whose copies are dropped.
     pub(crate) backlog: SetOnce<Backlog>,
     pub(crate) stats: EngineStats,

@@ -40,7 +40,10 @@ mod fbs;
 mod vlink;
 
 use commands::Commands;
-use vlink::{genl::Family, link::LinkType, netdev::NetdevNotifier, pernet::PernetEngines};
+use vlink::{
+    entry::Bindings, genl::Family, link::LinkType, netdev::NetdevNotifier,
+    pernet::PernetRegistration,
+};
 
 module! {
     type: Lana,
@@ -73,15 +76,23 @@ struct Lana {
     #[pin]
     family: Family<Commands>,
     links: LinkType,
-    engines: PernetEngines,
+    engines: PernetRegistration,
     notifier: NetdevNotifier,
+}
+
+// SAFETY: The engine holds its backlog in its first field (`Engine`'s
+// `sinks`), which drops before the rest of it and never leaves it.
+#[allow(unsafe_code)]
+unsafe impl Bindings for Lana {
+    type Device = attach::Attachment;
+    type Net = engine::Engine;
 }
 
 impl kernel::InPlaceModule for Lana {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             notifier: NetdevNotifier::register()?,
-            engines: PernetEngines::register()?,
+            engines: PernetRegistration::register()?,
             links: LinkType::register()?,
             family <- Family::register(
                 module,

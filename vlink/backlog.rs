@@ -6,14 +6,22 @@
 //! (that would nest graph runs without bound); it is queued on the current
 //! CPU's bounded queue and delivered by that CPU's NAPI instance, in NET_RX
 //! softirq context, with a budget per run. The C side (`shim.c`) owns the
-//! queues and the NAPI instances; the engine is called back through
-//! [`lana_backlog_deliver`].
+//! queues and the NAPI instances; their owner (the module's [`Net`], a
+//! [`BacklogOwner`]) is called back through [`lana_backlog_deliver`].
+//!
+//! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
 use core::ptr::NonNull;
 use kernel::{bindings, ffi::c_void, prelude::*};
 
+use super::entry::Net;
 use super::{ffi, percpu::possible_cpus, percpu::BhContext, skb::SkBuff};
-use crate::engine::Engine;
+
+/// What a backlog delivers its packets to.
+pub(crate) trait BacklogOwner: Send + Sync {
+    /// Runs `skb`, taken off this CPU's queue, in softirq context.
+    fn deliver(&self, skb: SkBuff, bh: &BhContext);
+}
 
 /// Why a backlog refused a copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,12 +34,12 @@ pub(crate) enum Refused {
     TooDeep,
 }
 
-/// The backlog of one engine: a bounded queue and a NAPI instance per CPU.
+/// The backlog of one [`Net`]: a bounded queue and a NAPI instance per CPU.
 ///
 /// # Invariants
 ///
 /// `raw` comes from `lana_backlog_create` and is destroyed on drop; its
-/// owner is the engine that holds this value, and packets are only
+/// owner is the [`Net`] that holds this value, and packets are only
 /// delivered to it while this value lives.
 pub(crate) struct Backlog {
     raw: NonNull<c_void>,
@@ -49,8 +57,9 @@ impl Backlog {
     /// # Safety
     ///
     /// `owner` must be valid, and not move, for as long as the returned value
-    /// lives (the engine holds its backlog, dropped before its other fields).
-    pub(crate) unsafe fn new(owner: NonNull<Engine>, limit: u32) -> Result<Self> {
+    /// lives (`owner` holds its backlog, dropped before its other fields:
+    /// the [`Bindings`](super::entry::Bindings) promise).
+    pub(crate) unsafe fn new(owner: NonNull<Net>, limit: u32) -> Result<Self> {
         // SAFETY: Plain allocation and setup; `owner` is only handed back to
         // `lana_backlog_deliver`.
         let raw = unsafe { ffi::lana_backlog_create(owner.as_ptr().cast(), limit) };
@@ -99,7 +108,7 @@ impl Drop for Backlog {
     }
 }
 
-/// Entry from a backlog's NAPI poll: one queued packet for its engine.
+/// Entry from a backlog's NAPI poll: one queued packet for its owner.
 ///
 /// # Safety
 ///
@@ -112,10 +121,10 @@ unsafe extern "C" fn lana_backlog_deliver(
     cpu_offset: usize,
 ) {
     // SAFETY: The backlog's owner outlives it (see `Backlog::new`).
-    let engine = unsafe { &*owner.cast::<Engine>() };
+    let net = unsafe { &*owner.cast::<Net>() };
     // SAFETY: NAPI polls run in softirq context; `cpu_offset` is this CPU's.
     let bh = unsafe { BhContext::new(cpu_offset) };
     // SAFETY: The poll dequeued `skb` and hands its reference to us.
     let skb = unsafe { SkBuff::from_raw(NonNull::new_unchecked(skb)) };
-    engine.deliver(skb, &bh);
+    net.deliver(skb, &bh);
 }

@@ -12,6 +12,8 @@
 //! Afterwards the skb is exactly as before. libpcap compiles `vlan` into
 //! tests of the frame's bytes, so this is what makes an expression match
 //! what `tcpdump -r` matches on a capture of the wire.
+//!
+//! C header: [`include/linux/filter.h`](srctree/include/linux/filter.h), [`include/linux/bpf.h`](srctree/include/linux/bpf.h)
 
 use core::ptr::NonNull;
 use kernel::{bindings, error::from_err_ptr, prelude::*};

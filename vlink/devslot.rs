@@ -6,6 +6,8 @@
 //! the packet path) and lets go of it when the device unregisters: the
 //! device notifier (`shim.c`) walks every slot and each clears itself if it
 //! holds that device. The packet path reads the slot under RCU.
+//!
+//! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
 use kernel::{
     bindings, container_of,

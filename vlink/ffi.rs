@@ -2,6 +2,8 @@
 
 //! Declarations of the C shim (`vlink/shim.c`).
 //!
+//! C header: `vlink/shim.h`
+//!
 //! Only the other `vlink` modules call these; each wraps them in a safe type.
 
 use kernel::bindings::{
@@ -43,7 +45,7 @@ unsafe extern "C" {
 
     pub(crate) fn lana_pernet_register() -> c_int;
     pub(crate) fn lana_pernet_unregister();
-    pub(crate) fn lana_net_engine(net: *mut net) -> *const c_void;
+    pub(crate) fn lana_net_data(net: *mut net) -> *const c_void;
 
     pub(crate) fn lana_backlog_create(owner: *const c_void, limit: c_uint) -> *mut c_void;
     pub(crate) fn lana_backlog_destroy(backlog: *mut c_void);

@@ -8,6 +8,8 @@
 //! kind of op dispatches to a [`Commands`] implementation, found from the
 //! family pointer the kernel passes back (`container_of`), so there is no
 //! global state.
+//!
+//! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
 
 use core::{
     ffi::c_void,

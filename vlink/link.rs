@@ -6,17 +6,25 @@
 //! what the host sends through it enters the graph in the egress direction
 //! at that block ([`lana_link_egress`]), and what travels up past that block
 //! is received on it.
+//!
+//! C header: [`include/net/rtnetlink.h`](srctree/include/net/rtnetlink.h)
 
 use core::ptr::NonNull;
 use kernel::{bindings, ffi::c_void, prelude::*, sync::aref::ARef};
 
+use super::entry::Device as Endpoint;
 use super::{
     ffi,
     netdev::{Device, Rtnl},
     percpu::BhContext,
     skb::SkBuff,
 };
-use crate::attach::Attachment;
+
+/// What the host's transmits through a lana device are handed to.
+pub(crate) trait LinkEndpoint: Send + Sync {
+    /// Takes `skb`, sent by the host through the device.
+    fn transmit(&self, skb: SkBuff, bh: &BhContext);
+}
 
 /// The `lana` link type, registered with rtnetlink while this value lives.
 pub(crate) struct LinkType(());
@@ -32,12 +40,12 @@ impl LinkType {
 impl Drop for LinkType {
     fn drop(&mut self) {
         // SAFETY: Registered in `register`. Deletes every lana device first;
-        // the device notifier detaches each from its engine.
+        // the device notifier lets go of each one's endpoint.
         unsafe { ffi::lana_link_unregister() };
     }
 }
 
-/// A lana device attached to an engine: its endpoint is `attachment`.
+/// A lana device with an endpoint: `attachment`.
 ///
 /// # Invariants
 ///
@@ -45,7 +53,7 @@ impl Drop for LinkType {
 /// `attachment`, which does not move meanwhile.
 pub(crate) struct LinkRegistration {
     dev: ARef<Device>,
-    attachment: Option<KBox<Attachment>>,
+    attachment: Option<KBox<Endpoint>>,
 }
 
 impl LinkRegistration {
@@ -55,7 +63,7 @@ impl LinkRegistration {
     pub(crate) fn register(
         _rtnl: &Rtnl,
         dev: ARef<Device>,
-        attachment: KBox<Attachment>,
+        attachment: KBox<Endpoint>,
     ) -> Result<Self> {
         if !dev.is_lana_link() {
             return Err(EINVAL);
@@ -76,11 +84,11 @@ impl LinkRegistration {
     }
 
     /// Clears the endpoint, waits until no CPU still uses it, and returns it.
-    pub(crate) fn unregister(mut self, rtnl: &Rtnl) -> KBox<Attachment> {
+    pub(crate) fn unregister(mut self, rtnl: &Rtnl) -> KBox<Endpoint> {
         self.detach(rtnl).expect("attachment present until detach")
     }
 
-    fn detach(&mut self, _rtnl: &Rtnl) -> Option<KBox<Attachment>> {
+    fn detach(&mut self, _rtnl: &Rtnl) -> Option<KBox<Endpoint>> {
         let attachment = self.attachment.take()?;
         // SAFETY: The RTNL is held; `lana_link_detach` returns after
         // `synchronize_net`, so no transmit still uses `attachment`.
@@ -113,7 +121,7 @@ unsafe extern "C" fn lana_link_egress(
 ) {
     // SAFETY: `endpoint` is the attachment of a registration, valid until it
     // detaches, which waits for every CPU to leave this function.
-    let attachment = unsafe { &*endpoint.cast::<Attachment>() };
+    let attachment = unsafe { &*endpoint.cast::<Endpoint>() };
     // SAFETY: Bottom halves are disabled, under `rcu_read_lock`;
     // `cpu_offset` is this CPU's.
     let bh = unsafe { BhContext::new(cpu_offset) };

@@ -9,6 +9,7 @@ pub(crate) mod arc_ptr;
 pub(crate) mod backlog;
 pub(crate) mod bpf;
 pub(crate) mod devslot;
+pub(crate) mod entry;
 mod ffi;
 pub(crate) mod genl;
 pub(crate) mod link;

@@ -5,6 +5,8 @@
 //! Shaped like the `Device`/`Namespace` wrappers of the earlier
 //! Rust-for-Linux `kernel::net` work: transparent wrappers whose references
 //! are counted through [`ARef`].
+//!
+//! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h), [`include/linux/rtnetlink.h`](srctree/include/linux/rtnetlink.h)
 
 use core::ptr::NonNull;
 use kernel::{
@@ -152,7 +154,7 @@ impl Drop for Rtnl {
     }
 }
 
-/// Registration of the device notifier that tells the engine when an attached
+/// Registration of the device notifier that tells the module when an attached
 /// device goes away (see `lana_netdev_unregistering` in `rx.rs`).
 ///
 /// # Invariants

@@ -6,6 +6,8 @@
 //! notifier chains; this wraps the blocking variant (`blocking_notifier_head`,
 //! with its own rwsem, so registration and calls need no outside lock).
 //! Callbacks run in process context.
+//!
+//! C header: [`include/linux/notifier.h`](srctree/include/linux/notifier.h)
 
 use core::{ffi::c_void, marker::PhantomData};
 use kernel::{

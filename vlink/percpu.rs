@@ -5,6 +5,8 @@
 //! 7.3 has no per-CPU abstraction, so this wraps `alloc_percpu` for the one
 //! shape the engine needs: a fixed set of `u64` counters per CPU, written only
 //! by the packet path of the CPU they belong to and summed by readers.
+//!
+//! C header: [`include/linux/percpu.h`](srctree/include/linux/percpu.h)
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::{marker::PhantomData, ops::Deref, ptr::NonNull};

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! One engine per network namespace (`pernet_operations`).
+//! One value per network namespace (`pernet_operations`): the module's
+//! [`Net`], a [`PernetData`].
 //!
 //! The C shim registers the operations and keeps, in each namespace's
 //! generic storage, a pointer made by `Arc::into_raw`: the namespace owns one
-//! reference to its engine from `init` to `exit`.
+//! reference to its value from `init` to `exit`.
+//!
+//! C header: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h), [`include/net/netns/generic.h`](srctree/include/net/netns/generic.h)
 
 use core::{ffi::c_void, ptr::NonNull};
 use kernel::{
@@ -14,21 +17,41 @@ use kernel::{
     sync::{Arc, ArcBorrow},
 };
 
-use super::{backlog::Backlog, ffi, genl::EventGroup, netdev::Namespace};
-use crate::engine::Engine;
+use super::{
+    backlog::{Backlog, BacklogOwner},
+    entry::Net,
+    ffi,
+    genl::EventGroup,
+    netdev::Namespace,
+};
 
-/// Registration of the per-namespace engines: while it lives, every network
+/// What each network namespace holds, from its creation to its exit.
+pub(crate) trait PernetData: BacklogOwner + Sized {
+    /// The value for a new namespace, whose events go to `events`.
+    fn new(events: EventGroup) -> Result<Arc<Self>>;
+
+    /// Packets each CPU's queue of the value's backlog holds at most.
+    fn backlog_limit() -> u32;
+
+    /// Gives the value its backlog, made once it has its final address.
+    fn set_backlog(&self, backlog: Backlog);
+
+    /// The namespace is going: lets go of what refers back to the value.
+    fn shutdown(&self);
+}
+
+/// Registration of the per-namespace values: while it lives, every network
 /// namespace has one, created with the namespace (or at registration for the
 /// namespaces that already exist) and shut down with it (or at drop).
 ///
 /// # Invariants
 ///
 /// The pernet operations are registered while the value lives.
-pub(crate) struct PernetEngines {
+pub(crate) struct PernetRegistration {
     _private: (),
 }
 
-impl PernetEngines {
+impl PernetRegistration {
     /// Registers the operations; only one value may exist at a time.
     pub(crate) fn register() -> Result<Self> {
         // SAFETY: Registers the shim's static operations once per value.
@@ -37,7 +60,7 @@ impl PernetEngines {
     }
 }
 
-impl Drop for PernetEngines {
+impl Drop for PernetRegistration {
     fn drop(&mut self) {
         // SAFETY: Registered in `register`. Runs `exit` for every namespace.
         unsafe { ffi::lana_pernet_unregister() };
@@ -45,17 +68,17 @@ impl Drop for PernetEngines {
 }
 
 impl Namespace {
-    /// This namespace's engine, borrowed for as long as the namespace.
-    pub(crate) fn engine(&self) -> ArcBorrow<'_, Engine> {
+    /// This namespace's value, borrowed for as long as the namespace.
+    pub(crate) fn pernet(&self) -> ArcBorrow<'_, Net> {
         // SAFETY: While the operations are registered (they are whenever the
-        // module can be called) every live namespace holds an engine from
+        // module can be called) every live namespace holds a value from
         // `Arc::into_raw`, released only when the namespace exits, which
         // cannot happen while `self` is borrowed.
-        unsafe { ArcBorrow::from_raw(ffi::lana_net_engine(self.as_raw()).cast()) }
+        unsafe { ArcBorrow::from_raw(ffi::lana_net_data(self.as_raw()).cast()) }
     }
 }
 
-/// Creates a namespace's engine into `slot` (its generic storage).
+/// Creates a namespace's value into `slot` (its generic storage).
 ///
 /// # Safety
 ///
@@ -65,27 +88,27 @@ unsafe extern "C" fn lana_net_init_rust(net: *mut bindings::net, slot: *mut c_vo
     let Some(net) = NonNull::new(net) else {
         return EINVAL.to_errno();
     };
-    // SAFETY: The engine, which owns the group, is released in the
+    // SAFETY: The value, which owns the group, is released in the
     // namespace's `exit`, before the namespace goes.
     let events = unsafe { EventGroup::new(net) };
-    let engine = Engine::new(events).and_then(|engine| {
-        // SAFETY: The engine is pinned in its `Arc` and drops its backlog
-        // first, so the backlog never outlives its owner.
-        let backlog = unsafe { Backlog::new(NonNull::from(&*engine), crate::backlog_limit()) }?;
-        engine.set_backlog(backlog);
-        Ok(engine)
+    let data = Net::new(events).and_then(|data| {
+        // SAFETY: The value is pinned in its `Arc` and drops its backlog
+        // first (the `Bindings` promise), so the backlog never outlives it.
+        let backlog = unsafe { Backlog::new(NonNull::from(&*data), Net::backlog_limit()) }?;
+        data.set_backlog(backlog);
+        Ok(data)
     });
-    match engine {
-        Ok(engine) => {
+    match data {
+        Ok(data) => {
             // SAFETY: `slot` is the namespace's pointer-sized storage.
-            unsafe { slot.cast::<*const Engine>().write(Arc::into_raw(engine)) };
+            unsafe { slot.cast::<*const Net>().write(Arc::into_raw(data)) };
             0
         }
         Err(e) => e.to_errno(),
     }
 }
 
-/// Shuts down and releases the engine in `slot`.
+/// Shuts down and releases the value in `slot`.
 ///
 /// # Safety
 ///
@@ -94,6 +117,6 @@ unsafe extern "C" fn lana_net_init_rust(net: *mut bindings::net, slot: *mut c_vo
 unsafe extern "C" fn lana_net_exit_rust(slot: *mut c_void) {
     // SAFETY: `init` stored an `Arc::into_raw` pointer here; we take that
     // reference back exactly once.
-    let engine = unsafe { Arc::from_raw(slot.cast::<*const Engine>().read()) };
-    engine.shutdown();
+    let data = unsafe { Arc::from_raw(slot.cast::<*const Net>().read()) };
+    data.shutdown();
 }

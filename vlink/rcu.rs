@@ -7,6 +7,8 @@
 //! wrapper over that pair for one use: the engine publishes a whole new graph
 //! snapshot, readers on the packet path follow it without a lock, and the old
 //! snapshot is freed only after every reader that could see it has left.
+//!
+//! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
 
 use core::ptr::{null_mut, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};

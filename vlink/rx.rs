@@ -1,22 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Device attachment: a device's received frames go to the engine.
+//! Device attachment: a device's received frames go to its handler.
 //!
 //! The C trampoline in `shim.c` (the rx_handler) calls [`lana_rx`] with the
-//! handler data registered here, an [`Attachment`] of the engine.
+//! handler data registered here: the module's device handler
+//! ([`Handler`], an [`RxHandler`]). The device notifier tells it of the device's state and
+//! unregistering ([`DeviceEvents`]).
+//!
+//! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
 use core::ptr::NonNull;
 use kernel::{bindings, ffi::c_void, prelude::*, sync::aref::ARef};
 
+use super::entry::Device as Handler;
 use super::{
     ffi,
     netdev::{Device, Rtnl},
     percpu::BhContext,
     skb::SkBuff,
 };
-use crate::attach::Attachment;
 
-/// A device whose received frames are handed to an [`Attachment`].
+/// What a device's received frames are handed to.
+pub(crate) trait RxHandler: Send + Sync {
+    /// Takes `skb`, or gives it back for the stack to go on with.
+    fn receive(&self, skb: SkBuff, bh: &BhContext) -> Option<SkBuff>;
+}
+
+/// What hears of its device's state: the handler of an attached device or
+/// the endpoint of a lana device.
+pub(crate) trait DeviceEvents: Send + Sync {
+    /// What is left to act on the device's unregistering once the handler
+    /// itself may be freed.
+    type Owner;
+
+    /// The device went up (`true`) or down.
+    fn device_state(&self, up: bool);
+
+    /// Taken from the handler before [`DeviceEvents::unregistering`], which
+    /// may free it.
+    fn owner(&self) -> Self::Owner;
+
+    /// The device is unregistering: its handler must be let go of.
+    fn unregistering(owner: Self::Owner, rtnl: &Rtnl);
+}
+
+/// A device whose received frames are handed to a [`Handler`].
 ///
 /// # Invariants
 ///
@@ -24,7 +52,7 @@ use crate::attach::Attachment;
 /// `attachment` as its handler data; `attachment` does not move meanwhile.
 pub(crate) struct RxRegistration {
     dev: ARef<Device>,
-    attachment: Option<KBox<Attachment>>,
+    attachment: Option<KBox<Handler>>,
 }
 
 impl RxRegistration {
@@ -34,7 +62,7 @@ impl RxRegistration {
     pub(crate) fn register(
         rtnl: &Rtnl,
         dev: ARef<Device>,
-        attachment: KBox<Attachment>,
+        attachment: KBox<Handler>,
     ) -> Result<Self> {
         if dev.has_rx_handler(rtnl) {
             return Err(EBUSY);
@@ -52,11 +80,11 @@ impl RxRegistration {
 
     /// Stops delivery and waits until no CPU is still in our handler for this
     /// device; returns the attachment.
-    pub(crate) fn unregister(mut self, rtnl: &Rtnl) -> KBox<Attachment> {
+    pub(crate) fn unregister(mut self, rtnl: &Rtnl) -> KBox<Handler> {
         self.detach(rtnl).expect("attachment present until detach")
     }
 
-    fn detach(&mut self, _rtnl: &Rtnl) -> Option<KBox<Attachment>> {
+    fn detach(&mut self, _rtnl: &Rtnl) -> Option<KBox<Handler>> {
         let attachment = self.attachment.take()?;
         // SAFETY: The RTNL is held. `netdev_rx_handler_unregister` returns
         // after `synchronize_net`, so no reader still uses `attachment`.
@@ -98,7 +126,7 @@ unsafe extern "C" fn lana_rx(
 ) -> u32 {
     // SAFETY: `data` is the attachment of a registration, valid until it
     // unregisters, which waits for every CPU to leave this function.
-    let attachment = unsafe { &*data.cast::<Attachment>() };
+    let attachment = unsafe { &*data.cast::<Handler>() };
     // SAFETY: rx_handlers run in softirq context (or with BHs disabled) under
     // `rcu_read_lock`; `cpu_offset` is this CPU's, read by the trampoline.
     let bh = unsafe { BhContext::new(cpu_offset) };
@@ -123,14 +151,14 @@ unsafe extern "C" fn lana_rx(
 #[no_mangle]
 unsafe extern "C" fn lana_netdev_unregistering(data: *const c_void) {
     // Copy out what we need first: detaching frees the attachment.
-    let (engine, slot) = {
+    let owner = {
         // SAFETY: `data` is a live attachment, by the function's contract.
-        let attachment = unsafe { &*data.cast::<Attachment>() };
-        (attachment.engine().clone(), attachment.slot())
+        let attachment = unsafe { &*data.cast::<Handler>() };
+        attachment.owner()
     };
     // SAFETY: The notifier runs with the RTNL held.
     let rtnl = unsafe { Rtnl::assume_held() };
-    engine.device_unregistering(&rtnl, slot);
+    Handler::unregistering(owner, &rtnl);
 }
 
 /// Entry from the device notifier: an attached device went up or down.
@@ -142,6 +170,6 @@ unsafe extern "C" fn lana_netdev_unregistering(data: *const c_void) {
 unsafe extern "C" fn lana_netdev_state(data: *const c_void, up: bool) {
     // SAFETY: `data` is a live attachment, by the function's contract; the
     // RTNL keeps it registered for the duration of the call.
-    let attachment = unsafe { &*data.cast::<Attachment>() };
+    let attachment = unsafe { &*data.cast::<Handler>() };
     attachment.device_state(up);
 }

@@ -246,7 +246,7 @@ void lana_pernet_unregister(void)
 	unregister_pernet_subsys(&lana_net_ops);
 }
 
-const void *lana_net_engine(struct net *net)
+const void *lana_net_data(struct net *net)
 {
 	return *(const void **)net_generic(net, lana_net_id);
 }

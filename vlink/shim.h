@@ -50,7 +50,7 @@ bool lana_skb_push_eth(struct sk_buff *skb, const u8 *dst,
 
 int lana_pernet_register(void);
 void lana_pernet_unregister(void);
-const void *lana_net_engine(struct net *net);
+const void *lana_net_data(struct net *net);
 
 /* Devices and the RTNL. */
 int lana_dev_attach(struct net_device *dev, void *attachment);

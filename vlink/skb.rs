@@ -4,6 +4,8 @@
 //!
 //! Shaped like the `SkBuff` of the earlier Rust-for-Linux `kernel::net` work,
 //! so that moving to an upstream abstraction later is mechanical.
+//!
+//! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
 use core::ptr::NonNull;
 use kernel::{bindings, prelude::*};

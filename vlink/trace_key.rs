@@ -3,6 +3,8 @@
 //! The trace key: a static branch, so that the packet path's test for an
 //! armed trace costs nothing while no trace is armed (a patched-out jump,
 //! no load, no shared cache line).
+//!
+//! C header: [`include/linux/jump_label.h`](srctree/include/linux/jump_label.h)
 
 use super::ffi;
 

@@ -5,16 +5,10 @@
 
 use super::*;
 
-impl Engine {
-    fn datapath<R: Recorder>(&self, rec: R) -> Datapath<'_, R> {
-        Datapath {
-            sinks: &self.sinks,
-            rec,
-        }
-    }
-
+impl BacklogOwner for Engine {
     /// The packet path: a copy from the backlog, for the block its cb names.
-    pub(crate) fn deliver(&self, skb: SkBuff, bh: &BhContext) {
+    #[inline]
+    fn deliver(&self, skb: SkBuff, bh: &BhContext) {
         match self.graph.get(bh) {
             Some(graph) => graph.receive_queued(skb, bh, self.datapath(())),
             None => {
@@ -23,9 +17,19 @@ impl Engine {
             }
         }
     }
+}
+
+impl Engine {
+    fn datapath<R: Recorder>(&self, rec: R) -> Datapath<'_, R> {
+        Datapath {
+            sinks: &self.sinks,
+            rec,
+        }
+    }
 
     /// The packet path: a packet the host sends through the lana device of
     /// attachment `slot`.
+    #[inline]
     pub(crate) fn transmit(&self, slot: usize, skb: SkBuff, bh: &BhContext) {
         // A static branch: a nop unless some trace is armed.
         if trace_key::armed() {

@@ -111,6 +111,7 @@ impl Graph {
     /// Runs a packet from the backlog through the graph, from the block and
     /// in the direction its control-block word names (see [`Self::queue`]).
     /// The block may have gone since the packet was queued.
+    #[inline]
     pub(crate) fn receive_queued<R: Recorder>(
         &self,
         skb: SkBuff,

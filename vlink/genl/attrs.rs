@@ -2,6 +2,8 @@
 
 //! A request's attributes, validated by the family's policy, and the
 //! nested tables in them.
+//!
+//! C header: [`include/net/netlink.h`](srctree/include/net/netlink.h)
 
 use super::*;
 

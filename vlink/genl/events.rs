@@ -2,6 +2,8 @@
 
 //! The family's multicast group, for events and trace records sent
 //! outside a request.
+//!
+//! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
 
 use super::*;
 

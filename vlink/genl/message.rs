@@ -2,6 +2,8 @@
 
 //! Netlink messages being written: replies and dump messages, and the
 //! attribute writer they share.
+//!
+//! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h), [`include/net/netlink.h`](srctree/include/net/netlink.h)
 
 use super::*;
 

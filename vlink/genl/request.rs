@@ -2,6 +2,8 @@
 
 //! A `doit` request being served: its attributes, its namespace, its
 //! extack and its reply.
+//!
+//! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
 
 use super::*;
 

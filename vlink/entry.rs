@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The module's bindings: the types that vlink's entry points from C call.
+//!
+//! C calls into Rust by name (`lana_rx`, `lana_link_egress`,
+//! `lana_backlog_deliver`, the device notifier's and the pernet
+//! operations' callbacks), so each entry point is one function for one
+//! type. vlink knows those types only as the roles they play (the traits
+//! [`RxHandler`], [`LinkEndpoint`], [`DeviceEvents`],
+//! [`BacklogOwner`](super::backlog::BacklogOwner),
+//! [`PernetData`]); the module's root names them once, by implementing
+//! [`Bindings`], as `module!` names the module's type.
+
+use super::{
+    link::LinkEndpoint,
+    pernet::PernetData,
+    rx::{DeviceEvents, RxHandler},
+};
+
+/// Which types the entry points from C call.
+///
+/// # Safety
+///
+/// `Net` drops the backlog it is given ([`PernetData::set_backlog`]) before
+/// anything its [`deliver`](super::backlog::BacklogOwner::deliver) uses, and never lets the backlog
+/// outlive it: the backlog's C side delivers to the value by address until
+/// the backlog drops.
+pub(crate) unsafe trait Bindings {
+    /// What an attached device's frames, transmits and state changes reach.
+    type Device: RxHandler + LinkEndpoint + DeviceEvents;
+    /// What each network namespace holds, and its backlog delivers to.
+    type Net: PernetData;
+}
+
+/// The module's [`Bindings::Device`].
+pub(crate) type Device = <crate::Lana as Bindings>::Device;
+/// The module's [`Bindings::Net`].
+pub(crate) type Net = <crate::Lana as Bindings>::Net;
