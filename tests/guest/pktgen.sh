@@ -83,8 +83,17 @@ pktgen_flood_device() {
 	} | while read -r line; do echo "$line" >"$pg/$dev"; done
 }
 
+# pktgen_flood_stop: ends the flood; PKTGEN_FLOOD_SENT is then the number
+# of frames it sent on all its devices (since the last start).
 pktgen_flood_stop() {
-	echo stop >/proc/net/pktgen/pgctrl
+	local pg=/proc/net/pktgen f n
+	echo stop >$pg/pgctrl
 	wait "$PKTGEN_FLOOD_PID" 2>/dev/null
-	echo "rem_device_all" >/proc/net/pktgen/kpktgend_${PKTGEN_CPU:-0}
+	PKTGEN_FLOOD_SENT=0
+	for f in "$pg"/*; do
+		case "${f##*/}" in pgctrl | kpktgend_*) continue ;; esac
+		n=$(sed -n 's/.*pkts-sofar: \([0-9]*\).*/\1/p' "$f" 2>/dev/null)
+		PKTGEN_FLOOD_SENT=$((PKTGEN_FLOOD_SENT + ${n:-0}))
+	done
+	echo "rem_device_all" >$pg/kpktgend_${PKTGEN_CPU:-0}
 }

@@ -164,13 +164,13 @@ case_scale_rm_cascade_under_traffic() {
 }
 
 # One batch replaces every group's top counter (b8) by a new one, and group
-# 0's new one again, while pktgen sends a fixed number of frames into group
-# 1: each counter's state reaches the block that ends in its place, none
-# lost, and the hub's subscribers move with them.
+# 0's new one again, while pktgen floods group 1 from before the batch
+# (its counter seen moving) to after it: each counter's state reaches the
+# block that ends in its place, no frame lost, and the hub's subscribers
+# move with them.
 case_scale_batch_replace_under_traffic() {
 	local probe="$TOP/target/release/genl-fuzz" g reqs fields=() out n blocks
-	# A tenth of t20's frames under traffic (fewer on the debug kernel).
-	local frames=$((${REPLACE_FRAMES:-2000000} / 10)) early=1000 c0 c1 pid
+	local early=1000 c0 c1 moving
 	blocks=$(lanactl list | tail -n +2 | wc -l)
 	c0=$(block_stat "$(scale_name 0 8)" packets) c1=$(block_stat "$(scale_name 1 8)" packets)
 	pktgen_inject sc0 $early || return 1
@@ -185,15 +185,23 @@ case_scale_batch_replace_under_traffic() {
 		fi
 	done
 	fields+=("requests=reqs:add+block_name=s:scale-s00000-b8-xxxxxxxxxxxxxxx+block_type=s:counter/replace+block_name=s:scale-r00000-b8-xxxxxxxxxxxxxxx+new_name=s:scale-s00000-b8-xxxxxxxxxxxxxxx")
-	pktgen_inject sc1 "$frames" &
-	pid=$!
-	out=$("$probe" --probe apply "${fields[@]}") || { wait $pid; fail "genl-fuzz --probe failed: $out"; }
-	wait $pid || fail "pktgen failed"
+	pktgen_flood_start sc1 || fail "pktgen failed"
+	for _ in $(seq 100); do
+		moving=$(block_stat "$(scale_name 1 8)" packets)
+		[ "$moving" -gt "$c1" ] && break
+		sleep 0.1
+	done
+	[ "$moving" -gt "$c1" ] || { pktgen_flood_stop; fail "group 1's counter does not move under pktgen"; }
+	out=$("$probe" --probe apply "${fields[@]}") || { pktgen_flood_stop; fail "genl-fuzz --probe failed: $out"; }
+	# Still sending: the last frames reach the new counter.
+	sleep 0.5
+	pktgen_flood_stop
+	echo "# $PKTGEN_FLOOD_SENT frames into group 1, the batch sent after the first $((moving - c1))"
 	expect_eq "a batch of $SCALE_GROUPS replaces" "errno 0: -" "$out" || return 1
 	expect_eq "blocks after the batch" "$blocks" "$(lanactl list | tail -n +2 | wc -l)" || return 1
 	expect_eq "group 0's counter, replaced twice" $((c0 + early)) \
 		"$(block_stat scale-s00000-b8-xxxxxxxxxxxxxxx packets)" || return 1
-	expect_eq "group 1's counter, replaced under traffic" $((c1 + frames)) \
+	expect_eq "group 1's counter, replaced under traffic" $((c1 + PKTGEN_FLOOD_SENT)) \
 		"$(block_stat scale-r00001-b8-xxxxxxxxxxxxxxx packets)" || return 1
 	n=$(lanactl -j show "$(scale_name 0 1)" |
 		python3 -c 'import json, sys; s = json.load(sys.stdin)["subscribers"]; print(len(s), sum(x.startswith(("scale-r", "scale-s")) for x in s))') ||
