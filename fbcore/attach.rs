@@ -21,9 +21,9 @@ use crate::engine::Engine;
 use crate::error::{ctl_err, CtlResult};
 use crate::event::EventKind;
 use crate::vlink::{
-    link::{LinkEndpoint, LinkRegistration},
-    netdev::Rtnl,
-    rx::{DeviceEvents, RxHandler, RxRegistration},
+    net::device::Rtnl,
+    net::link::{LinkEndpoint, LinkRegistration},
+    net::rx_handler::{DeviceEvents, RxHandler, RxRegistration},
 };
 
 /// Which side of the graph a device is attached on.

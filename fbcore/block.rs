@@ -12,13 +12,13 @@ use crate::counters::carry;
 pub(crate) use crate::counters::{CounterSet, Counters};
 pub(crate) use crate::fbs::Instance;
 pub(crate) use crate::vlink::bpf::{BpfProg, Insn};
-pub(crate) use crate::vlink::devslot::{DeviceSlot, HeldDevice};
-pub(crate) use crate::vlink::netdev::{Device, Namespace};
+pub(crate) use crate::vlink::net::device::{Device, Namespace};
+pub(crate) use crate::vlink::net::devslot::{DeviceSlot, HeldDevice};
+pub(crate) use crate::vlink::net::skbuff::{Addressee, SkBuff};
 pub(crate) use crate::vlink::percpu::BhContext;
 pub(crate) use crate::vlink::percpu::BhCopy;
 pub(crate) use crate::vlink::percpu::{possible_cpus, PerCpuCounters};
 pub(crate) use crate::vlink::rcu::RcuBox;
-pub(crate) use crate::vlink::skb::{Addressee, SkBuff};
 
 /// Why a block dropped a packet; the engine counts drops by reason.
 ///

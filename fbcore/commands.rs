@@ -14,7 +14,7 @@ use crate::fbs;
 use crate::name::Name;
 use crate::registry::{Entry, Registry};
 use crate::uapi::{attr, cmd, NAME_MAX, OPTION_MAX};
-use crate::vlink::genl::{
+use crate::vlink::net::genetlink::{
     self, AttrKind, AttrSpec, AttrWriter, Attrs, Dump, DumpMessage, OpKind, OpSpec, Request,
 };
 
@@ -222,7 +222,7 @@ impl Commands {
     }
 }
 
-impl genl::Commands for Commands {
+impl genetlink::Commands for Commands {
     fn doit(&self, req: &mut Request<'_>) -> Result {
         Self::run(req).map_err(|e| {
             if !e.message().is_empty() {

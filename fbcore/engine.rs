@@ -42,11 +42,11 @@ use crate::tally::Tally;
 use crate::trace::{Record, Recorder, Tracer};
 use crate::uapi::{attr, cmd};
 use crate::vlink::{
-    backlog::{Backlog, BacklogOwner},
-    genl::{AttrWriter, EventGroup},
-    netdev::{Namespace, Rtnl},
+    net::backlog::{Backlog, BacklogOwner},
+    net::device::{Namespace, Rtnl},
+    net::genetlink::{AttrWriter, EventGroup},
+    net::pernet::PernetData,
     percpu::possible_cpus,
-    pernet::PernetData,
     rcu::{RcuBox, Retired},
     trace_key::{self, TraceKey},
 };

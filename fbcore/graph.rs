@@ -35,9 +35,9 @@ use crate::tally::{self, Tally, OUTCOMES};
 use crate::trace::Recorder;
 use crate::vlink::{
     arc_ptr::ArcPtr,
-    backlog::{Backlog, Refused},
+    net::backlog::{Backlog, Refused},
+    net::skbuff::EgressTag,
     percpu::possible_cpus,
-    skb::EgressTag,
 };
 
 /// Most blocks a packet may visit; a packet going round a cycle (or up a

@@ -41,8 +41,8 @@ mod vlink;
 
 use commands::Commands;
 use vlink::{
-    entry::Bindings, genl::Family, link::LinkType, netdev::NetdevNotifier,
-    pernet::PernetRegistration,
+    entry::Bindings, net::device::NetdevNotifier, net::genetlink::Family, net::link::LinkType,
+    net::pernet::PernetRegistration,
 };
 
 module! {

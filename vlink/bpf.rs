@@ -18,7 +18,7 @@
 use core::ptr::NonNull;
 use kernel::{bindings, error::from_err_ptr, prelude::*};
 
-use super::{ffi, percpu::BhContext, skb::SkBuff};
+use super::{ffi, net::skbuff::SkBuff, percpu::BhContext};
 
 /// One classic BPF instruction (`struct sock_filter`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,14 +7,14 @@
 //! operations' callbacks), so each entry point is one function for one
 //! type. vlink knows those types only as the roles they play (the traits
 //! [`RxHandler`], [`LinkEndpoint`], [`DeviceEvents`],
-//! [`BacklogOwner`](super::backlog::BacklogOwner),
+//! [`BacklogOwner`](super::net::backlog::BacklogOwner),
 //! [`PernetData`]); the module's root names them once, by implementing
 //! [`Bindings`], as `module!` names the module's type.
 
 use super::{
-    link::LinkEndpoint,
-    pernet::PernetData,
-    rx::{DeviceEvents, RxHandler},
+    net::link::LinkEndpoint,
+    net::pernet::PernetData,
+    net::rx_handler::{DeviceEvents, RxHandler},
 };
 
 /// Which types the entry points from C call.
@@ -22,7 +22,7 @@ use super::{
 /// # Safety
 ///
 /// `Net` drops the backlog it is given ([`PernetData::set_backlog`]) before
-/// anything its [`deliver`](super::backlog::BacklogOwner::deliver) uses, and never lets the backlog
+/// anything its [`deliver`](super::net::backlog::BacklogOwner::deliver) uses, and never lets the backlog
 /// outlive it: the backlog's C side delivers to the value by address until
 /// the backlog drops.
 pub(crate) unsafe trait Bindings {

@@ -10,7 +10,7 @@
  * on while the device is attached to a graph.
  *
  * As in shim.c, only what must be C lives here: the netdev and link ops
- * tables and their callbacks, each a trampoline into Rust (vlink/link.rs).
+ * tables and their callbacks, each a trampoline into Rust (vlink/net/link.rs).
  */
 
 #include <linux/etherdevice.h>

@@ -6,18 +6,11 @@
 //! safe API.
 
 pub(crate) mod arc_ptr;
-pub(crate) mod backlog;
 pub(crate) mod bpf;
-pub(crate) mod devslot;
 pub(crate) mod entry;
 mod ffi;
-pub(crate) mod genl;
-pub(crate) mod link;
-pub(crate) mod netdev;
+pub(crate) mod net;
 pub(crate) mod notifier;
 pub(crate) mod percpu;
-pub(crate) mod pernet;
 pub(crate) mod rcu;
-pub(crate) mod rx;
-pub(crate) mod skb;
 pub(crate) mod trace_key;

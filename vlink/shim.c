@@ -51,7 +51,7 @@ static u32 *lana_to_stack_mark(struct sk_buff *skb)
 	return (u32 *)qdisc_skb_cb(skb)->data;
 }
 
-/* lana_rx (vlink/rx.rs) returns these two by value. */
+/* lana_rx (vlink/net/rx_handler.rs) returns these two by value. */
 static_assert(RX_HANDLER_CONSUMED == 0 && RX_HANDLER_PASS == 3);
 
 static rx_handler_result_t lana_rx_handler(struct sk_buff **pskb)
@@ -136,7 +136,7 @@ void lana_rtnl_unlock(void)
 }
 
 /*
- * Device slots (vlink/devslot.rs): devices blocks send to. Each is told when
+ * Device slots (vlink/net/devslot.rs): devices blocks send to. Each is told when
  * its device unregisters, under lana_devslots_lock, which also serialises
  * setting a slot against that.
  */

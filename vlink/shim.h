@@ -23,7 +23,7 @@ static inline unsigned long lana_this_cpu_offset(void)
 	       (unsigned long)(void __force *)&lana_cpu_anchor;
 }
 
-/* Implemented in Rust (vlink/rx.rs, vlink/pernet.rs). */
+/* Implemented in Rust (vlink/net/rx_handler.rs, vlink/net/pernet.rs). */
 rx_handler_result_t lana_rx(struct sk_buff **pskb, void *attachment,
 			    unsigned long cpu_offset);
 void lana_netdev_unregistering(void *attachment);

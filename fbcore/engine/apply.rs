@@ -41,7 +41,7 @@ use crate::event::{Event, EventKind};
 use crate::graph::{Endpoint, Graph};
 use crate::name::Name;
 use crate::registry::{Entry, Registry, Replaced};
-use crate::vlink::netdev::{Namespace, Rtnl};
+use crate::vlink::net::device::{Namespace, Rtnl};
 
 mod batch;
 mod devices;

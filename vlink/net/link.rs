@@ -12,12 +12,12 @@
 use core::ptr::NonNull;
 use kernel::{bindings, ffi::c_void, prelude::*, sync::aref::ARef};
 
-use super::entry::Device as Endpoint;
-use super::{
+use crate::vlink::entry::Device as Endpoint;
+use crate::vlink::{
     ffi,
-    netdev::{Device, Rtnl},
+    net::device::{Device, Rtnl},
+    net::skbuff::SkBuff,
     percpu::BhContext,
-    skb::SkBuff,
 };
 
 /// What the host's transmits through a lana device are handed to.

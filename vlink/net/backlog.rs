@@ -14,8 +14,8 @@
 use core::ptr::NonNull;
 use kernel::{bindings, ffi::c_void, prelude::*};
 
-use super::entry::Net;
-use super::{ffi, percpu::possible_cpus, percpu::BhContext, skb::SkBuff};
+use crate::vlink::entry::Net;
+use crate::vlink::{ffi, net::skbuff::SkBuff, percpu::possible_cpus, percpu::BhContext};
 
 /// What a backlog delivers its packets to.
 pub(crate) trait BacklogOwner: Send + Sync {
@@ -58,7 +58,7 @@ impl Backlog {
     ///
     /// `owner` must be valid, and not move, for as long as the returned value
     /// lives (`owner` holds its backlog, dropped before its other fields:
-    /// the [`Bindings`](super::entry::Bindings) promise).
+    /// the [`Bindings`](crate::vlink::entry::Bindings) promise).
     pub(crate) unsafe fn new(owner: NonNull<Net>, limit: u32) -> Result<Self> {
         // SAFETY: Plain allocation and setup; `owner` is only handed back to
         // `lana_backlog_deliver`.

@@ -16,7 +16,7 @@ use kernel::{
     types::{NotThreadSafe, Opaque},
 };
 
-use super::ffi;
+use crate::vlink::ffi;
 
 /// A network device (`struct net_device`).
 ///
@@ -155,7 +155,7 @@ impl Drop for Rtnl {
 }
 
 /// Registration of the device notifier that tells the module when an attached
-/// device goes away (see `lana_netdev_unregistering` in `rx.rs`).
+/// device goes away (see `lana_netdev_unregistering` in `rx_handler.rs`).
 ///
 /// # Invariants
 ///

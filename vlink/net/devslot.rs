@@ -16,9 +16,9 @@ use kernel::{
     types::Opaque,
 };
 
-use super::{
+use crate::vlink::{
     ffi,
-    netdev::Device,
+    net::device::Device,
     rcu::{RcuBox, ReadSide},
 };
 

@@ -17,12 +17,12 @@ use kernel::{
     sync::{Arc, ArcBorrow},
 };
 
-use super::{
-    backlog::{Backlog, BacklogOwner},
+use crate::vlink::{
     entry::Net,
     ffi,
-    genl::EventGroup,
-    netdev::Namespace,
+    net::backlog::{Backlog, BacklogOwner},
+    net::device::Namespace,
+    net::genetlink::EventGroup,
 };
 
 /// What each network namespace holds, from its creation to its exit.

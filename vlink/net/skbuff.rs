@@ -10,7 +10,7 @@
 use core::ptr::NonNull;
 use kernel::{bindings, prelude::*};
 
-use super::{ffi, netdev::Device, percpu::BhContext};
+use crate::vlink::{ffi, net::device::Device, percpu::BhContext};
 
 /// The 802.1Q EtherType, and the VLAN id's bits in a tag control word.
 const ETH_P_8021Q: u16 = 0x8100;
@@ -80,7 +80,7 @@ impl SkBuff {
     }
 
     /// The packet, for FFI calls that use it without taking it.
-    pub(super) fn as_raw(&self) -> *mut bindings::sk_buff {
+    pub(in crate::vlink) fn as_raw(&self) -> *mut bindings::sk_buff {
         self.ptr.as_ptr()
     }
 

@@ -28,7 +28,7 @@ use kernel::{
     types::Opaque,
 };
 
-use super::{ffi, netdev::Namespace};
+use crate::vlink::{ffi, net::device::Namespace};
 
 mod attrs;
 mod events;

@@ -12,12 +12,12 @@
 use core::ptr::NonNull;
 use kernel::{bindings, ffi::c_void, prelude::*, sync::aref::ARef};
 
-use super::entry::Device as Handler;
-use super::{
+use crate::vlink::entry::Device as Handler;
+use crate::vlink::{
     ffi,
-    netdev::{Device, Rtnl},
+    net::device::{Device, Rtnl},
+    net::skbuff::SkBuff,
     percpu::BhContext,
-    skb::SkBuff,
 };
 
 /// What a device's received frames are handed to.
