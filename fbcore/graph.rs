@@ -46,7 +46,7 @@ pub(crate) const HOP_LIMIT: u32 = 64;
 
 /// Where the frames of an attachment slot (a device) enter: the node of the
 /// device's block, with its walk up, so that a received frame needs one
-/// lookup, not two. [`NONE`] for a device with tagged attachments: its
+/// lookup, not two. None for a device with tagged attachments: its
 /// frames are sorted by [`Graph::demux`] instead, and untagged devices do not
 /// pay for that.
 ///
@@ -57,11 +57,11 @@ pub(crate) const HOP_LIMIT: u32 = 64;
 #[repr(C, align(32))]
 struct Entry {
     up: Walk,
-    node: u32,
+    node: NodeIdx,
 }
 
 const NO_ENTRY: Entry = Entry {
-    node: NONE,
+    node: NodeIdx::NONE,
     up: NO_WALK,
 };
 
@@ -89,9 +89,8 @@ struct Exit {
     tag: Option<Tag>,
 }
 
-/// Marks "no node" in an index: out of bounds of any node array, so one
-/// bounds check both validates an index and detects its absence.
-const NONE: u32 = u32::MAX;
+/// Marks a walk with no slots in the tally: out of range of any tally.
+const NO_TALLY: u32 = u32::MAX;
 
 /// Bit of a queued copy's control-block word that marks the egress
 /// direction; the low 32 bits are the target block's id.
@@ -107,7 +106,7 @@ struct Stage {
     /// The engine's counts of the walks through the block.
     walks: ArcPtr<WalkCounters>,
     /// The block's node.
-    node: u32,
+    node: NodeIdx,
     /// The stage's index in the lane: where a walk stopped, for its hops,
     /// without a count kept in the walk's loop.
     at: u32,
@@ -115,27 +114,27 @@ struct Stage {
 
 /// A walk through the lane from a block, computed when the snapshot is
 /// built: the stages `start..end` (walked from the end for a walk down),
-/// and the node whose exit the packet takes after the last one, or
-/// [`NONE`] when the walk ends at the hop limit.
+/// and the node whose exit the packet takes after the last one, or none
+/// when the walk ends at the hop limit.
 ///
 /// The walks from devices' entries are tallied (see [`crate::tally`]): a
 /// stage's slots follow each other, [`OUTCOMES`] of them, from `tally` plus
 /// the stage's place in the lane times [`OUTCOMES`] (`tally` wraps below
 /// zero for a walk that starts further than its first slot). Other walks
-/// count as they go ([`NONE`]).
+/// count as they go ([`NO_TALLY`]).
 #[derive(Clone, Copy)]
 struct Walk {
     start: u32,
     end: u32,
-    last: u32,
+    last: NodeIdx,
     tally: u32,
 }
 
 const NO_WALK: Walk = Walk {
     start: 0,
     end: 0,
-    last: NONE,
-    tally: NONE,
+    last: NodeIdx::NONE,
+    tally: NO_TALLY,
 };
 
 impl Walk {
@@ -170,16 +169,16 @@ struct Node {
     /// The walks up (ingress) and down (egress) from the block.
     up: Walk,
     down: Walk,
-    /// Where ingress packets go when nothing is bound above: the index in
-    /// `devices` of a lana device attached here, or [`NONE`].
-    top_exit: u32,
-    /// Where egress packets go when nothing is bound below: the index in
-    /// `devices` of a real device attached here, or [`NONE`].
-    bottom_exit: u32,
-    /// The index in `devices` of the device egress packets from this node
-    /// leave on (the real device at the bottom of its chain), or [`NONE`].
-    egress_dev: u32,
-    /// The nodes the block type's output ports lead to (or [`NONE`]):
+    /// Where ingress packets go when nothing is bound above: a lana device
+    /// attached here, or none.
+    top_exit: ExitIdx,
+    /// Where egress packets go when nothing is bound below: a real device
+    /// attached here, or none.
+    bottom_exit: ExitIdx,
+    /// The device egress packets from this node leave on (the real device
+    /// at the bottom of its chain), or none.
+    egress_dev: ExitIdx,
+    /// The nodes the block type's output ports lead to (or none):
     /// `ports[port_base..port_base + port_count]`.
     port_base: u32,
     port_count: u32,
@@ -256,9 +255,9 @@ enum Demux<'a> {
 ///
 /// # Invariants
 ///
-/// Every port target, entry and walk's `last` is an index into `nodes` or
-/// [`NONE`]; every exit and `egress_dev` an index into `devices` or
-/// [`NONE`]; every stage's `node` an index into `nodes`; every walk's
+/// Every port target, entry and walk's `last` ([`NodeIdx`]) is an index
+/// into `nodes` or none; every exit and `egress_dev` ([`ExitIdx`]) an index
+/// into `devices` or none; every stage's `node` an index into `nodes`; every walk's
 /// stages lie in the lane, at most [`HOP_LIMIT`] of them, and are the blocks
 /// a packet meets from the walk's block in its direction. The walks of
 /// `entries` and `tagged` go up and have their slots in `tally` (or are
@@ -270,7 +269,7 @@ enum Demux<'a> {
 pub(crate) struct Graph {
     lane: KVVec<Stage>,
     nodes: KVVec<Node>,
-    ports: KVVec<u32>,
+    ports: KVVec<NodeIdx>,
     ids: KVVec<u32>,
     /// The block name of each node, for traces.
     names: KVVec<Name>,
@@ -290,8 +289,12 @@ pub(crate) struct Graph {
 }
 
 mod build;
+mod index;
 mod kunit;
 mod walk;
+
+use index::ExitIdx;
+pub(crate) use index::NodeIdx;
 
 impl Graph {
     /// Calls `f(first, last, stages, outcome, count)` for every count on
@@ -364,8 +367,8 @@ impl Graph {
     }
 
     /// The name of the block of `node`.
-    pub(crate) fn name_of(&self, node: u32) -> Option<&Name> {
-        self.names.get(node as usize)
+    pub(crate) fn name_of(&self, node: NodeIdx) -> Option<&Name> {
+        self.names.get(node.get())
     }
 }
 

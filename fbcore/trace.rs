@@ -13,7 +13,7 @@
 use core::cell::Cell;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-use crate::graph::HOP_LIMIT;
+use crate::graph::{NodeIdx, HOP_LIMIT};
 
 /// Which packets an engine traces, and for whom.
 pub(crate) struct Tracer {
@@ -74,13 +74,13 @@ impl Tracer {
 pub(crate) trait Recorder: Copy {
     /// The packet reaches node `*node` (by reference: the untraced path
     /// must not even load it).
-    fn stage(&self, node: &u32);
+    fn stage(&self, node: &NodeIdx);
     fn end(&self, counter: usize);
 }
 
 impl Recorder for () {
     #[inline(always)]
-    fn stage(&self, _node: &u32) {}
+    fn stage(&self, _node: &NodeIdx) {}
 
     #[inline(always)]
     fn end(&self, _counter: usize) {}
@@ -89,7 +89,7 @@ impl Recorder for () {
 /// One traced packet, filled in as it goes (through a shared reference, as
 /// the packet path passes its context around).
 pub(crate) struct Record {
-    nodes: [Cell<u32>; HOP_LIMIT as usize],
+    nodes: [Cell<NodeIdx>; HOP_LIMIT as usize],
     len: Cell<usize>,
     end: Cell<Option<usize>>,
 }
@@ -97,14 +97,14 @@ pub(crate) struct Record {
 impl Record {
     pub(crate) fn new() -> Self {
         Self {
-            nodes: [const { Cell::new(0) }; HOP_LIMIT as usize],
+            nodes: [const { Cell::new(NodeIdx::NONE) }; HOP_LIMIT as usize],
             len: Cell::new(0),
             end: Cell::new(None),
         }
     }
 
     /// The nodes visited, in order.
-    pub(crate) fn nodes(&self) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = NodeIdx> + '_ {
         self.nodes[..self.len.get()].iter().map(Cell::get)
     }
 
@@ -115,7 +115,7 @@ impl Record {
 }
 
 impl Recorder for &Record {
-    fn stage(&self, node: &u32) {
+    fn stage(&self, node: &NodeIdx) {
         if let Some(slot) = self.nodes.get(self.len.get()) {
             slot.set(*node);
             self.len.set(self.len.get() + 1);

@@ -17,7 +17,7 @@ impl Graph {
     ) -> Result<KBox<Self>> {
         let index = |id: Option<u32>| {
             id.and_then(|id| registry.index_of(id))
-                .map_or(NONE, |i| i as u32)
+                .map_or(NodeIdx::NONE, NodeIdx::new)
         };
         let count = registry.entries().len();
         let mut nodes = KVVec::with_capacity(count, GFP_KERNEL)?;
@@ -34,9 +34,9 @@ impl Graph {
                 Node {
                     up: NO_WALK,
                     down: NO_WALK,
-                    top_exit: NONE,
-                    bottom_exit: NONE,
-                    egress_dev: NONE,
+                    top_exit: ExitIdx::NONE,
+                    bottom_exit: ExitIdx::NONE,
+                    egress_dev: ExitIdx::NONE,
                     port_base,
                     port_count: entry.ports.len() as u32,
                 },
@@ -57,7 +57,7 @@ impl Graph {
             Stage {
                 block: entry.instance.clone(),
                 walks: ArcPtr::new(entry.walks.clone()),
-                node: i as u32,
+                node: NodeIdx::new(i),
                 at,
             }
         };
@@ -65,8 +65,8 @@ impl Graph {
         places.resize(
             count,
             Place {
-                up_at: NONE,
-                down_at: NONE,
+                up_at: UNPLACED,
+                down_at: UNPLACED,
                 first: 0,
                 end: 0,
                 cycle: false,
@@ -94,7 +94,7 @@ impl Graph {
                 tag_ranges.resize(a.slot + 1, TagRange::default(), GFP_KERNEL)?;
             }
             let at = index(Some(a.block));
-            let Some(node) = nodes.get_mut(at as usize) else {
+            let Some(node) = nodes.get_mut(at.get()) else {
                 continue;
             };
             let range = &mut tag_ranges[a.slot];
@@ -122,8 +122,8 @@ impl Graph {
                 Side::Top => &mut node.top_exit,
                 Side::Bottom => &mut node.bottom_exit,
             };
-            if *exit == NONE {
-                *exit = devices.len() as u32;
+            if exit.is_none() {
+                *exit = ExitIdx::new(devices.len());
                 let dev = ARef::from(a.dev);
                 devices.push(Exit { dev, tag: a.tag }, GFP_KERNEL)?;
             }
@@ -133,8 +133,8 @@ impl Graph {
         for i in 0..nodes.len() {
             let bottom = nodes[i].down.last;
             nodes[i].egress_dev = nodes
-                .get(bottom as usize)
-                .map_or(NONE, |bottom| bottom.bottom_exit);
+                .get(bottom.get())
+                .map_or(ExitIdx::NONE, |bottom| bottom.bottom_exit);
         }
         // INVARIANT: Indices come from `registry.index_of`, the node order,
         // which is ascending id order, from `devices`' length as it grew, and
@@ -159,9 +159,12 @@ impl Graph {
 
 /// A node's neighbours, for laying out the lane.
 struct Links {
-    up: u32,
-    down: u32,
+    up: NodeIdx,
+    down: NodeIdx,
 }
+
+/// A node's place before the lane has it.
+const UNPLACED: u32 = u32::MAX;
 
 /// Lays every chain out in a lane, bottom to top, and records each node's
 /// positions in it. `block(i)` is node `i`'s block.
@@ -173,7 +176,7 @@ fn lay_out(
     let mut lane = KVVec::with_capacity(nodes.len(), GFP_KERNEL)?;
     let mut chain = KVVec::new();
     for start in 0..nodes.len() {
-        if nodes[start].up_at != NONE {
+        if nodes[start].up_at != UNPLACED {
             continue;
         }
         // The chain through `start`, bottom first: go down to its bottom (or
@@ -181,7 +184,7 @@ fn lay_out(
         let mut bottom = start;
         let mut cycle = false;
         for _ in 0..nodes.len() {
-            match links[bottom].down as usize {
+            match links[bottom].down.get() {
                 down if down >= nodes.len() => break,
                 down if down == start => {
                     cycle = true;
@@ -195,7 +198,7 @@ fn lay_out(
         let mut at = bottom;
         for _ in 0..nodes.len() {
             chain.push(at, GFP_KERNEL)?;
-            match links[at].up as usize {
+            match links[at].up.get() {
                 up if up >= nodes.len() || up == bottom => break,
                 up => at = up,
             }
@@ -233,16 +236,16 @@ fn walks(place: &Place, lane: &[Stage]) -> (Walk, Walk) {
     let (first, end) = (place.first as usize, place.end as usize);
     let up_end = end.min(up_at + limit);
     let down_start = first.max((down_at + 1).saturating_sub(limit));
-    let node_at = |at: usize| lane.get(at).map_or(NONE, |s| s.node);
+    let node_at = |at: usize| lane.get(at).map_or(NodeIdx::NONE, |s| s.node);
     let up = Walk {
         start: up_at as u32,
         end: up_end as u32,
         last: if up_end == end && !place.cycle {
             node_at(end - 1)
         } else {
-            NONE
+            NodeIdx::NONE
         },
-        tally: NONE,
+        tally: NO_TALLY,
     };
     let down = Walk {
         start: down_start as u32,
@@ -250,9 +253,9 @@ fn walks(place: &Place, lane: &[Stage]) -> (Walk, Walk) {
         last: if down_start == first && !place.cycle {
             node_at(first)
         } else {
-            NONE
+            NodeIdx::NONE
         },
-        tally: NONE,
+        tally: NO_TALLY,
     };
     (up, down)
 }
@@ -273,7 +276,7 @@ pub(super) fn tally_entries(
             slots = stages
                 .checked_mul(OUTCOMES)
                 .and_then(|n| slots.checked_add(n))
-                .filter(|&n| n != NONE)
+                .filter(|&n| n != NO_TALLY)
                 .ok_or(ENOMEM)?;
         }
     }

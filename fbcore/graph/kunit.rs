@@ -46,8 +46,8 @@ mod tests {
             .entries
             .resize(slot + 1, NO_ENTRY, GFP_KERNEL)
             .expect("entries");
-        let node = reg.index_of(id).map_or(NONE, |i| i as u32);
-        let up = graph.nodes.get(node as usize).map_or(NO_WALK, |n| n.up);
+        let node = reg.index_of(id).map_or(NodeIdx::NONE, NodeIdx::new);
+        let up = graph.nodes.get(node.get()).map_or(NO_WALK, |n| n.up);
         graph.entries[slot] = Entry { node, up };
         let g = &mut *graph;
         g.tally = tally_entries(&mut g.entries, &mut g.tagged, spare).expect("tally");

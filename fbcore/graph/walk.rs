@@ -23,7 +23,7 @@ impl Graph {
         // and a slot out of range, and sends them the slow way.
         if let Some(entry) = self.entries.get(slot) {
             if let Some(path) = self.path(&entry.up) {
-                return self.walk::<false, true, R>(path, &entry.up, skb, bh, NONE, dp);
+                return self.walk::<false, true, R>(path, &entry.up, skb, bh, ExitIdx::NONE, dp);
             }
         }
         self.receive_demux(slot, skb, bh.copy(), dp)
@@ -54,7 +54,7 @@ impl Graph {
                 return Some(skb);
             }
         };
-        self.walk_from::<false, true, R>(up, skb, bh, NONE, dp)
+        self.walk_from::<false, true, R>(up, skb, bh, ExitIdx::NONE, dp)
     }
 
     /// Where a frame of slot `slot`, a device with tagged attachments, goes:
@@ -87,8 +87,8 @@ impl Graph {
         bh: &BhContext,
         dp: Datapath<'_, R>,
     ) {
-        let entry = self.entries.get(slot).map_or(NONE, |e| e.node);
-        let left = match self.nodes.get(entry as usize) {
+        let entry = self.entries.get(slot).map_or(NodeIdx::NONE, |e| e.node);
+        let left = match self.nodes.get(entry.get()) {
             Some(node) => {
                 self.walk_from::<true, false, R>(&node.down, skb, bh, node.egress_dev, dp)
             }
@@ -99,11 +99,16 @@ impl Graph {
         }
     }
 
-    fn cx<'a>(&'a self, bh: &'a BhContext, direction: Direction, egress_dev: u32) -> PacketCx<'a> {
+    fn cx<'a>(
+        &'a self,
+        bh: &'a BhContext,
+        direction: Direction,
+        egress_dev: ExitIdx,
+    ) -> PacketCx<'a> {
         let egress = match direction {
             // Ingress needs none: no lookup on its path.
             Direction::Ingress => None,
-            Direction::Egress => self.devices.get(egress_dev as usize).map(|e| &*e.dev),
+            Direction::Egress => self.devices.get(egress_dev.get()).map(|e| &*e.dev),
         };
         PacketCx::new(bh, direction, egress)
     }
@@ -136,7 +141,9 @@ impl Graph {
                 drop_packet(skb, EngineDrop::WrongDirection, bh, dp);
             }
         } else {
-            if let Some(skb) = self.walk_from::<false, false, R>(&node.up, skb, bh, NONE, dp) {
+            if let Some(skb) =
+                self.walk_from::<false, false, R>(&node.up, skb, bh, ExitIdx::NONE, dp)
+            {
                 // Not inside an rx_handler: hand it to the stack ourselves.
                 skb.hand_to_stack(bh);
             }
@@ -154,7 +161,7 @@ impl Graph {
         walk: &Walk,
         skb: SkBuff,
         bh: &BhContext,
-        egress_dev: u32,
+        egress_dev: ExitIdx,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
         if let Some(path) = self.path(walk) {
@@ -182,7 +189,7 @@ impl Graph {
 
     /// Walks `path`, the stages of `walk` (not empty), up from the first for
     /// ingress, down from the last for egress; after the last, the packet
-    /// leaves by the exit of node `walk.last` ([`NONE`]: the hop limit).
+    /// leaves by the exit of node `walk.last` (none: the hop limit).
     /// `TALLY`: a walk from an entry (going up), whose end is counted once,
     /// in the tally; the others count their start, hops, end and outcome.
     /// `egress_dev`: the device egress packets leave on at the bottom.
@@ -198,7 +205,7 @@ impl Graph {
         walk: &Walk,
         mut skb: SkBuff,
         bh: &BhContext,
-        egress_dev: u32,
+        egress_dev: ExitIdx,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
         if !TALLY {
@@ -242,7 +249,7 @@ impl Graph {
         walk: &Walk,
         mut skb: SkBuff,
         bh: BhCopy<'_>,
-        egress_dev: u32,
+        egress_dev: ExitIdx,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
         let bh: &BhContext = &bh;
@@ -365,7 +372,7 @@ impl Graph {
                 last.walks.add(bh, WALK_END + dir, 1);
             }
         }
-        if walk.last != NONE {
+        if !walk.last.is_none() {
             return self.leave::<EGRESS, R>(walk.last, skb, bh, dp);
         }
         drop_packet(skb, EngineDrop::HopLimit, bh, dp)
@@ -376,7 +383,7 @@ impl Graph {
     #[inline(never)]
     fn copied<const EGRESS: bool, R: Recorder>(
         &self,
-        node: u32,
+        node: NodeIdx,
         cx: &PacketCx<'_>,
         dp: Datapath<'_, R>,
     ) {
@@ -391,17 +398,17 @@ impl Graph {
     #[inline(always)]
     fn leave<const EGRESS: bool, R: Recorder>(
         &self,
-        node: u32,
+        node: NodeIdx,
         skb: SkBuff,
         bh: &BhContext,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
-        let exit = match self.nodes.get(node as usize) {
+        let exit = match self.nodes.get(node.get()) {
             Some(n) if EGRESS => n.bottom_exit,
             Some(n) => n.top_exit,
-            None => NONE,
+            None => ExitIdx::NONE,
         };
-        let Some(exit) = self.devices.get(exit as usize) else {
+        let Some(exit) = self.devices.get(exit.get()) else {
             return drop_packet(skb, EngineDrop::NoNext, bh, dp);
         };
         if !EGRESS {
@@ -420,7 +427,7 @@ impl Graph {
     /// change before it is delivered), to go on in the same direction.
     fn queue<const EGRESS: bool, R: Recorder>(
         &self,
-        node: u32,
+        node: NodeIdx,
         port: usize,
         mut copy: SkBuff,
         bh: &BhContext,
@@ -428,12 +435,12 @@ impl Graph {
     ) {
         let target = self
             .nodes
-            .get(node as usize)
+            .get(node.get())
             .filter(|n| port < n.port_count as usize)
             .and_then(|n| self.ports.get(n.port_base as usize + port))
             .copied()
-            .unwrap_or(NONE);
-        let Some(&id) = self.ids.get(target as usize) else {
+            .unwrap_or(NodeIdx::NONE);
+        let Some(&id) = self.ids.get(target.get()) else {
             drop_packet(copy, EngineDrop::NoPort, bh, dp);
             return;
         };

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The snapshot's index spaces, one type each: a node and an exit (an
+//! attached device) are never mistaken for one another, and each has its
+//! own "none".
+
+/// Declares `$name`, an index into the snapshot's `$what`, or none.
+///
+/// None is `u32::MAX`: out of bounds of any array, so one bounds check both
+/// validates an index and detects its absence (the packet path's lookups
+/// are a `get` each).
+macro_rules! index_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        #[repr(transparent)]
+        pub(crate) struct $name(u32);
+
+        impl $name {
+            /// No index: out of bounds of every array.
+            pub(crate) const NONE: Self = Self(u32::MAX);
+
+            /// Index `i`; an index beyond `u32` is none.
+            #[inline(always)]
+            pub(crate) fn new(i: usize) -> Self {
+                Self(u32::try_from(i).unwrap_or(u32::MAX))
+            }
+
+            /// The index, for `get` on the array it indexes (out of bounds
+            /// when none).
+            #[inline(always)]
+            pub(crate) const fn get(self) -> usize {
+                self.0 as usize
+            }
+
+            #[inline(always)]
+            pub(crate) fn is_none(self) -> bool {
+                self == Self::NONE
+            }
+        }
+    };
+}
+
+index_type!(
+    /// A node of the snapshot: its position in `nodes`, `ids` and `names`
+    /// (the registry's order, ascending id), the target of bindings and
+    /// ports.
+    NodeIdx
+);
+
+index_type!(
+    /// An attached device the graph's packets may leave on: its position in
+    /// the snapshot's `devices`.
+    ExitIdx
+);
