@@ -7,7 +7,7 @@ use kernel::{alloc::KVVec, prelude::*, str::CString, sync::ArcBorrow};
 use crate::attach::{Side, Tag};
 use crate::block::{ConfigSink, Setting, StatSink};
 use crate::counters::{Live, WALK_COUNT};
-use crate::engine::{Change, Engine, Mode};
+use crate::engine::{Change, Control, Engine, Mode};
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::Event;
 use crate::fbs;

@@ -6,7 +6,8 @@
 //! Control path: every change takes `control` (lock order: the RTNL first
 //! when devices are involved, then `control`), changes the registry, builds a
 //! new [`Graph`] and publishes it under RCU; the previous snapshot is freed
-//! after a grace period, and with it any block it alone still referenced.
+//! after a grace period, and with it any block it alone still referenced
+//! (waited for only by the changes that need it: `engine/retire.rs`).
 //!
 //! Packet path: [`Engine::receive`] reads the published snapshot under the
 //! RCU read lock and nothing else.
@@ -16,14 +17,16 @@ mod changes;
 mod checks;
 mod packets;
 mod queries;
+mod retire;
 
 pub(crate) use apply::{Change, Mode};
+use retire::Wait;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::{aref::ARef, Arc, Mutex},
+    sync::{aref::ARef, Arc, Mutex, SetOnce},
 };
 
 use crate::attach::{Registration, Side, Tag};
@@ -47,7 +50,7 @@ use crate::vlink::{
     net::genetlink::{AttrWriter, EventGroup},
     net::pernet::PernetData,
     percpu::possible_cpus,
-    rcu::{RcuBox, Retired},
+    rcu::{Pending, RcuBox, Reap, Reaper, Retired},
     trace_key::{self, TraceKey},
 };
 
@@ -119,6 +122,10 @@ pub(crate) struct Control {
     /// The tally of the last retired snapshot, for the next (see
     /// [`crate::tally::Tally::new`]).
     spare_tally: Option<Tally>,
+    /// Retired snapshots whose grace period has not been seen to end: their
+    /// tallies still count, readers add them (`engine/retire.rs`). At most
+    /// [`retire::PENDING_MAX`], room reserved.
+    pending: KVec<Pending<Graph>>,
     /// One more with every change to the graph: blocks, settings,
     /// bindings, subscriptions, attachments (`lanactl apply
     /// --expect-revision`).
@@ -147,10 +154,14 @@ impl Control {
 
 /// The lana-rs engine.
 ///
-/// Fields drop in declaration order: the backlog first (in `sinks`), which
-/// waits for its deliveries into this engine to finish.
+/// Fields drop in declaration order: the reaper first, which waits for a
+/// reap in progress, then the backlog (in `sinks`), which waits for its
+/// deliveries into this engine to finish.
 #[pin_data]
 pub(crate) struct Engine {
+    /// Folds and frees retired snapshots after their grace period (see
+    /// [`PernetData::set_reaper`]).
+    reaper: SetOnce<Reaper>,
     /// Where copies made by blocks wait (see [`PernetData::set_backlog`]) and the
     /// engine's counters.
     sinks: Sinks,
@@ -169,23 +180,15 @@ pub(crate) struct Engine {
 
 impl Engine {
     /// Builds and publishes the snapshot of `control`, then frees the
-    /// previous one after a grace period. Counts a revision.
+    /// previous one after a grace period, waiting for it: only detaching
+    /// (which must let go of the device) publishes this way. Counts a
+    /// revision.
     fn publish(&self, control: &mut Control) -> CtlResult {
         let attachments = control.attached.iter().map(Attached::endpoint);
         let graph = Graph::build(&control.registry, attachments, &mut control.spare_tally)?;
-        self.retire(control, self.graph.publish(Some(graph)));
+        self.retire(control, self.graph.publish(Some(graph)), Wait::Yes);
         control.changed();
         Ok(())
-    }
-
-    /// Waits for the grace period of the snapshot `retired`, then folds its
-    /// tally into the counters. The control lock is held: readers, who
-    /// hold it too, see the counts of a snapshot in its tally or folded,
-    /// never both nor neither.
-    fn retire(&self, control: &mut Control, retired: Retired<Graph>) {
-        if let Some(graph) = retired.wait() {
-            Graph::retire(graph, &self.sinks.stats, &mut control.spare_tally);
-        }
     }
 
     /// Delivers `event` over the chain of block `id` (to the block and its
@@ -216,6 +219,7 @@ impl PernetData for Engine {
     fn new(events: EventGroup) -> Result<Arc<Self>> {
         let engine = Arc::pin_init(
             try_pin_init!(Self {
+                reaper: SetOnce::new(),
                 sinks: Sinks::new()?,
                 control <- new_mutex!(Control {
                     registry: Registry::new(),
@@ -223,6 +227,7 @@ impl PernetData for Engine {
                     closed: false,
                     trace_key: None,
                     spare_tally: None,
+                    pending: KVec::with_capacity(retire::PENDING_MAX, GFP_KERNEL)?,
                     revision: 0,
                 }),
                 graph: RcuBox::empty(),
@@ -251,6 +256,12 @@ impl PernetData for Engine {
         let _ = self.sinks.backlog.populate(backlog);
     }
 
+    /// Gives the engine its reaper, made once it has its final address.
+    /// Until then every retire waits for its grace period.
+    fn set_reaper(&self, reaper: Reaper) {
+        let _ = self.reaper.populate(reaper);
+    }
+
     /// Detaches every device and refuses new attachments: the module is
     /// going away. Breaks the engine ↔ attachment reference cycle.
     fn shutdown(&self) {
@@ -263,5 +274,8 @@ impl PernetData for Engine {
                 pr_warn!("detaching at shutdown: {:?}\n", e);
             }
         }
+        // Closed: nothing is left pending for the reaper (it is flushed
+        // when the engine drops).
+        self.retire_all(&mut control);
     }
 }

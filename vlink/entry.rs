@@ -15,21 +15,23 @@ use super::{
     net::link::LinkEndpoint,
     net::pernet::PernetData,
     net::rx_handler::{DeviceEvents, RxHandler},
+    rcu::Reap,
 };
 
 /// Which types the entry points from C call.
 ///
 /// # Safety
 ///
-/// `Net` drops the backlog it is given ([`PernetData::set_backlog`]) before
-/// anything its [`deliver`](super::net::backlog::BacklogOwner::deliver) uses, and never lets the backlog
-/// outlive it: the backlog's C side delivers to the value by address until
-/// the backlog drops.
+/// `Net` drops the backlog and the reaper it is given
+/// ([`PernetData::set_backlog`], [`PernetData::set_reaper`]) before anything
+/// its [`deliver`](super::net::backlog::BacklogOwner::deliver) and
+/// [`Reap::reap`] use, and never lets them outlive it: their C side calls
+/// the value by address until they drop.
 pub(crate) unsafe trait Bindings {
     /// What an attached device's frames, transmits and state changes reach.
     type Device: RxHandler + LinkEndpoint + DeviceEvents;
-    /// What each network namespace holds, and its backlog delivers to.
-    type Net: PernetData;
+    /// What each network namespace holds, and its backlog and reaper call.
+    type Net: PernetData + Reap;
 }
 
 /// The module's [`Bindings::Device`].

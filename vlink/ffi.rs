@@ -52,6 +52,10 @@ unsafe extern "C" {
     pub(crate) fn lana_backlog_enqueue(backlog: *mut c_void, skb: *mut sk_buff) -> c_int;
     pub(crate) fn lana_backlog_depth(backlog: *mut c_void, cpu: c_uint) -> c_uint;
 
+    pub(crate) fn lana_reaper_create(owner: *const c_void) -> *mut c_void;
+    pub(crate) fn lana_reaper_destroy(reaper: *mut c_void);
+    pub(crate) fn lana_reaper_queue(reaper: *mut c_void);
+
     pub(crate) fn lana_notifier_head_init(head: *mut blocking_notifier_head);
 
     pub(crate) fn lana_with_bh_disabled(

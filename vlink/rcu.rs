@@ -12,9 +12,14 @@
 
 use core::ptr::{null_mut, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
-use kernel::{prelude::*, sync::rcu};
+use kernel::{
+    bindings,
+    ffi::{c_ulong, c_void},
+    prelude::*,
+    sync::rcu,
+};
 
-use super::percpu::BhContext;
+use super::{entry::Net, ffi, percpu::BhContext};
 
 /// Evidence of an RCU read-side critical section, for [`RcuBox::get`].
 ///
@@ -102,13 +107,12 @@ pub(crate) struct Retired<T> {
     ptr: Option<NonNull<T>>,
 }
 
-impl<T> Retired<T> {
-    /// Waits for the grace period: the value, if any, is then the caller's
-    /// alone.
-    pub(crate) fn wait(mut self) -> Option<KBox<T>> {
-        self.take_after_grace_period()
-    }
+// SAFETY: A `Retired` owns its value, as a `KBox` would.
+unsafe impl<T: Send> Send for Retired<T> {}
+// SAFETY: Shared access reads the value only (`Pending::get`).
+unsafe impl<T: Sync> Sync for Retired<T> {}
 
+impl<T> Retired<T> {
     fn take_after_grace_period(&mut self) -> Option<KBox<T>> {
         let ptr = self.ptr.take()?;
         rcu::synchronize_rcu();
@@ -122,4 +126,132 @@ impl<T> Drop for Retired<T> {
     fn drop(&mut self) {
         drop(self.take_after_grace_period());
     }
+}
+
+impl<T> Retired<T> {
+    /// Lets the grace period run without waiting for it: the value is the
+    /// caller's once [`Pending::elapsed`] says so, or after [`Pending::wait`].
+    pub(crate) fn defer(self) -> Pending<T> {
+        // SAFETY: No preconditions; a snapshot of RCU's state, taken after
+        // the value stopped being reachable.
+        let cookie = unsafe { bindings::get_state_synchronize_rcu() };
+        Pending {
+            retired: self,
+            cookie,
+        }
+    }
+}
+
+/// A retired value whose grace period runs while nobody waits for it.
+///
+/// # Invariants
+///
+/// `cookie` is RCU's state taken after `retired`'s value stopped being
+/// reachable: once it has elapsed, no reader can hold the value. Dropping
+/// an unfinished one waits for a grace period (as [`Retired`] does).
+pub(crate) struct Pending<T> {
+    retired: Retired<T>,
+    cookie: c_ulong,
+}
+
+impl<T: Sync> Pending<T> {
+    /// The value, for reading beside the readers that may still hold it.
+    pub(crate) fn get(&self) -> Option<&T> {
+        // SAFETY: By `Retired`'s invariant the value is ours and is freed
+        // only when we give it up, and readers only read it (`T: Sync`).
+        self.retired.ptr.map(|ptr| unsafe { ptr.as_ref() })
+    }
+}
+
+impl<T> Pending<T> {
+    /// Whether the grace period has passed: [`Pending::wait`] then returns
+    /// at once.
+    pub(crate) fn elapsed(&self) -> bool {
+        // SAFETY: No preconditions.
+        unsafe { bindings::poll_state_synchronize_rcu(self.cookie) }
+    }
+
+    /// Waits for the rest of the grace period, if any: the value is then
+    /// the caller's alone.
+    pub(crate) fn wait(mut self) -> Option<KBox<T>> {
+        let ptr = self.retired.ptr.take()?;
+        // SAFETY: No preconditions; may sleep (process context: every
+        // caller holds a mutex).
+        unsafe { bindings::cond_synchronize_rcu(self.cookie) };
+        // SAFETY: By `Retired`'s invariant `ptr` came from `KBox::into_raw`
+        // and is ours; the grace period of `cookie` (type invariant) has
+        // passed, so no reader can reach it.
+        Some(unsafe { KBox::from_raw(ptr.as_ptr()) })
+    }
+}
+
+/// What a [`Reaper`] calls, in process context, a grace period after it was
+/// queued.
+pub(crate) trait Reap: Send + Sync {
+    fn reap(&self);
+}
+
+/// Runs its owner's [`Reap::reap`] a grace period after [`Reaper::queue`]
+/// (the kernel's `rcu_work`), so that retired values are freed without
+/// anyone waiting for them.
+///
+/// # Invariants
+///
+/// `raw` comes from `lana_reaper_create` with this value's owner and is
+/// destroyed (after the last reap has finished) on drop.
+pub(crate) struct Reaper {
+    raw: NonNull<c_void>,
+}
+
+// SAFETY: The C reaper is a work item: queued from any CPU, run by a worker.
+unsafe impl Send for Reaper {}
+// SAFETY: See `Send`.
+unsafe impl Sync for Reaper {}
+
+impl Reaper {
+    /// A reaper calling `owner`.
+    ///
+    /// # Safety
+    ///
+    /// `owner` must be valid, and not move, for as long as the returned
+    /// value lives, and hold it (the [`Bindings`](super::entry::Bindings)
+    /// promise: dropped before anything `reap` uses).
+    pub(crate) unsafe fn new(owner: NonNull<Net>) -> Result<Self> {
+        // SAFETY: Plain allocation; `owner` is only handed back to
+        // `lana_reap`.
+        let raw = unsafe { ffi::lana_reaper_create(owner.as_ptr().cast()) };
+        // INVARIANT: Created just now with `owner`.
+        Ok(Self {
+            raw: NonNull::new(raw).ok_or(ENOMEM)?,
+        })
+    }
+
+    /// Has the owner reap once a grace period from now has passed (or
+    /// sooner, if a reap is already queued: [`Reap::reap`] queues again
+    /// what is not due).
+    pub(crate) fn queue(&self) {
+        // SAFETY: Live (type invariant).
+        unsafe { ffi::lana_reaper_queue(self.raw.as_ptr()) };
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        // SAFETY: Created in `new`; waits for a queued or running reap.
+        unsafe { ffi::lana_reaper_destroy(self.raw.as_ptr()) };
+    }
+}
+
+/// Entry from a reaper's work: its owner's reap.
+///
+/// # Safety
+///
+/// Called by the reaper's work item, in process context, with the owner
+/// given to [`Reaper::new`] (valid while the reaper lives, which waits for
+/// this call on drop).
+#[no_mangle]
+unsafe extern "C" fn lana_reap(owner: *const c_void) {
+    // SAFETY: The reaper's owner outlives it (see `Reaper::new`).
+    let net = unsafe { &*owner.cast::<Net>() };
+    net.reap();
 }

@@ -22,6 +22,7 @@
 #include <linux/percpu.h>
 #include <linux/rtnetlink.h>
 #include <linux/skbuff.h>
+#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/sch_generic.h>
@@ -751,4 +752,49 @@ int lana_genlmsg_multicast_netns(const struct genl_family *family,
 u8 lana_genl_dump_cmd(struct netlink_callback *cb)
 {
 	return genl_info_dump(cb)->genlhdr->cmd;
+}
+
+/*
+ * Reapers (vlink/rcu.rs): a work item that runs lana_reap(owner) in process
+ * context once an RCU grace period has passed since it was queued. Rust has
+ * no rcu_work; the struct and its callback are C.
+ */
+struct lana_reaper {
+	struct rcu_work rwork;
+	const void *owner;
+};
+
+static void lana_reaper_fn(struct work_struct *work)
+{
+	struct lana_reaper *reaper =
+		container_of(to_rcu_work(work), struct lana_reaper, rwork);
+
+	lana_reap(reaper->owner);
+}
+
+struct lana_reaper *lana_reaper_create(const void *owner)
+{
+	struct lana_reaper *reaper = kzalloc(sizeof(*reaper), GFP_KERNEL);
+
+	if (!reaper)
+		return NULL;
+	INIT_RCU_WORK(&reaper->rwork, lana_reaper_fn);
+	reaper->owner = owner;
+	return reaper;
+}
+
+/*
+ * Queued already: that run comes after a grace period that may have started
+ * before this call; lana_reap queues it again for what is not due yet.
+ */
+void lana_reaper_queue(struct lana_reaper *reaper)
+{
+	queue_rcu_work(system_wq, &reaper->rwork);
+}
+
+/* Waits for a queued or running reap to finish. */
+void lana_reaper_destroy(struct lana_reaper *reaper)
+{
+	flush_rcu_work(&reaper->rwork);
+	kfree(reaper);
 }

@@ -23,7 +23,8 @@ static inline unsigned long lana_this_cpu_offset(void)
 	       (unsigned long)(void __force *)&lana_cpu_anchor;
 }
 
-/* Implemented in Rust (vlink/net/rx_handler.rs, vlink/net/pernet.rs). */
+/* Implemented in Rust (vlink/net/rx_handler.rs, vlink/net/pernet.rs,
+ * vlink/rcu.rs). */
 rx_handler_result_t lana_rx(struct sk_buff **pskb, void *attachment,
 			    unsigned long cpu_offset);
 void lana_netdev_unregistering(void *attachment);
@@ -33,6 +34,7 @@ int lana_net_init_rust(struct net *net, void *slot);
 void lana_backlog_deliver(const void *owner, struct sk_buff *skb,
 			  unsigned long cpu_offset);
 void lana_net_exit_rust(void *slot);
+void lana_reap(const void *owner);
 
 /* Network namespaces. */
 /* The lana link type (link.c). */
@@ -72,6 +74,12 @@ struct lana_backlog *lana_backlog_create(const void *owner, unsigned int limit);
 void lana_backlog_destroy(struct lana_backlog *backlog);
 int lana_backlog_enqueue(struct lana_backlog *backlog, struct sk_buff *skb);
 unsigned int lana_backlog_depth(struct lana_backlog *backlog, unsigned int cpu);
+
+/* Reapers: work that runs after an RCU grace period. */
+struct lana_reaper;
+struct lana_reaper *lana_reaper_create(const void *owner);
+void lana_reaper_destroy(struct lana_reaper *reaper);
+void lana_reaper_queue(struct lana_reaper *reaper);
 
 /* Notifier chains. */
 void lana_notifier_head_init(struct blocking_notifier_head *head);

@@ -42,7 +42,7 @@ impl Commands {
             reply.put_str(attr::BLOCK_NAME, raw)?;
             engine.with_control(|control| {
                 let entry = control.registry().lookup(&name).map_err(|_| ENOENT)?;
-                block_stats(reply, engine, entry, per_cpu)
+                block_stats(reply, engine, control, entry, per_cpu)
             })
         })?)
     }
@@ -57,7 +57,12 @@ impl Commands {
             engine.with_control(|control| {
                 let registry = control.registry();
                 let entry = registry.lookup(&name).map_err(|_| ENOENT)?;
-                put_detail(reply, registry, entry, &engine.live_walks(&entry.walks)?)?;
+                put_detail(
+                    reply,
+                    registry,
+                    entry,
+                    &engine.live_walks(control, &entry.walks)?,
+                )?;
                 for subscriber in registry.subscribers_of(entry.id) {
                     reply.put_bytes_str(attr::SUBSCRIBER, subscriber.name.as_bytes())?;
                 }
@@ -97,7 +102,7 @@ impl Commands {
                 for entry in chunk {
                     walks.push(&*entry.walks, GFP_KERNEL)?;
                 }
-                let lives = engine.live_walks_of(&walks)?;
+                let lives = engine.live_walks_of(control, &walks)?;
                 for (entry, live) in chunk.iter().zip(lives.iter()) {
                     let full = |m: &mut DumpMessage| put_detail(m, registry, entry, live);
                     let written = match dump.message(cmd::DETAILS, full) {
@@ -245,10 +250,16 @@ pub(super) fn put_block(m: &mut impl AttrWriter, registry: &Registry, entry: &En
 pub(super) fn block_stats(
     out: &mut impl AttrWriter,
     engine: &Engine,
+    control: &Control,
     entry: &Entry,
     per_cpu: bool,
 ) -> Result {
-    stats_with_live(out, entry, per_cpu, &engine.live_walks(&entry.walks)?)
+    stats_with_live(
+        out,
+        entry,
+        per_cpu,
+        &engine.live_walks(control, &entry.walks)?,
+    )
 }
 
 /// [`block_stats`] with the live walk counts already read.

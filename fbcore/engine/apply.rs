@@ -33,7 +33,7 @@ use kernel::{
 use super::checks::{
     already_attached, check_keys, configure, held_by_another, prepare, tag_on_lana_device,
 };
-use super::{Attached, Control, Engine};
+use super::{Attached, Control, Engine, Wait};
 use crate::attach::{Attachment, Registration, Side, Tag};
 use crate::block::{Block, BlockType, Device, Prepared, Setting};
 use crate::error::{ctl_err, shown, CtlError, CtlResult};
@@ -260,6 +260,9 @@ fn commit(
         d.block.commit(d.prepared);
     }
     let mut retired = batch.attach(control, placed, registrations, attached);
+    // The registrations left in `retired` are the devices no longer
+    // attached at all.
+    let detaches = retired.iter().any(|a| a.registration.is_some());
     // Devices no longer attached let go first, as a single detach does:
     // once these return their frames reach the stack, and no frame meets
     // the new snapshot without an entry for its slot.
@@ -268,14 +271,21 @@ fn commit(
             drop(registration.unregister(rtnl));
         }
     }
-    this.retire(control, this.graph.publish(Some(graph)));
+    // Carrying a replaced block's state needs it unreachable; a detached
+    // device must be let go of: those wait for the old snapshot to go.
+    let wait = if batch.replaces() || detaches {
+        Wait::Yes
+    } else {
+        Wait::No
+    };
+    this.retire(control, this.graph.publish(Some(graph)), wait);
     control.changed();
     batch.carry_state(control);
     for notice in batch.notices.iter() {
         this.deliver_notice(control, &batch, notice);
     }
-    // Blocks removed by the batch go now: the snapshot that held them
-    // was retired after the grace period above.
+    // Blocks removed by the batch go now, or with the pending snapshot
+    // that still holds them (engine/retire.rs).
     drop(batch);
     Ok(())
 }

@@ -11,7 +11,7 @@ impl Engine {
     pub(crate) fn reset(&self, name: &Name) -> CtlResult {
         let control = self.control.lock();
         let entry = control.registry.lookup(name)?;
-        entry.walks.reset(&self.live_walks(&entry.walks)?);
+        entry.walks.reset(&self.live_walks(&control, &entry.walks)?);
         match entry.block.reset() {
             Err(e) if e.errno() != EOPNOTSUPP => {
                 let kind = shown(entry.kind.name);

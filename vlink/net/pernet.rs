@@ -23,6 +23,7 @@ use crate::vlink::{
     net::backlog::{Backlog, BacklogOwner},
     net::device::Namespace,
     net::genetlink::EventGroup,
+    rcu::Reaper,
 };
 
 /// What each network namespace holds, from its creation to its exit.
@@ -35,6 +36,9 @@ pub(crate) trait PernetData: BacklogOwner + Sized {
 
     /// Gives the value its backlog, made once it has its final address.
     fn set_backlog(&self, backlog: Backlog);
+
+    /// Gives the value its reaper, made once it has its final address.
+    fn set_reaper(&self, reaper: Reaper);
 
     /// The namespace is going: lets go of what refers back to the value.
     fn shutdown(&self);
@@ -93,9 +97,13 @@ unsafe extern "C" fn lana_net_init_rust(net: *mut bindings::net, slot: *mut c_vo
     let events = unsafe { EventGroup::new(net) };
     let data = Net::new(events).and_then(|data| {
         // SAFETY: The value is pinned in its `Arc` and drops its backlog
-        // first (the `Bindings` promise), so the backlog never outlives it.
+        // and its reaper first (the `Bindings` promise), so neither
+        // outlives it.
         let backlog = unsafe { Backlog::new(NonNull::from(&*data), Net::backlog_limit()) }?;
         data.set_backlog(backlog);
+        // SAFETY: As above.
+        let reaper = unsafe { Reaper::new(NonNull::from(&*data)) }?;
+        data.set_reaper(reaper);
         Ok(data)
     });
     match data {
