@@ -180,9 +180,10 @@ pub(crate) struct Engine {
 
 impl Engine {
     /// Builds and publishes the snapshot of `control`, then frees the
-    /// previous one after a grace period, waiting for it: only detaching
-    /// (which must let go of the device) publishes this way. Counts a
-    /// revision.
+    /// previous one after a grace period, waiting for it: a detach (which
+    /// must let go of the device: by command, the device notifier or
+    /// shutdown) and the engine's first snapshot publish this way. Counts
+    /// a revision.
     fn publish(&self, control: &mut Control) -> CtlResult {
         let attachments = control.attached.iter().map(Attached::endpoint);
         let graph = Graph::build(&control.registry, attachments, &mut control.spare_tally)?;

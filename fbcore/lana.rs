@@ -80,8 +80,10 @@ struct Lana {
     notifier: NetdevNotifier,
 }
 
-// SAFETY: The engine holds its backlog in its first field (`Engine`'s
-// `sinks`), which drops before the rest of it and never leaves it.
+// SAFETY: The engine holds its reaper in its first field and its backlog in
+// its second (`Engine`'s `reaper`, `sinks`): they drop before the rest of
+// it (the reaper waiting for a reap in progress, the backlog for its
+// deliveries), and never leave it.
 #[allow(unsafe_code)]
 unsafe impl Bindings for Lana {
     type Device = attach::Attachment;

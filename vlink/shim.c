@@ -762,6 +762,8 @@ u8 lana_genl_dump_cmd(struct netlink_callback *cb)
 struct lana_reaper {
 	struct rcu_work rwork;
 	const void *owner;
+	/* Set by destroy: no queuing from then on. */
+	bool dying;
 };
 
 static void lana_reaper_fn(struct work_struct *work)
@@ -789,12 +791,21 @@ struct lana_reaper *lana_reaper_create(const void *owner)
  */
 void lana_reaper_queue(struct lana_reaper *reaper)
 {
-	queue_rcu_work(system_wq, &reaper->rwork);
+	/* Unbound: a reap may wait on the engine's mutex for long. */
+	if (!READ_ONCE(reaper->dying))
+		queue_rcu_work(system_unbound_wq, &reaper->rwork);
 }
 
-/* Waits for a queued or running reap to finish. */
+/*
+ * Waits for a queued or running reap to finish. flush_rcu_work() does not
+ * wait for a run queued while it flushes (a reap that read `dying` before
+ * it was set may queue one more): flush until the work was found idle.
+ */
 void lana_reaper_destroy(struct lana_reaper *reaper)
 {
-	flush_rcu_work(&reaper->rwork);
+	WRITE_ONCE(reaper->dying, true);
+	smp_mb();
+	while (flush_rcu_work(&reaper->rwork))
+		;
 	kfree(reaper);
 }

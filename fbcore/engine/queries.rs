@@ -59,18 +59,23 @@ impl Engine {
                 .ok()
                 .map(|found| order[found].1)
         };
-        self.graph.with(|published| {
-            for cpu in possible_cpus() {
-                sums.iter_mut().for_each(|sum| *sum = [0; WALK_COUNT]);
-                for graph in Self::counting(control, published) {
+        // The published snapshot's tally under RCU, a CPU at a time; the
+        // pending ones' outside it (`control` keeps them).
+        for cpu in possible_cpus() {
+            sums.iter_mut().for_each(|sum| *sum = [0; WALK_COUNT]);
+            self.graph.with(|published| {
+                if let Some(graph) = published {
                     graph.tallied_walks(cpu, find, &mut sums);
                 }
-                for (live, sum) in lives.iter_mut().zip(sums.iter()) {
-                    // There is room for every possible CPU.
-                    let _ = live.0.push_within_capacity((cpu, *sum));
-                }
+            });
+            for graph in Self::pending(control) {
+                graph.tallied_walks(cpu, find, &mut sums);
             }
-        });
+            for (live, sum) in lives.iter_mut().zip(sums.iter()) {
+                // There is room for every possible CPU.
+                let _ = live.0.push_within_capacity((cpu, *sum));
+            }
+        }
         Ok(lives)
     }
 
@@ -82,16 +87,20 @@ impl Engine {
         add: impl Fn(&Graph, u32, &mut [u64; N]),
     ) -> Result<Live<N>> {
         let mut values = KVec::with_capacity(possible_cpus().count(), GFP_KERNEL)?;
-        self.graph.with(|published| {
-            for cpu in possible_cpus() {
-                let mut counts = [0; N];
-                for graph in Self::counting(control, published) {
+        // As in `live_walks_of`: the pending snapshots outside RCU.
+        for cpu in possible_cpus() {
+            let mut counts = [0; N];
+            self.graph.with(|published| {
+                if let Some(graph) = published {
                     add(graph, cpu, &mut counts);
                 }
-                // There is room for every possible CPU.
-                let _ = values.push_within_capacity((cpu, counts));
+            });
+            for graph in Self::pending(control) {
+                add(graph, cpu, &mut counts);
             }
-        });
+            // There is room for every possible CPU.
+            let _ = values.push_within_capacity((cpu, counts));
+        }
         Ok(Live(values))
     }
 }

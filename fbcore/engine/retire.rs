@@ -33,6 +33,8 @@ impl Engine {
     /// for a later change or the reaper.
     pub(super) fn retire(&self, control: &mut Control, retired: Retired<Graph>, wait: Wait) {
         let pending = retired.defer();
+        // What is due goes first: a full list may have room again.
+        self.retire_elapsed(control);
         let full = control.pending.len() >= PENDING_MAX;
         let reaper = self.reaper.as_ref().filter(|_| !control.closed);
         if wait == Wait::Yes || full || reaper.is_none() {
@@ -46,7 +48,6 @@ impl Engine {
         if let Err(full) = control.pending.push_within_capacity(pending) {
             self.fold(&mut control.spare_tally, full.0.wait());
         }
-        self.retire_elapsed(control);
         if let (false, Some(reaper)) = (control.pending.is_empty(), reaper) {
             reaper.queue();
         }
@@ -85,14 +86,11 @@ impl Engine {
         }
     }
 
-    /// The snapshots whose tallies count: the published one (`published`,
-    /// read under RCU by the caller) and the pending ones.
-    pub(super) fn counting<'a>(
-        control: &'a Control,
-        published: Option<&'a Graph>,
-    ) -> impl Iterator<Item = &'a Graph> + 'a {
-        let pending = control.pending.iter().filter_map(Pending::get);
-        Iterator::chain(published.into_iter(), pending)
+    /// The pending snapshots, whose tallies count beside the published
+    /// one's. Ours while `control` is held: read outside any RCU read-side
+    /// section.
+    pub(super) fn pending(control: &Control) -> impl Iterator<Item = &Graph> + '_ {
+        control.pending.iter().filter_map(Pending::get)
     }
 }
 

@@ -4,7 +4,7 @@
 //! attached device) are never mistaken for one another, and each has its
 //! own "none".
 
-/// Declares `$name`, an index into the snapshot's `$what`, or none.
+/// Declares `$name`, an index into one of the snapshot's arrays, or none.
 ///
 /// None is `u32::MAX`: out of bounds of any array, so one bounds check both
 /// validates an index and detects its absence (the packet path's lookups

@@ -147,7 +147,8 @@ unsafe extern "C" fn lana_rx(
 ///
 /// # Safety
 ///
-/// Called with the RTNL held and the handler data of a live [`RxRegistration`].
+/// Called with the RTNL held and the handler data of a live [`RxRegistration`]
+/// or the endpoint of a live lana device (`LinkRegistration`): the same type.
 #[no_mangle]
 unsafe extern "C" fn lana_netdev_unregistering(data: *const c_void) {
     // Copy out what we need first: detaching frees the attachment.
@@ -165,7 +166,8 @@ unsafe extern "C" fn lana_netdev_unregistering(data: *const c_void) {
 ///
 /// # Safety
 ///
-/// Called with the RTNL held and the handler data of a live [`RxRegistration`].
+/// Called with the RTNL held and the handler data of a live [`RxRegistration`]
+/// or the endpoint of a live lana device (`LinkRegistration`): the same type.
 #[no_mangle]
 unsafe extern "C" fn lana_netdev_state(data: *const c_void, up: bool) {
     // SAFETY: `data` is a live attachment, by the function's contract; the

@@ -337,14 +337,14 @@ impl<'a> Batch<'a> {
         self.log(Undo::Replaced(replacement), Notice::One(event))
     }
 
-    /// Once the snapshot that held the replaced blocks is retired, merges
-    /// their final state into the blocks that took their places.
-    /// Allocates nothing: the batch is in.
     /// Whether the batch replaces a block (whose state is then carried).
     pub(super) fn replaces(&self) -> bool {
         self.replaced_out.iter().next().is_some()
     }
 
+    /// Once the snapshot that held the replaced blocks is retired, merges
+    /// their final state into the blocks that took their places.
+    /// Allocates nothing: the batch is in.
     pub(super) fn carry_state(&self, control: &Control) {
         // In log order: a replacement replaced in turn later in the batch
         // holds this state when it passes its own on.
