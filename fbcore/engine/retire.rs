@@ -36,21 +36,21 @@ impl Engine {
         // What is due goes first: a full list may have room again.
         self.retire_elapsed(control);
         let full = control.pending.len() >= PENDING_MAX;
-        let reaper = self.reaper.as_ref().filter(|_| !control.closed);
-        if wait == Wait::Yes || full || reaper.is_none() {
-            // Every pending snapshot was retired before this one: its grace
-            // period covers theirs.
-            self.fold(&mut control.spare_tally, pending.wait());
-            self.retire_all(control);
-            return;
-        }
+        let reaper = match self.reaper.as_ref() {
+            Some(reaper) if wait == Wait::No && !full && !control.closed => reaper,
+            _ => {
+                // Every pending snapshot was retired before this one: its
+                // grace period covers theirs.
+                self.fold(&mut control.spare_tally, pending.wait());
+                self.retire_all(control);
+                return;
+            }
+        };
         // Room is reserved for PENDING_MAX: never fails.
         if let Err(full) = control.pending.push_within_capacity(pending) {
             self.fold(&mut control.spare_tally, full.0.wait());
         }
-        if let (false, Some(reaper)) = (control.pending.is_empty(), reaper) {
-            reaper.queue();
-        }
+        reaper.queue();
     }
 
     /// Folds and frees every pending snapshot, waiting for their grace
