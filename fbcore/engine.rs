@@ -111,7 +111,7 @@ impl Attached {
 /// `attached` is sorted by slot; the attachments of one device share one
 /// slot, no other, and differ in tag; exactly one of them holds the
 /// registration; each names a block in `registry`. The published graph
-/// reflects `registry` and `attached`.
+/// reflects `registry` and `attached`, unless `bypassed`: then it is empty.
 pub(crate) struct Control {
     registry: Registry,
     attached: KVec<Attached>,
@@ -126,6 +126,12 @@ pub(crate) struct Control {
     /// tallies still count, readers add them (`engine/retire.rs`). At most
     /// [`retire::PENDING_MAX`], room reserved.
     pending: KVec<Pending<Graph>>,
+    /// An empty snapshot kept ready for a device that goes away when no
+    /// memory is left for the snapshot without it (`engine/changes.rs`).
+    bypass: Option<KBox<Graph>>,
+    /// The published snapshot is that empty one: every frame goes to the
+    /// stack until the next change publishes the graph.
+    bypassed: bool,
     /// One more with every change to the graph: blocks, settings,
     /// bindings, subscriptions, attachments (`lanactl apply
     /// --expect-revision`).
@@ -149,6 +155,16 @@ impl Control {
     /// Counts a change to the graph.
     fn changed(&mut self) {
         self.revision = self.revision.wrapping_add(1);
+    }
+
+    /// Counts a change that published the graph's snapshot, and keeps an
+    /// empty snapshot ready for the next bypass, if there is memory for it.
+    fn published(&mut self) {
+        self.changed();
+        self.bypassed = false;
+        if self.bypass.is_none() {
+            self.bypass = Graph::empty().ok();
+        }
     }
 }
 
@@ -188,7 +204,7 @@ impl Engine {
         let attachments = control.attached.iter().map(Attached::endpoint);
         let graph = Graph::build(&control.registry, attachments, &mut control.spare_tally)?;
         self.retire(control, self.graph.publish(Some(graph)), Wait::Yes);
-        control.changed();
+        control.published();
         Ok(())
     }
 
@@ -229,6 +245,8 @@ impl PernetData for Engine {
                     trace_key: None,
                     spare_tally: None,
                     pending: KVec::with_capacity(retire::PENDING_MAX, GFP_KERNEL)?,
+                    bypass: None,
+                    bypassed: false,
                     revision: 0,
                 }),
                 graph: RcuBox::empty(),

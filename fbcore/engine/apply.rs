@@ -190,7 +190,7 @@ fn commit(
         batch.undo(control);
         Err(Refusal { index, error })
     };
-    if !batch.reshapes {
+    if !batch.reshapes && !control.bypassed {
         // Settings and subscriptions only: the published snapshot stays.
         for d in batch.deferred.drain_all() {
             d.block.commit(d.prepared);
@@ -279,7 +279,7 @@ fn commit(
         Wait::No
     };
     this.retire(control, this.graph.publish(Some(graph)), wait);
-    control.changed();
+    control.published();
     batch.carry_state(control);
     for notice in batch.notices.iter() {
         this.deliver_notice(control, &batch, notice);

@@ -71,11 +71,32 @@ impl Engine {
             (Some(registration), None) => drop(registration.unregister(rtnl)),
             (None, _) => {}
         }
-        self.publish(control)?;
+        self.publish_or_bypass(control)?;
         if let (Some((id, _)), Some(event)) = (block, event) {
             Self::notify(control, id, &event);
             self.announce(&event);
         }
+        Ok(())
+    }
+
+    /// Publishes the snapshot of `control` after a device left it; with no
+    /// memory for it, the empty one kept for this instead, so that no
+    /// snapshot holds a device that is going away (its unregister would wait
+    /// for the next change). Frames then reach the stack (counted
+    /// `to_stack_no_entry`) until the next change publishes the graph.
+    fn publish_or_bypass(&self, control: &mut Control) -> CtlResult {
+        let Err(e) = self.publish(control) else {
+            return Ok(());
+        };
+        let Some(empty) = control.bypass.take() else {
+            return Err(e);
+        };
+        pr_warn!(
+            "no memory for the graph without a detached device: bypassed until the next change\n"
+        );
+        self.retire(control, self.graph.publish(Some(empty)), Wait::Yes);
+        control.changed();
+        control.bypassed = true;
         Ok(())
     }
 

@@ -6,6 +6,12 @@
 use super::*;
 
 impl Graph {
+    /// A snapshot with no block and no device: every frame goes to the
+    /// stack.
+    pub(crate) fn empty() -> Result<KBox<Self>> {
+        Self::build(&Registry::new(), core::iter::empty(), &mut None)
+    }
+
     /// Builds the snapshot of `registry` with `attachments`. A block with
     /// several devices attached on one side exits to the one with the lowest
     /// slot.

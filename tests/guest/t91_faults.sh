@@ -369,6 +369,46 @@ vlan = 8
 EOF
 }
 
+# A device unregistering while attached is let go of even when no memory
+# is left for the snapshot without it: `ip link del` of an attached device,
+# each allocation lana makes in the device notifier's detach failing in
+# turn. A snapshot left holding the device keeps the unregister waiting
+# for its reference (until some later change publishes); the detach must
+# publish an empty snapshot instead, and the graph stay as it was.
+case_faults_unregister() {
+	[ -d $FAULTS_DIR ] || skip "no fault injection in this kernel (the debug kernel has it)"
+	local n hit pid waited
+	[ "$(faults_state | grep -v '^# ')" = "$(cat $FAULTS_DIR/start)" ] || faults_reset
+	for ((n = 1; n <= FAULTS_MAX; n += FAULTS_STRIDE)); do
+		ip link add fdev2 type dummy && ip link set fdev2 up &&
+			lanactl attach fdev2 fy >/dev/null || fail "cannot attach fdev2"
+		rm -f $FAULTS_DIR/hit
+		LD_PRELOAD=$FAULTS_DIR/fail_nth.so LANA_FAIL_NTH=$n LANA_FAIL_NTH_OUT=$FAULTS_DIR/hit \
+			ip link del fdev2 &
+		pid=$!
+		for ((waited = 0; waited < 60; waited++)); do
+			kill -0 $pid 2>/dev/null || break
+			sleep 1
+		done
+		if kill -0 $pid 2>/dev/null; then
+			# A change publishes a snapshot without the device: it goes.
+			lanactl add fz forward >/dev/null && lanactl rm fz >/dev/null
+			wait $pid
+			fail "allocation $n failed: ip link del fdev2 still waited after 60 s (a snapshot held the device)"
+		fi
+		wait $pid || fail "ip link del fdev2 failed at allocation $n"
+		hit=$(cat $FAULTS_DIR/hit 2>/dev/null) || fail "ip link del died at allocation $n"
+		[ "$(faults_state | grep -v '^# ')" = "$(cat $FAULTS_DIR/start)" ] ||
+			fail "allocation $n failed: the graph is not the starting one
+$(diff $FAULTS_DIR/start <(faults_state | grep -v '^# '))"
+		if [ "$hit" = "not reached" ]; then
+			echo "# ip link del of an attached device: fewer than $n allocations"
+			return 0
+		fi
+	done
+	fail "ip link del fdev2 still meets allocations after $FAULTS_MAX"
+}
+
 case_faults_teardown() {
 	[ -d $FAULTS_DIR ] || skip "no fault injection in this kernel"
 	echo "lana-faults: done" >/dev/kmsg
@@ -397,4 +437,5 @@ faults_case "faults: vlink add" faults_command "vlink del flv0" vlink add flv0
 faults_case "faults: apply" faults_command - apply -f $FAULTS_DIR/batch.toml
 faults_case "faults: settings of running blocks in a batch, together or not at all" case_faults_settings_together
 faults_case "faults: an event that cannot be sent is counted, the change made" case_faults_event_lost
+faults_case "faults: an attached device unregistering" case_faults_unregister
 run_case "faults teardown" case_faults_teardown
