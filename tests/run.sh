@@ -22,10 +22,17 @@ if grep -qx 'CONFIG_KASAN=y' "$kdir/.config" 2>/dev/null &&
 	kargs="$kargs slab_debug=U,kmalloc-*"
 fi
 
+# The suite's knobs, quoted for the guest's shell whatever they hold (a
+# FAULTS_CASES regex may hold quotes).
+knobs=
+for knob in FUZZ_COUNT LOAD_OPS REPLACE_FRAMES SCALE_BLOCKS FAULTS_STRIDE FAULTS_CASES LANA_QUEUE; do
+	printf -v knobs '%s%s=%q ' "$knobs" "$knob" "${!knob:-}"
+done
+
 start=$(date +%s)
 rc=0
 LANA_KERNEL_ARGS=$kargs LANA_SHARED_DIR=${LANA_QUEUE:-} "$top/qemu/vm.sh" "$kdir" "$results" \
-	bash -c "FUZZ_COUNT='${FUZZ_COUNT:-}' LOAD_OPS='${LOAD_OPS:-}' REPLACE_FRAMES='${REPLACE_FRAMES:-}' SCALE_BLOCKS='${SCALE_BLOCKS:-}' FAULTS_STRIDE='${FAULTS_STRIDE:-}' FAULTS_CASES='${FAULTS_CASES:-}' LANA_QUEUE='${LANA_QUEUE:-}' '$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
+	bash -c "$knobs '$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
 	rc=$?
 cat "$results/tap.txt" 2>/dev/null || true
 if [ -n "${LANA_LOGS:-}" ]; then
