@@ -24,7 +24,7 @@ END {
 	printf "paper chain / floor: %.3f (target >= 0.95: %s)\n", chain, verdict
 	if (!("cp_floor_100" in cp)) exit
 	# Control plane: guest ns (= instructions) per command above the floor
-	# (a lanactl process that reads the revision), per block for apply.
+	# (as many `reset` of one block in one lanactl batch), per block for apply.
 	printf "\ncontrol plane, guest ns above the lanactl floor (apply: per block)\n"
 	printf "%-8s %12s %12s %12s %12s\n", "blocks", "add", "bind", "replace", "rm"
 	split("100 1000 10000", scales, " ")
