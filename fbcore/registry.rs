@@ -19,7 +19,7 @@ use crate::counters::WalkCounters;
 use crate::error::{ctl_err, CtlResult};
 use crate::event::{Event, Inbox};
 use crate::name::Name;
-use crate::vlink::notifier::{Chain, Subscription};
+use crate::vlink::notifier::{Chain, Listener, Subscription};
 
 mod kunit;
 mod ports;
@@ -30,6 +30,13 @@ pub(crate) use replace::Replaced;
 
 /// A block listening on a chain: its own, or one it subscribes to.
 type Listening = Pin<KBox<Subscription<Event, Inbox>>>;
+
+/// A block's notifier chain, with the block's own registration on it: made
+/// first, so the block hears its events before its subscribers do.
+struct Listened {
+    chain: Arc<Chain<Event>>,
+    _own: Listening,
+}
 
 /// One block instance.
 pub(crate) struct Entry {
@@ -48,12 +55,13 @@ pub(crate) struct Entry {
     pub(crate) lower: Option<u32>,
     /// The block each output port of the type leads to (`bind --port`).
     pub(crate) ports: KVec<Option<u32>>,
-    /// This block's notifier chain: its events go to it and its subscribers.
-    events: Arc<Chain<Event>>,
+    /// This block's notifier chain, made for its first subscriber: its
+    /// events go to it and its subscribers. Until then they go to its inbox
+    /// alone: most blocks never have a subscriber, and do not pay for a
+    /// chain and a registration on it.
+    events: Option<Listened>,
     /// Where events for this block arrive.
     pub(crate) inbox: Arc<Inbox>,
-    /// The block listening on its own chain.
-    _own: Listening,
     /// The blocks this one subscribes to (by id), and its registration on
     /// each one's chain.
     subscriptions: KVec<(u32, Listening)>,
@@ -69,9 +77,13 @@ impl Entry {
         self.subscriptions.iter().map(|(id, _)| *id)
     }
 
-    /// Delivers `event` over this block's chain.
+    /// Delivers `event` over this block's chain, to the block first, then
+    /// to its subscribers.
     pub(crate) fn notify(&self, event: &Event) {
-        self.events.call(event);
+        match &self.events {
+            Some(listened) => listened.chain.call(event),
+            None => self.inbox.notify(event),
+        }
     }
 
     fn subscribes_to(&self, id: u32) -> bool {
@@ -87,7 +99,7 @@ impl Entry {
 /// entries' names to their ids; every `upper`/`lower` names an
 /// entry, and `a.lower == Some(b)` exactly when `b.upper == Some(a)`. Every
 /// subscription names another entry, at most once, and is registered on that
-/// entry's chain.
+/// entry's chain (so an entry with subscribers has its chain).
 pub(crate) struct Registry {
     /// Of any length: a graph of thousands of blocks outgrows what kmalloc
     /// serves in one piece, so this may be vmalloc'd.
@@ -124,6 +136,22 @@ impl Registry {
             return Some(end);
         }
         self.entries[..end].binary_search_by_key(&id, |e| e.id).ok()
+    }
+
+    /// The notifier chain of the entry at `index`, made (with the block's
+    /// own registration on it) if it has none yet.
+    fn chain(&mut self, index: usize) -> Result<Arc<Chain<Event>>> {
+        let entry = &mut self.entries[index];
+        if let Some(listened) = &entry.events {
+            return Ok(listened.chain.clone());
+        }
+        let chain = Chain::new()?;
+        let own = Subscription::new(chain.clone(), entry.inbox.clone())?;
+        entry.events = Some(Listened {
+            chain: chain.clone(),
+            _own: own,
+        });
+        Ok(chain)
     }
 
     pub(crate) fn get(&self, id: u32) -> Option<&Entry> {
@@ -215,9 +243,7 @@ impl Registry {
             ports.push(None, GFP_KERNEL)?;
         }
         let walks = Arc::new(WalkCounters::new()?, GFP_KERNEL)?;
-        let events = Chain::new()?;
         let inbox = Inbox::new(block.clone())?;
-        let own = Subscription::new(events.clone(), inbox.clone())?;
         let id = self.next_id;
         let next_id = id.checked_add(1).ok_or(ENOSPC)?;
         let name_node = RBTreeNode::new(name, id, GFP_KERNEL)?;
@@ -234,9 +260,8 @@ impl Registry {
                 upper: None,
                 lower: None,
                 ports,
-                events,
+                events: None,
                 inbox,
-                _own: own,
                 subscriptions: KVec::new(),
                 name_node: None,
             },

@@ -207,11 +207,22 @@ impl Registry {
         let mut adopted = KVec::new();
         for target in self.entries[old].subscribed_to() {
             if target != new_id && !self.entries[new].subscribes_to(target) {
-                let chain = self.get(target).map(|t| t.events.clone()).ok_or(EINVAL)?;
+                // `old` is subscribed to it: it has its chain.
+                let chain = self
+                    .get(target)
+                    .and_then(|t| t.events.as_ref())
+                    .map(|listened| listened.chain.clone())
+                    .ok_or(EINVAL)?;
                 let inbox = self.entries[new].inbox.clone();
                 adopted.push((target, Subscription::new(chain, inbox)?), GFP_KERNEL)?;
             }
         }
+        // `old`'s subscribers move to `new`'s chain: only a block with a
+        // chain has subscribers.
+        let new_chain = match self.entries[old].events {
+            Some(_) => Some(self.chain(new)?),
+            None => None,
+        };
         let mut redirected = KVec::new();
         for (index, entry) in self.entries.iter().enumerate() {
             if index != new && index != old && entry.subscribes_to(old_id) {
@@ -219,7 +230,7 @@ impl Registry {
                 let listening = if entry.subscribes_to(new_id) {
                     None
                 } else {
-                    let chain = self.entries[new].events.clone();
+                    let chain = new_chain.clone().ok_or(EINVAL)?;
                     Some(Subscription::new(chain, entry.inbox.clone())?)
                 };
                 redirected.push((entry.id, listening), GFP_KERNEL)?;

@@ -28,10 +28,8 @@ impl Registry {
             ));
         }
         self.entries[sub].subscriptions.reserve(1, GFP_KERNEL)?;
-        let listening = Subscription::new(
-            self.entries[tgt].events.clone(),
-            self.entries[sub].inbox.clone(),
-        )?;
+        let chain = self.chain(tgt)?;
+        let listening = Subscription::new(chain, self.entries[sub].inbox.clone())?;
         // INVARIANT: Another entry, not yet subscribed to, registered above.
         self.entries[sub]
             .subscriptions
