@@ -6,7 +6,10 @@
 //! path never does: it follows an immutable [`Graph`](crate::graph::Graph)
 //! built from this registry and published under RCU.
 
-use core::pin::Pin;
+use core::{
+    pin::Pin,
+    sync::atomic::{AtomicU64, Ordering},
+};
 use kernel::{
     alloc::KVVec,
     prelude::*,
@@ -19,7 +22,7 @@ use crate::counters::WalkCounters;
 use crate::error::{ctl_err, CtlResult};
 use crate::event::{Event, Inbox};
 use crate::name::Name;
-use crate::vlink::notifier::{Chain, Listener, Subscription};
+use crate::vlink::notifier::{Chain, Subscription};
 
 mod kunit;
 mod ports;
@@ -56,12 +59,15 @@ pub(crate) struct Entry {
     /// The block each output port of the type leads to (`bind --port`).
     pub(crate) ports: KVec<Option<u32>>,
     /// This block's notifier chain, made for its first subscriber: its
-    /// events go to it and its subscribers. Until then they go to its inbox
+    /// events go to it and its subscribers. Until then they go to the block
     /// alone: most blocks never have a subscriber, and do not pay for a
     /// chain and a registration on it.
     events: Option<Listened>,
-    /// Where events for this block arrive.
-    pub(crate) inbox: Arc<Inbox>,
+    /// Where events arrive for this block through a chain (its own, or one
+    /// it subscribes to), made with the first.
+    inbox: Option<Arc<Inbox>>,
+    /// Events delivered to the block while it had no chain.
+    received: AtomicU64,
     /// The blocks this one subscribes to (by id), and its registration on
     /// each one's chain.
     subscriptions: KVec<(u32, Listening)>,
@@ -82,8 +88,18 @@ impl Entry {
     pub(crate) fn notify(&self, event: &Event) {
         match &self.events {
             Some(listened) => listened.chain.call(event),
-            None => self.inbox.notify(event),
+            None => {
+                self.received.fetch_add(1, Ordering::Relaxed);
+                self.block.event(event);
+            }
         }
+    }
+
+    /// Events delivered to the block so far: its own and those of the
+    /// blocks it subscribes to.
+    pub(crate) fn events_received(&self) -> u64 {
+        let through_chains = self.inbox.as_ref().map_or(0, |inbox| inbox.received());
+        self.received.load(Ordering::Relaxed) + through_chains
     }
 
     fn subscribes_to(&self, id: u32) -> bool {
@@ -99,11 +115,14 @@ impl Entry {
 /// entries' names to their ids; every `upper`/`lower` names an
 /// entry, and `a.lower == Some(b)` exactly when `b.upper == Some(a)`. Every
 /// subscription names another entry, at most once, and is registered on that
-/// entry's chain (so an entry with subscribers has its chain).
+/// entry's chain (so an entry with subscribers has its chain). An entry
+/// with a chain or a subscription has its inbox.
 pub(crate) struct Registry {
     /// Of any length: a graph of thousands of blocks outgrows what kmalloc
-    /// serves in one piece, so this may be vmalloc'd.
-    entries: KVVec<Entry>,
+    /// serves in one piece, so this may be vmalloc'd. Boxed: the room a
+    /// growing vector keeps spare costs a pointer per slot, not an entry,
+    /// and taking an entry out or putting it back moves a pointer.
+    entries: KVVec<KBox<Entry>>,
     /// Name to id: a lookup by name costs a few comparisons, not a scan of
     /// thousands of entries (every change names its blocks).
     by_name: RBTree<Name, u32>,
@@ -119,7 +138,7 @@ impl Registry {
         }
     }
 
-    pub(crate) fn entries(&self) -> &[Entry] {
+    pub(crate) fn entries(&self) -> &[KBox<Entry>] {
         &self.entries
     }
 
@@ -141,21 +160,32 @@ impl Registry {
     /// The notifier chain of the entry at `index`, made (with the block's
     /// own registration on it) if it has none yet.
     fn chain(&mut self, index: usize) -> Result<Arc<Chain<Event>>> {
-        let entry = &mut self.entries[index];
-        if let Some(listened) = &entry.events {
+        if let Some(listened) = &self.entries[index].events {
             return Ok(listened.chain.clone());
         }
+        let inbox = self.inbox(index)?;
         let chain = Chain::new()?;
-        let own = Subscription::new(chain.clone(), entry.inbox.clone())?;
-        entry.events = Some(Listened {
+        let own = Subscription::new(chain.clone(), inbox)?;
+        self.entries[index].events = Some(Listened {
             chain: chain.clone(),
             _own: own,
         });
         Ok(chain)
     }
 
+    /// The inbox of the entry at `index`, made if it has none yet.
+    fn inbox(&mut self, index: usize) -> Result<Arc<Inbox>> {
+        let entry = &mut self.entries[index];
+        if let Some(inbox) = &entry.inbox {
+            return Ok(inbox.clone());
+        }
+        let inbox = Inbox::new(entry.block.clone())?;
+        entry.inbox = Some(inbox.clone());
+        Ok(inbox)
+    }
+
     pub(crate) fn get(&self, id: u32) -> Option<&Entry> {
-        self.index_of(id).map(|i| &self.entries[i])
+        self.index_of(id).map(|i| &*self.entries[i])
     }
 
     pub(crate) fn find(&self, name: &Name) -> Option<&Entry> {
@@ -176,7 +206,7 @@ impl Registry {
     /// Puts back an entry [`Registry::remove`] returned, undoing the remove
     /// (the caller undoes every later change first). No allocation: the
     /// remove left the room.
-    pub(crate) fn restore(&mut self, entry: Entry) -> Result {
+    pub(crate) fn restore(&mut self, entry: KBox<Entry>) -> Result {
         if self.find(&entry.name).is_some() || self.get(entry.id).is_some() {
             return Err(EEXIST);
         }
@@ -190,7 +220,7 @@ impl Registry {
 
     /// Takes the entry at `index` out, with its node of the name index.
     /// The caller keeps the invariants (nothing may name it).
-    fn take_out(&mut self, index: usize) -> Result<Entry> {
+    fn take_out(&mut self, index: usize) -> Result<KBox<Entry>> {
         let mut entry = self.entries.remove(index).map_err(|_| EINVAL)?;
         entry.name_node = self.by_name.remove_node(&entry.name);
         Ok(entry)
@@ -199,7 +229,7 @@ impl Registry {
     /// Puts back at `index` an entry [`Registry::take_out`] took, within
     /// the room its removal left: allocates nothing. The caller keeps the
     /// invariants (`index` is its place in id order, its name is free).
-    fn put_back(&mut self, index: usize, mut entry: Entry) -> Result {
+    fn put_back(&mut self, index: usize, mut entry: KBox<Entry>) -> Result {
         let node = entry.name_node.take().ok_or(EINVAL)?;
         if let Err(e) = self.entries.insert_within_capacity(index, entry) {
             // No room: the entry is dropped with its node, as the caller
@@ -243,13 +273,12 @@ impl Registry {
             ports.push(None, GFP_KERNEL)?;
         }
         let walks = Arc::new(WalkCounters::new()?, GFP_KERNEL)?;
-        let inbox = Inbox::new(block.clone())?;
         let id = self.next_id;
         let next_id = id.checked_add(1).ok_or(ENOSPC)?;
         let name_node = RBTreeNode::new(name, id, GFP_KERNEL)?;
         // INVARIANT: The new id is the largest, so order is kept; unbound;
         // subscribed to nothing.
-        self.entries.push(
+        let entry = KBox::new(
             Entry {
                 id,
                 name,
@@ -261,12 +290,15 @@ impl Registry {
                 lower: None,
                 ports,
                 events: None,
-                inbox,
+                inbox: None,
+                received: AtomicU64::new(0),
                 subscriptions: KVec::new(),
                 name_node: None,
             },
             GFP_KERNEL,
         )?;
+        // Room reserved above.
+        self.entries.push(entry, GFP_KERNEL)?;
         let _ = self.by_name.insert(name_node);
         self.next_id = next_id;
         Ok(id)
@@ -274,7 +306,7 @@ impl Registry {
 
     /// Removes block `name`, which must not be bound. `attached` names a
     /// device feeding it, if any, so the refusal can say so.
-    pub(crate) fn remove(&mut self, name: &Name) -> CtlResult<Entry> {
+    pub(crate) fn remove(&mut self, name: &Name) -> CtlResult<KBox<Entry>> {
         let index = self.lookup_index(name)?;
         let entry = &self.entries[index];
         if let Some(up) = entry.upper {

@@ -272,7 +272,7 @@ pub(super) fn stats_with_live(
     let mut stats = StatWriter { out, per_cpu };
     entry.block.stats(&mut stats)?;
     entry.walks.report(&mut stats, live)?;
-    stats.value(c"events", entry.inbox.received())
+    stats.value(c"events", entry.events_received())
 }
 
 /// Reports a configuration as `OPTION` attributes, `key=value` each.

@@ -117,7 +117,7 @@ mod tests {
 
     fn received(reg: &Registry, n: &str) -> u64 {
         reg.lookup(&name(n))
-            .map_or(u64::MAX, |e| e.inbox.received())
+            .map_or(u64::MAX, |e| e.events_received())
     }
 
     fn notify(reg: &Registry, n: &str) {

@@ -11,7 +11,7 @@ use super::*;
 /// registrations on `old`'s chain go then.
 pub(crate) struct Replaced {
     /// `old`'s entry, out of the registry, its bindings as they were.
-    pub(crate) old: Entry,
+    pub(crate) old: KBox<Entry>,
     /// Where it was.
     old_index: usize,
     new_id: u32,
@@ -204,6 +204,12 @@ impl Registry {
     /// registration and all room are allocated here.
     fn subscription_moves(&mut self, old: usize, new: usize) -> Result<SubscriptionMoves> {
         let (old_id, new_id) = (self.entries[old].id, self.entries[new].id);
+        // `new` takes over `old`'s subscriptions with its own inbox.
+        let new_inbox = if self.entries[old].subscriptions.is_empty() {
+            None
+        } else {
+            Some(self.inbox(new)?)
+        };
         let mut adopted = KVec::new();
         for target in self.entries[old].subscribed_to() {
             if target != new_id && !self.entries[new].subscribes_to(target) {
@@ -213,7 +219,7 @@ impl Registry {
                     .and_then(|t| t.events.as_ref())
                     .map(|listened| listened.chain.clone())
                     .ok_or(EINVAL)?;
-                let inbox = self.entries[new].inbox.clone();
+                let inbox = new_inbox.clone().ok_or(EINVAL)?;
                 adopted.push((target, Subscription::new(chain, inbox)?), GFP_KERNEL)?;
             }
         }
@@ -231,7 +237,9 @@ impl Registry {
                     None
                 } else {
                     let chain = new_chain.clone().ok_or(EINVAL)?;
-                    Some(Subscription::new(chain, entry.inbox.clone())?)
+                    // A subscriber has its inbox.
+                    let inbox = entry.inbox.clone().ok_or(EINVAL)?;
+                    Some(Subscription::new(chain, inbox)?)
                 };
                 redirected.push((entry.id, listening), GFP_KERNEL)?;
             }

@@ -7,7 +7,10 @@ use super::*;
 impl Registry {
     /// The entries subscribed to block `id`.
     pub(crate) fn subscribers_of(&self, id: u32) -> impl Iterator<Item = &Entry> + '_ {
-        self.entries.iter().filter(move |e| e.subscribes_to(id))
+        self.entries
+            .iter()
+            .map(|e| &**e)
+            .filter(move |e| e.subscribes_to(id))
     }
 
     /// `subscriber` receives `target`'s events from now on.
@@ -29,7 +32,8 @@ impl Registry {
         }
         self.entries[sub].subscriptions.reserve(1, GFP_KERNEL)?;
         let chain = self.chain(tgt)?;
-        let listening = Subscription::new(chain, self.entries[sub].inbox.clone())?;
+        let inbox = self.inbox(sub)?;
+        let listening = Subscription::new(chain, inbox)?;
         // INVARIANT: Another entry, not yet subscribed to, registered above.
         self.entries[sub]
             .subscriptions

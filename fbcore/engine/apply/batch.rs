@@ -9,12 +9,12 @@ use kernel::rbtree::{RBTreeNode, RBTreeNodeReservation};
 /// The inverse of a staged change.
 enum Undo<'a> {
     Added(Name),
-    Removed(Entry),
+    Removed(KBox<Entry>),
     Bound(Name, Name, Option<&'a str>),
     Unbound(Name, Name, Option<&'a str>),
     Subscribed(Name, Name),
     Unsubscribed(Name, Name),
-    /// Boxed: as large as two registry entries, rare in a batch.
+    /// Boxed: several times the size of the others, rare in a batch.
     Replaced(KBox<Replacement>),
 }
 
@@ -50,8 +50,7 @@ pub(super) enum Notice {
 }
 
 /// The batch being staged. Its logs are as long as the batch (thousands of
-/// changes, each undo entry as large as a block's registry entry): they
-/// may be vmalloc'd.
+/// changes): they may be vmalloc'd.
 pub(super) struct Batch<'a> {
     undo: KVVec<Undo<'a>>,
     pub(super) wanted: KVec<Wanted>,
