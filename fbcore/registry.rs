@@ -41,14 +41,31 @@ struct Listened {
     _own: Listening,
 }
 
+/// How a block hears events through notifier chains, made when it first
+/// does (its first subscriber or subscription). Most blocks never do: they
+/// keep a pointer for it, not an inbox, a chain and a list.
+///
+/// # Invariants
+///
+/// Every registration here is `inbox`'s.
+struct Events {
+    /// Where events arrive through a chain.
+    inbox: Arc<Inbox>,
+    /// This block's chain, made for its first subscriber: its events go
+    /// to it and its subscribers.
+    chain: Option<Listened>,
+    /// The blocks this one subscribes to (by id), and its registration on
+    /// each one's chain.
+    subscriptions: KVec<(u32, Listening)>,
+}
+
 /// One block instance.
 pub(crate) struct Entry {
     /// Stable for the block's lifetime, never reused while the module lives.
     pub(crate) id: u32,
     pub(crate) name: Name,
-    pub(crate) kind: &'static BlockType,
-    pub(crate) block: Arc<dyn Block>,
-    /// The same block, as the packet path calls it.
+    /// The block, as the packet path calls it ([`Entry::block`] for the
+    /// control path).
     pub(crate) instance: Instance,
     /// The engine's counts of the walks through the block.
     pub(crate) walks: Arc<WalkCounters>,
@@ -58,39 +75,56 @@ pub(crate) struct Entry {
     pub(crate) lower: Option<u32>,
     /// The block each output port of the type leads to (`bind --port`).
     pub(crate) ports: KVec<Option<u32>>,
-    /// This block's notifier chain, made for its first subscriber: its
-    /// events go to it and its subscribers. Until then they go to the block
-    /// alone: most blocks never have a subscriber, and do not pay for a
-    /// chain and a registration on it.
-    events: Option<Listened>,
-    /// Where events arrive for this block through a chain (its own, or one
-    /// it subscribes to), made with the first.
-    inbox: Option<Arc<Inbox>>,
-    /// Events delivered to the block while it had no chain.
+    /// How the block hears events through chains, once it does.
+    events: Option<KBox<Events>>,
+    /// Events delivered to the block while it had no chain of its own.
     received: AtomicU64,
-    /// The blocks this one subscribes to (by id), and its registration on
-    /// each one's chain.
-    subscriptions: KVec<(u32, Listening)>,
     /// Its node of the registry's name index while out of the registry
     /// (removed or replaced, kept for undo): putting it back allocates
     /// nothing. `None` while in the registry, whose index holds it.
     name_node: Option<RBTreeNode<Name, u32>>,
 }
 
+// Every block has one: kept within kmalloc's 128-byte objects (make bench
+// measures the kernel memory per block).
+const _: () = assert!(core::mem::size_of::<Entry>() <= 128);
+
 impl Entry {
     /// Ids of the blocks this one subscribes to.
     pub(crate) fn subscribed_to(&self) -> impl Iterator<Item = u32> + '_ {
-        self.subscriptions.iter().map(|(id, _)| *id)
+        let subscriptions = self.events.iter().flat_map(|e| e.subscriptions.iter());
+        subscriptions.map(|(id, _)| *id)
+    }
+
+    /// The block, for the control path.
+    pub(crate) fn block(&self) -> &dyn Block {
+        self.instance.as_block()
+    }
+
+    /// The block's type.
+    pub(crate) fn kind(&self) -> &'static BlockType {
+        self.instance.kind()
+    }
+
+    /// Its subscriptions, if it has made any.
+    fn subscriptions_mut(&mut self) -> Option<&mut KVec<(u32, Listening)>> {
+        self.events.as_mut().map(|e| &mut e.subscriptions)
+    }
+
+    /// Its chain, if it has one.
+    fn own_chain(&self) -> Option<&Arc<Chain<Event>>> {
+        let listened = self.events.as_ref().and_then(|e| e.chain.as_ref());
+        listened.map(|l| &l.chain)
     }
 
     /// Delivers `event` over this block's chain, to the block first, then
     /// to its subscribers.
     pub(crate) fn notify(&self, event: &Event) {
-        match &self.events {
-            Some(listened) => listened.chain.call(event),
+        match self.own_chain() {
+            Some(chain) => chain.call(event),
             None => {
                 self.received.fetch_add(1, Ordering::Relaxed);
-                self.block.event(event);
+                self.block().event(event);
             }
         }
     }
@@ -98,7 +132,7 @@ impl Entry {
     /// Events delivered to the block so far: its own and those of the
     /// blocks it subscribes to.
     pub(crate) fn events_received(&self) -> u64 {
-        let through_chains = self.inbox.as_ref().map_or(0, |inbox| inbox.received());
+        let through_chains = self.events.as_ref().map_or(0, |e| e.inbox.received());
         self.received.load(Ordering::Relaxed) + through_chains
     }
 
@@ -160,28 +194,37 @@ impl Registry {
     /// The notifier chain of the entry at `index`, made (with the block's
     /// own registration on it) if it has none yet.
     fn chain(&mut self, index: usize) -> Result<Arc<Chain<Event>>> {
-        if let Some(listened) = &self.entries[index].events {
+        let events = self.events(index)?;
+        if let Some(listened) = &events.chain {
             return Ok(listened.chain.clone());
         }
-        let inbox = self.inbox(index)?;
         let chain = Chain::new()?;
-        let own = Subscription::new(chain.clone(), inbox)?;
-        self.entries[index].events = Some(Listened {
+        let own = Subscription::new(chain.clone(), events.inbox.clone())?;
+        events.chain = Some(Listened {
             chain: chain.clone(),
             _own: own,
         });
         Ok(chain)
     }
 
+    /// How the entry at `index` hears events, made (with its inbox) if it
+    /// does not yet.
+    fn events(&mut self, index: usize) -> Result<&mut Events> {
+        let entry = &mut self.entries[index];
+        if entry.events.is_none() {
+            let events = Events {
+                inbox: Inbox::new(entry.instance.block())?,
+                chain: None,
+                subscriptions: KVec::new(),
+            };
+            entry.events = Some(KBox::new(events, GFP_KERNEL)?);
+        }
+        entry.events.as_deref_mut().ok_or(EINVAL)
+    }
+
     /// The inbox of the entry at `index`, made if it has none yet.
     fn inbox(&mut self, index: usize) -> Result<Arc<Inbox>> {
-        let entry = &mut self.entries[index];
-        if let Some(inbox) = &entry.inbox {
-            return Ok(inbox.clone());
-        }
-        let inbox = Inbox::new(entry.block.clone())?;
-        entry.inbox = Some(inbox.clone());
-        Ok(inbox)
+        Ok(self.events(index)?.inbox.clone())
     }
 
     pub(crate) fn get(&self, id: u32) -> Option<&Entry> {
@@ -266,8 +309,7 @@ impl Registry {
         }
         self.entries.reserve(1, GFP_KERNEL)?;
         let instance = (kind.new)()?;
-        let block = instance.block();
-        setup(&*block)?;
+        setup(instance.as_block())?;
         let mut ports = KVec::with_capacity(kind.ports.len(), GFP_KERNEL)?;
         for _ in kind.ports {
             ports.push(None, GFP_KERNEL)?;
@@ -282,17 +324,13 @@ impl Registry {
             Entry {
                 id,
                 name,
-                kind,
-                block,
                 instance,
                 walks,
                 upper: None,
                 lower: None,
                 ports,
                 events: None,
-                inbox: None,
                 received: AtomicU64::new(0),
-                subscriptions: KVec::new(),
                 name_node: None,
             },
             GFP_KERNEL,

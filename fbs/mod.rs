@@ -21,6 +21,12 @@ macro_rules! block_types {
         pub(crate) static TYPES: [BlockType; [$(stringify!($variant)),+].len()] =
             [$($module::TYPE),+];
 
+        /// Each type's place in [`TYPES`].
+        #[derive(Clone, Copy)]
+        enum TypeIndex {
+            $($variant,)+
+        }
+
         /// A block instance with its type known.
         ///
         /// The packet path calls a block through this, not through `dyn
@@ -39,6 +45,21 @@ macro_rules! block_types {
             pub(crate) fn block(&self) -> Arc<dyn Block> {
                 match self.clone() {
                     $(Self::$variant(b) => b,)+
+                }
+            }
+
+            /// The block's type: its entry in [`TYPES`].
+            pub(crate) fn kind(&self) -> &'static BlockType {
+                let index = match self {
+                    $(Self::$variant(_) => TypeIndex::$variant,)+
+                };
+                &TYPES[index as usize]
+            }
+
+            /// The block, borrowed, for the control path.
+            pub(crate) fn as_block(&self) -> &dyn Block {
+                match self {
+                    $(Self::$variant(b) => &**b,)+
                 }
             }
 

@@ -21,7 +21,7 @@ impl Commands {
             reply.put_bytes_str(attr::BLOCK_NAME, name.as_bytes())?;
             engine.with_control(|control| {
                 let entry = control.registry().lookup(&name).map_err(|_| ENOENT)?;
-                reply.nest(attr::CONFIG, |w| entry.block.config(&mut ConfigWriter(w)))
+                reply.nest(attr::CONFIG, |w| entry.block().config(&mut ConfigWriter(w)))
             })
         })?)
     }
@@ -224,7 +224,7 @@ pub(super) fn put_detail(
         text.extend_from_slice(to.as_bytes(), GFP_KERNEL)?;
         m.put_bytes_str(attr::PORT_BINDING, &text)?;
     }
-    m.nest(attr::CONFIG, |w| entry.block.config(&mut ConfigWriter(w)))?;
+    m.nest(attr::CONFIG, |w| entry.block().config(&mut ConfigWriter(w)))?;
     m.nest(attr::STATS, |w| stats_with_live(w, entry, false, live))
 }
 
@@ -234,7 +234,7 @@ pub(super) fn put_block(m: &mut impl AttrWriter, registry: &Registry, entry: &En
     let name_of = |id: Option<u32>| id.and_then(|id| registry.get(id)).map(|e| e.name);
     m.put_u32(attr::BLOCK_ID, entry.id)?;
     m.put_bytes_str(attr::BLOCK_NAME, entry.name.as_bytes())?;
-    m.put_str(attr::BLOCK_TYPE, entry.kind.name)?;
+    m.put_str(attr::BLOCK_TYPE, entry.kind().name)?;
     if let Some(up) = name_of(entry.upper) {
         m.put_bytes_str(attr::UPPER, up.as_bytes())?;
     }
@@ -270,7 +270,7 @@ pub(super) fn stats_with_live(
     live: &Live<WALK_COUNT>,
 ) -> Result {
     let mut stats = StatWriter { out, per_cpu };
-    entry.block.stats(&mut stats)?;
+    entry.block().stats(&mut stats)?;
     entry.walks.report(&mut stats, live)?;
     stats.value(c"events", entry.events_received())
 }

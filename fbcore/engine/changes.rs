@@ -12,9 +12,9 @@ impl Engine {
         let control = self.control.lock();
         let entry = control.registry.lookup(name)?;
         entry.walks.reset(&self.live_walks(&control, &entry.walks)?);
-        match entry.block.reset() {
+        match entry.block().reset() {
             Err(e) if e.errno() != EOPNOTSUPP => {
-                let kind = shown(entry.kind.name);
+                let kind = shown(entry.kind().name);
                 Err(ctl_err!(
                     e.errno(),
                     "block '{name}' ({kind}): {}",

@@ -128,6 +128,8 @@ mod tests {
     #[test]
     fn events_reach_the_block_and_its_subscribers_only() {
         let mut reg = registry_with(&["a", "b", "c"]);
+        // No subscriber yet: straight to the block, which has no chain.
+        notify(&reg, "b");
         assert!(reg.subscribe(&name("a"), &name("b")).is_ok());
         notify(&reg, "b");
         assert_eq!(
@@ -136,11 +138,13 @@ mod tests {
                 received(&reg, "b"),
                 received(&reg, "c")
             ),
-            (1, 1, 0)
+            (1, 2, 0)
         );
         assert!(reg.unsubscribe(&name("a"), &name("b")).is_ok());
         notify(&reg, "b");
-        assert_eq!((received(&reg, "a"), received(&reg, "b")), (1, 2));
+        assert_eq!((received(&reg, "a"), received(&reg, "b")), (1, 3));
+        notify(&reg, "c");
+        assert_eq!(received(&reg, "c"), 1);
     }
 
     #[test]

@@ -10,7 +10,7 @@ impl Registry {
     pub(crate) fn port_into(&self, id: u32) -> Option<(Name, &'static str)> {
         self.entries.iter().find_map(|e| {
             let at = e.ports.iter().position(|t| *t == Some(id))?;
-            Some((e.name, port_name(e.kind, at)))
+            Some((e.name, port_name(e.kind(), at)))
         })
     }
 
@@ -21,7 +21,7 @@ impl Registry {
             .iter()
             .enumerate()
             .find_map(|(at, t)| t.map(|id| (at, id)))?;
-        Some((port_name(entry.kind, at), self.name_of(id)))
+        Some((port_name(entry.kind(), at), self.name_of(id)))
     }
 
     /// The bound output ports of `entry`: (port name, block name).
@@ -33,7 +33,7 @@ impl Registry {
             .ports
             .iter()
             .enumerate()
-            .filter_map(move |(at, t)| t.map(|id| (port_name(entry.kind, at), self.name_of(id))))
+            .filter_map(move |(at, t)| t.map(|id| (port_name(entry.kind(), at), self.name_of(id))))
     }
 
     /// Sends `lower`'s output port `port` to `upper` (`bind --port`).
@@ -43,7 +43,7 @@ impl Registry {
         }
         let up = self.lookup_index(upper)?;
         let low = self.lookup_index(lower)?;
-        let at = port_index(self.entries[low].kind, lower, port)?;
+        let at = port_index(self.entries[low].kind(), lower, port)?;
         if let Some(cur) = self.entries[low].ports[at] {
             let cur = self.name_of(cur);
             return Err(ctl_err!(
@@ -60,7 +60,7 @@ impl Registry {
     pub(crate) fn unbind_port(&mut self, upper: &Name, lower: &Name, port: &str) -> CtlResult {
         let up = self.lookup(upper)?.id;
         let low = self.lookup_index(lower)?;
-        let at = port_index(self.entries[low].kind, lower, port)?;
+        let at = port_index(self.entries[low].kind(), lower, port)?;
         if self.entries[low].ports[at] != Some(up) {
             return Err(ctl_err!(
                 ENOENT,

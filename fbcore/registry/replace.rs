@@ -52,19 +52,23 @@ impl SubscriptionMoves {
     /// Allocates nothing: the plan holds the registrations and the room.
     fn apply(&mut self, registry: &mut Registry, old_id: u32, new: usize) {
         let new_id = registry.entries[new].id;
-        let own = &mut registry.entries[new].subscriptions;
-        if let Some(at) = own.iter().position(|(id, _)| *id == old_id) {
-            self.own = own.remove(at).ok().map(|taken| (at, taken));
-        }
-        self.kept = own.len();
-        for (target, listening) in self.adopted.drain_all() {
-            let _ = own.push_within_capacity((target, listening));
+        // None only if `new` neither subscribes nor adopts anything.
+        if let Some(own) = registry.entries[new].subscriptions_mut() {
+            if let Some(at) = own.iter().position(|(id, _)| *id == old_id) {
+                self.own = own.remove(at).ok().map(|taken| (at, taken));
+            }
+            self.kept = own.len();
+            for (target, listening) in self.adopted.drain_all() {
+                let _ = own.push_within_capacity((target, listening));
+            }
         }
         for (id, listening) in self.redirected.drain_all() {
             let Some(index) = registry.index_of(id) else {
                 continue;
             };
-            let subs = &mut registry.entries[index].subscriptions;
+            let Some(subs) = registry.entries[index].subscriptions_mut() else {
+                continue;
+            };
             let Some(at) = subs.iter().position(|(t, _)| *t == old_id) else {
                 continue;
             };
@@ -87,7 +91,9 @@ impl SubscriptionMoves {
             let Some(index) = registry.index_of(id) else {
                 continue;
             };
-            let subs = &mut registry.entries[index].subscriptions;
+            let Some(subs) = registry.entries[index].subscriptions_mut() else {
+                continue;
+            };
             if swapped {
                 // Drops the registration on `new`'s chain.
                 if let Some(slot) = subs.get_mut(at) {
@@ -97,7 +103,9 @@ impl SubscriptionMoves {
                 let _ = subs.insert_within_capacity(at, taken);
             }
         }
-        let own = &mut registry.entries[new].subscriptions;
+        let Some(own) = registry.entries[new].subscriptions_mut() else {
+            return;
+        };
         // Drops the registrations adopted from `old`.
         own.truncate(self.kept);
         if let Some((at, taken)) = self.own.take() {
@@ -205,7 +213,7 @@ impl Registry {
     fn subscription_moves(&mut self, old: usize, new: usize) -> Result<SubscriptionMoves> {
         let (old_id, new_id) = (self.entries[old].id, self.entries[new].id);
         // `new` takes over `old`'s subscriptions with its own inbox.
-        let new_inbox = if self.entries[old].subscriptions.is_empty() {
+        let new_inbox = if self.entries[old].subscribed_to().next().is_none() {
             None
         } else {
             Some(self.inbox(new)?)
@@ -216,8 +224,8 @@ impl Registry {
                 // `old` is subscribed to it: it has its chain.
                 let chain = self
                     .get(target)
-                    .and_then(|t| t.events.as_ref())
-                    .map(|listened| listened.chain.clone())
+                    .and_then(Entry::own_chain)
+                    .cloned()
                     .ok_or(EINVAL)?;
                 let inbox = new_inbox.clone().ok_or(EINVAL)?;
                 adopted.push((target, Subscription::new(chain, inbox)?), GFP_KERNEL)?;
@@ -225,7 +233,7 @@ impl Registry {
         }
         // `old`'s subscribers move to `new`'s chain: only a block with a
         // chain has subscribers.
-        let new_chain = match self.entries[old].events {
+        let new_chain = match self.entries[old].own_chain() {
             Some(_) => Some(self.chain(new)?),
             None => None,
         };
@@ -238,15 +246,17 @@ impl Registry {
                 } else {
                     let chain = new_chain.clone().ok_or(EINVAL)?;
                     // A subscriber has its inbox.
-                    let inbox = entry.inbox.clone().ok_or(EINVAL)?;
+                    let inbox = entry.events.as_ref().map(|e| e.inbox.clone());
+                    let inbox = inbox.ok_or(EINVAL)?;
                     Some(Subscription::new(chain, inbox)?)
                 };
                 redirected.push((entry.id, listening), GFP_KERNEL)?;
             }
         }
-        self.entries[new]
-            .subscriptions
-            .reserve(adopted.len(), GFP_KERNEL)?;
+        // `new` has its events (made with its inbox above) if it adopts any.
+        if let Some(own) = self.entries[new].subscriptions_mut() {
+            own.reserve(adopted.len(), GFP_KERNEL)?;
+        }
         let taken = KVec::with_capacity(redirected.len(), GFP_KERNEL)?;
         Ok(SubscriptionMoves {
             adopted,
@@ -268,8 +278,8 @@ impl Registry {
         let mut moves = KVec::new();
         for (at, target) in self.entries[old].ports.iter().enumerate() {
             if let Some(target) = target {
-                let port = port_name(self.entries[old].kind, at);
-                let to = port_index(self.entries[new].kind, &new_name, port)?;
+                let port = port_name(self.entries[old].kind(), at);
+                let to = port_index(self.entries[new].kind(), &new_name, port)?;
                 if self.entries[new].ports[to].is_some() {
                     return Err(ctl_err!(EBUSY, "port '{port}' of '{new_name}' is bound"));
                 }

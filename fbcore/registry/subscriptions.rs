@@ -30,12 +30,13 @@ impl Registry {
                 "'{subscriber}' is already subscribed to '{target}'"
             ));
         }
-        self.entries[sub].subscriptions.reserve(1, GFP_KERNEL)?;
+        self.events(sub)?.subscriptions.reserve(1, GFP_KERNEL)?;
         let chain = self.chain(tgt)?;
         let inbox = self.inbox(sub)?;
         let listening = Subscription::new(chain, inbox)?;
-        // INVARIANT: Another entry, not yet subscribed to, registered above.
-        self.entries[sub]
+        // INVARIANT: Another entry, not yet subscribed to, registered above
+        // with `sub`'s inbox.
+        self.events(sub)?
             .subscriptions
             .push((target_id, listening), GFP_KERNEL)?;
         Ok(())
@@ -45,11 +46,14 @@ impl Registry {
     pub(crate) fn unsubscribe(&mut self, subscriber: &Name, target: &Name) -> CtlResult {
         let sub = self.lookup_index(subscriber)?;
         let target_id = self.lookup(target)?.id;
-        let subscriptions = &mut self.entries[sub].subscriptions;
+        let not_subscribed = || ctl_err!(ENOENT, "'{subscriber}' is not subscribed to '{target}'");
+        let subscriptions = self.entries[sub]
+            .subscriptions_mut()
+            .ok_or_else(not_subscribed)?;
         let at = subscriptions
             .iter()
             .position(|(id, _)| *id == target_id)
-            .ok_or_else(|| ctl_err!(ENOENT, "'{subscriber}' is not subscribed to '{target}'"))?;
+            .ok_or_else(not_subscribed)?;
         // Dropping the registration takes it off the target's chain.
         drop(subscriptions.remove(at).map_err(|_| EINVAL)?);
         Ok(())

@@ -198,10 +198,10 @@ impl<'a> Batch<'a> {
             }
             Change::Set { name, settings } => {
                 let entry = registry.lookup(name)?;
-                check_keys(entry.kind, settings)?;
+                check_keys(entry.kind(), settings)?;
                 if entry.id >= self.first_new_id {
                     // Added by this batch: nothing sees it yet.
-                    configure(name, &*entry.block, settings, net)?;
+                    configure(name, entry.block(), settings, net)?;
                 } else {
                     // Prepared on top of its settings in effect, which
                     // nothing else in the batch may change.
@@ -211,9 +211,9 @@ impl<'a> Batch<'a> {
                             "block '{name}' is set twice in one batch: give its settings once"
                         ));
                     }
-                    let prepared = prepare(name, &*entry.block, settings, net)?;
+                    let prepared = prepare(name, entry.block(), settings, net)?;
                     let deferred = Deferred {
-                        block: entry.block.clone(),
+                        block: entry.instance.block(),
                         prepared,
                     };
                     self.deferred.reserve(1, GFP_KERNEL)?;
@@ -359,8 +359,8 @@ impl<'a> Batch<'a> {
             if replacement.carry_state {
                 // The engine's walk counts are the same for any type.
                 new.walks.carry_from(&removed.walks);
-                if core::ptr::eq(removed.kind, new.kind) {
-                    new.block.carry_from(&*removed.block);
+                if core::ptr::eq(removed.kind(), new.kind()) {
+                    new.block().carry_from(removed.block());
                 }
             }
         }
