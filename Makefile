@@ -139,7 +139,8 @@ fuzz: module lanactl test-helpers
 # fails in turn (t91; make check fails every DEBUG_FAULTS_STRIDE-th). The
 # whole sweep takes hours: FAULTS_CASES (an extended regex over the case
 # descriptions, e.g. "rm|bind") runs part of it; exported, not quoted into
-# the recipe, so that any regex passes as it is.
+# the recipe, so that quotes pass as they are (make still expands a `$`:
+# write `$$` for a regex's end).
 FAULTS_CASES ?=
 export FAULTS_CASES
 faults: module-debug lanactl test-helpers

@@ -34,8 +34,12 @@ pub(crate) use replace::Replaced;
 /// A block listening on a chain: its own, or one it subscribes to.
 type Listening = Pin<KBox<Subscription<Event, Inbox>>>;
 
-/// A block's notifier chain, with the block's own registration on it: made
-/// first, so the block hears its events before its subscribers do.
+/// A block's notifier chain, with the block's own registration on it.
+///
+/// # Invariants
+///
+/// `_own` is the chain's first registration, with the block's inbox: the
+/// block hears its events before its subscribers do.
 struct Listened {
     chain: Arc<Chain<Event>>,
     _own: Listening,
@@ -47,7 +51,8 @@ struct Listened {
 ///
 /// # Invariants
 ///
-/// Every registration here is `inbox`'s.
+/// Every registration here is `inbox`'s: `chain`'s own and each of
+/// `subscriptions`.
 struct Events {
     /// Where events arrive through a chain.
     inbox: Arc<Inbox>,
@@ -211,15 +216,18 @@ impl Registry {
     /// does not yet.
     fn events(&mut self, index: usize) -> Result<&mut Events> {
         let entry = &mut self.entries[index];
-        if entry.events.is_none() {
-            let events = Events {
-                inbox: Inbox::new(entry.instance.block())?,
-                chain: None,
-                subscriptions: KVec::new(),
-            };
-            entry.events = Some(KBox::new(events, GFP_KERNEL)?);
-        }
-        entry.events.as_deref_mut().ok_or(EINVAL)
+        let events = match entry.events.take() {
+            Some(events) => events,
+            None => KBox::new(
+                Events {
+                    inbox: Inbox::new(entry.instance.block())?,
+                    chain: None,
+                    subscriptions: KVec::new(),
+                },
+                GFP_KERNEL,
+            )?,
+        };
+        Ok(&mut **entry.events.insert(events))
     }
 
     /// The inbox of the entry at `index`, made if it has none yet.
@@ -309,6 +317,10 @@ impl Registry {
         }
         self.entries.reserve(1, GFP_KERNEL)?;
         let instance = (kind.new)()?;
+        // The entry's type is the instance's (its ports are found by it).
+        if !core::ptr::eq(instance.kind(), kind) {
+            return Err(EINVAL.into());
+        }
         setup(instance.as_block())?;
         let mut ports = KVec::with_capacity(kind.ports.len(), GFP_KERNEL)?;
         for _ in kind.ports {

@@ -22,7 +22,6 @@ macro_rules! block_types {
             [$($module::TYPE),+];
 
         /// Each type's place in [`TYPES`].
-        #[derive(Clone, Copy)]
         enum TypeIndex {
             $($variant,)+
         }
@@ -34,7 +33,8 @@ macro_rules! block_types {
         /// for the small blocks, where a call through the vtable costs a
         /// load of the vtable, the call and return, and the verdict handed
         /// back through registers at every hop (make bench). The control
-        /// path uses [`Instance::block`].
+        /// path uses [`Instance::as_block`] (or [`Instance::block`] to keep
+        /// it).
         #[derive(Clone)]
         pub(crate) enum Instance {
             $($variant(Arc<$module::$block>),)+

@@ -88,6 +88,11 @@ impl Engine {
         let Err(e) = self.publish(control) else {
             return Ok(());
         };
+        if control.bypassed {
+            // The empty snapshot is out already: it holds no device.
+            control.changed();
+            return Ok(());
+        }
         let Some(empty) = control.bypass.take() else {
             return Err(e);
         };
@@ -118,9 +123,10 @@ impl Engine {
         while let Some(index) = control.attached.iter().position(|a| a.slot == slot) {
             let dev = shown(control.attached[index].device_name());
             pr_info!("device {dev} unregistering: detached\n");
+            // A failed detach has still removed the attachment: the loop
+            // ends, and the device's other attachments go too.
             if let Err(e) = self.detach_at(rtnl, &mut control, index, EventKind::DevUnregister) {
                 pr_warn!("detaching an unregistering device: {:?}\n", e);
-                break;
             }
         }
     }

@@ -118,7 +118,8 @@ impl Registry {
     /// Puts `new` in the place of `old`: every binding and subscription of
     /// `old` now names `new`, and `old` leaves the registry. `new` must be
     /// unbound. Everything that can fail (checks, allocations) comes first,
-    /// so an error changes nothing; the record returned undoes the change
+    /// so an error changes nothing one can see (`new` may keep the inbox
+    /// and chain made for it); the record returned undoes the change
     /// without allocating ([`Registry::unreplace`]).
     pub(crate) fn replace(&mut self, old: &Name, new: &Name) -> CtlResult<Replaced> {
         if old == new {
@@ -135,8 +136,9 @@ impl Registry {
         }
         let (old_id, new_id) = (self.entries[old_index].id, new_entry.id);
         let port_moves = self.port_moves(old_index, new_index)?;
-        let mut moved = self.subscription_moves(old_index, new_index)?;
         let mut ports = KVec::with_capacity(port_moves.len(), GFP_KERNEL)?;
+        // Last: it may make `new`'s events (which a refusal leaves, unseen).
+        let mut moved = self.subscription_moves(old_index, new_index)?;
         // From here on nothing fails.
         for (id, at, target) in port_moves {
             if let Some(index) = self.index_of(id) {
