@@ -123,7 +123,13 @@ impl Inbox {
 
 impl Listener<Event> for Inbox {
     fn notify(&self, event: &Event) {
-        self.received.fetch_add(1, Ordering::Relaxed);
-        self.block.event(event);
+        deliver(&*self.block, &self.received, event);
     }
+}
+
+/// Hands `event` to `block`, counted in `received`: how every event
+/// reaches a block, through a chain (an [`Inbox`]) or not.
+pub(crate) fn deliver(block: &dyn Block, received: &AtomicU64, event: &Event) {
+    received.fetch_add(1, Ordering::Relaxed);
+    block.event(event);
 }

@@ -20,7 +20,7 @@ use kernel::{
 use crate::block::{Block, BlockType, Instance};
 use crate::counters::WalkCounters;
 use crate::error::{ctl_err, CtlResult};
-use crate::event::{Event, Inbox};
+use crate::event::{self, Event, Inbox};
 use crate::name::Name;
 use crate::vlink::notifier::{Chain, Subscription};
 
@@ -127,10 +127,7 @@ impl Entry {
     pub(crate) fn notify(&self, event: &Event) {
         match self.own_chain() {
             Some(chain) => chain.call(event),
-            None => {
-                self.received.fetch_add(1, Ordering::Relaxed);
-                self.block().event(event);
-            }
+            None => event::deliver(self.block(), &self.received, event),
         }
     }
 
@@ -228,11 +225,6 @@ impl Registry {
             )?,
         };
         Ok(&mut **entry.events.insert(events))
-    }
-
-    /// The inbox of the entry at `index`, made if it has none yet.
-    fn inbox(&mut self, index: usize) -> Result<Arc<Inbox>> {
-        Ok(self.events(index)?.inbox.clone())
     }
 
     pub(crate) fn get(&self, id: u32) -> Option<&Entry> {

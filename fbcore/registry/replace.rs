@@ -215,11 +215,10 @@ impl Registry {
     fn subscription_moves(&mut self, old: usize, new: usize) -> Result<SubscriptionMoves> {
         let (old_id, new_id) = (self.entries[old].id, self.entries[new].id);
         // `new` takes over `old`'s subscriptions with its own inbox.
-        let new_inbox = if self.entries[old].subscribed_to().next().is_none() {
-            None
-        } else {
-            Some(self.inbox(new)?)
-        };
+        let subscribes = self.entries[old].subscribed_to().next().is_some();
+        let new_inbox = subscribes
+            .then(|| self.events(new).map(|e| e.inbox.clone()))
+            .transpose()?;
         let mut adopted = KVec::new();
         for target in self.entries[old].subscribed_to() {
             if target != new_id && !self.entries[new].subscribes_to(target) {
@@ -235,10 +234,8 @@ impl Registry {
         }
         // `old`'s subscribers move to `new`'s chain: only a block with a
         // chain has subscribers.
-        let new_chain = match self.entries[old].own_chain() {
-            Some(_) => Some(self.chain(new)?),
-            None => None,
-        };
+        let listened = self.entries[old].own_chain().is_some();
+        let new_chain = listened.then(|| self.chain(new)).transpose()?;
         let mut redirected = KVec::new();
         for (index, entry) in self.entries.iter().enumerate() {
             if index != new && index != old && entry.subscribes_to(old_id) {

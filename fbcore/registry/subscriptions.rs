@@ -32,7 +32,7 @@ impl Registry {
         }
         self.events(sub)?.subscriptions.reserve(1, GFP_KERNEL)?;
         let chain = self.chain(tgt)?;
-        let inbox = self.inbox(sub)?;
+        let inbox = self.events(sub)?.inbox.clone();
         let listening = Subscription::new(chain, inbox)?;
         // INVARIANT: Another entry, not yet subscribed to, registered above
         // with `sub`'s inbox.
