@@ -264,7 +264,7 @@ impl Graph {
                 skb = next;
                 continue;
             }
-            core::hint::cold_path();
+            cold_path();
             let end = match verdict {
                 Verdict::Pass(next) | Verdict::PassWithCopy(next) => {
                     self.copied::<EGRESS, R>(stage.node, &cx, dp);
@@ -505,3 +505,12 @@ fn drop_packet<R: Recorder>(
     drop(skb);
     None
 }
+
+/// Marks the path that calls it as unlikely: the branch to it is laid out
+/// away from the hot one. `core::hint::cold_path` does this from rustc
+/// 1.95 on; the module builds with 1.85 too (Debian 13's kernel: see
+/// docs/ARCHITECTURE.md, "Toolchains"), where a call to an empty `#[cold]`
+/// function is the stable way to say it.
+#[cold]
+#[inline]
+fn cold_path() {}
