@@ -213,6 +213,7 @@ impl WalkCounters {
     }
 
     /// Counter `index` as readers see it, with `live` added.
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn total(&self, index: usize, live: &Live<WALK_COUNT>) -> u64 {
         self.counts
             .sum(index)

@@ -290,6 +290,8 @@ pub(crate) struct Graph {
 
 mod build;
 mod index;
+// KUnit suites build only where the kernel has KUnit (Debian's has not).
+#[cfg(CONFIG_KUNIT = "y")]
 mod kunit;
 mod walk;
 

@@ -24,6 +24,8 @@ use crate::event::{self, Event, Inbox};
 use crate::name::Name;
 use crate::vlink::notifier::{Chain, Subscription};
 
+// KUnit suites build only where the kernel has KUnit (Debian's has not).
+#[cfg(CONFIG_KUNIT = "y")]
 mod kunit;
 mod ports;
 mod replace;

@@ -181,6 +181,7 @@ impl EngineStats {
 
     /// One counter summed over CPUs, without what a published snapshot
     /// holds.
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn total(&self, counter: Counter) -> u64 {
         let index = counter as usize;
         self.counters

@@ -58,6 +58,7 @@ unsafe extern "C" {
 
     pub(crate) fn lana_notifier_head_init(head: *mut blocking_notifier_head);
 
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn lana_with_bh_disabled(
         f: unsafe extern "C" fn(arg: *mut c_void, cpu_offset: usize),
         arg: *mut c_void,

@@ -10,11 +10,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::{marker::PhantomData, ops::Deref, ptr::NonNull};
-use kernel::{
-    ffi::{c_int, c_void},
-    prelude::*,
-    types::NotThreadSafe,
-};
+use kernel::{ffi::c_int, prelude::*, types::NotThreadSafe};
 
 use super::ffi;
 
@@ -85,7 +81,10 @@ impl BhContext {
 
     /// Runs `f` with bottom halves disabled on the current CPU, as the
     /// packet path runs: for packet-path code called from process context.
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn with<F: FnOnce(&BhContext) -> R, R>(f: F) -> R {
+        use kernel::ffi::c_void;
+
         struct Call<F, R> {
             f: Option<F>,
             result: Option<R>,

@@ -90,8 +90,8 @@ impl SkBuff {
         me.ptr
     }
 
-    /// A new packet of `len` zero bytes, for packet-path code that makes
-    /// packets (tests, generators).
+    /// A new packet of `len` zero bytes, for tests of packet-path code.
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn alloc(len: u32) -> Result<Self> {
         // SAFETY: Plain allocation (alloc_skb).
         let skb =
