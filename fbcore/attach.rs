@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Graph endpoints: what an attached device reaches (the engine, and the
 //! attachment slot that names the device's block in every graph snapshot),

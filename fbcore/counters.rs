@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! A block's counters: kept per CPU on the packet path, summed on read,
 //! carried over to the block of the same type that replaces it, and reset

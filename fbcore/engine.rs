@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! The engine: block instances, bindings, device attachments, and the graph
 //! snapshot the packet path follows.

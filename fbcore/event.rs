@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Engine events: what happened to a block, delivered over its notifier
 //! chain to the block itself and to the blocks subscribed to it, and

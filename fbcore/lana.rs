@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! lana-rs: the Lightweight Autonomic Network Architecture, in Rust.
 //!

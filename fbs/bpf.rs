@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! `bpf`: a filter block with the semantics of SO_ATTACH_FILTER. The program
 //! sees the frame from its link-layer (Ethernet) header, whatever the

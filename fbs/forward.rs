@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! `forward`: passes every packet on unchanged. The paper's dummy block, and
 //! the probe for the engine's cost per hop.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! `host`: a terminal block that hands every packet to the Linux stack, as
 //! if lana-rs were not there, so a graph can watch or filter the traffic of

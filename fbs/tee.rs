@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! `tee`: every packet continues on the main path; a copy goes to the block
 //! bound to port `clone`, through this CPU's backlog.

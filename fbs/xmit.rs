@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! `xmit`: a terminal block that transmits every packet on a device, as the
 //! frame it was received as (link-layer header restored). It holds the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! BPF programs that filter packets, classic or eBPF, with the semantics of
 //! SO_ATTACH_FILTER: the program sees the frame from its link-layer header

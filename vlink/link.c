@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The `lana` link type: virtual link devices that are graph endpoints
  * (`ip link add lana0 type lana`).

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! The FFI layer: everything lana-rs needs from the kernel that 7.3's Rust
 //! abstractions do not offer, wrapped in safe types. All `unsafe` code and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Networking: the parts of the kernel's network stack lana-rs uses, named
 //! after their C headers (`include/linux/skbuff.h` is `skbuff`, the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The C shim's interface with the Rust side of lana.ko. Rust declares the
  * same functions in vlink/ffi.rs (calls into C) and implements the two at

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! The trace key: a static branch, so that the packet path's test for an
 //! armed trace costs nothing while no trace is armed (a patched-out jump,

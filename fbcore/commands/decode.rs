@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Requests decoded once, for single commands and batches alike: names,
 //! settings, tags, ports, and the change a command asks for.

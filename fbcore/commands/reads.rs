@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! The read commands: list, show, stats, get, revision and the dumps,
 //! each under the engine's control lock, each dump message checked for

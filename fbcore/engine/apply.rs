@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! `APPLY`: a batch of changes checked as a whole and published at once, or
 //! none of them made (`lanactl apply -f`). The single commands that change

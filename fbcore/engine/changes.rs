@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! The changes that are not batches: counters reset, and what the device
 //! notifier and shutdown report.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! The engine's packet-path entry points (receive, transmit, deliver a
 //! queued copy) under the RCU read lock and nothing else, and tracing.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Reading the engine's counters, live from the snapshots whose tallies
 //! still count: the published one and the retired ones still pending.

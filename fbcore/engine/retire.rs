@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Retiring snapshots: each replaced snapshot is folded into the counters
 //! and freed once its RCU grace period has passed, without the change that

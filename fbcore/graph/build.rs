@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Building a snapshot from the registry: the lane, its walks and the
 //! tally's slots (control path).

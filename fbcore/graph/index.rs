@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! The snapshot's index spaces, one type each: a node and an exit (an
 //! attached device) are never mistaken for one another, and each has its

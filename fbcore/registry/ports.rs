@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Output ports: a block's named ways out besides its upper binding (a
 //! tee's copies), each bound to one block.

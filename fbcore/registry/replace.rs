@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Replacing a block: everything checked and allocated first, then moved,
 //! with a record that puts it all back without allocating.

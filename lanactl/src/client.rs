@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! The generic-netlink conversation with the kernel: one socket, the family
 //! resolved once, the request/ACK and dump exchanges on top of it, and the

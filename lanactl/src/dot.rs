@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! `lanactl dot`: the graph as Graphviz DOT, with live counters.
 //!

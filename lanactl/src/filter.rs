@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! pcap filter expressions, compiled by libpcap into classic BPF for the
 //! kernel's `bpf` block.

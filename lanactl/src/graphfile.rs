@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Graph files: a whole graph (blocks with their type and settings,
 //! bindings, subscriptions, device attachments) as TOML, which `lanactl

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! `lanactl monitor`: print the engine's events as the kernel multicasts
 //! them, one line each, as they arrive.

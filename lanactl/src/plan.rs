@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! What `lanactl apply` changes: the difference between the running graph
 //! and a graph file, as the single commands that make it, in an order the

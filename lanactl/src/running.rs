@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! The running graph, read from the kernel as a [`Graph`] (what `lanactl
 //! dump` prints and `lanactl apply` compares a file with).

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! "Did you mean": when the kernel refuses a name it does not know (a
 //! block, a block type, a device), the closest name that exists.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! `lanactl trace DEV --count N`: the next N packets entering DEV, each with
 //! the blocks it visited and how its path ended.

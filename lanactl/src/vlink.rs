@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! `lanactl vlink`: lana devices created and deleted over rtnetlink, as
 //! `ip link add NAME type lana` and `ip link del NAME` do.

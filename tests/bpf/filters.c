@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * eBPF socket-filter programs for the bpf block's tests, built with
  * `clang -target bpf` and loaded and pinned by tests/bpf-pin (aya). They see

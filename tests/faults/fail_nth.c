@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * An LD_PRELOAD helper for tests/guest/t91_faults.sh: makes the kernel
  * fail the N-th allocation it makes for the process's (only) thread, and

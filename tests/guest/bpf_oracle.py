@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# SPDX-License-Identifier: GPL-2.0
+# SPDX-License-Identifier: GPL-2.0-only
 """bpf oracle: for a deterministic capture of varied traffic and a list of
 pcap filter expressions, the frames the kernel's bpf block passes must be
 exactly the frames tcpdump (libpcap) matches in the capture file.

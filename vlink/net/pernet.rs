@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! One value per network namespace (`pernet_operations`): the module's
 //! [`Net`], a [`PernetData`].

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! The batch being staged: each change made on the registry and logged
 //! with its inverse, device attachments planned, settings prepared.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! A batch's device attachments: planned while staging, given their slots
 //! and registrations when the batch commits.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Test helper: loads the socket-filter programs of a BPF object with aya
 //! and pins each in bpffs, for the kernel's `bpf` block to use

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Netlink attributes as bytes: just enough to build messages, take them
 //! apart and put them back together wrong on purpose.

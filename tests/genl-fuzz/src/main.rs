@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! genl-fuzz: sends the lana generic-netlink family malformed, truncated,
 //! oversized, wrong-typed and out-of-order messages, mutated from the

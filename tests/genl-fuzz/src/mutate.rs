@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Mutations: what a careless or hostile sender gets wrong. Each takes a
 //! valid request apart (header, attributes, nests) and breaks one thing:

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! `genl-fuzz --probe CMD FIELD...`: one hand-made request, bad on purpose,
 //! and the kernel's answer (errno and extended-ACK message), for the table

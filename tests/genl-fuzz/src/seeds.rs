@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! The corpus seeds: one valid request per command and form, the messages
 //! mutations start from. `genl-fuzz --write-seeds DIR` writes them (the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! A generic-netlink socket that sends raw bytes to the lana family and
 //! waits, with a deadline, for the kernel's answer.

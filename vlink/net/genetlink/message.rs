@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! Netlink messages being written: replies and dump messages, and the
 //! attribute writer they share.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 
 //! A `doit` request being served: its attributes, its namespace, its
 //! extack and its reply.
