@@ -19,7 +19,7 @@ use kernel::{
 
 use crate::block::{Block, BlockType, Instance};
 use crate::counters::WalkCounters;
-use crate::error::{ctl_err, CtlResult};
+use crate::error::{ctl_err, CtlError, CtlResult};
 use crate::event::{self, Event, Inbox};
 use crate::name::Name;
 use crate::vlink::notifier::{Chain, Subscription};
@@ -32,6 +32,7 @@ mod replace;
 mod subscriptions;
 
 pub(crate) use replace::Replaced;
+pub(crate) use subscriptions::Withdrawn;
 
 /// A block listening on a chain: its own, or one it subscribes to.
 type Listening = Pin<KBox<Subscription<Event, Inbox>>>;

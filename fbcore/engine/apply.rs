@@ -40,7 +40,7 @@ use crate::error::{ctl_err, shown, CtlError, CtlResult};
 use crate::event::{Event, EventKind};
 use crate::graph::{Endpoint, Graph};
 use crate::name::Name;
-use crate::registry::{Entry, Registry, Replaced};
+use crate::registry::{Entry, Registry, Replaced, Withdrawn};
 use crate::vlink::net::device::{Namespace, Rtnl};
 
 mod batch;
@@ -196,6 +196,7 @@ fn commit(
             d.block.commit(d.prepared);
         }
         control.changed();
+        batch.release_withdrawn();
         for notice in batch.notices.iter() {
             this.deliver_notice(control, &batch, notice);
         }
@@ -281,6 +282,7 @@ fn commit(
     this.retire(control, this.graph.publish(Some(graph)), wait);
     control.published();
     batch.carry_state(control);
+    batch.release_withdrawn();
     for notice in batch.notices.iter() {
         this.deliver_notice(control, &batch, notice);
     }

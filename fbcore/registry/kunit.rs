@@ -148,6 +148,28 @@ mod tests {
     }
 
     #[test]
+    fn a_withdrawn_subscription_goes_back_in_place() {
+        let mut reg = registry_with(&["a", "b", "c"]);
+        assert!(reg.subscribe(&name("a"), &name("b")).is_ok());
+        assert!(reg.subscribe(&name("a"), &name("c")).is_ok());
+        let id = |reg: &Registry, n: &str| reg.find(&name(n)).map_or(0, |e| e.id);
+        let (b, c) = (id(&reg, "b"), id(&reg, "c"));
+        let subscribed_to = |reg: &Registry, ids: &[u32]| {
+            reg.find(&name("a"))
+                .is_some_and(|a| a.subscribed_to().eq(ids.iter().copied()))
+        };
+        let Ok(withdrawn) = reg.unsubscribe(&name("a"), &name("b")) else {
+            panic!("unsubscribe a b refused");
+        };
+        assert!(subscribed_to(&reg, &[c]));
+        assert!(reg.resubscribe(&name("a"), withdrawn).is_ok());
+        assert!(subscribed_to(&reg, &[b, c]));
+        // Registered all along, once: b's event reaches a once.
+        notify(&reg, "b");
+        assert_eq!(received(&reg, "a"), 1);
+    }
+
+    #[test]
     fn subscribe_refuses_self_duplicates_and_unknown() {
         let mut reg = registry_with(&["a", "b"]);
         let errno = |r: CtlResult| r.err().map(|e| e.errno());
@@ -155,7 +177,8 @@ mod tests {
         assert_eq!(errno(reg.subscribe(&name("a"), &name("x"))), Some(ENOENT));
         assert!(reg.subscribe(&name("a"), &name("b")).is_ok());
         assert_eq!(errno(reg.subscribe(&name("a"), &name("b"))), Some(EEXIST));
-        assert_eq!(errno(reg.unsubscribe(&name("b"), &name("a"))), Some(ENOENT));
+        let unsubscribed = reg.unsubscribe(&name("b"), &name("a")).map(drop);
+        assert_eq!(errno(unsubscribed), Some(ENOENT));
     }
 
     #[test]

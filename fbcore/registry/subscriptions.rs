@@ -4,6 +4,18 @@
 
 use super::*;
 
+/// A subscription taken out of its subscriber by
+/// [`Registry::unsubscribe`], still registered on the target's chain until
+/// dropped (the block hears the target's events until the change is
+/// final).
+pub(crate) struct Withdrawn {
+    /// Its place among the subscriber's subscriptions.
+    at: usize,
+    /// The block it subscribed to.
+    target: u32,
+    _listening: Listening,
+}
+
 impl Registry {
     /// The entries subscribed to block `id`.
     pub(crate) fn subscribers_of(&self, id: u32) -> impl Iterator<Item = &Entry> + '_ {
@@ -42,8 +54,14 @@ impl Registry {
         Ok(())
     }
 
-    /// Undoes `subscribe subscriber target`.
-    pub(crate) fn unsubscribe(&mut self, subscriber: &Name, target: &Name) -> CtlResult {
+    /// Undoes `subscribe subscriber target`. The registration is handed
+    /// back, still on the target's chain: dropping it takes it off (once the
+    /// change is final), [`Registry::resubscribe`] puts it back (undo).
+    pub(crate) fn unsubscribe(
+        &mut self,
+        subscriber: &Name,
+        target: &Name,
+    ) -> Result<Withdrawn, CtlError> {
         let sub = self.lookup_index(subscriber)?;
         let target_id = self.lookup(target)?.id;
         let not_subscribed = || ctl_err!(ENOENT, "'{subscriber}' is not subscribed to '{target}'");
@@ -54,8 +72,30 @@ impl Registry {
             .iter()
             .position(|(id, _)| *id == target_id)
             .ok_or_else(not_subscribed)?;
-        // Dropping the registration takes it off the target's chain.
-        drop(subscriptions.remove(at).map_err(|_| EINVAL)?);
+        let (target, listening) = subscriptions.remove(at).map_err(|_| EINVAL)?;
+        Ok(Withdrawn {
+            at,
+            target,
+            _listening: listening,
+        })
+    }
+
+    /// Puts back a subscription of `subscriber` that [`Registry::unsubscribe`]
+    /// withdrew, where it was among the block's subscriptions: undoing it
+    /// allocates nothing, so it cannot fail for want of memory.
+    pub(crate) fn resubscribe(&mut self, subscriber: &Name, withdrawn: Withdrawn) -> CtlResult {
+        let sub = self.lookup_index(subscriber)?;
+        let subscriptions = self.entries[sub].subscriptions_mut().ok_or(EINVAL)?;
+        let Withdrawn {
+            at,
+            target,
+            _listening: listening,
+        } = withdrawn;
+        // The withdrawal left the room, and the subscriptions are as it left
+        // them: what the batch did after it was undone first.
+        subscriptions
+            .insert_within_capacity(at, (target, listening))
+            .map_err(|_| EINVAL)?;
         Ok(())
     }
 

@@ -281,6 +281,25 @@ case_refused_batch_changes_nothing() {
 	ip link del apbr0 && ip link del ap2
 }
 
+# A refused batch that took a subscription out puts it back as it was:
+# still the block's first (dump lists a block's subscriptions in order),
+# without allocating (an undo cannot fail for want of memory).
+case_refused_batch_keeps_subscriptions() {
+	local before
+	lanactl add us0 counter && lanactl add ut1 counter && lanactl add ut2 counter &&
+		lanactl subscribe us0 ut1 && lanactl subscribe us0 ut2 || fail "cannot build us0, ut1, ut2"
+	before=$(lanactl dump)
+	lanactl dump | awk 'BEGIN { RS = ""; ORS = "\n\n" } !/block = "us0"\nto = "ut1"/' >$APPLY_DIR/unsub.toml
+	printf '[[block]]\nname = "zz"\ntype = "eth"\n[block.config]\npromisc = "maybe"\n' \
+		>>$APPLY_DIR/unsub.toml
+	! grep -q '^to = "ut1"' $APPLY_DIR/unsub.toml && grep -q '^to = "ut2"' $APPLY_DIR/unsub.toml ||
+		fail "unsub.toml should keep us0's subscription to ut2 only: $(cat $APPLY_DIR/unsub.toml)"
+	expect_refusal "promisc 'maybe' is not on or off" lanactl apply -f $APPLY_DIR/unsub.toml || return 1
+	expect_eq "graph after a batch refused after an unsubscribe" "$before" "$(lanactl dump)" || return 1
+	lanactl unsubscribe us0 ut1 && lanactl unsubscribe us0 ut2 && lanactl rm us0 && lanactl rm ut1 &&
+		lanactl rm ut2 || fail "cannot remove us0, ut1, ut2"
+}
+
 case_revision_guards_the_apply() {
 	local rev
 	rev=$(graph_revision)
@@ -423,5 +442,6 @@ run_case "dump, rmmod, insmod, apply restores the same graph" case_dump_survives
 run_case "dump --json has the file's fields and the revision" case_dump_json
 run_case "bad graph files are refused with file and line" case_bad_files_are_named
 run_case "a batch may replace a block" case_batch_replaces_a_block
+run_case "a batch refused after an unsubscribe puts the subscription back in place" case_refused_batch_keeps_subscriptions
 run_case "apply teardown" case_apply_teardown
 run_case "a batch attaching a flooded device: each frame to the graph or the stack" case_apply_attach_under_traffic

@@ -13,7 +13,9 @@ enum Undo<'a> {
     Bound(Name, Name, Option<&'a str>),
     Unbound(Name, Name, Option<&'a str>),
     Subscribed(Name, Name),
-    Unsubscribed(Name, Name),
+    /// The registration withdrawn from the subscriber, until the batch is
+    /// in ([`Batch::release_withdrawn`]).
+    Unsubscribed(Name, Option<Withdrawn>),
     /// Boxed: several times the size of the others, rare in a batch.
     Replaced(KBox<Replacement>),
 }
@@ -231,9 +233,10 @@ impl<'a> Batch<'a> {
                 self.log(Undo::Subscribed(*subscriber, *target), Notice::One(event))
             }
             Change::Unsubscribe { subscriber, target } => {
-                registry.unsubscribe(subscriber, target)?;
+                let withdrawn = registry.unsubscribe(subscriber, target)?;
                 let event = Event::new(EventKind::Unsubscribe, *subscriber).with_peer(*target);
-                self.log(Undo::Unsubscribed(*subscriber, *target), Notice::One(event))
+                let undo = Undo::Unsubscribed(*subscriber, Some(withdrawn));
+                self.log(undo, Notice::One(event))
             }
             Change::Replace {
                 old,
@@ -291,9 +294,10 @@ impl<'a> Batch<'a> {
                 break;
             };
             self.reserve_log()?;
-            registry.unsubscribe(&subscriber, name)?;
+            let withdrawn = registry.unsubscribe(&subscriber, name)?;
             let event = Event::new(EventKind::Unsubscribe, subscriber).with_peer(*name);
-            self.log(Undo::Unsubscribed(subscriber, *name), Notice::One(event))?;
+            let undo = Undo::Unsubscribed(subscriber, Some(withdrawn));
+            self.log(undo, Notice::One(event))?;
         }
         Ok(())
     }
@@ -416,6 +420,16 @@ impl<'a> Batch<'a> {
         }
     }
 
+    /// The batch is in: the subscriptions it withdrew come off their
+    /// targets' chains, before any of its events is delivered.
+    pub(super) fn release_withdrawn(&mut self) {
+        for undo in self.undo.iter_mut() {
+            if let Undo::Unsubscribed(_, withdrawn) = undo {
+                drop(withdrawn.take());
+            }
+        }
+    }
+
     /// Undoes every staged change, last first.
     pub(super) fn undo(mut self, control: &mut Control) {
         while let Some(undo) = self.undo.pop() {
@@ -435,8 +449,14 @@ fn undo_one(control: &mut Control, undo: Undo<'_>) {
         Undo::Bound(upper, lower, None) => registry.unbind(&upper, &lower),
         Undo::Unbound(upper, lower, Some(port)) => registry.bind_port(&upper, &lower, port),
         Undo::Unbound(upper, lower, None) => registry.bind(&upper, &lower),
-        Undo::Subscribed(subscriber, target) => registry.unsubscribe(&subscriber, &target),
-        Undo::Unsubscribed(subscriber, target) => registry.subscribe(&subscriber, &target),
+        Undo::Subscribed(subscriber, target) => {
+            registry.unsubscribe(&subscriber, &target).map(drop)
+        }
+        Undo::Unsubscribed(subscriber, Some(withdrawn)) => {
+            registry.resubscribe(&subscriber, withdrawn)
+        }
+        // Released only once the batch is in: never undone then.
+        Undo::Unsubscribed(_, None) => Ok(()),
         Undo::Replaced(replacement) => {
             registry.unreplace(KBox::into_inner(replacement).record);
             Ok(())
