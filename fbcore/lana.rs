@@ -51,6 +51,10 @@ module! {
     authors: ["lana-rs developers"],
     description: "LANA functional-block packet processing engine",
     license: "GPL",
+    // Loaded on demand: by the first generic-netlink request for family
+    // "lana" (lanactl; MODULE_ALIAS_GENL_FAMILY) and by `ip link add ...
+    // type lana` (MODULE_ALIAS_RTNL_LINK), once installed and depmod'ed.
+    alias: ["net-pf-16-proto-16-family-lana", "rtnl-link-lana"],
     params: {
         backlog_limit: u32 {
             default: 1000,

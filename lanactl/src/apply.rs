@@ -47,17 +47,37 @@ pub fn dump(format: Format) -> Result<String, Error> {
 
 /// Reads the file, plans the changes from the running graph, and has the
 /// kernel make them as one transaction (or only check them).
+/// `-` is standard input.
 pub fn apply(options: &Options<'_>) -> Result<String, Error> {
-    let file = options.file;
+    let refused = |why: String| Error::Client(client::Error::Refused(why));
+    let (file, text) = match options.file {
+        "-" => ("<stdin>", std::io::read_to_string(std::io::stdin())),
+        file => (file, std::fs::read_to_string(file)),
+    };
+    let text = text.map_err(|e| refused(format!("cannot read {file}: {e}")))?;
+    apply_text(file, &text, options)
+}
+
+/// `lanactl flush`: applies an empty graph file, which removes every
+/// block, binding, subscription and attachment, as one transaction.
+pub fn flush() -> Result<String, Error> {
+    let options = Options {
+        file: "",
+        dry_run: false,
+        expect_revision: None,
+    };
+    apply_text("flush", "", &options)
+}
+
+/// Applies graph file `text`, named `file` in messages.
+fn apply_text(file: &str, text: &str, options: &Options<'_>) -> Result<String, Error> {
     let refused = |why: String| Error::Client(client::Error::Refused(why));
     let at = |line: Option<usize>| match line {
         Some(line) => format!("{file}:{line}"),
         None => file.to_owned(),
     };
-    let text =
-        std::fs::read_to_string(file).map_err(|e| refused(format!("cannot read {file}: {e}")))?;
     let mut wanted =
-        graphfile::parse(&text).map_err(|e| refused(format!("{}: {}", at(e.line), e.why)))?;
+        graphfile::parse(text).map_err(|e| refused(format!("{}: {}", at(e.line), e.why)))?;
     compile_filters(&mut wanted).map_err(|(line, e)| refused(format!("{}: {e}", at(line))))?;
     let client = Client::connect(family_name())?;
     let (running, revision) = running::read(&client)?;

@@ -300,13 +300,19 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
 
-    /// Print the manual page, lanactl(1), in roff.
+    /// Print the manual page lanactl(8), or write every page into a directory.
     #[command(
-        long_about = "Print the manual page lanactl(1) in roff on standard \
-                      output (make lanactl also writes it to out/man/).",
-        after_long_help = "Example:\n  lanactl man | man -l -"
+        long_about = "Print the manual page lanactl(8) in roff on standard \
+                      output; with DIR, write it and one page per subcommand \
+                      (lanactl-add.8, ...) into DIR instead, and print their \
+                      names (make lanactl writes them to out/man/, make \
+                      install installs them).",
+        after_long_help = "Examples:\n  lanactl man | man -l -\n  lanactl man /tmp/pages && man -l /tmp/pages/lanactl-bind.8"
     )]
-    Man,
+    Man {
+        /// Write every page into this existing directory.
+        dir: Option<std::path::PathBuf>,
+    },
 
     /// Follow the next packets entering a device through the graph.
     #[command(
@@ -355,10 +361,11 @@ pub enum Command {
                       name, type and an optional [block.config] of settings; \
                       [[bind]] with upper, lower and optionally port; \
                       [[subscribe]] with block and to; [[attach]] with dev, \
-                      block and optionally vlan or ethertype; see README), \
-                      compare it with the running graph and print the \
-                      changes that make the two the same, as lanactl \
-                      commands. The kernel then checks them all and \
+                      block and optionally vlan or ethertype; see \
+                      lana-graph(5)), compare it with the running graph and \
+                      print the changes that make the two the same, as \
+                      lanactl commands: what the file does not name is \
+                      removed. The kernel then checks them all and \
                       publishes them at once, or makes none: a refusal names \
                       the file's line and the change at fault. Settings the \
                       file leaves out keep their current value. Applying a \
@@ -370,10 +377,12 @@ pub enum Command {
         after_long_help = "Example:\n  lanactl dump > graph.toml\n  \
                            $EDITOR graph.toml\n  \
                            lanactl apply -f graph.toml --dry-run\n  \
-                           lanactl apply -f graph.toml --expect-revision 7"
+                           lanactl apply -f graph.toml --expect-revision 7\n  \
+                           ssh router lanactl dump | lanactl apply -f -\n\n\
+                           See lana-graph(5) for the file format."
     )]
     Apply {
-        /// The graph file.
+        /// The graph file (lana-graph(5)); - reads standard input. An empty file removes the whole graph.
         #[arg(short, long, value_name = "FILE")]
         file: String,
         /// Print the changes and have the kernel check them; make none.
@@ -383,6 +392,16 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         expect_revision: Option<u32>,
     },
+
+    /// Remove the whole graph, as one transaction.
+    #[command(
+        long_about = "Remove every block, binding, subscription and device \
+                      attachment of this network namespace's graph as one \
+                      transaction: lanactl apply -f of an empty file. Lana \
+                      devices stay (lanactl vlink del removes one).",
+        after_long_help = "Example:\n  lanactl flush\n  lanactl list"
+    )]
+    Flush,
 
     /// Print the running graph as a graph file.
     #[command(
@@ -602,19 +621,15 @@ mod tests {
             &mut bash,
         );
         let bash = String::from_utf8(bash).unwrap();
-        let mut man = Vec::new();
-        clap_mangen::Man::new(Cli::command())
-            .render(&mut man)
-            .unwrap();
-        let man = String::from_utf8(man).unwrap();
-        assert!(man.contains(".TH lanactl 1"), "{man}");
+        let man = String::from_utf8(crate::manpages::main_page().unwrap()).unwrap();
+        assert!(man.contains(".TH lanactl 8"), "{man}");
         for name in &names {
             assert!(
                 bash.contains(&format!("lanactl,{name})")),
                 "bash: no {name}"
             );
             assert!(
-                man.contains(&format!("lanactl\\-{name}(1)")),
+                man.contains(&format!("lanactl\\-{name}(8)")),
                 "man: no {name}"
             );
         }

@@ -9,6 +9,7 @@ mod client;
 mod dot;
 mod filter;
 mod graphfile;
+mod manpages;
 mod monitor;
 mod output;
 mod plan;
@@ -177,6 +178,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
             expect_revision: *expect_revision,
         })?,
         Command::Dump => apply::dump(format)?,
+        Command::Flush => apply::flush()?,
         Command::Batch { file, force } => {
             return batch::run(file, *force, cli.json, |cli| {
                 run(cli).map_err(with_suggestion)
@@ -189,12 +191,15 @@ fn run(cli: &Cli) -> Result<(), Error> {
             clap_complete::generate(*shell, &mut Cli::command(), "lanactl", &mut out);
             String::from_utf8_lossy(&out).into_owned()
         }
-        Command::Man => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .map_err(Error::Output)?;
-            String::from_utf8_lossy(&out).into_owned()
+        Command::Man { dir: None } => {
+            String::from_utf8_lossy(&manpages::main_page().map_err(Error::Output)?).into_owned()
+        }
+        Command::Man { dir: Some(dir) } => {
+            let written = manpages::write_all(dir).map_err(Error::Output)?;
+            written
+                .iter()
+                .map(|p| format!("{}\n", p.display()))
+                .collect()
         }
         Command::Types => {
             let mut types = dump(cmd::TYPES, wire::parse_type)?;

@@ -362,6 +362,35 @@ assert d["attach"] == [{"dev": "ap0", "block": "e0"}, {"dev": "ap1", "block": "n
 ' || fail "lanactl --json dump: $(lanactl --json dump)"
 }
 
+# `apply -f -` reads standard input; an empty file, and lanactl flush,
+# remove the whole graph (blocks, bindings, subscriptions, attachments) as
+# one change; applying the saved dump brings it back.
+case_stdin_and_flush() {
+	local before out
+	lanactl dump >$APPLY_DIR/flush.toml
+	before=$(dump_body)
+	[ -n "$(block_names)" ] && [ -n "$(lanactl attachments)" ] ||
+		fail "nothing to remove: $(lanactl list; lanactl attachments)"
+	out=$(lanactl dump | lanactl apply -f -) || fail "apply -f - of the dump failed: $out"
+	grep -q "^nothing to change" <<<"$out" || fail "apply -f - of the running graph's dump: $out"
+	printf '[[block]]\nname = "a"\ntype = \n' >$APPLY_DIR/syntax.toml
+	expect_refusal "<stdin>:3: " lanactl apply -f - <$APPLY_DIR/syntax.toml || return 1
+	out=$(lanactl apply -f - </dev/null) || fail "apply of an empty file failed: $out"
+	expect_no_blocks "blocks after applying an empty file" || return 1
+	expect_eq "attachments after applying an empty file" "" "$(lanactl attachments)" ||
+		return 1
+	out=$(lanactl apply -f - <$APPLY_DIR/flush.toml) || fail "apply of the saved dump failed: $out"
+	expect_eq "graph after an empty file and the dump" "$before" "$(dump_body)" || return 1
+	out=$(lanactl flush) || fail "flush failed: $out"
+	grep -q "^applied [0-9]* changes" <<<"$out" || fail "flush: $out"
+	expect_no_blocks "blocks after flush" || return 1
+	expect_eq "attachments after flush" "" "$(lanactl attachments)" || return 1
+	out=$(lanactl flush) || fail "flush of an empty graph failed: $out"
+	grep -q "^nothing to change" <<<"$out" || fail "flush of an empty graph: $out"
+	lanactl apply -f $APPLY_DIR/flush.toml >/dev/null || fail "apply of the saved dump failed"
+	expect_eq "graph after flush and the dump" "$before" "$(dump_body)"
+}
+
 case_bad_files_are_named() {
 	printf '[[block]]\nname = "a"\ntype = "counter"\n[[block]]\nname = "a"\ntype = "drop"\n' \
 		>$APPLY_DIR/dup.toml
@@ -440,6 +469,7 @@ run_case "--expect-revision refuses a graph changed since" case_revision_guards_
 run_case "apply delivers each change's event, after the publish" case_apply_events
 run_case "dump, rmmod, insmod, apply restores the same graph" case_dump_survives_a_reload
 run_case "dump --json has the file's fields and the revision" case_dump_json
+run_case "apply -f - reads stdin; an empty file and flush remove the whole graph" case_stdin_and_flush
 run_case "bad graph files are refused with file and line" case_bad_files_are_named
 run_case "a batch may replace a block" case_batch_replaces_a_block
 run_case "a batch refused after an unsubscribe puts the subscription back in place" case_refused_batch_keeps_subscriptions

@@ -64,6 +64,7 @@ subscribe pc pa
 unsubscribe pb pa
 trace pv0 --count 1
 apply -f $PRIV_DIR/graph.toml
+flush
 vlink add plana1
 vlink del plana0
 EOF

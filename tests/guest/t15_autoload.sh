@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# Installed the way make install installs it (lib/modules/RELEASE/updates,
+# then depmod), the module loads on demand: by modprobe, by the first
+# lanactl command (the kernel asks for generic-netlink family "lana") and by
+# `ip link add ... type lana` (rtnl link kind "lana"). The module root is a
+# directory of its own; the kernel's modprobe is pointed at it for the
+# file, and put back after. Sourced by suite.sh.
+
+AUTOLOAD_ROOT=/tmp/lana-modroot
+MODPROBE_SYSCTL=/proc/sys/kernel/modprobe
+
+# The kernel's requests for modules since the file began, one per line.
+autoload_requests() {
+	cat $AUTOLOAD_ROOT/requests 2>/dev/null
+}
+
+# expect_loaded_by REQUEST WHAT: lana is loaded, and the kernel asked for it
+# as REQUEST.
+expect_loaded_by() {
+	lsmod | grep -q "^lana " || fail "$2 did not load lana (the kernel asked for: $(autoload_requests))"
+	autoload_requests | grep -qx -- "-q -- $1" ||
+		fail "$2 loaded lana, but not by $1: $(autoload_requests)"
+}
+
+case_autoload_setup() {
+	local release dir
+	release=$(uname -r)
+	dir=$AUTOLOAD_ROOT/lib/modules/$release/updates
+	lsmod | grep -q "^lana " && { rmmod lana || fail "rmmod failed"; }
+	mkdir -p $dir && cp "$MODULE" $dir/lana.ko || fail "cannot place lana.ko"
+	depmod -b $AUTOLOAD_ROOT "$release" || fail "depmod failed"
+	for alias in net-pf-16-proto-16-family-lana rtnl-link-lana; do
+		grep -qx "alias $alias lana" $AUTOLOAD_ROOT/lib/modules/$release/modules.alias ||
+			fail "depmod recorded no alias $alias: $(cat $AUTOLOAD_ROOT/lib/modules/$release/modules.alias)"
+	done
+	# What the kernel runs to load a module it is asked for: modprobe,
+	# looking in this root, noting each request.
+	cat >$AUTOLOAD_ROOT/modprobe <<EOF
+#!/bin/sh
+echo "\$*" >>$AUTOLOAD_ROOT/requests
+exec $(command -v modprobe) -d $AUTOLOAD_ROOT "\$@"
+EOF
+	chmod 0755 $AUTOLOAD_ROOT/modprobe
+	cat $MODPROBE_SYSCTL >$AUTOLOAD_ROOT/modprobe.was
+	echo $AUTOLOAD_ROOT/modprobe >$MODPROBE_SYSCTL
+}
+
+case_modprobe_loads_lana() {
+	modprobe -d $AUTOLOAD_ROOT lana || fail "modprobe lana failed"
+	lsmod | grep -q "^lana " || fail "modprobe did not load lana"
+	lanactl list >/dev/null || fail "lanactl list failed after modprobe"
+	modprobe -d $AUTOLOAD_ROOT -r lana || fail "modprobe -r lana failed"
+	! lsmod | grep -q "^lana " || fail "modprobe -r left lana loaded"
+}
+
+case_lanactl_autoloads() {
+	local out
+	: >$AUTOLOAD_ROOT/requests
+	out=$(lanactl list) || fail "lanactl list with the module unloaded failed: $out"
+	expect_loaded_by net-pf-16-proto-16-family-lana "lanactl list" || return 1
+	lanactl add al0 counter && block_names | grep -qx al0 || fail "lanactl add after the autoload failed"
+	rmmod lana || fail "rmmod failed"
+}
+
+case_ip_link_autoloads() {
+	: >$AUTOLOAD_ROOT/requests
+	ip link add lauto0 type lana || fail "ip link add lauto0 type lana with the module unloaded failed"
+	expect_loaded_by rtnl-link-lana "ip link add type lana" || return 1
+	ip -br link show type lana | grep -q "^lauto0 " || fail "no lana device lauto0: $(ip -br link)"
+	ip link del lauto0 && rmmod lana || fail "teardown of lauto0 failed"
+}
+
+case_autoload_teardown() {
+	[ -e $AUTOLOAD_ROOT/modprobe.was ] && cat $AUTOLOAD_ROOT/modprobe.was >$MODPROBE_SYSCTL
+	lsmod | grep -q "^lana " && rmmod lana
+	rm -rf $AUTOLOAD_ROOT
+	! lsmod | grep -q "^lana " || fail "lana still loaded"
+}
+
+run_case "autoload: lana.ko placed like make install, depmod records its aliases" case_autoload_setup
+run_case "autoload: modprobe loads and unloads lana" case_modprobe_loads_lana
+run_case "autoload: the first lanactl command loads lana (generic netlink family)" case_lanactl_autoloads
+run_case "autoload: ip link add ... type lana loads lana (rtnl link kind)" case_ip_link_autoloads
+run_case "autoload teardown: the kernel's modprobe put back" case_autoload_teardown
