@@ -72,8 +72,8 @@ impl fmt::Display for Error {
         match self {
             Error::FamilyNotFound(family) => write!(
                 f,
-                "the lana module is not loaded (generic netlink family \"{family}\" not found); \
-                 load it with insmod lana.ko"
+                "the lana module is not loaded (generic netlink family \"{family}\" not found, and the kernel could not load it: not installed?); \
+                 load it with modprobe lana or insmod lana.ko"
             ),
             Error::Kernel {
                 errno,
@@ -739,8 +739,8 @@ mod tests {
         assert_eq!(explained.to_string(), "block in0 exists (File exists)");
         assert_eq!(
             Error::FamilyNotFound("lana".into()).to_string(),
-            "the lana module is not loaded (generic netlink family \"lana\" not found); \
-             load it with insmod lana.ko"
+            "the lana module is not loaded (generic netlink family \"lana\" not found, and the kernel could not load it: not installed?); \
+             load it with modprobe lana or insmod lana.ko"
         );
     }
 }

@@ -49,7 +49,7 @@ pub fn add(name: &str, mtu: Option<u32>) -> Result<(), Error> {
             errno: libc::EOPNOTSUPP,
             ..
         } => Error::Refused(
-            "the lana module is not loaded (no \"lana\" link type); load it with insmod lana.ko"
+            "the lana module is not loaded (no \"lana\" link type); load it with modprobe lana or insmod lana.ko"
                 .into(),
         ),
         e => e,
