@@ -96,19 +96,23 @@ lanactl: setup
 	$(LANACTL) completions zsh >$(OUT)/completions/_lanactl
 	$(LANACTL) completions fish >$(OUT)/completions/lanactl.fish
 	$(LANACTL) man $(OUT)/man >/dev/null
-	cp docs/lana-graph.5 $(OUT)/man/
 
-# Installs what a user runs, under DESTDIR (empty: this machine): the
-# module with the kernel's modules_install (to lib/modules/RELEASE/updates,
-# then depmod, so that its aliases autoload it), lanactl to $(SBINDIR), its
-# completions and manual pages where bash-completion, zsh, fish and man
-# look for them.
+# Installs what make module and make lanactl built (run those first, with
+# the same KDIR=): the module with the kernel tree's modules_install (to
+# lib/modules/RELEASE/updates), lanactl to $(SBINDIR), its completions and
+# manual pages where bash-completion, zsh, fish and man look for them.
+# Onto this machine (no DESTDIR), depmod then indexes the module, so that
+# its aliases load it on demand; into a staging DESTDIR (a package), no
+# module index is written: the package's own depmod makes it.
 PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
-install: module lanactl
-	$(ENV) $(MAKE) -C "$$(cat $(OUT)/kdir)" M=$(CURDIR) MO=$(OUT)/module LLVM=$(LLVM) \
-		INSTALL_MOD_PATH=$(abspath $(DESTDIR)) modules_install
+install:
+	@[ -f $(MODULE) ] && [ -x $(LANACTL) ] && [ -f $(OUT)/man/lanactl.8 ] || \
+		{ echo "install: run make module lanactl first (with the KDIR= to install for)"; exit 1; }
+	$(MAKE) -C "$$(cat $(OUT)/kdir)" M=$(CURDIR) MO=$(OUT)/module LLVM=$(LLVM) \
+		INSTALL_MOD_PATH=$(abspath $(DESTDIR)) $(if $(DESTDIR),DEPMOD=true) modules_install
+	$(if $(DESTDIR),,depmod -a "$$(cat "$$(cat $(OUT)/kdir)/include/config/kernel.release")")
 	install -D -m 0755 $(LANACTL) $(DESTDIR)$(SBINDIR)/lanactl
 	install -D -m 0644 $(OUT)/completions/lanactl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lanactl
@@ -140,7 +144,7 @@ test-host: setup
 test-install: module lanactl
 	@rm -rf $(OUT)/install
 	$(MAKE) --no-print-directory install DESTDIR=$(OUT)/install >/dev/null
-	bash tests/install.sh $(OUT)/install
+	bash tests/install.sh $(OUT)/install $(PREFIX)
 
 # Test helpers: eBPF programs (clang -target bpf) and their aya loader,
 # the fault-injection preload, the netlink fuzzer.

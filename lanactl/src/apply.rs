@@ -55,6 +55,15 @@ pub fn apply(options: &Options<'_>) -> Result<String, Error> {
         file => (file, std::fs::read_to_string(file)),
     };
     let text = text.map_err(|e| refused(format!("cannot read {file}: {e}")))?;
+    // An empty file is an empty graph; empty standard input is more often a
+    // pipe whose writer failed (`ssh r1 lanactl dump | lanactl apply -f -`)
+    // than a wish to remove everything, which flush says.
+    if options.file == "-" && text.trim().is_empty() {
+        return Err(refused(
+            "nothing on standard input: refusing to remove the whole graph (lanactl flush does)"
+                .into(),
+        ));
+    }
     apply_text(file, &text, options)
 }
 

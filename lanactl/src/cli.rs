@@ -303,10 +303,11 @@ pub enum Command {
     /// Print the manual page lanactl(8), or write every page into a directory.
     #[command(
         long_about = "Print the manual page lanactl(8) in roff on standard \
-                      output; with DIR, write it and one page per subcommand \
-                      (lanactl-add.8, ...) into DIR instead, and print their \
-                      names (make lanactl writes them to out/man/, make \
-                      install installs them).",
+                      output; with DIR, write it, one page per subcommand \
+                      (lanactl-add.8, ...) and lana-graph.5 (the graph file's \
+                      format) into DIR instead, and print their names: for \
+                      packagers, whose man pages are usually installed \
+                      already.",
         after_long_help = "Examples:\n  lanactl man | man -l -\n  lanactl man /tmp/pages && man -l /tmp/pages/lanactl-bind.8"
     )]
     Man {
@@ -382,7 +383,7 @@ pub enum Command {
                            See lana-graph(5) for the file format."
     )]
     Apply {
-        /// The graph file (lana-graph(5)); - reads standard input. An empty file removes the whole graph.
+        /// The graph file (lana-graph(5)); - reads standard input, which must not be empty. An empty file removes the whole graph.
         #[arg(short, long, value_name = "FILE")]
         file: String,
         /// Print the changes and have the kernel check them; make none.

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
 //! The manual pages: lanactl(8) and one page per subcommand, in section 8
-//! (system administration) like ip, tc, nft and bpftool's. The graph file's
-//! format has its own hand-written page, lana-graph(5) (docs/).
+//! (system administration) like ip, tc, nft and bpftool's, and the graph
+//! file's format, lana-graph(5), written by hand (docs/lana-graph.5) and
+//! shipped in lanactl so that `lanactl man DIR` writes every page.
 
 use std::{
     io::{self, Write},
@@ -14,6 +15,9 @@ use clap::CommandFactory;
 use crate::cli::Cli;
 
 const SECTION: &str = "8";
+
+/// lana-graph(5), the page of the graph file's format.
+const GRAPH_PAGE: (&str, &str) = ("lana-graph.5", include_str!("../../docs/lana-graph.5"));
 
 /// The pages every page may name besides lanactl's own (in roff: `\-` is
 /// a dash).
@@ -33,6 +37,7 @@ fn command() -> clap::Command {
 fn render(cmd: &clap::Command, main: bool, out: &mut dyn Write) -> io::Result<()> {
     clap_mangen::Man::new(cmd.clone())
         .section(SECTION)
+        .source(concat!("lana-rs ", env!("CARGO_PKG_VERSION")))
         .render(out)?;
     let also = if main {
         SEE_ALSO.to_owned()
@@ -49,8 +54,9 @@ pub(crate) fn main_page() -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Writes every page into `dir`: lanactl.8, and lanactl-NAME.8 for each
-/// subcommand (lanactl-NAME-SUB.8 for theirs). Returns the files written.
+/// Writes every page into `dir`: lanactl.8, lanactl-NAME.8 for each
+/// subcommand (lanactl-NAME-SUB.8 for theirs) and lana-graph.5. Returns
+/// the files written.
 pub(crate) fn write_all(dir: &Path) -> io::Result<Vec<PathBuf>> {
     fn write(
         cmd: &clap::Command,
@@ -71,6 +77,10 @@ pub(crate) fn write_all(dir: &Path) -> io::Result<Vec<PathBuf>> {
     }
     let mut written = Vec::new();
     write(&command(), true, dir, &mut written)?;
+    let (name, text) = GRAPH_PAGE;
+    let path = dir.join(name);
+    std::fs::write(&path, text)?;
+    written.push(path);
     Ok(written)
 }
 
@@ -89,10 +99,11 @@ mod tests {
             .iter()
             .map(|p| {
                 let name = p.file_stem().unwrap().to_str().unwrap();
-                format!("{name}({SECTION})")
+                let section = p.extension().unwrap().to_str().unwrap();
+                format!("{name}({section})")
             })
-            .chain(["lana-graph(5)".to_owned()])
             .collect();
+        assert!(shipped.contains(&"lana-graph(5)".to_owned()), "{shipped:?}");
         assert!(shipped.len() > 25, "{shipped:?}");
         assert!(
             shipped.contains(&"lanactl-vlink-add(8)".to_owned()),
@@ -100,8 +111,9 @@ mod tests {
         );
         for path in &written {
             let page = std::fs::read_to_string(path).unwrap();
-            // roff escapes a name's dashes: `lanactl\-add(8)`.
-            let text = page.replace("\\-", "-");
+            // roff escapes a name's dashes (`lanactl\-add(8)`); a hand-written
+            // page puts a space before the section (`.BR lanactl (8)`).
+            let text = page.replace("\\-", "-").replace(" (", "(");
             for (at, _) in text.match_indices('(') {
                 // `NAME(D)`: a digit and the closing parenthesis.
                 let tail = text.as_bytes().get(at + 1..at + 3);

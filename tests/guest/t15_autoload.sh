@@ -46,6 +46,7 @@ EOF
 }
 
 case_modprobe_loads_lana() {
+	autoload_unloaded
 	modprobe -d $AUTOLOAD_ROOT lana || fail "modprobe lana failed"
 	lsmod | grep -q "^lana " || fail "modprobe did not load lana"
 	lanactl list >/dev/null || fail "lanactl list failed after modprobe"
@@ -53,9 +54,16 @@ case_modprobe_loads_lana() {
 	! lsmod | grep -q "^lana " || fail "modprobe -r left lana loaded"
 }
 
+# autoload_unloaded: lana not loaded, the requests log empty (a case
+# before may have failed with lana loaded).
+autoload_unloaded() {
+	! lsmod | grep -q "^lana " || rmmod lana || fail "rmmod failed"
+	: >$AUTOLOAD_ROOT/requests
+}
+
 case_lanactl_autoloads() {
 	local out
-	: >$AUTOLOAD_ROOT/requests
+	autoload_unloaded
 	out=$(lanactl list) || fail "lanactl list with the module unloaded failed: $out"
 	expect_loaded_by net-pf-16-proto-16-family-lana "lanactl list" || return 1
 	lanactl add al0 counter && block_names | grep -qx al0 || fail "lanactl add after the autoload failed"
@@ -63,7 +71,7 @@ case_lanactl_autoloads() {
 }
 
 case_ip_link_autoloads() {
-	: >$AUTOLOAD_ROOT/requests
+	autoload_unloaded
 	ip link add lauto0 type lana || fail "ip link add lauto0 type lana with the module unloaded failed"
 	expect_loaded_by rtnl-link-lana "ip link add type lana" || return 1
 	ip -br link show type lana | grep -q "^lauto0 " || fail "no lana device lauto0: $(ip -br link)"
