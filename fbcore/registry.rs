@@ -155,7 +155,10 @@ impl Entry {
 /// entry, and `a.lower == Some(b)` exactly when `b.upper == Some(a)`. Every
 /// subscription names another entry, at most once, and is registered on that
 /// entry's chain (so an entry with subscribers has its chain). An entry
-/// with a chain or a subscription has its inbox.
+/// with a chain or a subscription has its inbox. A chain may also carry
+/// registrations no entry lists: those [`Registry::unsubscribe`] withdrew
+/// ([`Withdrawn`]), held by a batch until it is in or undone (no event is
+/// delivered meanwhile: the engine's control lock is held throughout).
 pub(crate) struct Registry {
     /// Of any length: a graph of thousands of blocks outgrows what kmalloc
     /// serves in one piece, so this may be vmalloc'd. Boxed: the room a
@@ -387,7 +390,8 @@ impl Registry {
                 "block '{name}' is in use: '{sub}' is subscribed to it"
             ));
         }
-        // INVARIANT: Unbound and with no subscriber, so nothing refers to it;
+        // INVARIANT: Unbound and with no subscriber, so no entry refers to
+        // it (a withdrawn subscription may still hold its chain: an `Arc`);
         // order is kept. Its own subscriptions go with it.
         self.take_out(index)
             .map_err(|_| ctl_err!(EINVAL, "no block '{name}'"))

@@ -6,13 +6,14 @@ use super::*;
 
 /// A subscription taken out of its subscriber by
 /// [`Registry::unsubscribe`], still registered on the target's chain until
-/// dropped (the block hears the target's events until the change is
-/// final).
+/// dropped: putting it back ([`Registry::resubscribe`]) then allocates
+/// nothing and keeps its place on the chain.
 pub(crate) struct Withdrawn {
     /// Its place among the subscriber's subscriptions.
     at: usize,
     /// The block it subscribed to.
     target: u32,
+    /// The registration; dropping it takes it off the target's chain.
     _listening: Listening,
 }
 

@@ -455,8 +455,11 @@ fn undo_one(control: &mut Control, undo: Undo<'_>) {
         Undo::Unsubscribed(subscriber, Some(withdrawn)) => {
             registry.resubscribe(&subscriber, withdrawn)
         }
-        // Released only once the batch is in: never undone then.
-        Undo::Unsubscribed(_, None) => Ok(()),
+        // Released only once the batch is in, never undone after.
+        Undo::Unsubscribed(subscriber, None) => Err(ctl_err!(
+            EINVAL,
+            "'{subscriber}''s subscription was released"
+        )),
         Undo::Replaced(replacement) => {
             registry.unreplace(KBox::into_inner(replacement).record);
             Ok(())
