@@ -31,9 +31,6 @@
 
 #include "shim.h"
 
-/* See lana_this_cpu_offset() in shim.h. */
-DEFINE_PER_CPU(u8, lana_cpu_anchor);
-
 /*
  * Marks, in the control block, a packet the graph handed to the stack from
  * outside the receive path (a `host` block reached by a backlog copy): when

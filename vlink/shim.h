@@ -12,15 +12,14 @@
 #include <net/genetlink.h>
 
 /*
- * What this_cpu_ptr() adds to a per-CPU pointer on this CPU. Only meaningful
- * while the caller cannot migrate (softirq, or bottom halves disabled).
+ * What this_cpu_ptr() adds to a per-CPU pointer on this CPU (x86: one
+ * %gs-relative load of this_cpu_off). Only meaningful while the caller
+ * cannot migrate (softirq, or bottom halves disabled). Not the difference
+ * of two pointers: gcc's per-CPU pointers are in another address space.
  */
-DECLARE_PER_CPU(u8, lana_cpu_anchor);
-
 static inline unsigned long lana_this_cpu_offset(void)
 {
-	return (unsigned long)raw_cpu_ptr(&lana_cpu_anchor) -
-	       (unsigned long)(void __force *)&lana_cpu_anchor;
+	return __my_cpu_offset;
 }
 
 /* Implemented in Rust (vlink/net/rx_handler.rs, vlink/net/pernet.rs,
