@@ -79,7 +79,6 @@ compiler=$(sed -n 's/^CONFIG_RUSTC_VERSION_TEXT="rustc \([0-9.]*\) .*/\1/p' "$co
 # The build root: trixie, minimal, with the kernel's build dependencies.
 root=$cache/root-trixie
 if [ ! -f "$root/.done" ]; then
-	command -v mmdebstrap >/dev/null || apt-get install -y -qq --no-install-recommends mmdebstrap >&2
 	log "making the trixie build root (rustc $compiler, bindgen, gcc-14)"
 	rm -rf "$root"
 	mmdebstrap --quiet --variant=minbase \
