@@ -127,13 +127,15 @@ lanactl: setup
 # Installs what make module and make lanactl built (run those first, with
 # the same KDIR=): the module with the kernel tree's modules_install (to
 # lib/modules/RELEASE/updates), lanactl to $(SBINDIR), its completions and
-# manual pages where bash-completion, zsh, fish and man look for them.
+# manual pages where bash-completion, zsh, fish and man look for them, and
+# lana.service (the graph in /etc/lana/graph.toml at boot).
 # Onto this machine (no DESTDIR), depmod then indexes the module, so that
 # its aliases load it on demand; into a staging DESTDIR (a package), no
 # module index is written: the package's own depmod makes it.
 PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install:
 	@[ -f $(MODULE) ] && [ -x $(LANACTL) ] && [ -f $(OUT)/man/lanactl.8 ] || \
 		{ echo "install: run make module lanactl first (with the KDIR= to install for)"; exit 1; }
@@ -149,6 +151,7 @@ install:
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 $(OUT)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(OUT)/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -D -m 0644 lanactl/lana.service $(DESTDIR)$(UNITDIR)/lana.service
 
 # Style gates: userspace (cargo fmt, clippy), kernel code (rustfmt with the
 # kernel's configuration, and a CLIPPY=1 module build with no warnings).

@@ -11,12 +11,13 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # Debian packages: the LLVM 19 toolchain the kernel is built with, kernel
 # build tools, QEMU for the guest, and what the tests run inside it
 # (graphviz checks that lanactl dot draws what Graphviz reads; groff-base
-# that the manual pages read cleanly; mmdebstrap makes the Debian 13 roots
-# of make module-stock and test-stock).
+# that the manual pages read cleanly, systemd-analyze the boot unit;
+# mmdebstrap makes the Debian 13 roots of make module-stock and
+# test-stock).
 pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev
       libssl-dev cpio kmod qemu-system-x86 busybox-static iproute2 ethtool
       xz-utils python3-venv ca-certificates iputils-ping tcpdump util-linux
-      libpcap-dev linux-libc-dev graphviz groff-base mmdebstrap)
+      libpcap-dev linux-libc-dev graphviz groff-base mmdebstrap systemd)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

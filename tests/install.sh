@@ -15,7 +15,7 @@ usr=$root$prefix
 "$usr/sbin/lanactl" --version >/dev/null || fail "the installed lanactl does not run"
 for f in share/bash-completion/completions/lanactl share/zsh/vendor-completions/_lanactl \
 	share/fish/vendor_completions.d/lanactl.fish share/man/man8/lanactl.8 \
-	share/man/man5/lana-graph.5; do
+	share/man/man5/lana-graph.5 lib/systemd/system/lana.service; do
 	[ -s "$usr/$f" ] || fail "$prefix/$f not installed"
 done
 
@@ -50,6 +50,15 @@ subcommands=$("$usr/sbin/lanactl" --help | awk '/^Commands:/ { on = 1; next }
 for sub in $subcommands; do
 	[ -e "$man8/lanactl-$sub.8" ] || fail "no manual page for lanactl $sub"
 done
+
+# The boot unit, as systemd reads it (with the staged lanactl in place of
+# /usr/sbin's): any complaint fails, warnings included.
+unit=$root/unit-check/lana.service
+mkdir -p "$root/unit-check"
+sed "s|/usr/sbin/lanactl|$usr/sbin/lanactl|" "$usr/lib/systemd/system/lana.service" >"$unit"
+said=$(systemd-analyze verify --man=no "$unit" 2>&1) && [ -z "$said" ] ||
+	fail "systemd-analyze verify lana.service: $said"
+rm -rf "$root/unit-check"
 
 [ $failed = 0 ] && echo "install: everything in place under $root"
 exit $failed

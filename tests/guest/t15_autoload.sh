@@ -78,6 +78,40 @@ case_ip_link_autoloads() {
 	ip link del lauto0 && rmmod lana || fail "teardown of lauto0 failed"
 }
 
+# The boot unit's commands (lanactl/lana.service), run as systemd would run
+# them on a graph file of our own: start builds the graph (loading the
+# module on demand), reload changes it, stop removes it; after rmmod, start
+# again brings it back.
+unit_command() {
+	local key=$1 file=$2 line
+	line=$(sed -n "s/^$key=//p" "$TOP/lanactl/lana.service")
+	[ -n "$line" ] || fail "lana.service has no $key"
+	line=${line//\/etc\/lana\/graph.toml/$file}
+	line=${line//\/usr\/sbin\/lanactl/$LANACTL}
+	# shellcheck disable=SC2086 # the unit's command line, split as systemd splits it
+	$line >/dev/null
+}
+
+case_boot_unit_commands() {
+	local file=$AUTOLOAD_ROOT/graph.toml
+	autoload_unloaded
+	ip link add ub0 type dummy || fail "cannot create ub0"
+	printf '[[block]]\nname = "ua"\ntype = "counter"\n\n[[attach]]\ndev = "ub0"\nblock = "ua"\n' >$file
+	unit_command ExecStart $file || fail "ExecStart failed"
+	expect_loaded_by net-pf-16-proto-16-family-lana "ExecStart" || return 1
+	expect_eq "blocks after ExecStart" ua "$(block_names)" || return 1
+	printf '[[block]]\nname = "uc"\ntype = "drop"\n' >>$file
+	unit_command ExecReload $file || fail "ExecReload failed"
+	expect_eq "blocks after ExecReload" "ua uc" "$(block_names | tr '\n' ' ' | sed 's/ $//')" || return 1
+	unit_command ExecStop $file || fail "ExecStop failed"
+	expect_no_blocks "blocks after ExecStop" || return 1
+	rmmod lana || fail "rmmod failed"
+	unit_command ExecStart $file || fail "ExecStart after rmmod failed"
+	expect_eq "attachments after rmmod and ExecStart" "ub0" "$(lanactl attachments | awk '{ print $1 }')" ||
+		return 1
+	unit_command ExecStop $file && rmmod lana && ip link del ub0 || fail "teardown failed"
+}
+
 case_autoload_teardown() {
 	[ -e $AUTOLOAD_ROOT/modprobe.was ] && cat $AUTOLOAD_ROOT/modprobe.was >$MODPROBE_SYSCTL
 	lsmod | grep -q "^lana " && rmmod lana
@@ -89,4 +123,5 @@ run_case "autoload: lana.ko placed like make install, depmod records its aliases
 run_case "autoload: modprobe loads and unloads lana" case_modprobe_loads_lana
 run_case "autoload: the first lanactl command loads lana (generic netlink family)" case_lanactl_autoloads
 run_case "autoload: ip link add ... type lana loads lana (rtnl link kind)" case_ip_link_autoloads
+run_case "lana.service: start, reload, stop, and start after rmmod" case_boot_unit_commands
 run_case "autoload teardown: the kernel's modprobe put back" case_autoload_teardown
