@@ -7,21 +7,11 @@
 # Cached under $LANA_CACHE/stock, keyed by the kernel's package version.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/env.sh"
-
-kver=${LANA_STOCK_KVER:-7.3.4+deb13-amd64}
-cache=$LANA_CACHE/stock
+. "$here/stock-env.sh"
 log() { echo "stock-guest: $*" >&2; }
-mkdir -p "$cache"
 exec 9>"$cache/.guest-lock"
 flock 9
-
-# qemu/stock-kernel.sh's apt configuration and package lists.
-apt_dir=$cache/apt
-[ -f "$apt_dir/sources.list" ] || { log "run qemu/stock-kernel.sh first"; exit 1; }
-apt_opts=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
-	-o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache::Archives="$apt_dir/archives"
-	-o Dir::State::Status=/dev/null -o APT::Architecture=amd64 -o APT::Sandbox::User=root)
+apt-get "${apt_opts[@]}" update -qq >&2
 version=$(apt-cache "${apt_opts[@]}" madison "linux-image-$kver" | awk 'NR == 1 { print $3 }')
 [ -n "$version" ] || { log "no linux-image-$kver in the archive"; exit 1; }
 
@@ -33,10 +23,9 @@ if [ ! -f "$root/.done" ]; then
 	rm -rf "$root" "$root.debs" && mkdir -p "$root.debs"
 	(cd "$root.debs" && apt-get "${apt_opts[@]}" download -qq "linux-binary-$kver=$version" \
 		"linux-modules-$kver=$version" >&2)
-	keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 	mmdebstrap --quiet --variant=minbase \
 		--include=kmod,iproute2,procps,util-linux,iputils-ping,libpcap0.8 \
-		trixie "$root" "deb [signed-by=$keyring] http://deb.debian.org/debian trixie main" >&2
+		trixie "$root" "deb [signed-by=$keyring] $mirror trixie main" >&2
 	for deb in "$root.debs"/*.deb; do
 		dpkg-deb -x "$deb" "$root"
 	done

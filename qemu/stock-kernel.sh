@@ -23,31 +23,12 @@
 # module-stock).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/env.sh"
-
-kver=${LANA_STOCK_KVER:-7.3.4+deb13-amd64}
-cache=$LANA_CACHE/stock
+. "$here/stock-env.sh"
 log() { echo "stock-kernel: $*" >&2; }
 # One preparation at a time: a second would remove the tree under the first.
-mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 
-# The packages, from a private apt configuration (the system's sources stay
-# untouched): trixie for the toolchain, trixie-backports for the kernel.
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-mirror=http://deb.debian.org/debian
-apt_dir=$cache/apt
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives"
-cat >"$apt_dir/sources.list" <<SRC
-deb [signed-by=$keyring] $mirror trixie main
-deb [signed-by=$keyring] $mirror trixie-updates main
-deb [signed-by=$keyring] $mirror-security trixie-security main
-deb [signed-by=$keyring] $mirror trixie-backports main
-SRC
-apt_opts=(-o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
-	-o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache::Archives="$apt_dir/archives"
-	-o Dir::State::Status=/dev/null -o APT::Architecture=amd64 -o APT::Sandbox::User=root)
 apt-get "${apt_opts[@]}" update -qq >&2
 version=$(apt-cache "${apt_opts[@]}" madison "linux-headers-$kver" | awk 'NR == 1 { print $3 }')
 [ -n "$version" ] || { log "no linux-headers-$kver in the archive"; exit 1; }
