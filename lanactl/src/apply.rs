@@ -64,22 +64,22 @@ pub fn apply(options: &Options<'_>) -> Result<String, Error> {
                 .into(),
         ));
     }
-    apply_text(file, &text, options)
+    apply_text(file, &text, options.dry_run, options.expect_revision)
 }
 
 /// `lanactl flush`: applies an empty graph file, which removes every
 /// block, binding, subscription and attachment, as one transaction.
 pub fn flush() -> Result<String, Error> {
-    let options = Options {
-        file: "",
-        dry_run: false,
-        expect_revision: None,
-    };
-    apply_text("flush", "", &options)
+    apply_text("flush", "", false, None)
 }
 
-/// Applies graph file `text`, named `file` in messages.
-fn apply_text(file: &str, text: &str, options: &Options<'_>) -> Result<String, Error> {
+/// Applies graph file `text`, named `file` in messages (see [`Options`]).
+fn apply_text(
+    file: &str,
+    text: &str,
+    dry_run: bool,
+    expect_revision: Option<u32>,
+) -> Result<String, Error> {
     let refused = |why: String| Error::Client(client::Error::Refused(why));
     let at = |line: Option<usize>| match line {
         Some(line) => format!("{file}:{line}"),
@@ -91,7 +91,7 @@ fn apply_text(file: &str, text: &str, options: &Options<'_>) -> Result<String, E
     let client = Client::connect(family_name())?;
     let (running, revision) = running::read(&client)?;
     let planned = plan::plan(&running, &wanted);
-    if planned.is_empty() && options.expect_revision.is_none() {
+    if planned.is_empty() && expect_revision.is_none() {
         return Ok(format!(
             "nothing to change: the graph is at revision {revision}\n"
         ));
@@ -100,8 +100,8 @@ fn apply_text(file: &str, text: &str, options: &Options<'_>) -> Result<String, E
     let requests: Vec<wire::Request<'_>> = planned.iter().map(|p| p.step.request()).collect();
     // The kernel refuses the batch unless the graph is still the one it was
     // planned from, or the one the user expects (then the plan is moot).
-    let expect = options.expect_revision.unwrap_or(revision);
-    let attrs = wire::batch_attrs(&requests, Some(expect), options.dry_run)?;
+    let expect = expect_revision.unwrap_or(revision);
+    let attrs = wire::batch_attrs(&requests, Some(expect), dry_run)?;
     let reply = client
         .query(cmd::APPLY, attrs)
         .map_err(|e| at_fault(e, &planned, &at))?;
@@ -113,7 +113,7 @@ fn apply_text(file: &str, text: &str, options: &Options<'_>) -> Result<String, E
         ));
     }
     let changes = if n == 1 { "change" } else { "changes" };
-    out.push_str(&if options.dry_run {
+    out.push_str(&if dry_run {
         format!("dry run: the kernel accepts these {n} {changes} at revision {now}; none made\n")
     } else {
         format!("applied {n} {changes}: the graph is at revision {now}\n")
