@@ -2,15 +2,17 @@
 
 //! `lanactl apply -f FILE` and `lanactl dump`: graph files in and out.
 
+use std::fmt::Write as _;
+
 use lana_uapi::cmd;
 
 use crate::{
     client::{self, Client},
-    family_name, filter,
+    devices, family_name, filter,
     graphfile::{self, Graph},
     output::Format,
     plan::{self, Planned},
-    running, wire, Error,
+    running, vlink, wire, Error,
 };
 
 /// What `apply` was asked for besides the file.
@@ -24,7 +26,8 @@ pub struct Options<'a> {
 pub fn dump(format: Format) -> Result<String, Error> {
     let client = Client::connect(family_name())?;
     let (graph, revision) = running::read(&client)?;
-    let graph = running::without_defaults(&client, graph)?;
+    let mut graph = running::without_defaults(&client, graph)?;
+    graph.vlinks = devices::declared(&vlink::links()?);
     Ok(match format {
         Format::Text => graphfile::render(
             &graph,
@@ -68,7 +71,8 @@ pub fn apply(options: &Options<'_>) -> Result<String, Error> {
 }
 
 /// `lanactl flush`: applies an empty graph file, which removes every
-/// block, binding, subscription and attachment, as one transaction.
+/// block, binding, subscription and attachment, as one transaction, and
+/// then every lana device.
 pub fn flush() -> Result<String, Error> {
     apply_text("flush", "", false, None)
 }
@@ -91,28 +95,58 @@ fn apply_text(
     let client = Client::connect(family_name())?;
     let (running, revision) = running::read(&client)?;
     let planned = plan::plan(&running, &wanted);
-    if planned.is_empty() && expect_revision.is_none() {
+    let devices = devices::plan(&vlink::links()?, &wanted)
+        .map_err(|(line, why)| refused(format!("{}: {why}", at(line))))?;
+    if planned.is_empty() && devices.len() == 0 && expect_revision.is_none() {
         return Ok(format!(
             "nothing to change: the graph is at revision {revision}\n"
         ));
     }
-    let mut out: String = planned.iter().map(|p| format!("{}\n", p.step)).collect();
-    let requests: Vec<wire::Request<'_>> = planned.iter().map(|p| p.step.request()).collect();
+    let mut out: String = devices.before.iter().map(|c| format!("{c}\n")).collect();
+    out.extend(planned.iter().map(|p| format!("{}\n", p.step)));
+    out.extend(devices.after.iter().map(|c| format!("{c}\n")));
+    // A dry run creates no device, so the kernel cannot check attachments
+    // to one the file adds: they are left out of the check, and said so.
+    let unchecked = |p: &&Planned| {
+        dry_run && matches!(&p.step, plan::Step::Attach { dev, .. } if devices.creates(dev))
+    };
+    let checked: Vec<Planned> = planned.iter().filter(|p| !unchecked(p)).cloned().collect();
+    let requests: Vec<wire::Request<'_>> = checked.iter().map(|p| p.step.request()).collect();
     // The kernel refuses the batch unless the graph is still the one it was
     // planned from, or the one the user expects (then the plan is moot).
     let expect = expect_revision.unwrap_or(revision);
     let attrs = wire::batch_attrs(&requests, Some(expect), dry_run)?;
-    let reply = client
-        .query(cmd::APPLY, attrs)
-        .map_err(|e| at_fault(e, &planned, &at))?;
+    let mut made = if dry_run {
+        None
+    } else {
+        Some(devices.make_before()?)
+    };
+    let reply = client.query(cmd::APPLY, attrs).map_err(|e| {
+        made.as_mut().map(devices::Made::undo);
+        at_fault(e, &checked, &at)
+    })?;
     let now = wire::parse_revision(&reply)?;
-    let n = planned.len();
+    if !dry_run {
+        devices.make_after().map_err(|e| {
+            refused(format!(
+                "the graph is at revision {now}, but a lana device it no longer names stays: {e}"
+            ))
+        })?;
+    }
+    let n = planned.len() + devices.len();
     if n == 0 {
         return Ok(format!(
             "nothing to change: the graph is at revision {now}\n"
         ));
     }
     let changes = if n == 1 { "change" } else { "changes" };
+    let skipped = planned.len() - checked.len();
+    if skipped > 0 {
+        let _ = writeln!(
+            out,
+            "dry run: {skipped} attachment(s) to lana devices the file adds are checked when applied"
+        );
+    }
     out.push_str(&if dry_run {
         format!("dry run: the kernel accepts these {n} {changes} at revision {now}; none made\n")
     } else {

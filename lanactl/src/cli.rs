@@ -358,7 +358,8 @@ pub enum Command {
 
     /// Make the graph the one a graph file describes, as one transaction.
     #[command(
-        long_about = "Read the graph file FILE (TOML: [[block]] tables with \
+        long_about = "Read the graph file FILE (TOML: [[vlink]] tables with \
+                      name and optionally mtu; [[block]] tables with \
                       name, type and an optional [block.config] of settings; \
                       [[bind]] with upper, lower and optionally port; \
                       [[subscribe]] with block and to; [[attach]] with dev, \
@@ -368,7 +369,10 @@ pub enum Command {
                       lanactl commands: what the file does not name is \
                       removed. The kernel then checks them all and \
                       publishes them at once, or makes none: a refusal names \
-                      the file's line and the change at fault. Settings the \
+                      the file's line and the change at fault. Lana devices \
+                      the file adds are created before (vlink add) and \
+                      deleted again if the kernel refuses; those it no \
+                      longer names are deleted after (vlink del). Settings the \
                       file leaves out keep their current value. Applying a \
                       dump of the running graph changes nothing. Every graph \
                       has a revision, one more with every change; the batch \
@@ -394,12 +398,12 @@ pub enum Command {
         expect_revision: Option<u32>,
     },
 
-    /// Remove the whole graph, as one transaction.
+    /// Remove the whole graph, as one transaction, and the lana devices.
     #[command(
         long_about = "Remove every block, binding, subscription and device \
                       attachment of this network namespace's graph as one \
-                      transaction: lanactl apply -f of an empty file. Lana \
-                      devices stay (lanactl vlink del removes one).",
+                      transaction, then every lana device: lanactl apply -f \
+                      of an empty file.",
         after_long_help = "Example:\n  lanactl flush\n  lanactl list"
     )]
     Flush,
@@ -410,9 +414,10 @@ pub enum Command {
                       headed by a comment with its revision: every block with \
                       its type and the settings that differ from the type's \
                       defaults, every binding, subscription and device \
-                      attachment. lanactl apply -f of the output makes a \
+                      attachment, and the lana devices (with their MTU when \
+                      not 1500). lanactl apply -f of the output makes a \
                       graph the same again, after a module reload too. With \
-                      --json, one object: revision, and block, bind, \
+                      --json, one object: revision, and vlink, block, bind, \
                       subscribe and attach arrays with the file's fields.",
         after_long_help = "Example:\n  lanactl dump > graph.toml\n  \
                            rmmod lana; insmod lana.ko\n  \

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
-//! Graph files: a whole graph (blocks with their type and settings,
-//! bindings, subscriptions, device attachments) as TOML, which `lanactl
-//! dump` writes and `lanactl apply -f` reads.
+//! Graph files: a whole graph (lana devices, blocks with their type and
+//! settings, bindings, subscriptions, device attachments) as TOML, which
+//! `lanactl dump` writes and `lanactl apply -f` reads.
 //!
 //! ```toml
+//! [[vlink]]
+//! name = "lana0"
+//!
 //! [[block]]
 //! name = "e0"
 //! type = "eth"
@@ -36,6 +39,8 @@ use toml::Spanned;
 /// A whole graph, in the file's order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Graph {
+    #[serde(rename = "vlink")]
+    pub vlinks: Vec<Vlink>,
     #[serde(rename = "block")]
     pub blocks: Vec<Block>,
     #[serde(rename = "bind")]
@@ -58,6 +63,17 @@ impl PartialEq for Line {
 }
 
 impl Eq for Line {}
+
+/// Lana device `name` (`lanactl vlink add`), with `mtu` if not the
+/// default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Vlink {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
+    #[serde(skip)]
+    pub line: Line,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Block {
@@ -138,6 +154,8 @@ impl std::error::Error for FileError {}
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
+    vlink: Vec<Spanned<RawVlink>>,
+    #[serde(default)]
     block: Vec<Spanned<RawBlock>>,
     #[serde(default)]
     bind: Vec<Spanned<RawBind>>,
@@ -145,6 +163,13 @@ struct RawFile {
     subscribe: Vec<Spanned<RawSubscription>>,
     #[serde(default)]
     attach: Vec<Spanned<RawAttach>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVlink {
+    name: String,
+    mtu: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -213,6 +238,36 @@ pub fn parse(text: &str) -> Result<Graph, FileError> {
     })?;
     let lines = Lines::of(text);
     let mut graph = Graph::default();
+    let mut devices = std::collections::HashSet::new();
+    for spanned in raw.vlink {
+        let line = Some(lines.at(spanned.span().start));
+        let at = |why: String| FileError { line, why };
+        let vlink = spanned.into_inner();
+        crate::vlink::check_name(&vlink.name).map_err(|e| at(e.to_string()))?;
+        if !devices.insert(vlink.name.clone()) {
+            return Err(at(format!(
+                "lana device '{}' is declared twice",
+                vlink.name
+            )));
+        }
+        if let Some(mtu) = vlink
+            .mtu
+            .filter(|mtu| !crate::vlink::MTU_RANGE.contains(mtu))
+        {
+            let range = crate::vlink::MTU_RANGE;
+            return Err(at(format!(
+                "lana device '{}': mtu {mtu} is not in {}-{}",
+                vlink.name,
+                range.start(),
+                range.end()
+            )));
+        }
+        graph.vlinks.push(Vlink {
+            name: vlink.name,
+            mtu: vlink.mtu,
+            line: Line(line),
+        });
+    }
     let mut declared = std::collections::HashSet::new();
     for spanned in raw.block {
         let line = Some(lines.at(spanned.span().start));
@@ -316,6 +371,12 @@ pub fn render(graph: &Graph, header: &str) -> String {
     for line in header.lines() {
         let _ = writeln!(out, "# {line}");
     }
+    for v in &graph.vlinks {
+        let _ = write!(out, "\n[[vlink]]\nname = {}\n", quoted(&v.name));
+        if let Some(mtu) = v.mtu {
+            let _ = writeln!(out, "mtu = {mtu}");
+        }
+    }
     for b in &graph.blocks {
         let _ = write!(
             out,
@@ -407,6 +468,13 @@ vlan = 10
 dev = "veth1"
 block = "c0"
 ethertype = "0x88b5"
+
+[[vlink]]
+name = "lana0"
+
+[[vlink]]
+name = "lana1"
+mtu = 1400
 "#;
 
     #[test]
@@ -430,6 +498,16 @@ ethertype = "0x88b5"
         assert_eq!(g.attachments[0].tag.as_deref(), Some("vlan=10"));
         assert_eq!(g.attachments[1].tag.as_deref(), Some("ethertype=0x88b5"));
         assert_eq!(g.attachments[1].line.0, Some(31));
+        assert_eq!(g.vlinks.len(), 2);
+        assert_eq!(
+            (g.vlinks[0].name.as_str(), g.vlinks[0].mtu),
+            ("lana0", None)
+        );
+        assert_eq!(
+            (g.vlinks[1].name.as_str(), g.vlinks[1].mtu),
+            ("lana1", Some(1400))
+        );
+        assert_eq!(g.vlinks[1].line.0, Some(39));
     }
 
     #[test]
@@ -488,5 +566,15 @@ ethertype = "0x88b5"
         assert!(err.why.contains("not both"), "{}", err.why);
         let err = parse("[[attach]]\ndev = \"d\"\nblock = \"b\"\nvlan = 70000\n").unwrap_err();
         assert_eq!(err.line, Some(4));
+        let err = parse("[[vlink]]\nname = \"l0\"\n\n[[vlink]]\nname = \"l0\"\n").unwrap_err();
+        assert_eq!(err.line, Some(4));
+        assert_eq!(err.why, "lana device 'l0' is declared twice");
+        let err = parse("[[vlink]]\nname = \"a-name-of-16-byt\"\n").unwrap_err();
+        assert_eq!(err.line, Some(1));
+        assert!(err.why.contains("longer than 15 bytes"), "{}", err.why);
+        let err = parse("[[vlink]]\nname = \"l0\"\nmtu = 67\n").unwrap_err();
+        assert_eq!(err.why, "lana device 'l0': mtu 67 is not in 68-65521");
+        let err = parse("[[vlink]]\nname = \"l0\"\nmac = 1\n").unwrap_err();
+        assert!(err.why.contains("mac"), "{}", err.why);
     }
 }

@@ -6,6 +6,7 @@ mod apply;
 mod batch;
 mod cli;
 mod client;
+mod devices;
 mod dot;
 mod filter;
 mod graphfile;

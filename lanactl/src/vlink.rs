@@ -27,6 +27,22 @@ pub const KIND: &str = "lana";
 /// Most bytes of a device name (IFNAMSIZ less its NUL).
 const IFNAME_MAX: usize = 15;
 
+/// The MTU a lana device has unless told otherwise (vlink/link.c).
+pub const DEFAULT_MTU: u32 = 1500;
+
+/// The MTUs a lana device takes: `ETH_MIN_MTU` to `ETH_MAX_MTU` less the
+/// Ethernet header (vlink/link.c).
+pub const MTU_RANGE: std::ops::RangeInclusive<u32> = 68..=65521;
+
+/// A device of this network namespace, as rtnetlink lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub name: String,
+    /// Its link kind (`lana`, `veth`...), none for a physical device.
+    pub kind: Option<String>,
+    pub mtu: u32,
+}
+
 /// Creates lana device `name`, with `mtu` if given.
 pub fn add(name: &str, mtu: Option<u32>) -> Result<(), Error> {
     check_name(name)?;
@@ -54,6 +70,33 @@ pub fn add(name: &str, mtu: Option<u32>) -> Result<(), Error> {
         ),
         e => e,
     })?;
+    Ok(())
+}
+
+/// Every device of this network namespace (`ip -d link`): one dump.
+pub fn links() -> Result<Vec<Link>, Error> {
+    let replies = exchange(Rtm::Getlink, NlmF::DUMP, RtBuffer::new())?;
+    let mut links = Vec::with_capacity(replies.len());
+    for link in &replies {
+        let handle = link.rtattrs().get_attr_handle();
+        let Ok(name) = handle.get_attr_payload_as_with_len::<String>(Ifla::Ifname) else {
+            continue;
+        };
+        links.push(Link {
+            name: name.trim_end_matches('\0').to_owned(),
+            kind: kind_in(link),
+            mtu: handle.get_attr_payload_as::<u32>(Ifla::Mtu).unwrap_or(0),
+        });
+    }
+    Ok(links)
+}
+
+/// Sets the MTU of device `name`, as `ip link set NAME mtu MTU` does.
+pub fn set_mtu(name: &str, mtu: u32) -> Result<(), Error> {
+    let mut attrs = RtBuffer::<Ifla, Buffer>::new();
+    attrs.push(attr(Ifla::Ifname, name)?);
+    attrs.push(attr(Ifla::Mtu, mtu)?);
+    exchange(Rtm::Newlink, NlmF::empty(), attrs)?;
     Ok(())
 }
 
@@ -88,18 +131,22 @@ fn kind_of(name: &str) -> Result<Option<String>, Error> {
     let Some(link) = replies.first() else {
         return Err(Error::Refused(format!("no reply about device '{name}'")));
     };
+    Ok(kind_in(link))
+}
+
+/// The link kind a link message carries.
+fn kind_in(link: &Ifinfomsg) -> Option<String> {
     let handle = link.rtattrs().get_attr_handle();
-    let Ok(info) = handle.get_nested_attributes::<IflaInfo>(Ifla::Linkinfo) else {
-        return Ok(None);
-    };
-    Ok(info
-        .get_attr_payload_as_with_len::<String>(IflaInfo::Kind)
+    let info = handle
+        .get_nested_attributes::<IflaInfo>(Ifla::Linkinfo)
+        .ok()?;
+    info.get_attr_payload_as_with_len::<String>(IflaInfo::Kind)
         .ok()
-        .map(|k| k.trim_end_matches('\0').to_owned()))
+        .map(|k| k.trim_end_matches('\0').to_owned())
 }
 
 /// Refuses a name the kernel would, with a message that says why.
-fn check_name(name: &str) -> Result<(), Error> {
+pub fn check_name(name: &str) -> Result<(), Error> {
     let bad = if name.is_empty() {
         "is empty"
     } else if name.len() > IFNAME_MAX {
@@ -191,5 +238,13 @@ mod tests {
     #[test]
     fn loopback_has_no_link_kind() {
         assert_eq!(kind_of("lo").unwrap(), None);
+    }
+
+    #[test]
+    fn the_dump_lists_loopback_with_its_mtu() {
+        let links = links().unwrap();
+        let lo = links.iter().find(|l| l.name == "lo").expect("no lo");
+        assert_eq!(lo.kind, None);
+        assert!(lo.mtu >= 1500, "{lo:?}");
     }
 }

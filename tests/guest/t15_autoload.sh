@@ -79,9 +79,9 @@ case_ip_link_autoloads() {
 }
 
 # The boot unit's commands (lanactl/lana.service), run as systemd would run
-# them on a graph file of our own: start builds the graph (loading the
-# module on demand), reload changes it, stop removes it; after rmmod, start
-# again brings it back.
+# them on a graph file of our own: start builds the graph and its lana
+# device (loading the module on demand), reload changes it, stop removes
+# it; after rmmod, start again brings it back.
 unit_command() {
 	local key=$1 file=$2 line
 	line=$(sed -n "s/^$key=//p" "$TOP/lanactl/lana.service")
@@ -97,6 +97,7 @@ case_boot_unit_commands() {
 	autoload_unloaded
 	ip link add ub0 type dummy || fail "cannot create ub0"
 	printf '[[block]]\nname = "ua"\ntype = "counter"\n\n[[attach]]\ndev = "ub0"\nblock = "ua"\n' >$file
+	printf '\n[[vlink]]\nname = "ulv0"\n\n[[attach]]\ndev = "ulv0"\nblock = "ua"\n' >>$file
 	unit_command ExecStart $file || fail "ExecStart failed"
 	expect_loaded_by net-pf-16-proto-16-family-lana "ExecStart" || return 1
 	expect_eq "blocks after ExecStart" ua "$(block_names)" || return 1
@@ -107,9 +108,11 @@ case_boot_unit_commands() {
 	expect_no_blocks "blocks after ExecStop" || return 1
 	rmmod lana || fail "rmmod failed"
 	unit_command ExecStart $file || fail "ExecStart after rmmod failed"
-	expect_eq "attachments after rmmod and ExecStart" "ub0" "$(lanactl attachments | awk '{ print $1 }')" ||
-		return 1
-	unit_command ExecStop $file && rmmod lana && ip link del ub0 || fail "teardown failed"
+	expect_eq "attachments after rmmod and ExecStart" "ub0 ulv0" \
+		"$(lanactl attachments | awk '{ print $1 }' | sort | tr '\n' ' ' | sed 's/ $//')" || return 1
+	unit_command ExecStop $file || fail "ExecStop failed"
+	expect_eq "lana devices after ExecStop" "" "$(ip -o link show type lana)" || return 1
+	rmmod lana && ip link del ub0 || fail "teardown failed"
 }
 
 case_autoload_teardown() {

@@ -464,6 +464,90 @@ case_apply_attach_under_traffic() {
 	rmmod lana && ip link del aq0 && rm -rf $APPLY_DIR || fail "teardown failed"
 }
 
+# Lana devices declared in the file ([[vlink]]): apply creates them before
+# the transaction (its attachments find them) and deletes those the file no
+# longer names after it; a refused batch deletes the devices it created and
+# puts MTUs back; dump declares them, so dump, rmmod, insmod, apply brings
+# devices and attachments back; flush deletes them.
+apply_lana_devices() {
+	printf '[[vlink]]\nname = "alv0"\n\n[[vlink]]\nname = "alv1"\nmtu = 1400\n\n'
+	printf '[[block]]\nname = "la"\ntype = "counter"\n\n'
+	printf '[[attach]]\ndev = "alv0"\nblock = "la"\n'
+}
+
+lana_devices() {
+	ip -o link show type lana | awk '{ sub(":", "", $2); print $2 "/" $5 }' | sort | tr '\n' ' '
+}
+
+case_apply_lana_devices() {
+	local out saved line
+	insmod "$MODULE" && mkdir -p $APPLY_DIR || fail "insmod failed"
+	apply_lana_devices >$APPLY_DIR/dev.toml
+	out=$(lanactl apply -f $APPLY_DIR/dev.toml) || fail "apply failed: $out"
+	expect_eq "plan" "vlink add alv0
+vlink add alv1 --mtu 1400
+add la counter
+attach alv0 la
+applied 4 changes: the graph is at revision 1" "$out" || return 1
+	expect_eq "lana devices/MTU" "alv0/1500 alv1/1400 " "$(lana_devices)" || return 1
+	ip link set alv0 up && ip addr add 10.91.0.1/24 dev alv0 || fail "cannot address alv0"
+	ping -c 2 -i 0.2 -W 1 10.91.0.2 >/dev/null
+	[ "$(block_stat la packets)" -ge 2 ] || fail "la counted $(block_stat la packets) of the pings sent through alv0"
+	saved=$(lanactl dump)
+	grep -A1 -x '\[\[vlink\]\]' <<<"$saved" | grep -qx 'name = "alv0"' || fail "dump declares no alv0: $saved"
+	grep -A2 -x 'name = "alv1"' <<<"$saved" | grep -qx 'mtu = 1400' || fail "dump has no mtu of alv1: $saved"
+	echo "$saved" >$APPLY_DIR/saved.toml
+	out=$(lanactl apply -f $APPLY_DIR/saved.toml) || fail "apply of the dump failed: $out"
+	grep -q "^nothing to change" <<<"$out" || fail "apply of the running graph's dump: $out"
+	out=$(lanactl apply -f $APPLY_DIR/dev.toml --dry-run) || fail "dry run failed: $out"
+	grep -q "^nothing to change" <<<"$out" || fail "dry run of the same file: $out"
+	# A refused batch takes back the device it created and the MTU it set.
+	{ sed 's/^mtu = 1400/mtu = 1280/' $APPLY_DIR/dev.toml; printf '\n[[vlink]]\nname = "alv2"\n\n'
+		printf '[[block]]\nname = "zz"\ntype = "nope"\n'; } >$APPLY_DIR/devbad.toml
+	line=$(grep -n '^name = "zz"' $APPLY_DIR/devbad.toml | cut -d: -f1)
+	expect_refusal "$APPLY_DIR/devbad.toml:$((line - 1)): add zz nope: unknown block type 'nope'" \
+		lanactl apply -f $APPLY_DIR/devbad.toml || return 1
+	expect_eq "lana devices after a refused batch" "alv0/1500 alv1/1400 " "$(lana_devices)" || return 1
+	# A dry run creates nothing, and says what it could not check.
+	{ printf '[[vlink]]\nname = "alv3"\n\n[[attach]]\ndev = "alv3"\nblock = "la"\n\n'
+		cat $APPLY_DIR/dev.toml; } >$APPLY_DIR/devdry.toml
+	out=$(lanactl apply -f $APPLY_DIR/devdry.toml --dry-run) || fail "dry run failed: $out"
+	grep -qx "vlink add alv3" <<<"$out" &&
+		grep -q "^dry run: 1 attachment(s) to lana devices the file adds are checked when applied" <<<"$out" ||
+		fail "dry run said: $out"
+	expect_eq "lana devices after a dry run" "alv0/1500 alv1/1400 " "$(lana_devices)" || return 1
+	# A lana device the file attaches to must be declared (apply deletes
+	# the others); a device of another kind is not a lana device.
+	sed '/^\[\[vlink\]\]/,/^$/d' $APPLY_DIR/dev.toml >$APPLY_DIR/undeclared.toml
+	line=$(grep -n '^dev = "alv0"' $APPLY_DIR/undeclared.toml | cut -d: -f1)
+	refused_unchanged "$APPLY_DIR/undeclared.toml:$((line - 1)): 'alv0' is a lana device the file does not declare" \
+		lanactl apply -f $APPLY_DIR/undeclared.toml || return 1
+	ip link add alx0 type dummy || fail "cannot create alx0"
+	printf '[[vlink]]\nname = "alx0"\n' >$APPLY_DIR/dummy.toml
+	refused_unchanged "$APPLY_DIR/dummy.toml:1: 'alx0' exists and is not a lana device (dummy)" \
+		lanactl apply -f $APPLY_DIR/dummy.toml || return 1
+	ip link del alx0
+	# Changes: alv1 goes (after the detach), alv0's MTU is set.
+	{ printf '[[vlink]]\nname = "alv0"\nmtu = 9000\n\n'; sed '1,/^$/d;/^mtu/d;/^name = "alv1"/d;/^\[\[vlink/d' $APPLY_DIR/dev.toml; } \
+		>$APPLY_DIR/dev2.toml
+	out=$(lanactl apply -f $APPLY_DIR/dev2.toml) || fail "apply of dev2.toml failed: $out"
+	expect_eq "plan of dev2.toml" "ip link set alv0 mtu 9000
+vlink del alv1
+applied 2 changes: the graph is at revision 1" "$out" || return 1
+	expect_eq "lana devices after dev2.toml" "alv0/9000 " "$(lana_devices)" || return 1
+	# The graph, devices included, survives a module reload.
+	rmmod lana && insmod "$MODULE" || fail "reload failed"
+	expect_eq "lana devices after rmmod" "" "$(lana_devices)" || return 1
+	out=$(lanactl apply -f $APPLY_DIR/saved.toml) || fail "apply of the saved dump failed: $out"
+	expect_eq "lana devices after the saved dump" "alv0/1500 alv1/1400 " "$(lana_devices)" || return 1
+	expect_eq "dump after the saved dump" "$(grep -v '^# ' $APPLY_DIR/saved.toml)" "$(lanactl dump | grep -v '^# ')" ||
+		return 1
+	out=$(lanactl flush) || fail "flush failed: $out"
+	grep -qx "vlink del alv0" <<<"$out" || fail "flush said: $out"
+	expect_eq "lana devices after flush" "" "$(lana_devices)" || return 1
+	rmmod lana && rm -rf $APPLY_DIR || fail "teardown failed"
+}
+
 run_case "apply -f builds a 6-block graph with a port, a subscription, 2 devices" case_apply_builds_a_graph
 run_case "dump prints the graph file; applying it changes nothing" case_dump_round_trip
 run_case "apply -f changes a running graph: settings, a type, blocks, devices" case_apply_changes_a_running_graph
@@ -478,3 +562,4 @@ run_case "a batch may replace a block" case_batch_replaces_a_block
 run_case "a batch refused after an unsubscribe puts the subscription back in place" case_refused_batch_keeps_subscriptions
 run_case "apply teardown" case_apply_teardown
 run_case "a batch attaching a flooded device: each frame to the graph or the stack" case_apply_attach_under_traffic
+run_case "lana devices in graph files: created, resized, deleted, refused whole, dumped" case_apply_lana_devices

@@ -36,7 +36,8 @@ case_privilege_setup() {
 	lanactl vlink add plana0 || fail "vlink add plana0 failed"
 	# A file that would change the graph.
 	printf '[[block]]\nname = "pz"\ntype = "counter"\n' >$PRIV_DIR/graph.toml
-	chmod 0644 $PRIV_DIR/graph.toml
+	printf '[[vlink]]\nname = "plana2"\n' >$PRIV_DIR/devices.toml
+	chmod 0644 $PRIV_DIR/graph.toml $PRIV_DIR/devices.toml
 }
 
 case_every_change_refused_unprivileged() {
@@ -64,6 +65,7 @@ subscribe pc pa
 unsubscribe pb pa
 trace pv0 --count 1
 apply -f $PRIV_DIR/graph.toml
+apply -f $PRIV_DIR/devices.toml
 flush
 vlink add plana1
 vlink del plana0

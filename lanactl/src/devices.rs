@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+//! The lana devices `lanactl apply` creates, resizes and deletes: the
+//! difference between the namespace's lana devices and a graph file's
+//! `[[vlink]]` tables.
+//!
+//! Devices are not part of the kernel's graph transaction (rtnetlink makes
+//! them), so apply brackets it: the devices the file adds come first, for
+//! its attachments to find; those it no longer names go last, after the
+//! transaction has detached them. A refused transaction takes back what
+//! came first: the devices created are deleted and MTUs put back.
+
+use std::fmt;
+
+use crate::{
+    client::Error,
+    graphfile::Graph,
+    vlink::{self, Link},
+};
+
+/// One change to a device, as the command that makes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Add { name: String, mtu: Option<u32> },
+    Mtu { name: String, mtu: u32, was: u32 },
+    Del { name: String },
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Add { name, mtu: None } => write!(f, "vlink add {name}"),
+            Change::Add {
+                name,
+                mtu: Some(mtu),
+            } => write!(f, "vlink add {name} --mtu {mtu}"),
+            Change::Mtu { name, mtu, .. } => write!(f, "ip link set {name} mtu {mtu}"),
+            Change::Del { name } => write!(f, "vlink del {name}"),
+        }
+    }
+}
+
+/// The device changes of one apply: `before` the transaction (additions,
+/// MTUs) and `after` it (deletions).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub before: Vec<Change>,
+    pub after: Vec<Change>,
+}
+
+impl Plan {
+    pub fn len(&self) -> usize {
+        self.before.len() + self.after.len()
+    }
+
+    /// Whether the file attaches to `dev` before it exists (a dry run
+    /// cannot have the kernel check that attachment).
+    pub fn creates(&self, dev: &str) -> bool {
+        self.before
+            .iter()
+            .any(|c| matches!(c, Change::Add { name, .. } if name == dev))
+    }
+
+    /// Makes the changes that come before the transaction; on a failure
+    /// takes back those made and says which failed.
+    pub fn make_before(&self) -> Result<Made<'_>, Error> {
+        let mut made = Made(Vec::new());
+        for change in &self.before {
+            let done = match change {
+                Change::Add { name, mtu } => vlink::add(name, *mtu),
+                Change::Mtu { name, mtu, .. } => vlink::set_mtu(name, *mtu),
+                Change::Del { .. } => Ok(()),
+            };
+            if let Err(e) = done {
+                made.undo();
+                return Err(Error::Refused(format!("{change}: {e}")));
+            }
+            made.0.push(change);
+        }
+        Ok(made)
+    }
+
+    /// Makes the changes that come after the transaction.
+    pub fn make_after(&self) -> Result<(), Error> {
+        for change in &self.after {
+            if let Change::Del { name } = change {
+                vlink::del(name).map_err(|e| Error::Refused(format!("{change}: {e}")))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The changes [`Plan::make_before`] made, to take back if the
+/// transaction is refused.
+pub struct Made<'a>(Vec<&'a Change>);
+
+impl Made<'_> {
+    /// Takes the changes back, last first. Best effort: a device that
+    /// cannot be deleted now stays, as after `lanactl vlink add`.
+    pub fn undo(&mut self) {
+        for change in self.0.drain(..).rev() {
+            let _ = match change {
+                Change::Add { name, .. } => vlink::del(name),
+                Change::Mtu { name, was, .. } => vlink::set_mtu(name, *was),
+                Change::Del { .. } => Ok(()),
+            };
+        }
+    }
+}
+
+/// A graph file that cannot be applied to these devices: the line and why.
+pub type Refusal = (Option<usize>, String);
+
+/// What makes the lana devices of `links` those `wanted` declares.
+pub fn plan(links: &[Link], wanted: &Graph) -> Result<Plan, Refusal> {
+    let is_lana = |l: &&Link| l.kind.as_deref() == Some(vlink::KIND);
+    let mut plan = Plan::default();
+    for v in &wanted.vlinks {
+        match links.iter().find(|l| l.name == v.name) {
+            None => plan.before.push(Change::Add {
+                name: v.name.clone(),
+                mtu: v.mtu,
+            }),
+            Some(link) if !is_lana(&link) => {
+                let kind = link.kind.as_deref().unwrap_or("a device with no link kind");
+                return Err((
+                    v.line.0,
+                    format!("'{}' exists and is not a lana device ({kind})", v.name),
+                ));
+            }
+            Some(link) => {
+                let mtu = v.mtu.unwrap_or(vlink::DEFAULT_MTU);
+                if link.mtu != mtu {
+                    plan.before.push(Change::Mtu {
+                        name: v.name.clone(),
+                        mtu,
+                        was: link.mtu,
+                    });
+                }
+            }
+        }
+    }
+    let declared = |name: &str| wanted.vlinks.iter().any(|v| v.name == name);
+    for link in links.iter().filter(is_lana) {
+        if declared(&link.name) {
+            continue;
+        }
+        if let Some(a) = wanted.attachments.iter().find(|a| a.dev == link.name) {
+            return Err((
+                a.line.0,
+                format!(
+                    "'{}' is a lana device the file does not declare, which apply \
+                     deletes: declare it ([[vlink]] name = \"{}\")",
+                    link.name, link.name
+                ),
+            ));
+        }
+        plan.after.push(Change::Del {
+            name: link.name.clone(),
+        });
+    }
+    Ok(plan)
+}
+
+/// The lana devices of `links` as a graph file declares them.
+pub fn declared(links: &[Link]) -> Vec<crate::graphfile::Vlink> {
+    links
+        .iter()
+        .filter(|l| l.kind.as_deref() == Some(vlink::KIND))
+        .map(|l| crate::graphfile::Vlink {
+            name: l.name.clone(),
+            mtu: (l.mtu != vlink::DEFAULT_MTU).then_some(l.mtu),
+            line: crate::graphfile::Line(None),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graphfile::parse;
+
+    fn link(name: &str, kind: Option<&str>, mtu: u32) -> Link {
+        Link {
+            name: name.into(),
+            kind: kind.map(Into::into),
+            mtu,
+        }
+    }
+
+    #[test]
+    fn adds_resizes_and_deletes_only_lana_devices() {
+        let links = [
+            link("lo", None, 65536),
+            link("veth0", Some("veth"), 1500),
+            link("keep", Some("lana"), 1500),
+            link("resize", Some("lana"), 1500),
+            link("gone", Some("lana"), 1500),
+        ];
+        let wanted = parse(
+            "[[vlink]]\nname = \"keep\"\n[[vlink]]\nname = \"resize\"\nmtu = 9000\n\
+             [[vlink]]\nname = \"new\"\n",
+        )
+        .unwrap();
+        let plan = plan(&links, &wanted).unwrap();
+        let shown: Vec<String> = plan.before.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["ip link set resize mtu 9000", "vlink add new"]);
+        assert_eq!(
+            plan.after,
+            [Change::Del {
+                name: "gone".into()
+            }]
+        );
+        assert!(plan.creates("new") && !plan.creates("keep"));
+    }
+
+    #[test]
+    fn a_device_back_at_the_default_mtu_is_resized() {
+        let links = [link("l0", Some("lana"), 1400)];
+        let wanted = parse("[[vlink]]\nname = \"l0\"\n").unwrap();
+        assert_eq!(
+            plan(&links, &wanted).unwrap().before,
+            [Change::Mtu {
+                name: "l0".into(),
+                mtu: 1500,
+                was: 1400
+            }]
+        );
+    }
+
+    #[test]
+    fn refuses_another_kind_and_an_undeclared_lana_device_attached() {
+        let links = [
+            link("veth0", Some("veth"), 1500),
+            link("l0", Some("lana"), 1500),
+        ];
+        let (line, why) =
+            plan(&links, &parse("\n[[vlink]]\nname = \"veth0\"\n").unwrap()).unwrap_err();
+        assert_eq!(line, Some(2));
+        assert_eq!(why, "'veth0' exists and is not a lana device (veth)");
+        let file =
+            "[[block]]\nname = \"b\"\ntype = \"drop\"\n[[attach]]\ndev = \"l0\"\nblock = \"b\"\n";
+        let (line, why) = plan(&links, &parse(file).unwrap()).unwrap_err();
+        assert_eq!(line, Some(4));
+        assert!(why.contains("[[vlink]] name = \"l0\""), "{why}");
+    }
+
+    #[test]
+    fn the_declared_devices_plan_nothing() {
+        let links = [link("a", Some("lana"), 1500), link("b", Some("lana"), 1280)];
+        let wanted = Graph {
+            vlinks: declared(&links),
+            ..Graph::default()
+        };
+        assert_eq!(wanted.vlinks[0].mtu, None);
+        assert_eq!(wanted.vlinks[1].mtu, Some(1280));
+        assert_eq!(plan(&links, &wanted).unwrap().len(), 0);
+    }
+}
