@@ -34,7 +34,7 @@ DEBUG_FAULTS_STRIDE ?= 40
 # toolchain settings first.
 ENV := . qemu/env.sh &&
 
-.PHONY: all setup kernel kernel-debug module module-debug module-stock test-stock probe lanactl install check style fmt test-host test-install test-helpers test-guest test-debug test-both fuzz faults demo bench clean help
+.PHONY: all setup kernel kernel-debug module module-debug module-stock test-stock dkms-src dkms-install test-dkms test-stock-suite print-version install-module install-tools probe lanactl install check style fmt test-host test-install test-helpers test-guest test-debug test-both fuzz faults demo bench clean help
 
 all: module lanactl
 
@@ -47,10 +47,15 @@ help:
 	@echo "              FAULTS_CASES=REGEX runs the cases it matches, e.g. \"rm|bind\")"
 	@echo "make module   build lana.ko (into out/module)"
 	@echo "make module-stock   lana.ko for Debian 13's stock kernel (out/module-stock)"
-	@echo "make test-stock     boot Debian 13's stock kernel, load that lana.ko, count frames"
+	@echo "make test-stock     boot Debian 13's stock kernel, load that lana.ko, count frames;"
+	@echo "                    the DKMS install in a Debian 13 build root (test-dkms)"
+	@echo "make test-stock-suite   the in-guest suite on Debian 13's stock kernel"
+	@echo "make dkms-install   lana.ko by DKMS for the running kernel (KVER= another);"
+	@echo "                    make dkms-src DESTDIR= stages /usr/src/lana-VERSION"
 	@echo "make lanactl  build the lanactl CLI, its completions and man pages (out/)"
 	@echo "make install  install lana.ko (modules_install + depmod), lanactl, completions,"
-	@echo "              man pages (DESTDIR=, PREFIX=/usr; KDIR= for your kernel)"
+	@echo "              man pages (DESTDIR=, PREFIX=/usr; KDIR= for your kernel);"
+	@echo "              install-module and install-tools do either half"
 	@echo "make kernel   fetch and build the guest kernel (cached)"
 	@echo "make kernel-debug   the same with KASAN, lockdep, kmemleak"
 	@echo "make test-guest     the in-guest suite (TESTS=t57 for one file)"
@@ -86,26 +91,54 @@ module-debug: kernel-debug
 
 # lana.ko for Debian 13's stock kernel (linux-image-$(LANA_STOCK_KVER)),
 # built in a trixie build root with that kernel's own compilers, against
-# its config and Module.symvers (qemu/stock-kernel.sh: cached; the first run
-# fetches and prepares for about 5 minutes).
-STOCK_MAKE := make -C /lana/tree ARCH=x86 CROSS_COMPILE=x86_64-linux-gnu- CC=x86_64-linux-gnu-gcc-14
+# its config and Module.symvers, by dkms/build.sh as DKMS builds it on a
+# Debian 13 machine (qemu/stock-kernel.sh: cached; the first run fetches
+# and prepares for about 10 minutes).
+export LANA_STOCK_KVER ?= 7.3.4+deb13-amd64
 module-stock: setup
 	@mkdir -p $(OUT)/module-stock
 	bash qemu/stock-kernel.sh >$(OUT)/stock.new
 	@mv $(OUT)/stock.new $(OUT)/stock
-	read -r root src tree <$(OUT)/stock && bash qemu/stock-run.sh "$$root" "$$src" "$$tree" \
-		--mod $(CURDIR) $(OUT)/module-stock $(STOCK_MAKE) M=/lana/mod MO=/lana/out modules
+	bash qemu/stock-run.sh "$$(cat $(OUT)/stock)" --bind $(CURDIR) /lana/mod \
+		--bind $(OUT)/module-stock /lana/out \
+		bash /lana/mod/dkms/build.sh $(LANA_STOCK_KVER) /lana/mod /lana/out
+
+# The DKMS package: the module's source as DKMS takes it
+# ($(DESTDIR)/usr/src/lana-VERSION, dkms.conf with the version), and, with
+# no DESTDIR, dkms add and install (for the running kernel; the
+# dkms/build.sh it runs says what a kernel or a compiler lacks).
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml)
+DKMS_SRC = $(DESTDIR)/usr/src/lana-$(VERSION)
+dkms-src:
+	rm -rf $(DKMS_SRC) && install -d $(DKMS_SRC)
+	cp -r Kbuild LICENSE fbcore fbs vlink $(DKMS_SRC)/
+	install -d $(DKMS_SRC)/dkms && install -m 0644 dkms/*.sh $(DKMS_SRC)/dkms/
+	sed 's/@VERSION@/$(VERSION)/' dkms/dkms.conf >$(DKMS_SRC)/dkms.conf
+
+dkms-install: dkms-src
+	$(if $(DESTDIR),,dkms status lana/$(VERSION) | grep -q . || dkms add lana/$(VERSION))
+	$(if $(DESTDIR),,dkms install lana/$(VERSION) $(if $(KVER),-k $(KVER)))
+
+# README's DKMS install, run in make module-stock's build root (a Debian
+# 13 system): make dkms-install KVER=the stock kernel; the module DKMS
+# installs goes to $(OUT)/module-dkms for test-stock's guest to load.
+test-dkms: module-stock
+	bash qemu/stock-dkms.sh "$$(cat $(OUT)/stock)" $(CURDIR) $(OUT)/module-dkms
+
+print-version:
+	@echo $(VERSION)
 
 # Boots Debian's stock kernel itself (its vmlinuz and modules, on a trixie
 # guest root: qemu/stock-guest.sh) and runs qemu/guest-stock-smoke.sh: the
-# module loads, and a graph counts pktgen's frames (make check runs it; the
-# whole in-guest suite there is still to come).
-test-stock: module-stock lanactl
+# module loads, and a graph counts pktgen's frames; the module DKMS built
+# loads by modprobe and on demand (make check runs it; the whole in-guest
+# suite there is still to come).
+test-stock: module-stock test-dkms lanactl
 	bash qemu/stock-guest.sh >$(OUT)/stock-guest.new
 	@mv $(OUT)/stock-guest.new $(OUT)/stock-guest
 	read -r root kimg <$(OUT)/stock-guest && dir=$$root/lana-smoke && rm -rf "$$dir" && \
 		mkdir -p "$$dir" && cp $(OUT)/module-stock/lana.ko $(LANACTL) tests/guest/pktgen.sh \
-		qemu/guest-stock-smoke.sh "$$dir/" && \
+		qemu/guest-stock-smoke.sh "$$dir/" && cp $(OUT)/module-dkms/lana.ko "$$dir/lana-dkms.ko" && \
 		bash qemu/stock-vm.sh "$$root" "$$kimg" "$$dir" bash /lana-smoke/guest-stock-smoke.sh /lana-smoke; \
 		cat "$$dir/result.txt"; tail -n1 "$$dir/result.txt" | grep -qx passed
 
@@ -136,12 +169,17 @@ PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-install:
-	@[ -f $(MODULE) ] && [ -x $(LANACTL) ] && [ -f $(OUT)/man/lanactl.8 ] || \
-		{ echo "install: run make module lanactl first (with the KDIR= to install for)"; exit 1; }
+install: install-module install-tools
+
+install-module:
+	@[ -f $(MODULE) ] || { echo "install: run make module first (with the KDIR= to install for)"; exit 1; }
 	$(MAKE) -C "$$(cat $(OUT)/kdir)" M=$(CURDIR) MO=$(OUT)/module LLVM=$(LLVM) \
 		INSTALL_MOD_PATH=$(abspath $(DESTDIR)) $(if $(DESTDIR),DEPMOD=true) modules_install
 	$(if $(DESTDIR),,depmod -a "$$(cat "$$(cat $(OUT)/kdir)/include/config/kernel.release")")
+
+install-tools:
+	@[ -x $(LANACTL) ] && [ -f $(OUT)/man/lanactl.8 ] || \
+		{ echo "install: run make lanactl first"; exit 1; }
 	install -D -m 0755 $(LANACTL) $(DESTDIR)$(SBINDIR)/lanactl
 	install -D -m 0644 $(OUT)/completions/lanactl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lanactl
@@ -188,6 +226,15 @@ test-helpers: setup
 
 test-guest: module lanactl test-helpers
 	$(ENV) bash tests/run.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(LANACTL) "$(TESTS)"
+
+# The in-guest suite on Debian 13's stock kernel: its own vmlinuz and
+# modules on the trixie guest root of qemu/stock-guest.sh, the lana.ko of
+# make module-stock (TESTS= picks files by name).
+test-stock-suite: module-stock lanactl test-helpers
+	bash qemu/stock-guest.sh >$(OUT)/stock-guest.new
+	@mv $(OUT)/stock-guest.new $(OUT)/stock-guest
+	read -r root kimg <$(OUT)/stock-guest && $(ENV) LANA_GUEST_ROOT=$$root \
+		bash tests/run.sh "$$kimg" $(OUT)/module-stock/lana.ko $(LANACTL) "$(TESTS)"
 
 test-debug: module-debug lanactl test-helpers
 	$(ENV) FUZZ_COUNT=$(DEBUG_FUZZ_COUNT) LOAD_OPS=$(DEBUG_LOAD_OPS) \

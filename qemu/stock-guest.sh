@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Prepares a guest for Debian 13's stock kernel and prints "ROOT KIMG": a
-# trixie root filesystem (mmdebstrap: what the smoke test runs, lanactl's
-# libraries) holding that kernel's own image and modules (linux-binary,
-# linux-modules), depmod'ed. virtme-ng boots KIMG on ROOT (qemu/stock-vm.sh).
-# Cached under $LANA_CACHE/stock, keyed by the kernel's package version.
+# trixie root filesystem (mmdebstrap: what the smoke test and the in-guest
+# suite run, lanactl's libraries) holding that kernel's own image and
+# modules (linux-binary, linux-modules), depmod'ed. virtme-ng boots KIMG on
+# ROOT (qemu/stock-vm.sh, qemu/vm.sh with LANA_GUEST_ROOT). Cached under
+# $LANA_CACHE/stock, keyed by the kernel's package version and the
+# packages.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/stock-env.sh"
@@ -17,14 +19,15 @@ version=$(apt-cache "${apt_opts[@]}" madison "linux-image-$kver" | awk 'NR == 1 
 
 # Letters, digits, dots and dashes only: virtme-ng refuses a shared
 # directory's path with others ("~" and "+" are in Debian's versions).
-root=$cache/guest-$(tr -c 'A-Za-z0-9.\n-' _ <<<"$kver-$version")
+packages=kmod,iproute2,procps,util-linux,iputils-ping,libpcap0.8,python3,gawk,tcpdump
+root=$cache/guest-$(tr -c 'A-Za-z0-9.\n-' _ <<<"$kver-$version")-$(sha256sum <<<"$packages" | cut -c1-8)
 if [ ! -f "$root/.done" ]; then
 	log "making the guest root for $kver ($version)"
 	rm -rf "$root" "$root.debs" && mkdir -p "$root.debs"
 	(cd "$root.debs" && apt-get "${apt_opts[@]}" download -qq "linux-binary-$kver=$version" \
 		"linux-modules-$kver=$version" >&2)
 	mmdebstrap --quiet --variant=minbase \
-		--include=kmod,iproute2,procps,util-linux,iputils-ping,libpcap0.8 \
+		--include="$packages" \
 		trixie "$root" "deb [signed-by=$keyring] $mirror trixie main" >&2
 	for deb in "$root.debs"/*.deb; do
 		dpkg-deb -x "$deb" "$root"

@@ -10,6 +10,11 @@
 # guests that share work (tests/run-both.sh). LANA_KERNEL_ARGS: more kernel
 # command-line options.
 #
+# LANA_GUEST_ROOT=ROOT boots on ROOT instead of the host's root (KDIR is
+# then a kernel image: Debian's stock kernel on its trixie root,
+# qemu/stock-guest.sh); this work tree is shared with the guest read-only
+# at the same path, RWDIR and LANA_SHARED_DIR read-write.
+#
 # KVM is used when it can boot a guest, TCG otherwise: some hosts expose
 # /dev/kvm through a paravirtual nesting module (kvm_pvm) on which a stock
 # kernel hangs right after the firmware. Set LANA_ACCEL=kvm|tcg to force.
@@ -57,8 +62,24 @@ tcg) accel=(--disable-kvm) ;;
 *) if [ -n "$icount" ] || ! kvm_works; then accel=(--disable-kvm); fi ;;
 esac
 
-opts=(--run "$kdir" --memory 1G --rwdir "$rwdir" --verbose "${accel[@]}")
-[ -z "${LANA_SHARED_DIR:-}" ] || opts+=(--rwdir "$LANA_SHARED_DIR")
+# Shared directories: at the same path in the guest. On a root of its own
+# (read-only) their mount points are made in it beforehand.
+shared() {
+	local kind=$1 dir=$2
+	if [ -n "${LANA_GUEST_ROOT:-}" ]; then
+		mkdir -p "$LANA_GUEST_ROOT$dir"
+		opts+=("--$kind=$dir=$dir")
+	else
+		opts+=("--$kind" "$dir")
+	fi
+}
+opts=(--run "$kdir" --memory 1G --verbose "${accel[@]}")
+shared rwdir "$rwdir"
+[ -z "${LANA_SHARED_DIR:-}" ] || shared rwdir "$LANA_SHARED_DIR"
+if [ -n "${LANA_GUEST_ROOT:-}" ]; then
+	opts+=(--root "$LANA_GUEST_ROOT")
+	shared rodir "$(cd "$here/.." && pwd)"
+fi
 [ -z "${LANA_KERNEL_ARGS:-}" ] || opts+=(--append "$LANA_KERNEL_ARGS")
 if [ -n "$icount" ]; then
 	opts+=(--cpus 1 --qemu-opts="-icount shift=0,sleep=off")
@@ -71,4 +92,8 @@ fi
 printf -v cmd '%q ' "$@"
 # vng's script I/O does not reach us reliably under TCG (see KERNEL-NOTES):
 # commands write results into RWDIR; the console is kept for post-mortems.
-"$vng" "${opts[@]}" --exec "$cmd" >"$rwdir/console.log" 2>&1
+rc=0
+"$vng" "${opts[@]}" --exec "$cmd" >"$rwdir/console.log" 2>&1 || rc=$?
+# The mount points made in a guest root for directories that come and go.
+[ -z "${LANA_GUEST_ROOT:-}" ] || rmdir "$LANA_GUEST_ROOT$rwdir" 2>/dev/null || true
+exit $rc
