@@ -14,9 +14,12 @@ OUT := $(CURDIR)/out
 MODULE := $(OUT)/module/lana.ko
 LANACTL := $(CURDIR)/target/release/lanactl
 
-# make check runs the whole in-guest suite on the plain guest kernel and on
-# the debug kernel (KASAN, lockdep, kmemleak...: qemu/kernel-debug.config),
-# two guests at once (tests/run-both.sh). The debug kernel's checks cost
+# make check runs the whole in-guest suite on Debian 13's stock kernel (its
+# own image and modules, on a trixie root: the kernel users boot) and on
+# our debug kernel (KASAN, lockdep, kmemleak...: qemu/kernel-debug.config),
+# two guests at once (tests/run-both.sh). The plain guest kernel is still
+# built: style, bench and demo use it, and with KDIR= it is the first lane
+# again (make test-guest runs it alone). The debug kernel's checks cost
 # about five times the time under emulation (pktgen far more): there the
 # load and replace tests' counts are scaled down, and the files are shared
 # out between the two guests. DEBUG_TESTS picks the debug kernel's files by
@@ -34,7 +37,7 @@ DEBUG_FAULTS_STRIDE ?= 40
 # toolchain settings first.
 ENV := . qemu/env.sh &&
 
-.PHONY: all setup kernel kernel-debug module module-debug module-stock test-stock dkms-src dkms-install test-dkms test-stock-suite print-version install-module install-tools probe lanactl install check style fmt test-host test-install test-helpers test-guest test-debug test-both fuzz faults demo bench clean help
+.PHONY: all setup kernel kernel-debug module module-debug module-stock test-stock dkms-src dkms-install test-dkms test-stock-suite bench-stock print-version install-module install-tools probe lanactl install check style fmt test-host test-install test-helpers test-guest test-debug test-both fuzz faults demo bench clean help
 
 all: module lanactl
 
@@ -131,8 +134,8 @@ print-version:
 # Boots Debian's stock kernel itself (its vmlinuz and modules, on a trixie
 # guest root: qemu/stock-guest.sh) and runs qemu/guest-stock-smoke.sh: the
 # module loads, and a graph counts pktgen's frames; the module DKMS built
-# loads by modprobe and on demand (make check runs it; the whole in-guest
-# suite there is still to come).
+# loads by modprobe and on demand (make check runs it; its test-both runs
+# the whole in-guest suite there).
 test-stock: module-stock test-dkms lanactl
 	bash qemu/stock-guest.sh >$(OUT)/stock-guest.new
 	@mv $(OUT)/stock-guest.new $(OUT)/stock-guest
@@ -260,10 +263,13 @@ faults: module-debug lanactl test-helpers
 		$(OUT)/module-debug/lana.ko $(LANACTL) t91
 
 # Both kernels at once, one guest per core: what make check runs.
-test-both: module module-debug lanactl test-helpers
+test-both: module module-debug lanactl test-helpers $(if $(KDIR),,module-stock)
+	$(if $(KDIR),kdir=$$(cat $(OUT)/kdir) module=$(MODULE) root=, \
+		bash qemu/stock-guest.sh >$(OUT)/stock-guest.new && mv $(OUT)/stock-guest.new $(OUT)/stock-guest && \
+		read -r root kdir <$(OUT)/stock-guest && module=$(OUT)/module-stock/lana.ko) && \
 	$(ENV) DEBUG_FUZZ_COUNT=$(DEBUG_FUZZ_COUNT) DEBUG_LOAD_OPS=$(DEBUG_LOAD_OPS) \
 		DEBUG_REPLACE_FRAMES=$(DEBUG_REPLACE_FRAMES) DEBUG_FAULTS_STRIDE=$(DEBUG_FAULTS_STRIDE) \
-		bash tests/run-both.sh "$$(cat $(OUT)/kdir)" $(MODULE) \
+		LANA_A_GUEST_ROOT=$$root bash tests/run-both.sh "$$kdir" "$$module" \
 		"$$(cat $(OUT)/kdir-debug)" $(OUT)/module-debug/lana.ko $(LANACTL) "$(DEBUG_TESTS)"
 
 check: style test-host test-install test-stock test-both
@@ -272,8 +278,20 @@ check: style test-host test-install test-stock test-both
 demo: module lanactl
 	$(ENV) bash qemu/demo.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(LANACTL)
 
-bench: module probe lanactl
+bench: module probe lanactl bench-stock
 	$(ENV) bash qemu/bench.sh "$$(cat $(OUT)/kdir)" $(MODULE) $(OUT)/probe/lana_probe.ko $(LANACTL)
+
+# The same on Debian 13's stock kernel (its image on the stock guest root),
+# with its module and probe: ratios against the floor of that boot.
+bench-stock: module-stock lanactl
+	@mkdir -p $(OUT)/probe-stock
+	bash qemu/stock-run.sh "$$(cat $(OUT)/stock)" --bind $(CURDIR) /lana/mod \
+		--bind $(OUT)/probe-stock /lana/out \
+		bash /lana/mod/dkms/build.sh $(LANA_STOCK_KVER) /lana/mod/qemu/probe /lana/out
+	bash qemu/stock-guest.sh >$(OUT)/stock-guest.new
+	@mv $(OUT)/stock-guest.new $(OUT)/stock-guest
+	read -r root kimg <$(OUT)/stock-guest && $(ENV) LANA_GUEST_ROOT=$$root LANA_BENCH_OUT=$(OUT)/bench-stock \
+		bash qemu/bench.sh "$$kimg" $(OUT)/module-stock/lana.ko $(OUT)/probe-stock/lana_probe.ko $(LANACTL)
 
 clean:
 	rm -rf $(OUT)

@@ -4,12 +4,14 @@
 # advances one nanosecond per guest instruction: pktgen's packets per second
 # are then packets per 10^9 guest instructions, repeatable to 0.01 %.
 # Usage: bench.sh KDIR MODULE PROBE LANACTL [COUNT]
+# LANA_GUEST_ROOT=ROOT: KDIR is a kernel image booted on ROOT (Debian's
+# stock kernel, qemu/vm.sh); LANA_BENCH_OUT: where results go (out/bench).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kdir=$1 module=$(realpath "$2") probe=$(realpath "$3") lanactl=$(realpath "$4")
 count=${5:-300000}
 # Results stay in out/bench for a second look (qemu/bench-table.sh).
-out=$top/out/bench
+out=${LANA_BENCH_OUT:-$top/out/bench}
 rm -rf "$out" && mkdir -p "$out"
 echo "bench: $count frames per scenario, one vCPU, -icount shift=0 (this takes a few minutes)"
 "$top/qemu/vm.sh" "$kdir" "$out" --icount \

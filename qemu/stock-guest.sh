@@ -19,7 +19,7 @@ version=$(apt-cache "${apt_opts[@]}" madison "linux-image-$kver" | awk 'NR == 1 
 
 # Letters, digits, dots and dashes only: virtme-ng refuses a shared
 # directory's path with others ("~" and "+" are in Debian's versions).
-packages=kmod,iproute2,procps,util-linux,iputils-ping,libpcap0.8,python3,gawk,tcpdump
+packages=kmod,iproute2,procps,util-linux,iputils-ping,libpcap0.8,python3,gawk,tcpdump,ethtool,graphviz
 root=$cache/guest-$(tr -c 'A-Za-z0-9.\n-' _ <<<"$kver-$version")-$(sha256sum <<<"$packages" | cut -c1-8)
 if [ ! -f "$root/.done" ]; then
 	log "making the guest root for $kver ($version)"
@@ -35,5 +35,9 @@ if [ ! -f "$root/.done" ]; then
 	rm -rf "$root.debs"
 	depmod -b "$root" "$kver" 2>/dev/null
 	touch "$root/.done"
+	# Guest roots of other packages or versions are not used again.
+	for old in "$cache"/guest-*; do
+		[ "$old" = "$root" ] || rm -rf --one-file-system "$old"
+	done
 fi
 echo "$root $root/usr/lib/modules/$kver/vmlinuz"

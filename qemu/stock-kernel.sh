@@ -42,6 +42,11 @@ if [ ! -f "$root/.done" ]; then
 		"deb [signed-by=$keyring] $mirror-security trixie-security main" \
 		"deb [signed-by=$keyring] $mirror trixie-backports main" >&2
 	touch "$root/.done"
+	# Build roots of other versions, and what the scripts kept before the
+	# tree was prepared in the root, are not used again.
+	for old in "$cache"/root-* "$cache"/tree-* "$cache"/headers-* "$cache"/debs; do
+		[ "$old" = "$root" ] || rm -rf --one-file-system "$old"
+	done
 fi
 "$here/stock-run.sh" "$root" --bind "$here/../dkms" /lana/dkms \
 	bash /lana/dkms/kernel-tree.sh "$kver" >/dev/null

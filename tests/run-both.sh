@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The in-guest suite on both kernels at once, two guests side by side (each
 # guest is one host thread under TCG: one per core of a 2-core machine).
-# Guest A runs every file on the plain kernel, then joins guest B on the
+# Guest A runs every file on its kernel, then joins guest B on the
 # debug kernel, where the files are shared out as the guests claim them
 # (LANA_QUEUE). Each guest ends with its own kmemleak and dmesg checks.
 # Usage: run-both.sh KDIR MODULE KDIR_DEBUG MODULE_DEBUG LANACTL [PATTERN]
-# (PATTERN: the debug kernel's files, all by default). The debug kernel's
+# (PATTERN: the debug kernel's files, all by default). LANA_A_GUEST_ROOT:
+# guest A boots KDIR, a kernel image, on that root (Debian's stock kernel
+# on its trixie root: make check's first lane; qemu/vm.sh). The debug kernel's
 # load tests take DEBUG_FUZZ_COUNT and DEBUG_LOAD_OPS, the replace test
 # DEBUG_REPLACE_FRAMES, the fault-injection test DEBUG_FAULTS_STRIDE.
 set -uo pipefail
@@ -19,7 +21,7 @@ trap 'rm -rf "$logs"' EXIT
 . "$top/tests/guest/select.sh"
 
 debug_guest() {
-	FUZZ_COUNT=${DEBUG_FUZZ_COUNT:-} LOAD_OPS=${DEBUG_LOAD_OPS:-} \
+	LANA_GUEST_ROOT= FUZZ_COUNT=${DEBUG_FUZZ_COUNT:-} LOAD_OPS=${DEBUG_LOAD_OPS:-} \
 		REPLACE_FRAMES=${DEBUG_REPLACE_FRAMES:-} FAULTS_STRIDE=${DEBUG_FAULTS_STRIDE:-} LANA_QUEUE=$queue \
 		bash "$top/tests/run.sh" "$kdir_debug" "$module_debug" "$lanactl" "$pattern"
 }
@@ -35,8 +37,8 @@ files_left() {
 
 start=$(date +%s)
 (
-	echo "## guest A: plain kernel, every file"
-	bash "$top/tests/run.sh" "$kdir" "$module" "$lanactl" || exit 1
+	echo "## guest A: $kdir, every file"
+	LANA_GUEST_ROOT=${LANA_A_GUEST_ROOT:-} bash "$top/tests/run.sh" "$kdir" "$module" "$lanactl" || exit 1
 	if [ -n "$(files_left)" ]; then
 		echo "## guest A: debug kernel, files B has not claimed"
 		debug_guest

@@ -75,8 +75,12 @@ elif kind == "show":
     counters(s["stats"], "show.stats")
 elif kind == "dump":
     d = json.loads(text)
-    keys(d, ["revision", "block", "bind", "subscribe", "attach"], "dump")
+    keys(d, ["revision", "vlink", "block", "bind", "subscribe", "attach"], "dump")
     typed(d["revision"], I, "revision")
+    for v in d["vlink"]:
+        keys(v, ["name"], "dump.vlink")
+        if "mtu" in v:
+            typed(v["mtu"], I, "dump.vlink.mtu")
     for b in d["block"]:
         keys(b, ["name", "type", "config"], "dump.block")
         strings(b["config"], "dump.block.config")
