@@ -12,7 +12,7 @@ LLVM ?= -19
 export LANA_CACHE ?= $(HOME)/.cache/lana-rs
 OUT := $(CURDIR)/out
 MODULE := $(OUT)/module/lana.ko
-LANACTL := $(CURDIR)/target/release/lanactl
+LANACTL := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/lanactl
 
 # make check runs the whole in-guest suite on Debian 13's stock kernel (its
 # own image and modules, on a trixie root: the kernel users boot) and on
@@ -37,7 +37,7 @@ DEBUG_FAULTS_STRIDE ?= 40
 # toolchain settings first.
 ENV := . qemu/env.sh &&
 
-.PHONY: all setup kernel kernel-debug module module-debug module-stock test-stock dkms-src dkms-install test-dkms test-stock-suite bench-stock print-version install-module install-tools probe lanactl install check style fmt test-host test-install test-helpers test-guest test-debug test-both fuzz faults demo bench clean help
+.PHONY: all setup kernel kernel-debug module module-debug module-stock test-stock dkms-src dkms-install test-dkms test-stock-suite bench-stock print-version tools install-module install-tools probe lanactl install check style fmt test-host test-install test-helpers test-guest test-debug test-both fuzz faults demo bench clean help
 
 all: module lanactl
 
@@ -109,7 +109,9 @@ module-stock: setup
 # The DKMS package: the module's source as DKMS takes it
 # ($(DESTDIR)/usr/src/lana-VERSION, dkms.conf with the version), and, with
 # no DESTDIR, dkms add and install (for the running kernel; the
-# dkms/build.sh it runs says what a kernel or a compiler lacks).
+# dkms/build.sh it runs says what a kernel or a compiler lacks). --force:
+# the version stays while the source changes, and the new source must
+# replace the module DKMS built before.
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml)
 DKMS_SRC = $(DESTDIR)/usr/src/lana-$(VERSION)
 dkms-src:
@@ -119,14 +121,15 @@ dkms-src:
 	sed 's/@VERSION@/$(VERSION)/' dkms/dkms.conf >$(DKMS_SRC)/dkms.conf
 
 dkms-install: dkms-src
-	$(if $(DESTDIR),,dkms status lana/$(VERSION) | grep -q . || dkms add lana/$(VERSION))
-	$(if $(DESTDIR),,dkms install lana/$(VERSION) $(if $(KVER),-k $(KVER)))
+	$(if $(DESTDIR),,[ -d /var/lib/dkms/lana/$(VERSION) ] || dkms add lana/$(VERSION))
+	$(if $(DESTDIR),,dkms install --force lana/$(VERSION) $(if $(KVER),-k $(KVER)))
 
-# README's DKMS install, run in make module-stock's build root (a Debian
-# 13 system): make dkms-install KVER=the stock kernel; the module DKMS
-# installs goes to $(OUT)/module-dkms for test-stock's guest to load.
+# README's Debian 13 install, run in make module-stock's build root (a
+# Debian 13 system): make dkms-install KVER=the stock kernel, make tools
+# install-tools; the module DKMS installs and the lanactl installed go to
+# $(OUT)/debian13 for test-stock's guest (qemu/stock-dkms.sh).
 test-dkms: module-stock
-	bash qemu/stock-dkms.sh "$$(cat $(OUT)/stock)" $(CURDIR) $(OUT)/module-dkms
+	bash qemu/stock-dkms.sh "$$(cat $(OUT)/stock)" $(CURDIR) $(OUT)/debian13
 
 print-version:
 	@echo $(VERSION)
@@ -140,8 +143,8 @@ test-stock: module-stock test-dkms lanactl
 	bash qemu/stock-guest.sh >$(OUT)/stock-guest.new
 	@mv $(OUT)/stock-guest.new $(OUT)/stock-guest
 	read -r root kimg <$(OUT)/stock-guest && dir=$$root/lana-smoke && rm -rf "$$dir" && \
-		mkdir -p "$$dir" && cp $(OUT)/module-stock/lana.ko $(LANACTL) tests/guest/pktgen.sh \
-		qemu/guest-stock-smoke.sh "$$dir/" && cp $(OUT)/module-dkms/lana.ko "$$dir/lana-dkms.ko" && \
+		mkdir -p "$$dir" && cp $(OUT)/module-stock/lana.ko $(OUT)/debian13/lanactl tests/guest/pktgen.sh \
+		qemu/guest-stock-smoke.sh "$$dir/" && cp $(OUT)/debian13/lana.ko "$$dir/lana-dkms.ko" && \
 		bash qemu/stock-vm.sh "$$root" "$$kimg" "$$dir" bash /lana-smoke/guest-stock-smoke.sh /lana-smoke; \
 		cat "$$dir/result.txt"; tail -n1 "$$dir/result.txt" | grep -qx passed
 
@@ -153,7 +156,12 @@ probe: kernel
 # lanactl, its shell completions and its manual pages (lanactl(8), one per
 # subcommand and lana-graph(5), written by lanactl).
 lanactl: setup
-	$(ENV) cargo build --release --locked -p lanactl
+	$(ENV) $(MAKE) --no-print-directory tools
+
+# The same with the cargo on PATH, and no make setup: what a Debian 13 user
+# builds lanactl with (trixie's cargo and libpcap-dev).
+tools:
+	cargo build --release --locked -p lanactl
 	@rm -rf $(OUT)/man && mkdir -p $(OUT)/completions $(OUT)/man
 	$(LANACTL) completions bash >$(OUT)/completions/lanactl.bash
 	$(LANACTL) completions zsh >$(OUT)/completions/_lanactl

@@ -9,17 +9,28 @@
 # was built in has its Rust build products: the module builds there.
 # Debian's headers packages have none: dkms/kernel-tree.sh prepares them
 # from linux-source first.
-# Usage: build.sh KERNELRELEASE [DIR [OUT]]
+# Usage: build.sh KERNELRELEASE [DIR [OUT]] [VAR=VALUE...]
+# (VAR=VALUE: more make variables, as DKMS adds LLVM=1 for a clang-built
+# kernel.)
 set -euo pipefail
-kver=$1 dir=${2:-$PWD} out=${3:-}
+[ $# -ge 1 ] || { echo "usage: build.sh KERNELRELEASE [DIR [OUT]] [VAR=VALUE...]" >&2; exit 2; }
+kver=$1
+shift
+places=() vars=()
+for arg in "$@"; do
+	case $arg in
+	*=*) vars+=("$arg") ;;
+	*) places+=("$arg") ;;
+	esac
+done
+dir=${places[0]:-$PWD} out=${places[1]:-}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/rust-check.sh"
 
-mo=()
-[ -z "$out" ] || mo=(MO="$out")
+[ -z "$out" ] || vars+=(MO="$out")
 if [ -f "$headers/rust/libmacros.so" ] || [ -f "$headers/rust/libmacros.dylib" ]; then
-	exec make -C "$headers" M="$dir" "${mo[@]}" modules
+	exec make -C "$headers" M="$dir" "${vars[@]}" modules
 fi
-read -r -a args < <(bash "$here/kernel-tree.sh" "$kver")
-[ "${#args[@]}" -gt 0 ] || die "no kernel tree prepared for $kver"
-exec make "${args[@]}" M="$dir" "${mo[@]}" modules
+tree=$(bash "$here/kernel-tree.sh" "$kver")
+read -r -a args <<<"$tree"
+exec make "${args[@]}" M="$dir" "${vars[@]}" modules

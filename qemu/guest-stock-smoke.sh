@@ -5,8 +5,8 @@
 # lana.ko DKMS built and installed (lana-dkms.ko), placed as dkms install
 # places it and depmod'ed: modprobe loads it, `ip link add ... type lana`
 # and lanactl autoload it, and the boot unit's apply restores a graph with
-# a lana device after rmmod. DIR holds lana.ko, lana-dkms.ko, lanactl and
-# pktgen.sh; results go to DIR/result.txt, its last line "passed" or
+# a lana device after rmmod. DIR holds lana.ko, lana-dkms.ko, lanactl (as
+# make install-tools installed it on Debian 13) and pktgen.sh; results go to DIR/result.txt, its last line "passed" or
 # "failed: WHY".
 # Usage: guest-stock-smoke.sh DIR
 dir=$1

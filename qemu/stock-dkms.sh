@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The DKMS install, as README's Debian 13 section has a user run it, in the
-# build root of qemu/stock-kernel.sh (a trixie system with dkms, the stock
-# kernel's headers and linux-source, and its rustc): make dkms-install
-# KVER=the stock kernel, from this tree. Copies the module DKMS installed
-# to OUT, for the stock-kernel guest to load, and leaves the root as it
-# found it.
+# The install of README's Debian 13 section, as a user runs it, in the
+# build root of qemu/stock-kernel.sh (a trixie system with the packages
+# that section installs): make dkms-install KVER=the stock kernel, then
+# make tools and make install-tools (lanactl by trixie's cargo), from this
+# tree. Copies the module DKMS installed and the lanactl installed to OUT,
+# for the stock-kernel guest, and leaves the root as it found it (cargo's
+# downloads and build are kept in the cache).
 # Usage: stock-dkms.sh ROOT TOP OUT
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/stock-env.sh"
 root=$1 top=$2 out=$3
-mkdir -p "$out"
-rm -f "$out"/lana.ko*
-"$here/stock-run.sh" "$root" --bind "$top" /lana/mod --bind "$out" /lana/out bash -euc '
+mkdir -p "$out" "$cache/cargo-home" "$cache/cargo-target"
+rm -rf "$out"/lana.ko* "$out/lanactl" "$out/tools"
+"$here/stock-run.sh" "$root" --bind "$top" /lana/mod --bind "$out" /lana/out \
+	--bind "$cache/cargo-home" /lana/cargo-home --bind "$cache/cargo-target" /lana/cargo-target bash -euc '
 	kver=$1
 	version=$(make -s -C /lana/mod --no-print-directory print-version)
 	forget() {
 		dkms remove "lana/$version" --all >/dev/null 2>&1 || true
-		rm -rf "/usr/src/lana-$version" "/lib/modules/$kver/updates"
+		rm -rf "/usr/src/lana-$version" "/lib/modules/$kver/updates" /tmp/stage
 	}
 	forget
 	trap forget EXIT
@@ -35,5 +37,14 @@ rm -f "$out"/lana.ko*
 	# guest, which places it again.
 	[ ! -e /lana/out/lana.ko.xz ] || xz -d /lana/out/lana.ko.xz
 	[ ! -e /lana/out/lana.ko.zst ] || zstd -dq --rm /lana/out/lana.ko.zst
+	# lanactl, its completions and pages, built by trixie'"'"'s cargo (its
+	# build and out/ kept apart from the host'"'"'s) and installed.
+	export CARGO_HOME=/lana/cargo-home CARGO_TARGET_DIR=/lana/cargo-target
+	make -C /lana/mod --no-print-directory tools OUT=/lana/out/tools >/dev/null
+	make -C /lana/mod --no-print-directory install-tools OUT=/lana/out/tools DESTDIR=/tmp/stage >/dev/null
+	/tmp/stage/usr/sbin/lanactl --version
+	[ -s /tmp/stage/usr/share/man/man8/lanactl-apply.8 ] && [ -s /tmp/stage/usr/lib/systemd/system/lana.service ]
+	cp /tmp/stage/usr/sbin/lanactl /lana/out/lanactl
 ' bash "$kver"
-[ -f "$out/lana.ko" ] || { echo "stock-dkms: DKMS installed no lana.ko" >&2; exit 1; }
+[ -f "$out/lana.ko" ] && [ -x "$out/lanactl" ] ||
+	{ echo "stock-dkms: no lana.ko by DKMS, or no lanactl installed" >&2; exit 1; }

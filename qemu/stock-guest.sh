@@ -23,7 +23,7 @@ packages=kmod,iproute2,procps,util-linux,iputils-ping,libpcap0.8,python3,gawk,tc
 root=$cache/guest-$(tr -c 'A-Za-z0-9.\n-' _ <<<"$kver-$version")-$(sha256sum <<<"$packages" | cut -c1-8)
 if [ ! -f "$root/.done" ]; then
 	log "making the guest root for $kver ($version)"
-	rm -rf "$root" "$root.debs" && mkdir -p "$root.debs"
+	rm -rf --one-file-system "$root" "$root.debs" && mkdir -p "$root.debs"
 	(cd "$root.debs" && apt-get "${apt_opts[@]}" download -qq "linux-binary-$kver=$version" \
 		"linux-modules-$kver=$version" >&2)
 	mmdebstrap --quiet --variant=minbase \

@@ -28,15 +28,17 @@ flock 9
 apt-get "${apt_opts[@]}" update -qq >&2
 version=$(apt-cache "${apt_opts[@]}" madison "linux-headers-$kver" | awk 'NR == 1 { print $3 }')
 [ -n "$version" ] || { log "no linux-headers-$kver in the archive"; exit 1; }
-upstream=${kver%%+*}
-
-root=$cache/root-$(tr -c 'A-Za-z0-9.\n-' _ <<<"$kver-$version")
+series=$(sed 's/^\([0-9]*\.[0-9]*\).*/\1/' <<<"$kver")
+# What README's Debian 13 section has a user install, and mmdebstrap's
+# kmod and openssl for the module's build and signature.
+packages=dkms,rustc,rust-src,bindgen,gcc-14,make,bc,bison,flex,libelf-dev,libssl-dev,openssl
+packages=$packages,dwarves,python3,cpio,xz-utils,kmod,cargo,libpcap-dev
+root=$cache/root-$(tr -c 'A-Za-z0-9.\n-' _ <<<"$kver-$version")-$(sha256sum <<<"$packages" | cut -c1-8)
 if [ ! -f "$root/.done" ]; then
 	log "making the trixie build root for $kver ($version): rustc, bindgen, gcc-14, headers, source, dkms"
-	rm -rf "$root"
+	rm -rf --one-file-system "$root"
 	mmdebstrap --quiet --variant=minbase --aptopt='APT::Install-Recommends "false"' \
-		--include=make,gcc-14,bc,bison,flex,libelf-dev,libssl-dev,openssl,rustc,rust-src,bindgen,dwarves,python3,kmod,cpio,xz-utils \
-		--include="dkms,linux-headers-$kver=$version,linux-source-${upstream%.*}=$version" \
+		--include="$packages,linux-headers-$kver=$version,linux-source-$series=$version" \
 		trixie "$root" "deb [signed-by=$keyring] $mirror trixie main" \
 		"deb [signed-by=$keyring] $mirror trixie-updates main" \
 		"deb [signed-by=$keyring] $mirror-security trixie-security main" \

@@ -45,6 +45,9 @@ kvm_works() {
 	[ -w /dev/kvm ] || return 1
 	[ -d /sys/module/kvm_pvm ] && return 1
 	local probe=$LANA_CACHE/kvm-probe
+	# The probe boots a kernel of ours on the host's root: a kernel image
+	# for a root of its own waits for a probe of that kind, under TCG.
+	[ -z "${LANA_GUEST_ROOT:-}" ] || [ -f "$probe" ] || return 1
 	if [ ! -f "$probe" ]; then
 		if timeout 60 "$vng" --run "$kdir" --memory 512M --exec true >/dev/null 2>&1; then
 			echo yes >"$probe"

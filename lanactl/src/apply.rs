@@ -122,14 +122,19 @@ fn apply_text(
         Some(devices.make_before()?)
     };
     let reply = client.query(cmd::APPLY, attrs).map_err(|e| {
-        made.as_mut().map(devices::Made::undo);
-        at_fault(e, &checked, &at)
+        let stayed = made.as_mut().and_then(devices::Made::undo);
+        match (at_fault(e, &checked, &at), stayed) {
+            (e, Some(stayed)) => refused(format!("{e}; {stayed}")),
+            (e, None) => e,
+        }
     })?;
     let now = wire::parse_revision(&reply)?;
     if !dry_run {
+        // The graph is applied: say what was done before what was not.
         devices.make_after().map_err(|e| {
             refused(format!(
-                "the graph is at revision {now}, but a lana device it no longer names stays: {e}"
+                "{out}applied, the graph is at revision {now}, but a lana device it no longer \
+                 names stays: {e}"
             ))
         })?;
     }

@@ -72,22 +72,29 @@ impl Plan {
                 Change::Del { .. } => Ok(()),
             };
             if let Err(e) = done {
-                made.undo();
-                return Err(Error::Refused(format!("{change}: {e}")));
+                let stayed = made.undo().map(|s| format!(" ({s})")).unwrap_or_default();
+                return Err(Error::Refused(format!("{change}: {e}{stayed}")));
             }
             made.0.push(change);
         }
         Ok(made)
     }
 
-    /// Makes the changes that come after the transaction.
+    /// Makes the changes that come after the transaction: every one, even
+    /// after one failed; the error names each that failed.
     pub fn make_after(&self) -> Result<(), Error> {
-        for change in &self.after {
-            if let Change::Del { name } = change {
-                vlink::del(name).map_err(|e| Error::Refused(format!("{change}: {e}")))?;
-            }
+        let failed: Vec<String> = self
+            .after
+            .iter()
+            .filter_map(|change| match change {
+                Change::Del { name } => vlink::del(name).err().map(|e| format!("{change}: {e}")),
+                _ => None,
+            })
+            .collect();
+        match failed.is_empty() {
+            true => Ok(()),
+            false => Err(Error::Refused(failed.join("; "))),
         }
-        Ok(())
     }
 }
 
@@ -96,16 +103,26 @@ impl Plan {
 pub struct Made<'a>(Vec<&'a Change>);
 
 impl Made<'_> {
-    /// Takes the changes back, last first. Best effort: a device that
-    /// cannot be deleted now stays, as after `lanactl vlink add`.
-    pub fn undo(&mut self) {
-        for change in self.0.drain(..).rev() {
-            let _ = match change {
-                Change::Add { name, .. } => vlink::del(name),
-                Change::Mtu { name, was, .. } => vlink::set_mtu(name, *was),
-                Change::Del { .. } => Ok(()),
-            };
-        }
+    /// Takes the changes back, last first, every one even after one
+    /// failed; says which could not be taken back (a device that cannot be
+    /// deleted now stays, as after `lanactl vlink add`).
+    pub fn undo(&mut self) -> Option<String> {
+        let failed: Vec<String> = self
+            .0
+            .drain(..)
+            .rev()
+            .filter_map(|change| {
+                let undone = match change {
+                    Change::Add { name, .. } => vlink::del(name),
+                    Change::Mtu { name, was, .. } => vlink::set_mtu(name, *was),
+                    Change::Del { .. } => Ok(()),
+                };
+                undone
+                    .err()
+                    .map(|e| format!("{change} not taken back: {e}"))
+            })
+            .collect();
+        (!failed.is_empty()).then(|| failed.join("; "))
     }
 }
 
@@ -145,6 +162,22 @@ pub fn plan(links: &[Link], wanted: &Graph) -> Result<Plan, Refusal> {
     for link in links.iter().filter(is_lana) {
         if declared(&link.name) {
             continue;
+        }
+        // A block that transmits on it (xmit dev=) needs it as much.
+        let uses = wanted
+            .blocks
+            .iter()
+            .find(|b| b.config.iter().any(|(k, v)| k == "dev" && *v == link.name))
+            .map(|b| b.line.0);
+        if let Some(line) = uses {
+            return Err((
+                line,
+                format!(
+                    "'{}' is a lana device the file does not declare, which apply \
+                     deletes: declare it ([[vlink]] name = \"{}\")",
+                    link.name, link.name
+                ),
+            ));
         }
         if let Some(a) = wanted.attachments.iter().find(|a| a.dev == link.name) {
             return Err((

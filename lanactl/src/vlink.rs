@@ -73,9 +73,28 @@ pub fn add(name: &str, mtu: Option<u32>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Every device of this network namespace (`ip -d link`): one dump.
+/// Attempts at a device dump the device list keeps changing under.
+const DUMP_ATTEMPTS: usize = 5;
+
+/// Every device of this network namespace (`ip -d link`): one dump, taken
+/// again if the list changed while it was read.
 pub fn links() -> Result<Vec<Link>, Error> {
-    let replies = exchange(Rtm::Getlink, NlmF::DUMP, RtBuffer::new())?;
+    let mut attempt = 1;
+    let replies = loop {
+        match exchange(Rtm::Getlink, NlmF::DUMP, RtBuffer::new()) {
+            Err(Error::Kernel {
+                errno: libc::EINTR, ..
+            }) if attempt < DUMP_ATTEMPTS => attempt += 1,
+            Err(Error::Kernel {
+                errno: libc::EINTR, ..
+            }) => {
+                return Err(Error::Refused(format!(
+                    "the device list changed {DUMP_ATTEMPTS} times while it was read; try again"
+                )))
+            }
+            other => break other?,
+        }
+    };
     let mut links = Vec::with_capacity(replies.len());
     for link in &replies {
         let handle = link.rtattrs().get_attr_handle();
@@ -153,8 +172,16 @@ pub fn check_name(name: &str) -> Result<(), Error> {
         "is longer than 15 bytes"
     } else if name == "." || name == ".." {
         "is not a device name"
-    } else if name.contains(['/', ':']) || name.chars().any(char::is_whitespace) {
+    } else if name.contains(['/', ':'])
+        || name
+            .bytes()
+            .any(|b| matches!(b, b' ' | b'\t'..=b'\r' | 0xa0))
+    {
+        // The kernel's dev_valid_name, byte by byte (its isspace()
+        // counts 0xa0 too).
         "contains '/', ':' or white space"
+    } else if name.contains('%') {
+        "contains '%' (a template: the kernel would choose the name)"
     } else {
         return Ok(());
     };
@@ -199,9 +226,20 @@ fn exchange(
     loop {
         let (messages, _) = socket.recv::<Rtm, Ifinfomsg>()?;
         for message in messages {
-            match message?.nl_payload() {
+            let message = message?;
+            // The device list changed during the dump: its parts may not
+            // agree (a device missed, or seen twice).
+            if message.nl_flags().contains(NlmF::DUMP_INTR) {
+                return Err(Error::Kernel {
+                    errno: libc::EINTR,
+                    extack: None,
+                });
+            }
+            match message.nl_payload() {
                 NlPayload::Payload(link) => replies.push(link.clone()),
                 NlPayload::Err(e) => return Err(kernel_error(e)),
+                // A dump that fails reports it in its NLMSG_DONE.
+                NlPayload::DumpExtAck(done) if *done.error() < 0 => return Err(kernel_error(done)),
                 _ => return Ok(replies),
             }
         }
@@ -220,6 +258,8 @@ mod tests {
             ("..", "not a device name"),
             ("a/b", "'/'"),
             ("a b", "white space"),
+            ("a\u{e0}", "white space"),
+            ("a%d", "a template"),
         ] {
             let err = check_name(name).unwrap_err().to_string();
             assert!(err.contains(why), "{name:?}: {err}");
