@@ -14,8 +14,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$1 top=$2 out=$3
 mkdir -p "$out" "$cache/cargo-home" "$cache/cargo-target"
 rm -rf "$out"/lana.ko* "$out/lanactl" "$out/tools"
+# cargo downloads crates through the host's trust store (which may hold a
+# proxy's CA the root's ca-certificates does not).
 "$here/stock-run.sh" "$root" --bind "$top" /lana/mod --bind "$out" /lana/out \
-	--bind "$cache/cargo-home" /lana/cargo-home --bind "$cache/cargo-target" /lana/cargo-target bash -euc '
+	--bind "$cache/cargo-home" /lana/cargo-home --bind "$cache/cargo-target" /lana/cargo-target \
+	--bind /etc/ssl/certs /lana/host-certs bash -euc '
 	kver=$1
 	version=$(make -s -C /lana/mod --no-print-directory print-version)
 	forget() {
@@ -40,6 +43,7 @@ rm -rf "$out"/lana.ko* "$out/lanactl" "$out/tools"
 	# lanactl, its completions and pages, built by trixie'"'"'s cargo (its
 	# build and out/ kept apart from the host'"'"'s) and installed.
 	export CARGO_HOME=/lana/cargo-home CARGO_TARGET_DIR=/lana/cargo-target
+	export CARGO_HTTP_CAINFO=/lana/host-certs/ca-certificates.crt
 	make -C /lana/mod --no-print-directory tools OUT=/lana/out/tools >/dev/null
 	make -C /lana/mod --no-print-directory install-tools OUT=/lana/out/tools DESTDIR=/tmp/stage >/dev/null
 	/tmp/stage/usr/sbin/lanactl --version

@@ -29,10 +29,10 @@ apt-get "${apt_opts[@]}" update -qq >&2
 version=$(apt-cache "${apt_opts[@]}" madison "linux-headers-$kver" | awk 'NR == 1 { print $3 }')
 [ -n "$version" ] || { log "no linux-headers-$kver in the archive"; exit 1; }
 series=$(sed 's/^\([0-9]*\.[0-9]*\).*/\1/' <<<"$kver")
-# What README's Debian 13 section has a user install, and mmdebstrap's
-# kmod and openssl for the module's build and signature.
+# What README's Debian 13 section has a user install (a minbase root lacks
+# ca-certificates, which cargo's downloads need).
 packages=dkms,rustc,rust-src,bindgen,gcc-14,make,bc,bison,flex,libelf-dev,libssl-dev,openssl
-packages=$packages,dwarves,python3,cpio,xz-utils,kmod,cargo,libpcap-dev
+packages=$packages,dwarves,python3,cpio,xz-utils,kmod,cargo,libpcap-dev,ca-certificates
 root=$cache/root-$(tr -c 'A-Za-z0-9.\n-' _ <<<"$kver-$version")-$(sha256sum <<<"$packages" | cut -c1-8)
 if [ ! -f "$root/.done" ]; then
 	log "making the trixie build root for $kver ($version): rustc, bindgen, gcc-14, headers, source, dkms"
