@@ -14,8 +14,13 @@ count=${5:-300000}
 out=${LANA_BENCH_OUT:-$top/out/bench}
 rm -rf "$out" && mkdir -p "$out"
 echo "bench: $count frames per scenario, one vCPU, -icount shift=0 (this takes a few minutes)"
-"$top/qemu/vm.sh" "$kdir" "$out" --icount \
-	"$top/qemu/guest-bench.sh" "$module" "$probe" "$lanactl" "$count" "$out/results.txt" || true
+# On a guest root the work tree is shared read-only, over any directory
+# inside it: the guest writes outside, and the results are copied in.
+run=$out
+[ -z "${LANA_GUEST_ROOT:-}" ] || run=$(mktemp -d "${TMPDIR:-/tmp}/lana-bench.XXXXXX")
+"$top/qemu/vm.sh" "$kdir" "$run" --icount \
+	"$top/qemu/guest-bench.sh" "$module" "$probe" "$lanactl" "$count" "$run/results.txt" || true
+[ "$run" = "$out" ] || { cp "$run"/* "$out"/ 2>/dev/null; rm -rf "$run"; }
 if ! grep -q '^done$' "$out/results.txt" 2>/dev/null; then
 	echo "bench: the guest run did not complete; console:" >&2
 	tail -n 40 "$out/console.log" >&2
