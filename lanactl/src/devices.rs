@@ -10,7 +10,10 @@
 //! transaction has detached them. A refused transaction takes back what
 //! came first: the devices created are deleted and MTUs put back.
 
-use std::fmt;
+use std::{
+    collections::{HashMap, HashSet},
+    fmt,
+};
 
 use crate::{
     client::Error,
@@ -131,15 +134,18 @@ pub type Refusal = (Option<usize>, String);
 
 /// What makes the lana devices of `links` those `wanted` declares.
 pub fn plan(links: &[Link], wanted: &Graph) -> Result<Plan, Refusal> {
-    let is_lana = |l: &&Link| l.kind.as_deref() == Some(vlink::KIND);
+    let is_lana = |l: &Link| l.kind.as_deref() == Some(vlink::KIND);
+    // By name, once: a namespace may hold thousands of devices and a file
+    // thousands of blocks.
+    let by_name: HashMap<&str, &Link> = links.iter().map(|l| (l.name.as_str(), l)).collect();
     let mut plan = Plan::default();
     for v in &wanted.vlinks {
-        match links.iter().find(|l| l.name == v.name) {
+        match by_name.get(v.name.as_str()) {
             None => plan.before.push(Change::Add {
                 name: v.name.clone(),
                 mtu: v.mtu,
             }),
-            Some(link) if !is_lana(&link) => {
+            Some(link) if !is_lana(link) => {
                 let kind = link.kind.as_deref().unwrap_or("a device with no link kind");
                 return Err((
                     v.line.0,
@@ -158,30 +164,30 @@ pub fn plan(links: &[Link], wanted: &Graph) -> Result<Plan, Refusal> {
             }
         }
     }
-    let declared = |name: &str| wanted.vlinks.iter().any(|v| v.name == name);
-    for link in links.iter().filter(is_lana) {
-        if declared(&link.name) {
+    let declared: HashSet<&str> = wanted.vlinks.iter().map(|v| v.name.as_str()).collect();
+    // The first line that needs each device: a block that transmits on it
+    // (xmit dev=), or an attachment.
+    let mut needed: HashMap<&str, Option<usize>> = HashMap::new();
+    let dev_settings = wanted.blocks.iter().flat_map(|b| {
+        b.config
+            .iter()
+            .filter(|(k, _)| k == "dev")
+            .map(move |(_, v)| (v.as_str(), b.line.0))
+    });
+    let attached = wanted
+        .attachments
+        .iter()
+        .map(|a| (a.dev.as_str(), a.line.0));
+    for (dev, line) in dev_settings.chain(attached) {
+        needed.entry(dev).or_insert(line);
+    }
+    for link in links.iter().filter(|l| is_lana(l)) {
+        if declared.contains(link.name.as_str()) {
             continue;
         }
-        // A block that transmits on it (xmit dev=) needs it as much.
-        let uses = wanted
-            .blocks
-            .iter()
-            .find(|b| b.config.iter().any(|(k, v)| k == "dev" && *v == link.name))
-            .map(|b| b.line.0);
-        if let Some(line) = uses {
+        if let Some(&line) = needed.get(link.name.as_str()) {
             return Err((
                 line,
-                format!(
-                    "'{}' is a lana device the file does not declare, which apply \
-                     deletes: declare it ([[vlink]] name = \"{}\")",
-                    link.name, link.name
-                ),
-            ));
-        }
-        if let Some(a) = wanted.attachments.iter().find(|a| a.dev == link.name) {
-            return Err((
-                a.line.0,
                 format!(
                     "'{}' is a lana device the file does not declare, which apply \
                      deletes: declare it ([[vlink]] name = \"{}\")",
@@ -277,6 +283,48 @@ mod tests {
         let (line, why) = plan(&links, &parse(file).unwrap()).unwrap_err();
         assert_eq!(line, Some(4));
         assert!(why.contains("[[vlink]] name = \"l0\""), "{why}");
+    }
+
+    #[test]
+    fn plans_thousands_of_devices_beside_thousands_of_blocks() {
+        // 3 000 lana devices, the file declaring the first 2 000 (every
+        // 500th with another MTU) and 4 000 new ones, not lv2000-lv2999; 10 000 blocks with
+        // 31-byte names, each attached to a declared device.
+        let links: Vec<Link> = (0..3000)
+            .map(|i| link(&format!("lv{i}"), Some("lana"), 1500))
+            .collect();
+        let mut file = String::new();
+        for i in (0..2000).chain(3000..7000) {
+            let mtu = if i % 500 == 0 { "mtu = 9000\n" } else { "" };
+            file.push_str(&format!("[[vlink]]\nname = \"lv{i}\"\n{mtu}"));
+        }
+        for i in 0..10_000 {
+            let name = format!("{i:0>31}");
+            file.push_str(&format!(
+                "[[block]]\nname = \"{name}\"\ntype = \"counter\"\n\
+                 [[attach]]\ndev = \"lv{}\"\nblock = \"{name}\"\n",
+                i % 2000
+            ));
+        }
+        let plan = plan(&links, &parse(&file).unwrap()).unwrap();
+        let adds = plan
+            .before
+            .iter()
+            .filter(|c| matches!(c, Change::Add { .. }));
+        let mtus = plan
+            .before
+            .iter()
+            .filter(|c| matches!(c, Change::Mtu { .. }));
+        assert_eq!(adds.count(), 4000);
+        // lv0, lv500, lv1000, lv1500 exist; the new ones get theirs at add.
+        assert_eq!(mtus.count(), 4);
+        assert_eq!(plan.after.len(), 1000);
+        assert_eq!(
+            plan.after[0],
+            Change::Del {
+                name: "lv2000".into()
+            }
+        );
     }
 
     #[test]
