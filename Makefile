@@ -37,7 +37,7 @@ DEBUG_FAULTS_STRIDE ?= 40
 # toolchain settings first.
 ENV := . qemu/env.sh &&
 
-.PHONY: all setup kernel kernel-debug module module-debug module-stock test-stock dkms-src dkms-install test-dkms test-stock-suite bench-stock print-version tools install-module install-tools probe lanactl install check style fmt test-host test-install test-helpers test-guest test-debug test-both fuzz faults demo bench clean help
+.PHONY: all setup kernel kernel-debug module module-debug module-stock test-stock dkms-src dkms-install test-dkms test-stock-suite bench-stock print-version tools install-module install-tools uninstall uninstall-module uninstall-tools probe lanactl install check style fmt test-host test-install test-helpers test-guest test-debug test-both fuzz faults demo bench clean help
 
 all: module lanactl
 
@@ -59,6 +59,7 @@ help:
 	@echo "make install  install lana.ko (modules_install + depmod), lanactl, completions,"
 	@echo "              man pages (DESTDIR=, PREFIX=/usr; KDIR= for your kernel);"
 	@echo "              install-module and install-tools do either half"
+	@echo "make uninstall      take back what make install put in place (same options)"
 	@echo "make kernel   fetch and build the guest kernel (cached)"
 	@echo "make kernel-debug   the same with KASAN, lockdep, kmemleak"
 	@echo "make test-guest     the in-guest suite (TESTS=t57 for one file)"
@@ -176,10 +177,13 @@ tools:
 # Onto this machine (no DESTDIR), depmod then indexes the module, so that
 # its aliases load it on demand; into a staging DESTDIR (a package), no
 # module index is written: the package's own depmod makes it.
+# Under /usr, zsh's completions go where Debian's packages put theirs;
+# elsewhere (/usr/local), to the site directory zsh searches there.
 PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+ZSHDIR ?= $(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
 install: install-module install-tools
 
 install-module:
@@ -194,13 +198,34 @@ install-tools:
 	install -D -m 0755 $(LANACTL) $(DESTDIR)$(SBINDIR)/lanactl
 	install -D -m 0644 $(OUT)/completions/lanactl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lanactl
-	install -D -m 0644 $(OUT)/completions/_lanactl $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_lanactl
+	install -D -m 0644 $(OUT)/completions/_lanactl $(DESTDIR)$(ZSHDIR)/_lanactl
 	install -D -m 0644 $(OUT)/completions/lanactl.fish \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/lanactl.fish
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 $(OUT)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(OUT)/man/*.5 $(DESTDIR)$(MANDIR)/man5/
-	install -D -m 0644 lanactl/lana.service $(DESTDIR)$(UNITDIR)/lana.service
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/lanactl|$(SBINDIR)/lanactl|' lanactl/lana.service \
+		>$(DESTDIR)$(UNITDIR)/lana.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/lana.service
+
+# Takes back what make install put in place (the same PREFIX= and KDIR=);
+# a module installed by DKMS goes with `dkms remove lana/VERSION --all`.
+uninstall: uninstall-module uninstall-tools
+
+uninstall-module:
+	@[ -f $(OUT)/kdir ] || { echo "uninstall: run make module first (with the KDIR= installed for)"; exit 1; }
+	release=$$(cat "$$(cat $(OUT)/kdir)/include/config/kernel.release") && \
+		rm -f $(DESTDIR)/lib/modules/$$release/updates/lana.ko* && \
+		$(if $(DESTDIR),true,depmod -a $$release)
+
+uninstall-tools:
+	rm -f $(DESTDIR)$(SBINDIR)/lanactl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lanactl \
+		$(DESTDIR)$(ZSHDIR)/_lanactl \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/lanactl.fish \
+		$(DESTDIR)$(MANDIR)/man8/lanactl.8 $(DESTDIR)$(MANDIR)/man8/lanactl-*.8 \
+		$(DESTDIR)$(MANDIR)/man5/lana-graph.5 $(DESTDIR)$(UNITDIR)/lana.service
 
 # Style gates: userspace (cargo fmt, clippy), kernel code (rustfmt with the
 # kernel's configuration, and a CLIPPY=1 module build with no warnings).
@@ -219,11 +244,17 @@ test-host: setup
 	$(ENV) cargo test --locked
 	bash tests/harness-selftest.sh
 
-# make install into out/install, and check what it put there.
+# make install into out/install, check what it put there, and that make
+# uninstall takes all of it back; the same under PREFIX=/usr/local.
 test-install: module lanactl
-	@rm -rf $(OUT)/install
-	$(MAKE) --no-print-directory install DESTDIR=$(OUT)/install >/dev/null
-	bash tests/install.sh $(OUT)/install $(PREFIX)
+	@for prefix in /usr /usr/local; do \
+		stage=$(OUT)/install$${prefix//\//-}; rm -rf $$stage; \
+		$(MAKE) --no-print-directory install DESTDIR=$$stage PREFIX=$$prefix >/dev/null; \
+		bash tests/install.sh $$stage $$prefix; \
+		$(MAKE) --no-print-directory uninstall DESTDIR=$$stage PREFIX=$$prefix >/dev/null; \
+		left=$$(find $$stage -type f); \
+		[ -z "$$left" ] || { echo "uninstall left: $$left"; exit 1; }; \
+	done
 
 # Test helpers: eBPF programs (clang -target bpf) and their aya loader,
 # the fault-injection preload, the netlink fuzzer.

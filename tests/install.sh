@@ -13,7 +13,9 @@ fail() {
 usr=$root$prefix
 [ -x "$usr/sbin/lanactl" ] || fail "no executable $prefix/sbin/lanactl"
 "$usr/sbin/lanactl" --version >/dev/null || fail "the installed lanactl does not run"
-for f in share/bash-completion/completions/lanactl share/zsh/vendor-completions/_lanactl \
+zsh=share/zsh/vendor-completions
+[ "$prefix" = /usr ] || zsh=share/zsh/site-functions
+for f in share/bash-completion/completions/lanactl $zsh/_lanactl \
 	share/fish/vendor_completions.d/lanactl.fish share/man/man8/lanactl.8 \
 	share/man/man5/lana-graph.5 lib/systemd/system/lana.service; do
 	[ -s "$usr/$f" ] || fail "$prefix/$f not installed"
@@ -55,7 +57,7 @@ done
 # /usr/sbin's): any complaint fails, warnings included.
 unit=$root/unit-check/lana.service
 mkdir -p "$root/unit-check"
-sed "s|/usr/sbin/lanactl|$usr/sbin/lanactl|" "$usr/lib/systemd/system/lana.service" >"$unit"
+sed "s|$prefix/sbin/lanactl|$usr/sbin/lanactl|" "$usr/lib/systemd/system/lana.service" >"$unit"
 said=$(systemd-analyze verify --man=no "$unit" 2>&1) && [ -z "$said" ] ||
 	fail "systemd-analyze verify lana.service: $said"
 rm -rf "$root/unit-check"
