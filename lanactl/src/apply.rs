@@ -2,7 +2,7 @@
 
 //! `lanactl apply -f FILE` and `lanactl dump`: graph files in and out.
 
-use std::fmt::Write as _;
+use std::{collections::HashSet, fmt::Write as _};
 
 use lana_uapi::cmd;
 
@@ -105,12 +105,11 @@ fn apply_text(
     let mut out: String = devices.before.iter().map(|c| format!("{c}\n")).collect();
     out.extend(planned.iter().map(|p| format!("{}\n", p.step)));
     out.extend(devices.after.iter().map(|c| format!("{c}\n")));
-    // A dry run creates no device, so the kernel cannot check attachments
-    // to one the file adds: they are left out of the check, and said so.
-    let unchecked = |p: &&Planned| {
-        dry_run && matches!(&p.step, plan::Step::Attach { dev, .. } if devices.creates(dev))
+    let checked = if dry_run {
+        checkable(&planned, &devices)
+    } else {
+        planned.clone()
     };
-    let checked: Vec<Planned> = planned.iter().filter(|p| !unchecked(p)).cloned().collect();
     let requests: Vec<wire::Request<'_>> = checked.iter().map(|p| p.step.request()).collect();
     // The kernel refuses the batch unless the graph is still the one it was
     // planned from, or the one the user expects (then the plan is moot).
@@ -149,7 +148,7 @@ fn apply_text(
     if skipped > 0 {
         let _ = writeln!(
             out,
-            "dry run: {skipped} attachment(s) to lana devices the file adds are checked when applied"
+            "dry run: {skipped} change(s) needing lana devices the file adds are checked when applied"
         );
     }
     out.push_str(&if dry_run {
@@ -158,6 +157,43 @@ fn apply_text(
         format!("applied {n} {changes}: the graph is at revision {now}\n")
     });
     Ok(out)
+}
+
+/// The changes of `planned` a dry run can have the kernel check. It creates
+/// no device, so the kernel would refuse what needs one the file adds: an
+/// attachment to it, a block that transmits on it (`dev=`), and what binds,
+/// subscribes or attaches such a block; those are left out (and said so).
+fn checkable(planned: &[Planned], devices: &devices::Plan) -> Vec<Planned> {
+    let needs_device = |options: &[String]| {
+        options.iter().any(|o| {
+            o.strip_prefix("dev=")
+                .is_some_and(|dev| devices.creates(dev))
+        })
+    };
+    let mut left_out: HashSet<&str> = HashSet::new();
+    let mut checked = Vec::with_capacity(planned.len());
+    for p in planned {
+        let skip = match &p.step {
+            plan::Step::Attach { dev, block, .. } => {
+                devices.creates(dev) || left_out.contains(block.as_str())
+            }
+            plan::Step::Add { name, options, .. } => {
+                needs_device(options) && left_out.insert(name.as_str())
+            }
+            plan::Step::Set { options, .. } => needs_device(options),
+            plan::Step::Bind { upper, lower, .. } => {
+                left_out.contains(upper.as_str()) || left_out.contains(lower.as_str())
+            }
+            plan::Step::Subscribe { block, to } => {
+                left_out.contains(block.as_str()) || left_out.contains(to.as_str())
+            }
+            _ => false,
+        };
+        if !skip {
+            checked.push(p.clone());
+        }
+    }
+    checked
 }
 
 /// A refusal of the batch, pointing at the line that asked for the change
@@ -196,4 +232,80 @@ fn compile_filters(graph: &mut Graph) -> Result<(), (Option<usize>, filter::Filt
             .collect();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plan::Step;
+
+    fn planned(step: Step) -> Planned {
+        Planned { step, line: None }
+    }
+
+    #[test]
+    fn a_dry_run_leaves_out_what_needs_a_device_the_file_adds() {
+        let devices = devices::Plan {
+            before: vec![devices::Change::Add {
+                name: "alv3".into(),
+                mtu: None,
+            }],
+            after: Vec::new(),
+        };
+        let s = |v: &str| v.to_owned();
+        let steps = vec![
+            Step::Add {
+                name: s("lx"),
+                kind: s("xmit"),
+                options: vec![s("dev=alv3")],
+            },
+            Step::Add {
+                name: s("ly"),
+                kind: s("xmit"),
+                options: vec![s("dev=eth0")],
+            },
+            Step::Bind {
+                upper: s("la"),
+                lower: s("lx"),
+                port: None,
+            },
+            Step::Bind {
+                upper: s("la"),
+                lower: s("ly"),
+                port: None,
+            },
+            Step::Subscribe {
+                block: s("lx"),
+                to: s("la"),
+            },
+            Step::Set {
+                name: s("lz"),
+                options: vec![s("dev=alv3")],
+            },
+            Step::Attach {
+                dev: s("alv3"),
+                block: s("la"),
+                tag: None,
+            },
+            Step::Attach {
+                dev: s("eth0"),
+                block: s("lx"),
+                tag: None,
+            },
+            Step::Attach {
+                dev: s("eth0"),
+                block: s("ly"),
+                tag: None,
+            },
+        ];
+        let all: Vec<Planned> = steps.into_iter().map(planned).collect();
+        let checked: Vec<String> = checkable(&all, &devices)
+            .iter()
+            .map(|p| p.step.to_string())
+            .collect();
+        assert_eq!(
+            checked,
+            ["add ly xmit dev=eth0", "bind la ly", "attach eth0 ly"]
+        );
+    }
 }

@@ -390,7 +390,7 @@ pub enum Command {
         /// The graph file (lana-graph(5)); - reads standard input, which must not be empty. An empty file removes the whole graph.
         #[arg(short, long, value_name = "FILE")]
         file: String,
-        /// Print the changes and have the kernel check them; make none.
+        /// Print the changes and have the kernel check them; make none. What needs a lana device the file adds (an attachment to it, a block with dev= naming it) is checked only when applied.
         #[arg(long)]
         dry_run: bool,
         /// Refuse unless the running graph is at this revision.

@@ -162,6 +162,27 @@ pub(crate) fn kernel_error<M>(err: &Nlmsgerr<M>) -> Error {
     }
 }
 
+/// What one message answering a request is.
+pub(crate) enum Answer<'a, P> {
+    /// One of the replies.
+    Reply(&'a P),
+    /// The end of the replies: the ACK, or a dump's NLMSG_DONE.
+    End,
+    /// The request's refusal: the kernel's error, or a failed dump's
+    /// NLMSG_DONE (a dump reports its failure there).
+    Refused(Error),
+}
+
+/// Reads one message answering a request, for every netlink family.
+pub(crate) fn answer<T, P>(payload: &NlPayload<T, P>) -> Answer<'_, P> {
+    match payload {
+        NlPayload::Payload(reply) => Answer::Reply(reply),
+        NlPayload::Err(e) => Answer::Refused(kernel_error(e)),
+        NlPayload::DumpExtAck(done) if *done.error() < 0 => Answer::Refused(kernel_error(done)),
+        NlPayload::Ack(_) | NlPayload::DumpExtAck(_) | NlPayload::Empty => Answer::End,
+    }
+}
+
 /// A receive failure; an overrun is told apart, since listening can go on.
 fn recv_error(e: SocketError) -> Error {
     match &e {
@@ -482,16 +503,10 @@ impl Client {
                 if *message.nl_seq() != seq {
                     continue;
                 }
-                match message.nl_payload() {
-                    NlPayload::Payload(reply) => replies.push(reply.clone()),
-                    NlPayload::Err(e) => return Err(kernel_error(e)),
-                    // A dump that fails reports it in its NLMSG_DONE.
-                    NlPayload::DumpExtAck(done) if *done.error() < 0 => {
-                        return Err(kernel_error(done))
-                    }
-                    NlPayload::Ack(_) | NlPayload::DumpExtAck(_) | NlPayload::Empty => {
-                        return Ok(replies)
-                    }
+                match answer(message.nl_payload()) {
+                    Answer::Reply(reply) => replies.push(reply.clone()),
+                    Answer::Refused(e) => return Err(e),
+                    Answer::End => return Ok(replies),
                 }
             }
         }

@@ -18,6 +18,7 @@ use std::{
 use crate::{
     client::Error,
     graphfile::Graph,
+    plan::word,
     vlink::{self, Link},
 };
 
@@ -31,14 +32,15 @@ pub enum Change {
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Names as the shell would take them back, as the graph's changes.
         match self {
-            Change::Add { name, mtu: None } => write!(f, "vlink add {name}"),
+            Change::Add { name, mtu: None } => write!(f, "vlink add {}", word(name)),
             Change::Add {
                 name,
                 mtu: Some(mtu),
-            } => write!(f, "vlink add {name} --mtu {mtu}"),
-            Change::Mtu { name, mtu, .. } => write!(f, "ip link set {name} mtu {mtu}"),
-            Change::Del { name } => write!(f, "vlink del {name}"),
+            } => write!(f, "vlink add {} --mtu {mtu}", word(name)),
+            Change::Mtu { name, mtu, .. } => write!(f, "ip link set {} mtu {mtu}", word(name)),
+            Change::Del { name } => write!(f, "vlink del {}", word(name)),
         }
     }
 }
@@ -226,6 +228,21 @@ mod tests {
             kind: kind.map(Into::into),
             mtu,
         }
+    }
+
+    #[test]
+    fn changes_name_devices_as_the_shell_reads_them() {
+        // The kernel takes names a shell would split or expand.
+        let del = Change::Del {
+            name: "x$y'z".into(),
+        };
+        assert_eq!(del.to_string(), r"vlink del 'x$y'\''z'");
+        let mtu = Change::Mtu {
+            name: "lana0".into(),
+            mtu: 1400,
+            was: 1500,
+        };
+        assert_eq!(mtu.to_string(), "ip link set lana0 mtu 1400");
     }
 
     #[test]

@@ -79,7 +79,7 @@ fn tag_flag(tag: &str) -> String {
 }
 
 /// A word as the shell would take it back.
-fn word(text: &str) -> String {
+pub(crate) fn word(text: &str) -> String {
     let plain = !text.is_empty()
         && text
             .chars()

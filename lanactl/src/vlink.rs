@@ -19,7 +19,7 @@ use neli::{
     utils::Groups,
 };
 
-use crate::client::{kernel_error, Error};
+use crate::client::{answer, Answer, Error};
 
 /// The rtnetlink link kind of lana devices (vlink/link.c).
 pub const KIND: &str = "lana";
@@ -84,13 +84,13 @@ pub fn links() -> Result<Vec<Link>, Error> {
         match exchange(Rtm::Getlink, NlmF::DUMP, RtBuffer::new()) {
             Err(Error::Kernel {
                 errno: libc::EINTR, ..
-            }) if attempt < DUMP_ATTEMPTS => attempt += 1,
-            Err(Error::Kernel {
-                errno: libc::EINTR, ..
             }) => {
-                return Err(Error::Refused(format!(
-                    "the device list changed {DUMP_ATTEMPTS} times while it was read; try again"
-                )))
+                if attempt == DUMP_ATTEMPTS {
+                    return Err(Error::Refused(format!(
+                        "the device list changed {DUMP_ATTEMPTS} times while it was read; try again"
+                    )));
+                }
+                attempt += 1;
             }
             other => break other?,
         }
@@ -235,12 +235,10 @@ fn exchange(
                     extack: None,
                 });
             }
-            match message.nl_payload() {
-                NlPayload::Payload(link) => replies.push(link.clone()),
-                NlPayload::Err(e) => return Err(kernel_error(e)),
-                // A dump that fails reports it in its NLMSG_DONE.
-                NlPayload::DumpExtAck(done) if *done.error() < 0 => return Err(kernel_error(done)),
-                _ => return Ok(replies),
+            match answer(message.nl_payload()) {
+                Answer::Reply(link) => replies.push(link.clone()),
+                Answer::Refused(e) => return Err(e),
+                Answer::End => return Ok(replies),
             }
         }
     }

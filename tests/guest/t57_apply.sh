@@ -508,12 +508,16 @@ applied 4 changes: the graph is at revision 1" "$out" || return 1
 	expect_refusal "$APPLY_DIR/devbad.toml:$((line - 1)): add zz nope: unknown block type 'nope'" \
 		lanactl apply -f $APPLY_DIR/devbad.toml || return 1
 	expect_eq "lana devices after a refused batch" "alv0/1500 alv1/1400 " "$(lana_devices)" || return 1
-	# A dry run creates nothing, and says what it could not check.
+	# A dry run creates nothing, and says what it could not check: the
+	# attachment to a device the file adds, a block transmitting on it and
+	# that block's bind (the kernel would refuse them: no such device).
 	{ printf '[[vlink]]\nname = "alv3"\n\n[[attach]]\ndev = "alv3"\nblock = "la"\n\n'
+		printf '[[block]]\nname = "lx"\ntype = "xmit"\n[block.config]\ndev = "alv3"\n\n'
+		printf '[[bind]]\nupper = "la"\nlower = "lx"\n\n'
 		cat $APPLY_DIR/dev.toml; } >$APPLY_DIR/devdry.toml
 	out=$(lanactl apply -f $APPLY_DIR/devdry.toml --dry-run) || fail "dry run failed: $out"
-	grep -qx "vlink add alv3" <<<"$out" &&
-		grep -q "^dry run: 1 attachment(s) to lana devices the file adds are checked when applied" <<<"$out" ||
+	grep -qx "vlink add alv3" <<<"$out" && grep -qx "add lx xmit dev=alv3" <<<"$out" &&
+		grep -q "^dry run: 3 change(s) needing lana devices the file adds are checked when applied" <<<"$out" ||
 		fail "dry run said: $out"
 	expect_eq "lana devices after a dry run" "alv0/1500 alv1/1400 " "$(lana_devices)" || return 1
 	# A lana device the file attaches to must be declared (apply deletes
