@@ -27,7 +27,7 @@ pub fn dump(format: Format) -> Result<String, Error> {
     let client = Client::connect(family_name())?;
     let (graph, revision) = running::read(&client)?;
     let mut graph = running::without_defaults(&client, graph)?;
-    graph.vlinks = devices::declared(&vlink::links()?);
+    graph.vlinks = devices::declared(&vlink::Rtnl::connect()?.links()?);
     Ok(match format {
         Format::Text => graphfile::render(
             &graph,
@@ -95,7 +95,8 @@ fn apply_text(
     let client = Client::connect(family_name())?;
     let (running, revision) = running::read(&client)?;
     let planned = plan::plan(&running, &wanted);
-    let devices = devices::plan(&vlink::links()?, &wanted)
+    let rtnl = vlink::Rtnl::connect()?;
+    let devices = devices::plan(&rtnl.links()?, &wanted)
         .map_err(|(line, why)| refused(format!("{}: {why}", at(line))))?;
     if planned.is_empty() && devices.len() == 0 && expect_revision.is_none() {
         return Ok(format!(
@@ -118,7 +119,7 @@ fn apply_text(
     let mut made = if dry_run {
         None
     } else {
-        Some(devices.make_before()?)
+        Some(devices.make_before(&rtnl)?)
     };
     let reply = client.query(cmd::APPLY, attrs).map_err(|e| {
         let stayed = made.as_mut().and_then(devices::Made::undo);
@@ -130,7 +131,7 @@ fn apply_text(
     let now = wire::parse_revision(&reply)?;
     if !dry_run {
         // The graph is applied: say what was done before what was not.
-        devices.make_after().map_err(|e| {
+        devices.make_after(&rtnl).map_err(|e| {
             refused(format!(
                 "{out}applied, the graph is at revision {now}, but a lana device it no longer \
                  names stays: {e}"

@@ -19,7 +19,7 @@ use crate::{
     client::Error,
     graphfile::Graph,
     plan::word,
-    vlink::{self, Link},
+    vlink::{self, Link, Rtnl},
 };
 
 /// One change to a device, as the command that makes it.
@@ -68,31 +68,34 @@ impl Plan {
 
     /// Makes the changes that come before the transaction; on a failure
     /// takes back those made and says which failed.
-    pub fn make_before(&self) -> Result<Made<'_>, Error> {
-        let mut made = Made(Vec::new());
+    pub fn make_before<'a>(&'a self, rtnl: &'a Rtnl) -> Result<Made<'a>, Error> {
+        let mut made = Made {
+            rtnl,
+            made: Vec::new(),
+        };
         for change in &self.before {
             let done = match change {
-                Change::Add { name, mtu } => vlink::add(name, *mtu),
-                Change::Mtu { name, mtu, .. } => vlink::set_mtu(name, *mtu),
+                Change::Add { name, mtu } => rtnl.add(name, *mtu),
+                Change::Mtu { name, mtu, .. } => rtnl.set_mtu(name, *mtu),
                 Change::Del { .. } => Ok(()),
             };
             if let Err(e) = done {
                 let stayed = made.undo().map(|s| format!(" ({s})")).unwrap_or_default();
                 return Err(Error::Refused(format!("{change}: {e}{stayed}")));
             }
-            made.0.push(change);
+            made.made.push(change);
         }
         Ok(made)
     }
 
     /// Makes the changes that come after the transaction: every one, even
     /// after one failed; the error names each that failed.
-    pub fn make_after(&self) -> Result<(), Error> {
+    pub fn make_after(&self, rtnl: &Rtnl) -> Result<(), Error> {
         let failed: Vec<String> = self
             .after
             .iter()
             .filter_map(|change| match change {
-                Change::Del { name } => vlink::del(name).err().map(|e| format!("{change}: {e}")),
+                Change::Del { name } => rtnl.del(name).err().map(|e| format!("{change}: {e}")),
                 _ => None,
             })
             .collect();
@@ -105,7 +108,10 @@ impl Plan {
 
 /// The changes [`Plan::make_before`] made, to take back if the
 /// transaction is refused.
-pub struct Made<'a>(Vec<&'a Change>);
+pub struct Made<'a> {
+    rtnl: &'a Rtnl,
+    made: Vec<&'a Change>,
+}
 
 impl Made<'_> {
     /// Takes the changes back, last first, every one even after one
@@ -113,13 +119,13 @@ impl Made<'_> {
     /// deleted now stays, as after `lanactl vlink add`).
     pub fn undo(&mut self) -> Option<String> {
         let failed: Vec<String> = self
-            .0
+            .made
             .drain(..)
             .rev()
             .filter_map(|change| {
                 let undone = match change {
-                    Change::Add { name, .. } => vlink::del(name),
-                    Change::Mtu { name, was, .. } => vlink::set_mtu(name, *was),
+                    Change::Add { name, .. } => self.rtnl.del(name),
+                    Change::Mtu { name, was, .. } => self.rtnl.set_mtu(name, *was),
                     Change::Del { .. } => Ok(()),
                 };
                 undone

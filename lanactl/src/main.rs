@@ -148,8 +148,10 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 tag: tag.text().as_deref(),
             })
         }
-        Command::Vlink(VlinkCommand::Add { name, mtu }) => return Ok(vlink::add(name, *mtu)?),
-        Command::Vlink(VlinkCommand::Del { name }) => return Ok(vlink::del(name)?),
+        Command::Vlink(VlinkCommand::Add { name, mtu }) => {
+            return Ok(vlink::Rtnl::connect()?.add(name, *mtu)?)
+        }
+        Command::Vlink(VlinkCommand::Del { name }) => return Ok(vlink::Rtnl::connect()?.del(name)?),
         Command::Subscribe { block, target } => {
             return execute(Request::Subscribe { block, target })
         }

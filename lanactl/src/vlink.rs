@@ -6,6 +6,8 @@
 //! The same socket mechanics as the generic-netlink client (`client.rs`):
 //! a plain `NlSocketHandle`, so the kernel's extended-ACK text survives.
 
+use std::cell::Cell;
+
 use neli::{
     consts::{
         nl::NlmF,
@@ -43,19 +45,39 @@ pub struct Link {
     pub mtu: u32,
 }
 
-/// Creates lana device `name`, with `mtu` if given.
-pub fn add(name: &str, mtu: Option<u32>) -> Result<(), Error> {
-    check_name(name)?;
-    let mut info = RtBuffer::<IflaInfo, Buffer>::new();
-    info.push(attr(IflaInfo::Kind, KIND)?);
-    let mut attrs = RtBuffer::<Ifla, Buffer>::new();
-    attrs.push(attr(Ifla::Ifname, name)?);
-    if let Some(mtu) = mtu {
-        attrs.push(attr(Ifla::Mtu, mtu)?);
+/// Attempts at a device dump the device list keeps changing under.
+const DUMP_ATTEMPTS: usize = 5;
+
+/// An rtnetlink socket for link requests: one for all the device changes
+/// of a command (an apply may make thousands).
+pub struct Rtnl {
+    socket: NlSocketHandle,
+    seq: Cell<u32>,
+}
+
+impl Rtnl {
+    pub fn connect() -> Result<Self, Error> {
+        let socket = NlSocketHandle::connect(NlFamily::Route, None, Groups::empty())?;
+        socket.enable_ext_ack(true)?;
+        Ok(Self {
+            socket,
+            seq: Cell::new(0),
+        })
     }
-    attrs.push(attr(Ifla::Linkinfo, info)?);
-    let flags = NlmF::CREATE | NlmF::EXCL;
-    exchange(Rtm::Newlink, flags, attrs).map_err(|e| match e {
+
+    /// Creates lana device `name`, with `mtu` if given.
+    pub fn add(&self, name: &str, mtu: Option<u32>) -> Result<(), Error> {
+        check_name(name)?;
+        let mut info = RtBuffer::<IflaInfo, Buffer>::new();
+        info.push(attr(IflaInfo::Kind, KIND)?);
+        let mut attrs = RtBuffer::<Ifla, Buffer>::new();
+        attrs.push(attr(Ifla::Ifname, name)?);
+        if let Some(mtu) = mtu {
+            attrs.push(attr(Ifla::Mtu, mtu)?);
+        }
+        attrs.push(attr(Ifla::Linkinfo, info)?);
+        let flags = NlmF::CREATE | NlmF::EXCL;
+        self.exchange(Rtm::Newlink, flags, attrs).map_err(|e| match e {
         Error::Kernel {
             errno: libc::EEXIST,
             extack: None,
@@ -70,87 +92,136 @@ pub fn add(name: &str, mtu: Option<u32>) -> Result<(), Error> {
         ),
         e => e,
     })?;
-    Ok(())
-}
+        Ok(())
+    }
 
-/// Attempts at a device dump the device list keeps changing under.
-const DUMP_ATTEMPTS: usize = 5;
-
-/// Every device of this network namespace (`ip -d link`): one dump, taken
-/// again if the list changed while it was read.
-pub fn links() -> Result<Vec<Link>, Error> {
-    let mut attempt = 1;
-    let replies = loop {
-        match exchange(Rtm::Getlink, NlmF::DUMP, RtBuffer::new()) {
-            Err(Error::Kernel {
-                errno: libc::EINTR, ..
-            }) => {
-                if attempt == DUMP_ATTEMPTS {
-                    return Err(Error::Refused(format!(
+    /// Every device of this network namespace (`ip -d link`): one dump, taken
+    /// again if the list changed while it was read.
+    pub fn links(&self) -> Result<Vec<Link>, Error> {
+        let mut attempt = 1;
+        let replies = loop {
+            match self.exchange(Rtm::Getlink, NlmF::DUMP, RtBuffer::new()) {
+                Err(Error::Kernel {
+                    errno: libc::EINTR, ..
+                }) => {
+                    if attempt == DUMP_ATTEMPTS {
+                        return Err(Error::Refused(format!(
                         "the device list changed {DUMP_ATTEMPTS} times while it was read; try again"
                     )));
+                    }
+                    attempt += 1;
                 }
-                attempt += 1;
+                other => break other?,
             }
-            other => break other?,
-        }
-    };
-    let mut links = Vec::with_capacity(replies.len());
-    for link in &replies {
-        let handle = link.rtattrs().get_attr_handle();
-        let Ok(name) = handle.get_attr_payload_as_with_len::<String>(Ifla::Ifname) else {
-            continue;
         };
-        links.push(Link {
-            name: name.trim_end_matches('\0').to_owned(),
-            kind: kind_in(link),
-            mtu: handle.get_attr_payload_as::<u32>(Ifla::Mtu).unwrap_or(0),
-        });
+        let mut links = Vec::with_capacity(replies.len());
+        for link in &replies {
+            let handle = link.rtattrs().get_attr_handle();
+            let Ok(name) = handle.get_attr_payload_as_with_len::<String>(Ifla::Ifname) else {
+                continue;
+            };
+            links.push(Link {
+                name: name.trim_end_matches('\0').to_owned(),
+                kind: kind_in(link),
+                mtu: handle.get_attr_payload_as::<u32>(Ifla::Mtu).unwrap_or(0),
+            });
+        }
+        Ok(links)
     }
-    Ok(links)
-}
 
-/// Sets the MTU of device `name`, as `ip link set NAME mtu MTU` does.
-pub fn set_mtu(name: &str, mtu: u32) -> Result<(), Error> {
-    let mut attrs = RtBuffer::<Ifla, Buffer>::new();
-    attrs.push(attr(Ifla::Ifname, name)?);
-    attrs.push(attr(Ifla::Mtu, mtu)?);
-    exchange(Rtm::Newlink, NlmF::empty(), attrs)?;
-    Ok(())
-}
-
-/// Deletes lana device `name`; refuses a device of another kind.
-pub fn del(name: &str) -> Result<(), Error> {
-    check_name(name)?;
-    let kind = kind_of(name)?;
-    if kind.as_deref() != Some(KIND) {
-        let kind = kind.unwrap_or_else(|| "a device with no link kind".into());
-        return Err(Error::Refused(format!(
-            "'{name}' is not a lana device ({kind}); delete it with ip link del"
-        )));
+    /// Sets the MTU of device `name`, as `ip link set NAME mtu MTU` does.
+    pub fn set_mtu(&self, name: &str, mtu: u32) -> Result<(), Error> {
+        let mut attrs = RtBuffer::<Ifla, Buffer>::new();
+        attrs.push(attr(Ifla::Ifname, name)?);
+        attrs.push(attr(Ifla::Mtu, mtu)?);
+        self.exchange(Rtm::Newlink, NlmF::empty(), attrs)?;
+        Ok(())
     }
-    let mut attrs = RtBuffer::<Ifla, Buffer>::new();
-    attrs.push(attr(Ifla::Ifname, name)?);
-    exchange(Rtm::Dellink, NlmF::empty(), attrs)?;
-    Ok(())
-}
 
-/// The link kind of device `name` (`ip -d link`'s first detail line), or
-/// `None` for a device without one (a physical device, loopback).
-fn kind_of(name: &str) -> Result<Option<String>, Error> {
-    let mut attrs = RtBuffer::<Ifla, Buffer>::new();
-    attrs.push(attr(Ifla::Ifname, name)?);
-    let replies = exchange(Rtm::Getlink, NlmF::empty(), attrs).map_err(|e| match e {
-        Error::Kernel {
-            errno: libc::ENODEV,
-            ..
-        } => Error::Refused(format!("no device named '{name}'")),
-        e => e,
-    })?;
-    let Some(link) = replies.first() else {
-        return Err(Error::Refused(format!("no reply about device '{name}'")));
-    };
-    Ok(kind_in(link))
+    /// Deletes lana device `name`; refuses a device of another kind.
+    pub fn del(&self, name: &str) -> Result<(), Error> {
+        check_name(name)?;
+        let kind = self.kind_of(name)?;
+        if kind.as_deref() != Some(KIND) {
+            let kind = kind.unwrap_or_else(|| "a device with no link kind".into());
+            return Err(Error::Refused(format!(
+                "'{name}' is not a lana device ({kind}); delete it with ip link del"
+            )));
+        }
+        let mut attrs = RtBuffer::<Ifla, Buffer>::new();
+        attrs.push(attr(Ifla::Ifname, name)?);
+        self.exchange(Rtm::Dellink, NlmF::empty(), attrs)?;
+        Ok(())
+    }
+
+    /// The link kind of device `name` (`ip -d link`'s first detail line), or
+    /// `None` for a device without one (a physical device, loopback).
+    fn kind_of(&self, name: &str) -> Result<Option<String>, Error> {
+        let mut attrs = RtBuffer::<Ifla, Buffer>::new();
+        attrs.push(attr(Ifla::Ifname, name)?);
+        let replies = self
+            .exchange(Rtm::Getlink, NlmF::empty(), attrs)
+            .map_err(|e| match e {
+                Error::Kernel {
+                    errno: libc::ENODEV,
+                    ..
+                } => Error::Refused(format!("no device named '{name}'")),
+                e => e,
+            })?;
+        let Some(link) = replies.first() else {
+            return Err(Error::Refused(format!("no reply about device '{name}'")));
+        };
+        Ok(kind_in(link))
+    }
+
+    /// Sends one rtnetlink link request and collects its replies up to the ACK.
+    fn exchange(
+        &self,
+        kind: Rtm,
+        flags: NlmF,
+        attrs: RtBuffer<Ifla, Buffer>,
+    ) -> Result<Vec<Ifinfomsg>, Error> {
+        let seq = self.seq.get().wrapping_add(1);
+        self.seq.set(seq);
+        let payload = IfinfomsgBuilder::default()
+            .ifi_family(RtAddrFamily::Unspecified)
+            .rtattrs(attrs)
+            .build()
+            .map_err(|e| Error::Netlink(e.to_string()))?;
+        let request = NlmsghdrBuilder::default()
+            .nl_type(kind)
+            .nl_flags(flags | NlmF::REQUEST | NlmF::ACK)
+            .nl_seq(seq)
+            .nl_pid(self.socket.pid())
+            .nl_payload(NlPayload::Payload(payload))
+            .build()
+            .map_err(|e| Error::Netlink(e.to_string()))?;
+        self.socket.send(&request)?;
+        let mut replies = Vec::new();
+        loop {
+            let (messages, _) = self.socket.recv::<Rtm, Ifinfomsg>()?;
+            for message in messages {
+                let message = message?;
+                // Left over from an earlier request abandoned at its error.
+                if *message.nl_seq() != seq {
+                    continue;
+                }
+                // The device list changed during the dump: its parts may not
+                // agree (a device missed, or seen twice).
+                if message.nl_flags().contains(NlmF::DUMP_INTR) {
+                    return Err(Error::Kernel {
+                        errno: libc::EINTR,
+                        extack: None,
+                    });
+                }
+                match answer(message.nl_payload()) {
+                    Answer::Reply(link) => replies.push(link.clone()),
+                    Answer::Refused(e) => return Err(e),
+                    Answer::End => return Ok(replies),
+                }
+            }
+        }
+    }
 }
 
 /// The link kind a link message carries.
@@ -200,50 +271,6 @@ where
         .map_err(|e| Error::Netlink(e.to_string()))
 }
 
-/// Sends one rtnetlink link request and collects its replies up to the ACK.
-fn exchange(
-    kind: Rtm,
-    flags: NlmF,
-    attrs: RtBuffer<Ifla, Buffer>,
-) -> Result<Vec<Ifinfomsg>, Error> {
-    let socket = NlSocketHandle::connect(NlFamily::Route, None, Groups::empty())?;
-    socket.enable_ext_ack(true)?;
-    let payload = IfinfomsgBuilder::default()
-        .ifi_family(RtAddrFamily::Unspecified)
-        .rtattrs(attrs)
-        .build()
-        .map_err(|e| Error::Netlink(e.to_string()))?;
-    let request = NlmsghdrBuilder::default()
-        .nl_type(kind)
-        .nl_flags(flags | NlmF::REQUEST | NlmF::ACK)
-        .nl_seq(1)
-        .nl_pid(socket.pid())
-        .nl_payload(NlPayload::Payload(payload))
-        .build()
-        .map_err(|e| Error::Netlink(e.to_string()))?;
-    socket.send(&request)?;
-    let mut replies = Vec::new();
-    loop {
-        let (messages, _) = socket.recv::<Rtm, Ifinfomsg>()?;
-        for message in messages {
-            let message = message?;
-            // The device list changed during the dump: its parts may not
-            // agree (a device missed, or seen twice).
-            if message.nl_flags().contains(NlmF::DUMP_INTR) {
-                return Err(Error::Kernel {
-                    errno: libc::EINTR,
-                    extack: None,
-                });
-            }
-            match answer(message.nl_payload()) {
-                Answer::Reply(link) => replies.push(link.clone()),
-                Answer::Refused(e) => return Err(e),
-                Answer::End => return Ok(replies),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,18 +296,22 @@ mod tests {
     #[test]
     fn a_device_that_is_not_there_is_named_in_the_error() {
         // Read-only: any user may ask rtnetlink about a device.
-        let err = kind_of("lanactl-none0").unwrap_err().to_string();
+        let err = Rtnl::connect()
+            .unwrap()
+            .kind_of("lanactl-none0")
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "no device named 'lanactl-none0'");
     }
 
     #[test]
     fn loopback_has_no_link_kind() {
-        assert_eq!(kind_of("lo").unwrap(), None);
+        assert_eq!(Rtnl::connect().unwrap().kind_of("lo").unwrap(), None);
     }
 
     #[test]
     fn the_dump_lists_loopback_with_its_mtu() {
-        let links = links().unwrap();
+        let links = Rtnl::connect().unwrap().links().unwrap();
         let lo = links.iter().find(|l| l.name == "lo").expect("no lo");
         assert_eq!(lo.kind, None);
         assert!(lo.mtu >= 1500, "{lo:?}");

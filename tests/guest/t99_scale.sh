@@ -14,6 +14,10 @@ SCALE_BLOCKS=${SCALE_BLOCKS:-10000}
 SCALE_GROUPS=$((SCALE_BLOCKS / 10))
 # Devices: each feeds one group untagged and another on VLAN 100.
 SCALE_DEVS=$((SCALE_GROUPS / 5))
+# Lana devices the file declares, each the top exit of a third group's
+# clone counter: apply creates them, and deletes them when a file no
+# longer declares them.
+SCALE_LANADEVS=$SCALE_DEVS
 # The block every group's two counters subscribe to.
 SCALE_HUB=
 
@@ -23,7 +27,7 @@ scale_name() {
 }
 
 # The graph file: SCALE_BLOCKS blocks, 9 bindings and 3 subscriptions per
-# group, 2 attachments per device.
+# group, 2 attachments per dummy device, one per lana device.
 scale_graph_file() {
 	python3 - "$SCALE_GROUPS" "$SCALE_DEVS" <<'EOF'
 import sys
@@ -47,6 +51,9 @@ for g in range(groups):
 for d in range(devs):
     out.append('[[attach]]\ndev = "sc%d"\nblock = "%s"\n' % (d, name(d, 0)))
     out.append('[[attach]]\ndev = "sc%d"\nblock = "%s"\nvlan = 100\n' % (d, name(devs + d, 0)))
+for d in range(devs):
+    out.append('[[vlink]]\nname = "sl%d"\n' % d)
+    out.append('[[attach]]\ndev = "sl%d"\nblock = "%s"\n' % (d, name(2 * devs + d, 9)))
 print("\n".join(out))
 EOF
 }
@@ -71,7 +78,7 @@ case_scale_setup() {
 	scale_graph_file >$SCALE_DIR/graph.toml || fail "cannot write the graph file"
 	local out
 	out=$(lanactl apply -f $SCALE_DIR/graph.toml 2>&1) || fail "apply -f failed: $(tail -n 3 <<<"$out")"
-	local changes=$((SCALE_BLOCKS + SCALE_GROUPS * 12 + SCALE_DEVS * 2))
+	local changes=$((SCALE_BLOCKS + SCALE_GROUPS * 12 + SCALE_DEVS * 2 + SCALE_LANADEVS * 2))
 	grep -qx "applied $changes changes: the graph is at revision 1" <<<"$out" ||
 		fail "apply: $(tail -n 1 <<<"$out") (expected $changes changes at revision 1)"
 }
@@ -89,7 +96,7 @@ scale_reads() {
 		fail "list -j failed"
 	expect_eq "blocks in JSON" "$SCALE_BLOCKS" "$n"
 	out=$("$@" attachments) || fail "attachments failed"
-	expect_eq "attachments" $((SCALE_DEVS * 2)) "$(grep -c . <<<"$out")"
+	expect_eq "attachments" $((SCALE_DEVS * 2 + SCALE_LANADEVS)) "$(grep -c . <<<"$out")"
 	expect_eq "tagged attachments" "$SCALE_DEVS" "$(grep -c ' vlan=100$' <<<"$out")"
 	n=$("$@" -j types | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') ||
 		fail "types failed"
@@ -110,10 +117,11 @@ scale_reads() {
 	expect_eq "blocks dumped" "$SCALE_BLOCKS" "$(grep -c '^\[\[block\]\]' <<<"$out")"
 	expect_eq "bindings dumped" $((SCALE_GROUPS * 9)) "$(grep -c '^\[\[bind\]\]' <<<"$out")"
 	expect_eq "subscriptions dumped" $((SCALE_GROUPS * 3)) "$(grep -c '^\[\[subscribe\]\]' <<<"$out")"
-	expect_eq "attachments dumped" $((SCALE_DEVS * 2)) "$(grep -c '^\[\[attach\]\]' <<<"$out")"
+	expect_eq "attachments dumped" $((SCALE_DEVS * 2 + SCALE_LANADEVS)) "$(grep -c '^\[\[attach\]\]' <<<"$out")"
+	expect_eq "lana devices dumped" "$SCALE_LANADEVS" "$(grep -c '^\[\[vlink\]\]' <<<"$out")"
 	n=$("$@" dot | grep -c ' -> ') || fail "dot failed"
 	# Every binding, port binding and attachment is an edge.
-	[ "$n" -ge $((SCALE_GROUPS * 9 + SCALE_DEVS * 2)) ] || fail "dot: $n edges"
+	[ "$n" -ge $((SCALE_GROUPS * 9 + SCALE_DEVS * 2 + SCALE_LANADEVS)) ] || fail "dot: $n edges"
 }
 
 # The expected names, sorted.
@@ -209,6 +217,33 @@ case_scale_batch_replace_under_traffic() {
 	expect_eq "the hub's subscribers (all, the new counters)" "$((SCALE_GROUPS * 2)) $SCALE_GROUPS" "$n"
 }
 
+# A file that no longer declares the lana devices: apply detaches them in
+# its transaction and deletes every one after it; the rest of the graph
+# stays.
+case_scale_lana_devices_go() {
+	local out start blocks
+	blocks=$(lanactl list | tail -n +2 | wc -l)
+	lanactl dump >$SCALE_DIR/before.toml || fail "dump failed"
+	python3 - $SCALE_DIR/before.toml >$SCALE_DIR/nolana.toml <<'EOF'
+import re, sys
+tables = re.split(r"\n(?=\[)", open(sys.argv[1]).read())
+keep = [t for t in tables
+        if not t.startswith("[[vlink]]")
+        and not (t.startswith("[[attach]]") and re.search(r'^dev = "sl\d+"$', t, re.M))]
+print("\n".join(keep))
+EOF
+	start=$(date +%s%N)
+	out=$(lanactl apply -f $SCALE_DIR/nolana.toml) || fail "apply without the lana devices failed: $(tail -n 3 <<<"$out")"
+	echo "# $SCALE_LANADEVS lana devices detached and deleted in $((($(date +%s%N) - start) / 1000000)) ms"
+	grep -qx "applied $((SCALE_LANADEVS * 2)) changes: the graph is at revision [0-9]*" <<<"$out" ||
+		fail "apply said: $(tail -n 1 <<<"$out")"
+	expect_eq "vlink del lines" "$SCALE_LANADEVS" "$(grep -c '^vlink del sl' <<<"$out")" || return 1
+	expect_eq "detach lines" "$SCALE_LANADEVS" "$(grep -c '^detach sl' <<<"$out")" || return 1
+	expect_eq "lana devices left" 0 "$(ip -o link show type lana | wc -l)" || return 1
+	expect_eq "blocks left" "$blocks" "$(lanactl list | tail -n +2 | wc -l)" || return 1
+	expect_eq "attachments left" $((SCALE_DEVS * 2)) "$(lanactl attachments | grep -c .)"
+}
+
 case_scale_teardown() {
 	local d
 	# The module goes with the whole graph: its exit tears everything down.
@@ -225,4 +260,5 @@ run_case "scale: every read command returns everything (unprivileged)" case_scal
 run_case "scale: dump and apply -f round trip" case_scale_dump_round_trip
 run_case "scale: rm --cascade at the bottom of a 60-block chain under traffic" case_scale_rm_cascade_under_traffic
 run_case "scale: one batch replaces $SCALE_GROUPS blocks under traffic, state carried" case_scale_batch_replace_under_traffic
+run_case "scale: apply deletes $SCALE_LANADEVS lana devices a file no longer declares" case_scale_lana_devices_go
 run_case "scale teardown" case_scale_teardown
