@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
-//! Declarations of the C shim (`vlink/shim.c`).
+//! Declarations of the C shim (`vlink/*.c`, `vlink/net/*.c`; their
+//! interface is `vlink/shim.h`).
 //!
 //! C header: `vlink/shim.h`
 //!
@@ -92,7 +93,7 @@ unsafe extern "C" {
     pub(crate) fn lana_genlmsg_unicast(net: *mut net, skb: *mut sk_buff, portid: u32) -> c_int;
     pub(crate) fn lana_trace_key_inc();
     pub(crate) fn lana_trace_key_dec();
-    /// `struct lana_trace_key lana_trace_key` in `shim.c`.
+    /// `struct lana_trace_key lana_trace_key` in `trace_key.c`.
     pub(crate) static lana_trace_key: TraceKeyC;
     pub(crate) fn lana_genl_dump_net(cb: *mut netlink_callback) -> *mut net;
     pub(crate) fn lana_genl_dump_family(cb: *mut netlink_callback) -> *const genl_family;

@@ -2,7 +2,8 @@
 
 //! The FFI layer: everything lana-rs needs from the kernel that 7.3's Rust
 //! abstractions do not offer, wrapped in safe types. All `unsafe` code and
-//! all C (`shim.c`) of the module live here; `fbcore` and `fbs` use only the
+//! all C of the module (a `.c` file beside the `.rs` file that wraps it,
+//! their interface `shim.h`) live here; `fbcore` and `fbs` use only the
 //! safe API.
 
 pub(crate) mod arc_ptr;

@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The C shim's interface with the Rust side of lana.ko. Rust declares the
- * same functions in vlink/ffi.rs (calls into C) and implements the two at
+ * same functions in vlink/ffi.rs (calls into C) and implements those at
  * the top (calls into Rust); keep the three in step.
+ *
+ * The shim is one C file per job beside the Rust file that wraps it
+ * (vlink/net/rx_handler.c and rx_handler.rs, ...). The 7.3 Rust bindings
+ * do not include <linux/netdevice.h>, and many of the helpers the engine
+ * needs are static inlines or macros: the C files wrap exactly those, and
+ * hold the callbacks that must be C (the rx_handler, whose C type returns
+ * an enum a Rust function would not match under kCFI; the netdevice
+ * notifier, whose device is only reachable through netdevice.h; the ops
+ * tables of the lana link type and of network namespaces).
  */
 #ifndef LANA_SHIM_H
 #define LANA_SHIM_H
@@ -36,7 +45,7 @@ void lana_net_exit_rust(void *slot);
 void lana_reap(const void *owner);
 
 /* Network namespaces. */
-/* The lana link type (link.c). */
+/* The lana link type (net/link.c). */
 void lana_link_egress(void *endpoint, struct sk_buff *skb,
 		      unsigned long cpu_offset);
 int lana_link_register(void);
@@ -52,6 +61,9 @@ bool lana_skb_push_eth(struct sk_buff *skb, const u8 *dst,
 int lana_pernet_register(void);
 void lana_pernet_unregister(void);
 const void *lana_net_data(struct net *net);
+
+/* Between the C files only: whether @dev has our rx_handler. */
+bool lana_dev_is_ours(const struct net_device *dev);
 
 /* Devices and the RTNL. */
 int lana_dev_attach(struct net_device *dev, void *attachment);

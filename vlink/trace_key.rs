@@ -11,7 +11,7 @@ use super::ffi;
 /// Whether any trace is armed (in any namespace): rarely true.
 #[inline(always)]
 pub(crate) fn armed() -> bool {
-    // SAFETY: `lana_trace_key` is a static key defined by C (`shim.c`).
+    // SAFETY: `lana_trace_key` is a static key defined by C (`trace_key.c`).
     unsafe { kernel::static_branch_unlikely!(ffi::lana_trace_key, ffi::TraceKeyC, key) }
 }
 

@@ -23,17 +23,17 @@ use neli::{
 
 use crate::client::{answer, Answer, Error};
 
-/// The rtnetlink link kind of lana devices (vlink/link.c).
+/// The rtnetlink link kind of lana devices (vlink/net/link.c).
 pub const KIND: &str = "lana";
 
 /// Most bytes of a device name (IFNAMSIZ less its NUL).
 const IFNAME_MAX: usize = 15;
 
-/// The MTU a lana device has unless told otherwise (vlink/link.c).
+/// The MTU a lana device has unless told otherwise (vlink/net/link.c).
 pub const DEFAULT_MTU: u32 = 1500;
 
 /// The MTUs a lana device takes: `ETH_MIN_MTU` to `ETH_MAX_MTU` less the
-/// Ethernet header (vlink/link.c).
+/// Ethernet header (vlink/net/link.c).
 pub const MTU_RANGE: std::ops::RangeInclusive<u32> = 68..=65521;
 
 /// A device of this network namespace, as rtnetlink lists it.

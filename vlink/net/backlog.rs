@@ -5,7 +5,7 @@
 //! A tee's copy is not run through the graph inside the call that made it
 //! (that would nest graph runs without bound); it is queued on the current
 //! CPU's bounded queue and delivered by that CPU's NAPI instance, in NET_RX
-//! softirq context, with a budget per run. The C side (`shim.c`) owns the
+//! softirq context, with a budget per run. The C side (`backlog.c`) owns the
 //! queues and the NAPI instances; their owner (the module's [`Net`], a
 //! [`BacklogOwner`]) is called back through [`lana_backlog_deliver`].
 //!

@@ -4,7 +4,7 @@
 //!
 //! The block holds a reference to the device (so it cannot go away under
 //! the packet path) and lets go of it when the device unregisters: the
-//! device notifier (`shim.c`) walks every slot and each clears itself if it
+//! device notifier (`device.c`) walks every slot and each clears itself if it
 //! holds that device. The packet path reads the slot under RCU.
 //!
 //! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
@@ -22,7 +22,7 @@ use crate::vlink::{
     rcu::{RcuBox, ReadSide},
 };
 
-/// The device slots' lock (in `shim.c`): serialises setting a slot, adding
+/// The device slots' lock (in `device.c`): serialises setting a slot, adding
 /// and removing slots, and the notifier's walk.
 struct SlotsLock;
 

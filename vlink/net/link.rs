@@ -2,7 +2,7 @@
 
 //! The `lana` link type: virtual link devices that are graph endpoints.
 //!
-//! `ip link add lana0 type lana` makes one (`link.c`). Attached to a block,
+//! `ip link add lana0 type lana` makes one (`link.c` beside this file). Attached to a block,
 //! what the host sends through it enters the graph in the egress direction
 //! at that block ([`lana_link_egress`]), and what travels up past that block
 //! is received on it.

@@ -2,7 +2,7 @@
 
 //! Device attachment: a device's received frames go to its handler.
 //!
-//! The C trampoline in `shim.c` (the rx_handler) calls [`lana_rx`] with the
+//! The C trampoline in `rx_handler.c` (the rx_handler) calls [`lana_rx`] with the
 //! handler data registered here: the module's device handler
 //! ([`Handler`], an [`RxHandler`]). The device notifier tells it of the device's state and
 //! unregistering ([`DeviceEvents`]).
@@ -104,7 +104,7 @@ impl Drop for RxRegistration {
     }
 }
 
-/// `rx_handler_result_t` values (`shim.c` asserts them): the graph kept the
+/// `rx_handler_result_t` values (`rx_handler.c` asserts them): the graph kept the
 /// frame, or the stack goes on with it.
 const RX_HANDLER_CONSUMED: u32 = 0;
 const RX_HANDLER_PASS: u32 = 3;

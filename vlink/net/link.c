@@ -9,8 +9,8 @@
  * delivers to it is received on it (netif_rx), as if off a wire. Carrier is
  * on while the device is attached to a graph.
  *
- * As in shim.c, only what must be C lives here: the netdev and link ops
- * tables and their callbacks, each a trampoline into Rust (vlink/net/link.rs).
+ * Only what must be C lives here: the netdev and link ops tables and
+ * their callbacks, each a trampoline into Rust (vlink/net/link.rs).
  */
 
 #include <linux/etherdevice.h>
@@ -19,7 +19,7 @@
 #include <linux/netdevice.h>
 #include <net/rtnetlink.h>
 
-#include "shim.h"
+#include "../shim.h"
 
 struct lana_link {
 	/* The endpoint (an attachment of an engine) while attached, or NULL. */
@@ -174,29 +174,4 @@ void lana_link_rx(struct sk_buff *skb, struct net_device *dev)
 		dev_dstats_rx_add(dev, len);
 	else
 		dev_dstats_rx_dropped(dev);
-}
-
-/*
- * Pushes an Ethernet header (@dst, the MAC address of @src_dev, @proto in
- * network order) in front of @skb's data. Returns false, @skb untouched,
- * when there is no room and none can be made.
- */
-bool lana_skb_push_eth(struct sk_buff *skb, const u8 *dst,
-		       const struct net_device *src_dev, __be16 proto)
-{
-	struct ethhdr *eth;
-
-	if (skb_cow_head(skb, ETH_HLEN))
-		return false;
-	eth = skb_push(skb, ETH_HLEN);
-	skb_reset_mac_header(skb);
-	skb->mac_len = ETH_HLEN;
-	ether_addr_copy(eth->h_dest, dst);
-	if (src_dev && src_dev->addr_len == ETH_ALEN)
-		ether_addr_copy(eth->h_source, src_dev->dev_addr);
-	else
-		eth_zero_addr(eth->h_source);
-	eth->h_proto = proto;
-	skb->protocol = proto;
-	return true;
 }

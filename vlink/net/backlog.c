@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Per-CPU backlogs: the NAPI instances and queues copies wait on.
+ *
+ * Rust side: vlink/net/backlog.rs.
+ */
+
+#include <linux/netdevice.h>
+#include <linux/percpu.h>
+#include <linux/skbuff.h>
+
+#include "../shim.h"
+
+/*
+ * Per-CPU backlogs: packets a block creates (a tee's copy) wait on the
+ * queue of the CPU that created them and are delivered by that CPU's NAPI
+ * instance, in NET_RX softirq context, a budget per run. The NAPI instances
+ * hang off a dummy device that is never registered.
+ */
+
+struct lana_backlog_cpu {
+	struct napi_struct napi;
+	struct sk_buff_head queue;
+	struct lana_backlog *backlog;
+	/* The generation of the copy being delivered (0 outside a delivery):
+	 * a copy made meanwhile is one generation further. */
+	unsigned int generation;
+};
+
+/*
+ * A copy's generation: 1 for a copy of a received or sent packet, one more
+ * for each copy of a copy. It bounds copies of copies, which a port bound
+ * to a block whose walk leads back to the copying block would otherwise
+ * make without end (each copy walks from the start, with a fresh hop
+ * count). Kept in the control block while queued, after the engine's word
+ * (bytes 0-7) and the to-stack mark (qdisc_skb_cb.data, bytes 8-11); nobody
+ * else uses the control block of a packet on our queue.
+ */
+#define LANA_COPY_GENERATIONS 8
+
+static u32 *lana_copy_generation(struct sk_buff *skb)
+{
+	return (u32 *)(skb->cb + 16);
+}
+
+struct lana_backlog {
+	struct net_device *dev;
+	struct lana_backlog_cpu __percpu *cpus;
+	const void *owner;
+	unsigned int limit;
+};
+
+static int lana_backlog_poll(struct napi_struct *napi, int budget)
+{
+	struct lana_backlog_cpu *cpu = container_of(napi, struct lana_backlog_cpu, napi);
+	struct sk_buff *skb;
+	int done = 0;
+
+	while (done < budget && (skb = skb_dequeue(&cpu->queue))) {
+		cpu->generation = *lana_copy_generation(skb);
+		lana_backlog_deliver(cpu->backlog->owner, skb, lana_this_cpu_offset());
+		cpu->generation = 0;
+		done++;
+	}
+	if (done < budget)
+		napi_complete_done(napi, done);
+	return done;
+}
+
+struct lana_backlog *lana_backlog_create(const void *owner, unsigned int limit)
+{
+	struct lana_backlog *backlog;
+	unsigned int i;
+
+	backlog = kzalloc(sizeof(*backlog), GFP_KERNEL);
+	if (!backlog)
+		return NULL;
+	backlog->owner = owner;
+	backlog->limit = limit;
+	backlog->cpus = alloc_percpu(struct lana_backlog_cpu);
+	backlog->dev = alloc_netdev_dummy(0);
+	if (!backlog->cpus || !backlog->dev) {
+		free_percpu(backlog->cpus);
+		if (backlog->dev)
+			free_netdev(backlog->dev);
+		kfree(backlog);
+		return NULL;
+	}
+	for_each_possible_cpu(i) {
+		struct lana_backlog_cpu *cpu = per_cpu_ptr(backlog->cpus, i);
+
+		cpu->backlog = backlog;
+		skb_queue_head_init(&cpu->queue);
+		netif_napi_add(backlog->dev, &cpu->napi, lana_backlog_poll);
+		napi_enable(&cpu->napi);
+	}
+	return backlog;
+}
+
+/* Process context. Waits for running polls; frees what is still queued. */
+void lana_backlog_destroy(struct lana_backlog *backlog)
+{
+	unsigned int i;
+
+	for_each_possible_cpu(i) {
+		struct lana_backlog_cpu *cpu = per_cpu_ptr(backlog->cpus, i);
+
+		napi_disable(&cpu->napi);
+		netif_napi_del(&cpu->napi);
+		skb_queue_purge(&cpu->queue);
+	}
+	free_percpu(backlog->cpus);
+	free_netdev(backlog->dev);
+	kfree(backlog);
+}
+
+/*
+ * Bottom halves disabled. Queues the copy @skb: 0, or -ENOSPC when the
+ * queue is full, -ELOOP when @skb would be a copy of a copy beyond
+ * LANA_COPY_GENERATIONS; the caller keeps @skb then.
+ */
+int lana_backlog_enqueue(struct lana_backlog *backlog, struct sk_buff *skb)
+{
+	struct lana_backlog_cpu *cpu = this_cpu_ptr(backlog->cpus);
+	unsigned int generation = cpu->generation + 1;
+
+	if (generation > LANA_COPY_GENERATIONS)
+		return -ELOOP;
+	if (skb_queue_len(&cpu->queue) >= backlog->limit)
+		return -ENOSPC;
+	*lana_copy_generation(skb) = generation;
+	skb_queue_tail(&cpu->queue, skb);
+	napi_schedule(&cpu->napi);
+	return 0;
+}
+
+unsigned int lana_backlog_depth(struct lana_backlog *backlog, unsigned int cpu)
+{
+	return skb_queue_len_lockless(&per_cpu_ptr(backlog->cpus, cpu)->queue);
+}
