@@ -171,6 +171,41 @@ case_scale_rm_cascade_under_traffic() {
 	expect_eq "blocks" $((SCALE_BLOCKS + 59)) "$(lanactl list | tail -n +2 | wc -l)"
 }
 
+# Counters read while the graph changes under traffic never go back: each
+# frame counts once, in the tally of the snapshot it walked (published,
+# or retired and pending its grace period) or folded from it, whatever a
+# reader meets. Adds and removes of a spare block publish a snapshot each
+# without waiting for the old one (make check's 10,000-block graph, group
+# 1 flooded); a reader samples the engine's packets and the walk starts of
+# group 1's entry block meanwhile.
+case_scale_counters_during_changes() {
+	local entry reads=$SCALE_DIR/reads i went_back
+	entry=$(scale_name 1 0)
+	rm -f $SCALE_DIR/stop-reading
+	pktgen_flood_start sc1 || fail "pktgen failed"
+	(
+		while [ ! -e $SCALE_DIR/stop-reading ]; do
+			echo "$(engine_stat packets) $(block_stat "$entry" walk_start_up)"
+		done >$reads
+	) &
+	local reader=$!
+	for ((i = 0; i < ${SCALE_CHANGES:-20}; i++)); do
+		lanactl add scale-spare-xxxxxxxxxxxxxxxxxxxxxxx counter &&
+			lanactl rm scale-spare-xxxxxxxxxxxxxxxxxxxxxxx ||
+			{ touch $SCALE_DIR/stop-reading; pktgen_flood_stop; fail "change $i failed"; }
+	done
+	touch $SCALE_DIR/stop-reading
+	wait $reader
+	pktgen_flood_stop
+	echo "# $(wc -l <$reads) readings during $((2 * ${SCALE_CHANGES:-20})) changes, $PKTGEN_FLOOD_SENT frames"
+	[ "$(wc -l <$reads)" -ge 3 ] || fail "only $(wc -l <$reads) readings"
+	went_back=$(awk 'NF != 2 { print "reading " NR ": " $0; exit }
+		NR > 1 && ($1 < p || $2 < w) { print "reading " NR ": " p " " w " then " $1 " " $2; exit }
+		{ p = $1; w = $2 }' $reads)
+	[ -z "$went_back" ] || fail "a counter went back: $went_back"
+	[ "$(tail -n 1 $reads | cut -d' ' -f2)" -gt 0 ] || fail "the entry block counted nothing: $(tail -n 1 $reads)"
+}
+
 # One batch replaces every group's top counter (b8) by a new one, and group
 # 0's new one again, while pktgen floods group 1 from before the batch
 # (its counter seen moving) to after it: each counter's state reaches the
@@ -259,6 +294,7 @@ run_case "scale: every read command returns everything (root)" case_scale_reads_
 run_case "scale: every read command returns everything (unprivileged)" case_scale_reads_unprivileged
 run_case "scale: dump and apply -f round trip" case_scale_dump_round_trip
 run_case "scale: rm --cascade at the bottom of a 60-block chain under traffic" case_scale_rm_cascade_under_traffic
+run_case "scale: counters read during changes under traffic never go back" case_scale_counters_during_changes
 run_case "scale: one batch replaces $SCALE_GROUPS blocks under traffic, state carried" case_scale_batch_replace_under_traffic
 run_case "scale: apply deletes $SCALE_LANADEVS lana devices a file no longer declares" case_scale_lana_devices_go
 run_case "scale teardown" case_scale_teardown
