@@ -70,12 +70,7 @@ unsafe extern "C" {
     pub(crate) fn lana_bpf_pinned(path: *const c_char) -> *mut bpf_prog;
     pub(crate) fn lana_bpf_release(prog: *mut bpf_prog, classic: bool);
     pub(crate) fn lana_bpf_run(prog: *mut bpf_prog, skb: *mut sk_buff) -> i64;
-    pub(crate) fn lana_skb_xmit(
-        skb: *mut sk_buff,
-        dev: *mut net_device,
-        vlan: u16,
-        ethertype: u16,
-    ) -> bool;
+    pub(crate) fn lana_dev_queue_xmit(skb: *mut sk_buff, dev: *mut net_device) -> bool;
     pub(crate) fn lana_dev_is_registered(dev: *const net_device) -> bool;
     pub(crate) fn lana_devslots_lock_acquire();
     pub(crate) fn lana_devslots_lock_release();

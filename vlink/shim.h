@@ -103,8 +103,7 @@ struct bpf_prog *lana_bpf_classic(struct sock_filter *insns, unsigned int len);
 struct bpf_prog *lana_bpf_pinned(const char *path);
 void lana_bpf_release(struct bpf_prog *prog, bool classic);
 s64 lana_bpf_run(struct bpf_prog *prog, struct sk_buff *skb);
-bool lana_skb_xmit(struct sk_buff *skb, struct net_device *dev, u16 vlan,
-		   u16 ethertype);
+bool lana_dev_queue_xmit(struct sk_buff *skb, struct net_device *dev);
 bool lana_dev_is_registered(const struct net_device *dev);
 void lana_devslots_lock_acquire(void);
 void lana_devslots_lock_release(void);

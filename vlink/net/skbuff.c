@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Packets: sent on a device as received, or given an Ethernet header.
+ * Packets: queued on a device, or given an Ethernet header.
  *
  * Rust side: vlink/net/skbuff.rs.
  */
@@ -13,32 +13,11 @@
 #include "../shim.h"
 
 /*
- * Transmits @skb on @dev as the frame it was received as: the link-layer
- * header the receive path pulled is pushed back. Consumes @skb. True when
- * the device took it (NET_XMIT_SUCCESS).
+ * Queues @skb for transmission on @dev (dev_queue_xmit, a static inline).
+ * Consumes @skb. True when the device took it (NET_XMIT_SUCCESS).
  */
-bool lana_skb_xmit(struct sk_buff *skb, struct net_device *dev, u16 vlan,
-		   u16 ethertype)
+bool lana_dev_queue_xmit(struct sk_buff *skb, struct net_device *dev)
 {
-	skb = skb_share_check(skb, GFP_ATOMIC);
-	if (!skb)
-		return false;
-	if (skb_mac_header_was_set(skb) && skb_mac_header(skb) < skb->data)
-		skb_push(skb, skb->data - skb_mac_header(skb));
-	/* A tagged attachment's tag: the core inserts a VLAN tag the device
-	 * cannot; an EtherType goes into the Ethernet header, made private
-	 * first (a tee's copies share it). */
-	if (vlan)
-		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q), vlan);
-	if (ethertype) {
-		if (skb->mac_len != ETH_HLEN || skb->data != skb_mac_header(skb) ||
-		    skb_ensure_writable(skb, ETH_HLEN)) {
-			kfree_skb(skb);
-			return false;
-		}
-		eth_hdr(skb)->h_proto = htons(ethertype);
-	}
-	skb_forward_csum(skb);
 	skb->dev = dev;
 	return dev_queue_xmit(skb) == NET_XMIT_SUCCESS;
 }

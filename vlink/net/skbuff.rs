@@ -44,15 +44,22 @@ pub(crate) enum Addressee {
 pub(crate) enum KernelDropReason {
     /// No specific reason the kernel knows of; our own reason is counted.
     NotSpecified,
+    /// Not dropped: done with (`consume_skb`).
+    Consumed,
 }
 
 impl KernelDropReason {
     fn as_raw(self) -> bindings::skb_drop_reason {
         match self {
             Self::NotSpecified => bindings::skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED,
+            Self::Consumed => bindings::skb_drop_reason_SKB_CONSUMED,
         }
     }
 }
+
+/// Bytes of an Ethernet header, and where its EtherType is in it.
+const ETH_HLEN: u16 = 14;
+const ETH_TYPE_AT: usize = 12;
 
 /// A packet this code owns one reference to. Dropping it frees it as a
 /// dropped packet.
@@ -173,20 +180,132 @@ impl SkBuff {
         self.transmit_tagged(dev, EgressTag::None)
     }
 
-    /// As [`SkBuff::transmit`], the frame given `tag` on the way out.
+    /// As [`SkBuff::transmit`], the frame given `tag` on the way out: an
+    /// 802.1Q tag the core inserts if the device cannot, or an EtherType
+    /// written into its Ethernet header (made private first: a tee's
+    /// copies share it).
     pub(crate) fn transmit_tagged(self, dev: &Device, tag: EgressTag) -> Result<(), ()> {
-        let (vlan, ethertype) = match tag {
-            EgressTag::None => (0, 0),
-            EgressTag::Vlan(id) => (id, 0),
-            EgressTag::EtherType(t) => (0, t),
-        };
-        let ptr = self.into_raw();
+        // Ours alone from here (pktgen's frames are shared): its header
+        // fields may change.
+        let mut skb = self.unshared().ok_or(())?;
+        skb.push_link_header();
+        match tag {
+            EgressTag::None => {}
+            EgressTag::Vlan(id) => skb.put_vlan_tag(id),
+            EgressTag::EtherType(t) => skb = skb.with_ethertype(t)?,
+        }
+        skb.forward_csum();
+        let ptr = skb.into_raw();
         // SAFETY: We give our reference to the shim, which consumes it; `dev`
         // is live (the caller holds it, under RCU or a reference).
-        if unsafe { ffi::lana_skb_xmit(ptr.as_ptr(), dev.as_raw(), vlan, ethertype) } {
+        if unsafe { ffi::lana_dev_queue_xmit(ptr.as_ptr(), dev.as_raw()) } {
             Ok(())
         } else {
             Err(())
+        }
+    }
+
+    /// The packet as this code's alone (`skb_share_check`): itself if no
+    /// one else holds it, else a clone of it (the data still shared), the
+    /// original let go of. `None`, the packet gone, when there is no memory
+    /// for the clone.
+    fn unshared(self) -> Option<Self> {
+        let raw = self.ptr.as_ptr();
+        // SAFETY: By the type invariant `ptr` is valid; the count is read
+        // as `refcount_read` reads it.
+        let users = unsafe { core::ptr::read_volatile(&raw const (*raw).users.refs.counter) };
+        if users == 1 {
+            return Some(self);
+        }
+        let clone = self.clone_shared()?;
+        self.release(KernelDropReason::Consumed);
+        Some(clone)
+    }
+
+    /// Lets go of the packet, for `reason`.
+    fn release(self, reason: KernelDropReason) {
+        let ptr = self.into_raw();
+        // SAFETY: We give up our reference, owned by the type invariant.
+        unsafe { bindings::sk_skb_reason_drop(core::ptr::null(), ptr.as_ptr(), reason.as_raw()) };
+    }
+
+    /// Puts back in front of the data the link-layer header the receive
+    /// path pulled, if one was recorded before it.
+    fn push_link_header(&mut self) {
+        let header = self
+            .mac_offset()
+            .and_then(|(mac, data)| data.checked_sub(mac));
+        if let Some(len @ 1..) = header {
+            // SAFETY: We own the packet; the header's bytes lie between
+            // `head` and `data`, so the push stays within the buffer.
+            unsafe { bindings::skb_push(self.ptr.as_ptr(), len as u32) };
+        }
+    }
+
+    /// The link-layer header's and the data's offsets from the buffer's
+    /// start, or `None` when no header was recorded
+    /// (`skb_mac_header_was_set`).
+    fn mac_offset(&self) -> Option<(usize, usize)> {
+        let raw = self.ptr.as_ptr();
+        let mac = self.headers().mac_header;
+        // SAFETY: By the type invariant `ptr` is valid; plain fields.
+        let (head, data) = unsafe { ((*raw).head as usize, (*raw).data as usize) };
+        (mac != u16::MAX).then(|| (usize::from(mac), data.wrapping_sub(head)))
+    }
+
+    /// The header fields, to change: only on a packet not shared
+    /// ([`Self::unshared`]).
+    fn headers_mut(&mut self) -> &mut bindings::sk_buff__bindgen_ty_4__bindgen_ty_1 {
+        // SAFETY: As in `headers`; `&mut self` and an unshared packet: no
+        // one else reads them meanwhile.
+        unsafe {
+            (*self.ptr.as_ptr())
+                .__bindgen_anon_4
+                .__bindgen_anon_1
+                .as_mut()
+        }
+    }
+
+    /// Gives the packet an 802.1Q tag with VLAN id `id`, outside its data
+    /// (`__vlan_hwaccel_put_tag`): the core inserts it if the device
+    /// cannot.
+    fn put_vlan_tag(&mut self, id: u16) {
+        // SAFETY: As in `vlan_id`: the union's tag fields, in place.
+        let vlan = unsafe { &mut self.headers_mut().__bindgen_anon_2.__bindgen_anon_1 };
+        vlan.vlan_proto = ETH_P_8021Q.to_be();
+        vlan.vlan_tci = id;
+    }
+
+    /// Writes EtherType `ethertype` into the packet's Ethernet header, made
+    /// private first; `Err`, the packet gone, when its data does not start
+    /// at an Ethernet header or no private copy can be had.
+    fn with_ethertype(self, ethertype: u16) -> Result<Self, ()> {
+        let at_header =
+            self.mac_len() == ETH_HLEN && self.mac_offset().is_some_and(|(mac, data)| mac == data);
+        // SAFETY: We own the packet, unshared.
+        let writable = at_header
+            && unsafe { bindings::skb_ensure_writable(self.ptr.as_ptr(), ETH_HLEN.into()) } == 0;
+        if !writable {
+            drop(self);
+            return Err(());
+        }
+        // SAFETY: The data starts at a 14-byte Ethernet header, writable
+        // and ours alone (`skb_ensure_writable`).
+        unsafe {
+            let data = (*self.ptr.as_ptr()).data;
+            data.add(ETH_TYPE_AT)
+                .cast::<u16>()
+                .write_unaligned(ethertype.to_be());
+        }
+        Ok(self)
+    }
+
+    /// A checksum the device computed over the received frame no longer
+    /// holds once forwarded (`skb_forward_csum`).
+    fn forward_csum(&mut self) {
+        let headers = self.headers_mut();
+        if u32::from(headers.ip_summed()) == bindings::CHECKSUM_COMPLETE {
+            headers.set_ip_summed(bindings::CHECKSUM_NONE as u8);
         }
     }
 
