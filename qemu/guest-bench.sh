@@ -74,6 +74,18 @@ for n in 1 2 4 8 16; do
 	measure "d_forward_$n"
 	unchain "${types[@]}"
 done
+# (e) out of another device: an xmit block sends every frame on a second
+# dummy (whose transmit frees it), a clone of each (pktgen's are shared).
+ip link add bench1 type dummy
+ip link set bench1 up
+lanactl add x1 xmit dev=bench1
+lanactl attach $DEV x1
+measure e_xmit
+sent=$(lanactl stats x1 | awk '$1 == "tx_packets" { print $2 }')
+[ "$sent" = "$count" ] || fail "(e): xmit sent $sent of $count frames"
+lanactl detach $DEV
+lanactl rm x1
+ip link del bench1
 rmmod lana
 # The control plane at 100, 1,000 and 10,000 blocks.
 "$here/qemu/guest-bench-control.sh" "$module" "$lanactl" "$out"

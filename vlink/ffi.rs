@@ -37,6 +37,7 @@ unsafe extern "C" {
     pub(crate) fn lana_link_attach(dev: *mut net_device, endpoint: *mut c_void);
     pub(crate) fn lana_link_detach(dev: *mut net_device);
     pub(crate) fn lana_link_rx(skb: *mut sk_buff, dev: *mut net_device);
+    pub(crate) fn lana_link_rx_dropped(dev: *mut net_device);
     pub(crate) fn lana_skb_push_eth(
         skb: *mut sk_buff,
         dst: *const u8,

@@ -55,6 +55,7 @@ void *lana_link_endpoint(const struct net_device *dev);
 void lana_link_attach(struct net_device *dev, void *endpoint);
 void lana_link_detach(struct net_device *dev);
 void lana_link_rx(struct sk_buff *skb, struct net_device *dev);
+void lana_link_rx_dropped(struct net_device *dev);
 bool lana_skb_push_eth(struct sk_buff *skb, const u8 *dst,
 		       const struct net_device *src_dev, __be16 proto);
 

@@ -135,18 +135,14 @@ void lana_link_detach(struct net_device *dev)
 }
 
 /*
- * Delivers @skb, an L3 packet, to the host stack as received on lana device
- * @dev. Consumes @skb. Bottom halves are disabled.
+ * Delivers @skb, an L3 packet no one else holds, its protocol set, to the
+ * host stack as received on lana device @dev. Consumes @skb. Bottom halves
+ * are disabled.
  */
 void lana_link_rx(struct sk_buff *skb, struct net_device *dev)
 {
 	unsigned int len;
 
-	skb = skb_share_check(skb, GFP_ATOMIC);
-	if (unlikely(!skb)) {
-		dev_dstats_rx_dropped(dev);
-		return;
-	}
 	skb_scrub_packet(skb, !net_eq(dev_net(skb->dev), dev_net(dev)));
 	skb->dev = dev;
 	skb->pkt_type = PACKET_HOST;
@@ -155,23 +151,15 @@ void lana_link_rx(struct sk_buff *skb, struct net_device *dev)
 	skb->mac_len = 0;
 	/* A tagged attachment's VLAN tag stays below: lana0 has no VLANs. */
 	__vlan_hwaccel_clear_tag(skb);
-	/* An L3 device: a packet that is not already IP (none recorded, or an
-	 * EtherType-tagged attachment's EtherType) is IP if its version says
-	 * so. */
-	if (skb->protocol != htons(ETH_P_IP) &&
-	    skb->protocol != htons(ETH_P_IPV6) && skb->len) {
-		switch (skb->data[0] >> 4) {
-		case 4:
-			skb->protocol = htons(ETH_P_IP);
-			break;
-		case 6:
-			skb->protocol = htons(ETH_P_IPV6);
-			break;
-		}
-	}
 	len = skb->len;
 	if (netif_rx(skb) == NET_RX_SUCCESS)
 		dev_dstats_rx_add(dev, len);
 	else
 		dev_dstats_rx_dropped(dev);
+}
+
+/* A packet for @dev could not be delivered (no memory to unshare it). */
+void lana_link_rx_dropped(struct net_device *dev)
+{
+	dev_dstats_rx_dropped(dev);
 }

@@ -322,10 +322,41 @@ impl SkBuff {
     /// Hands the packet, an L3 packet, to the host stack as received on lana
     /// device `dev`.
     pub(crate) fn deliver_to_link(self, dev: &Device, _bh: &BhContext) {
-        let ptr = self.into_raw();
-        // SAFETY: We give up our reference; bottom halves are disabled
-        // (`_bh`); `dev` is live (the caller holds it).
+        let Some(mut skb) = self.unshared() else {
+            // SAFETY: `dev` is live (the caller holds it), a lana device.
+            unsafe { ffi::lana_link_rx_dropped(dev.as_raw()) };
+            return;
+        };
+        skb.take_ip_version_as_protocol();
+        let ptr = skb.into_raw();
+        // SAFETY: We give up our reference to a packet no one else holds;
+        // bottom halves are disabled (`_bh`); `dev` is live (the caller
+        // holds it), a lana device.
         unsafe { ffi::lana_link_rx(ptr.as_ptr(), dev.as_raw()) };
+    }
+
+    /// A lana device carries L3 packets: one not recorded as IP (none
+    /// recorded, or an EtherType-tagged attachment's EtherType) is IPv4 or
+    /// IPv6 if its version nibble says so, as tun does for packets
+    /// without a protocol.
+    fn take_ip_version_as_protocol(&mut self) {
+        const ETH_P_IP: u16 = 0x0800;
+        const ETH_P_IPV6: u16 = 0x86dd;
+        let proto = self.protocol();
+        if proto == ETH_P_IP || proto == ETH_P_IPV6 {
+            return;
+        }
+        let raw = self.ptr.as_ptr();
+        // SAFETY: By the type invariant `ptr` is valid; plain fields. The
+        // first byte is read only when the linear part holds it (`len`
+        // less the paged `data_len`).
+        let version = unsafe { ((*raw).len > (*raw).data_len).then(|| (*raw).data.read() >> 4) };
+        let ip = match version {
+            Some(4) => ETH_P_IP,
+            Some(6) => ETH_P_IPV6,
+            _ => return,
+        };
+        self.headers_mut().protocol = ip.to_be();
     }
 
     /// Hands the packet to the Linux stack as a received frame, from outside
