@@ -190,8 +190,8 @@ case_scale_counters_during_changes() {
 	) &
 	local reader=$!
 	for ((i = 0; i < ${SCALE_CHANGES:-20}; i++)); do
-		lanactl add scale-spare-xxxxxxxxxxxxxxxxxxxxxxx counter &&
-			lanactl rm scale-spare-xxxxxxxxxxxxxxxxxxxxxxx ||
+		lanactl add scale-spare-xxxxxxxxxxxxxxxxxxx counter &&
+			lanactl rm scale-spare-xxxxxxxxxxxxxxxxxxx ||
 			{ touch $SCALE_DIR/stop-reading; pktgen_flood_stop; fail "change $i failed"; }
 	done
 	touch $SCALE_DIR/stop-reading
