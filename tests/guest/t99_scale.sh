@@ -181,7 +181,7 @@ case_scale_rm_cascade_under_traffic() {
 case_scale_counters_during_changes() {
 	local entry reads=$SCALE_DIR/reads i went_back
 	entry=$(scale_name 1 0)
-	rm -f $SCALE_DIR/stop-reading
+	rm -f $SCALE_DIR/stop-reading $SCALE_DIR/after
 	pktgen_flood_start sc1 || fail "pktgen failed"
 	(
 		while [ ! -e $SCALE_DIR/stop-reading ]; do
@@ -189,9 +189,13 @@ case_scale_counters_during_changes() {
 		done >$reads
 	) &
 	local reader=$!
+	# A reading right after each change too: the snapshot it replaced is
+	# then most likely still pending.
 	for ((i = 0; i < ${SCALE_CHANGES:-20}; i++)); do
 		lanactl add scale-spare-xxxxxxxxxxxxxxxxxxx counter &&
-			lanactl rm scale-spare-xxxxxxxxxxxxxxxxxxx ||
+			engine_stat packets >>$SCALE_DIR/after &&
+			lanactl rm scale-spare-xxxxxxxxxxxxxxxxxxx &&
+			engine_stat packets >>$SCALE_DIR/after ||
 			{ touch $SCALE_DIR/stop-reading; pktgen_flood_stop; fail "change $i failed"; }
 	done
 	touch $SCALE_DIR/stop-reading
@@ -203,6 +207,9 @@ case_scale_counters_during_changes() {
 		NR > 1 && ($1 < p || $2 < w) { print "reading " NR ": " p " " w " then " $1 " " $2; exit }
 		{ p = $1; w = $2 }' $reads)
 	[ -z "$went_back" ] || fail "a counter went back: $went_back"
+	went_back=$(awk 'NR > 1 && $1 < p { print "after change " NR ": " p " then " $1; exit } { p = $1 }' \
+		$SCALE_DIR/after)
+	[ -z "$went_back" ] || fail "the engine's packets went back: $went_back"
 	[ "$(tail -n 1 $reads | cut -d' ' -f2)" -gt 0 ] || fail "the entry block counted nothing: $(tail -n 1 $reads)"
 }
 
