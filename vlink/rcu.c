@@ -33,7 +33,7 @@ static void lana_reaper_fn(struct work_struct *work)
 
 struct lana_reaper *lana_reaper_create(const void *owner)
 {
-	struct lana_reaper *reaper = kzalloc(sizeof(*reaper), GFP_KERNEL);
+	struct lana_reaper *reaper = kzalloc_obj(*reaper);
 
 	if (!reaper)
 		return NULL;
@@ -61,6 +61,7 @@ void lana_reaper_queue(struct lana_reaper *reaper)
 void lana_reaper_destroy(struct lana_reaper *reaper)
 {
 	WRITE_ONCE(reaper->dying, true);
+	/* Orders `dying` before the flushes: a queue after them sees it. */
 	smp_mb();
 	while (flush_rcu_work(&reaper->rwork))
 		;

@@ -22,8 +22,10 @@ struct lana_backlog_cpu {
 	struct napi_struct napi;
 	struct sk_buff_head queue;
 	struct lana_backlog *backlog;
-	/* The generation of the copy being delivered (0 outside a delivery):
-	 * a copy made meanwhile is one generation further. */
+	/*
+	 * The generation of the copy being delivered (0 outside a delivery):
+	 * a copy made meanwhile is one generation further.
+	 */
 	unsigned int generation;
 };
 
@@ -72,7 +74,7 @@ struct lana_backlog *lana_backlog_create(const void *owner, unsigned int limit)
 	struct lana_backlog *backlog;
 	unsigned int i;
 
-	backlog = kzalloc(sizeof(*backlog), GFP_KERNEL);
+	backlog = kzalloc_obj(*backlog);
 	if (!backlog)
 		return NULL;
 	backlog->owner = owner;

@@ -91,8 +91,10 @@ const struct nlattr *lana_genl_info_attrs(struct genl_info *info, int *len)
 	return genlmsg_data(info->genlhdr);
 }
 
-/* A reply message of @size payload bytes; __GFP_NOWARN: a large one that
- * cannot be had is answered with an error, not a splat. */
+/*
+ * A reply message of @size payload bytes; __GFP_NOWARN: a large one that
+ * cannot be had is answered with an error, not a splat.
+ */
 struct sk_buff *lana_genlmsg_new(size_t size)
 {
 	return genlmsg_new(size, GFP_KERNEL | __GFP_NOWARN);

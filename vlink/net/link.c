@@ -122,8 +122,10 @@ void lana_link_attach(struct net_device *dev, void *endpoint)
 	netif_carrier_on(dev);
 }
 
-/* The RTNL is held. Returns once no CPU is in lana_link_start_xmit() with
- * the endpoint any more. */
+/*
+ * The RTNL is held. Returns once no CPU is in lana_link_start_xmit() with
+ * the endpoint any more.
+ */
 void lana_link_detach(struct net_device *dev)
 {
 	struct lana_link *link = netdev_priv(dev);
