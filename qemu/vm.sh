@@ -39,6 +39,25 @@ fi
 export PATH="$LANA_CACHE/venv/bin:$PATH"
 vng=$LANA_CACHE/venv/bin/vng
 
+# On the host's root, virtme-ng's init covers these with empty tmpfs
+# mounts: a work tree, kernel tree, cache or RWDIR under one is not there
+# in the guest. Say so now, not as a missing file inside it.
+if [ -z "${LANA_GUEST_ROOT:-}" ]; then
+	for path in "$(cd "$here/.." && pwd)" "$kdir" "$rwdir" "$LANA_CACHE"; do
+		path=$(realpath -m "$path")
+		for hidden in /var/log /var/tmp /var/cache /var/spool/rsyslog \
+			/var/lib/portables /var/lib/machines /var/lib/private /dev/shm; do
+			case $path/ in
+			"$hidden"/*)
+				echo "vm.sh: $path is under $hidden, which the guest covers with an" \
+					"empty tmpfs (virtme-ng): move it (the work tree, KDIR, LANA_CACHE)" >&2
+				exit 2
+				;;
+			esac
+		done
+	done
+fi
+
 # Whether KVM can boot this kernel: refuse known-bad hosts at once, else try
 # a short boot (a hang shows up as the timeout) and remember the answer.
 kvm_works() {
