@@ -211,7 +211,7 @@ install-tools:
 
 # Takes back what make install put in place (the same PREFIX= and KDIR=);
 # a module installed by DKMS goes with `dkms remove lana/VERSION --all`.
-uninstall: uninstall-module uninstall-tools
+uninstall: uninstall-tools uninstall-module
 
 uninstall-module:
 	@[ -f $(OUT)/kdir ] || { echo "uninstall: run make module first (with the KDIR= installed for)"; exit 1; }

@@ -40,13 +40,16 @@ export PATH="$LANA_CACHE/venv/bin:$PATH"
 vng=$LANA_CACHE/venv/bin/vng
 
 # On the host's root, virtme-ng's init covers these with empty tmpfs
-# mounts: a work tree, kernel tree, cache or RWDIR under one is not there
-# in the guest. Say so now, not as a missing file inside it.
+# mounts: a work tree, kernel tree or cache under one (as given, or where
+# a link leads) is not there in the guest. Say so now, not as a missing
+# file inside it. RWDIR is mounted after them: it may lie anywhere.
 if [ -z "${LANA_GUEST_ROOT:-}" ]; then
-	for path in "$(cd "$here/.." && pwd)" "$kdir" "$rwdir" "$LANA_CACHE"; do
-		path=$(realpath -m "$path")
+	top=$(cd "$here/.." && pwd)
+	for path in "$top" "$kdir" "$LANA_CACHE" "$(realpath -m "$top")" \
+		"$(realpath -m "$kdir")" "$(realpath -m "$LANA_CACHE")"; do
 		for hidden in /var/log /var/tmp /var/cache /var/spool/rsyslog \
-			/var/lib/portables /var/lib/machines /var/lib/private /dev/shm; do
+			/var/lib/portables /var/lib/machines /var/lib/private \
+			/var/lib/apt /var/lib/sudo /var/lib/snapd/cookie /dev/shm; do
 			case $path/ in
 			"$hidden"/*)
 				echo "vm.sh: $path is under $hidden, which the guest covers with an" \

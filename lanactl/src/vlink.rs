@@ -198,6 +198,11 @@ impl Rtnl {
             .map_err(|e| Error::Netlink(e.to_string()))?;
         self.socket.send(&request)?;
         let mut replies = Vec::new();
+        // The device list changed during the dump: its parts may not agree (a
+        // device missed, or seen twice). The dump is read to its end all the
+        // same: the socket serves the next request, and the kernel refuses a
+        // dump on a socket whose last one is still running (EBUSY).
+        let mut interrupted = false;
         loop {
             let (messages, _) = self.socket.recv::<Rtm, Ifinfomsg>()?;
             for message in messages {
@@ -206,17 +211,16 @@ impl Rtnl {
                 if *message.nl_seq() != seq {
                     continue;
                 }
-                // The device list changed during the dump: its parts may not
-                // agree (a device missed, or seen twice).
-                if message.nl_flags().contains(NlmF::DUMP_INTR) {
-                    return Err(Error::Kernel {
-                        errno: libc::EINTR,
-                        extack: None,
-                    });
-                }
+                interrupted |= message.nl_flags().contains(NlmF::DUMP_INTR);
                 match answer(message.nl_payload()) {
                     Answer::Reply(link) => replies.push(link.clone()),
                     Answer::Refused(e) => return Err(e),
+                    Answer::End if interrupted => {
+                        return Err(Error::Kernel {
+                            errno: libc::EINTR,
+                            extack: None,
+                        })
+                    }
                     Answer::End => return Ok(replies),
                 }
             }

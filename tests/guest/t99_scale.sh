@@ -210,7 +210,8 @@ case_scale_counters_during_changes() {
 	went_back=$(awk 'NR > 1 && $1 < p { print "after change " NR ": " p " then " $1; exit } { p = $1 }' \
 		$SCALE_DIR/after)
 	[ -z "$went_back" ] || fail "the engine's packets went back: $went_back"
-	[ "$(tail -n 1 $reads | cut -d' ' -f2)" -gt 0 ] || fail "the entry block counted nothing: $(tail -n 1 $reads)"
+	[ "$(tail -n 1 $reads | cut -d' ' -f2)" -gt "$(head -n 1 $reads | cut -d' ' -f2)" ] ||
+		fail "the entry block counted nothing meanwhile: $(head -n 1 $reads), then $(tail -n 1 $reads)"
 }
 
 # One batch replaces every group's top counter (b8) by a new one, and group
