@@ -114,8 +114,11 @@ struct Stage {
 
 /// A walk through the lane from a block, computed when the snapshot is
 /// built: the stages `start..end` (walked from the end for a walk down),
-/// and the node whose exit the packet takes after the last one, or none
-/// when the walk ends at the hop limit.
+/// and the exit the packet takes after the last one: the device attached
+/// at the end of the chain in the walk's direction, none when nothing is
+/// (the packet is dropped), or [`ExitIdx::HOP_LIMIT`] when the walk ends
+/// at the hop limit. The walk holds all the packet path needs: no node is
+/// looked up at its end.
 ///
 /// The walks from devices' entries are tallied (see [`crate::tally`]): a
 /// stage's slots follow each other, [`OUTCOMES`] of them, from `tally` plus
@@ -126,14 +129,14 @@ struct Stage {
 struct Walk {
     start: u32,
     end: u32,
-    last: NodeIdx,
+    exit: ExitIdx,
     tally: u32,
 }
 
 const NO_WALK: Walk = Walk {
     start: 0,
     end: 0,
-    last: NodeIdx::NONE,
+    exit: ExitIdx::NONE,
     tally: NO_TALLY,
 };
 
@@ -166,18 +169,11 @@ struct Place {
 
 /// What the snapshot knows of a block besides the block itself.
 struct Node {
-    /// The walks up (ingress) and down (egress) from the block.
+    /// The walks up (ingress) and down (egress) from the block. The walk
+    /// down's exit is the device egress packets from the block leave on
+    /// (the real device at the bottom of its chain), if any.
     up: Walk,
     down: Walk,
-    /// Where ingress packets go when nothing is bound above: a lana device
-    /// attached here, or none.
-    top_exit: ExitIdx,
-    /// Where egress packets go when nothing is bound below: a real device
-    /// attached here, or none.
-    bottom_exit: ExitIdx,
-    /// The device egress packets from this node leave on (the real device
-    /// at the bottom of its chain), or none.
-    egress_dev: ExitIdx,
     /// The nodes the block type's output ports lead to (or none):
     /// `ports[port_base..port_base + port_count]`.
     port_base: u32,
@@ -255,9 +251,9 @@ enum Demux<'a> {
 ///
 /// # Invariants
 ///
-/// Every port target, entry and walk's `last` ([`NodeIdx`]) is an index
-/// into `nodes` or none; every exit and `egress_dev` ([`ExitIdx`]) an index
-/// into `devices` or none; every stage's `node` an index into `nodes`; every walk's
+/// Every port target and entry ([`NodeIdx`]) is an index into `nodes` or
+/// none; every walk's exit ([`ExitIdx`]) an index into `devices`, none or
+/// the hop limit; every stage's `node` an index into `nodes`; every walk's
 /// stages lie in the lane, at most [`HOP_LIMIT`] of them, and are the blocks
 /// a packet meets from the walk's block in its direction. The walks of
 /// `entries` and `tagged` go up and have their slots in `tally` (or are

@@ -40,9 +40,6 @@ impl Graph {
                 Node {
                     up: NO_WALK,
                     down: NO_WALK,
-                    top_exit: ExitIdx::NONE,
-                    bottom_exit: ExitIdx::NONE,
-                    egress_dev: ExitIdx::NONE,
                     port_base,
                     port_count: entry.ports.len() as u32,
                 },
@@ -80,12 +77,6 @@ impl Graph {
             GFP_KERNEL,
         )?;
         let lane = lay_out(&links, &mut places, stage)?;
-        for (node, place) in nodes.iter_mut().zip(places.iter()) {
-            (node.up, node.down) = walks(place, &lane);
-        }
-        let mut entries = KVVec::new();
-        let mut tag_ranges: KVVec<TagRange> = KVVec::new();
-        let mut tagged = KVVec::new();
         let mut devices = KVVec::new();
         let mut sorted = KVVec::new();
         for a in attachments {
@@ -94,13 +85,39 @@ impl Graph {
         // By slot, a slot's tagged attachments before its untagged one: a
         // slot's entries in `tagged` are then one run, the catch-all last.
         sorted.sort_unstable_by_key(|a| (a.slot, a.tag.is_none()));
+        // Each node's exits first: where its ingress packets go when nothing
+        // is bound above (a lana device attached on top), its egress
+        // packets when nothing is bound below (a real device at the bottom).
+        let mut exits = KVVec::with_capacity(count, GFP_KERNEL)?;
+        exits.resize(count, Exits::default(), GFP_KERNEL)?;
+        for a in sorted.iter() {
+            let Some(node) = exits.get_mut(index(Some(a.block)).get()) else {
+                continue;
+            };
+            let exit = match a.side {
+                Side::Top => &mut node.top,
+                Side::Bottom => &mut node.bottom,
+            };
+            if *exit == ExitIdx::NONE {
+                *exit = ExitIdx::new(devices.len());
+                let dev = ARef::from(a.dev);
+                devices.push(Exit { dev, tag: a.tag }, GFP_KERNEL)?;
+            }
+        }
+        // Then the walks, each ending at the exit of its chain's end.
+        for (node, place) in nodes.iter_mut().zip(places.iter()) {
+            (node.up, node.down) = walks(place, &lane, &exits);
+        }
+        let mut entries = KVVec::new();
+        let mut tag_ranges: KVVec<TagRange> = KVVec::new();
+        let mut tagged = KVVec::new();
         for a in sorted.iter() {
             if entries.len() <= a.slot {
                 entries.resize(a.slot + 1, NO_ENTRY, GFP_KERNEL)?;
                 tag_ranges.resize(a.slot + 1, TagRange::default(), GFP_KERNEL)?;
             }
             let at = index(Some(a.block));
-            let Some(node) = nodes.get_mut(at.get()) else {
+            let Some(node) = nodes.get(at.get()) else {
                 continue;
             };
             let range = &mut tag_ranges[a.slot];
@@ -124,24 +141,8 @@ impl Graph {
                     tagged.push(Tagged { key, up: node.up }, GFP_KERNEL)?;
                 }
             }
-            let exit = match a.side {
-                Side::Top => &mut node.top_exit,
-                Side::Bottom => &mut node.bottom_exit,
-            };
-            if exit.is_none() {
-                *exit = ExitIdx::new(devices.len());
-                let dev = ARef::from(a.dev);
-                devices.push(Exit { dev, tag: a.tag }, GFP_KERNEL)?;
-            }
         }
         let tally = tally_entries(&mut entries, &mut tagged, spare)?;
-        // Where each node's egress leaves: the bottom of its chain.
-        for i in 0..nodes.len() {
-            let bottom = nodes[i].down.last;
-            nodes[i].egress_dev = nodes
-                .get(bottom.get())
-                .map_or(ExitIdx::NONE, |bottom| bottom.bottom_exit);
-        }
         // INVARIANT: Indices come from `registry.index_of`, the node order,
         // which is ascending id order, from `devices`' length as it grew, and
         // from `lay_out`.
@@ -160,6 +161,23 @@ impl Graph {
             },
             GFP_KERNEL,
         )?)
+    }
+}
+
+/// A node's exits, while the snapshot is built: the devices attached on
+/// top of it and at its bottom, or none.
+#[derive(Clone, Copy)]
+struct Exits {
+    top: ExitIdx,
+    bottom: ExitIdx,
+}
+
+impl Default for Exits {
+    fn default() -> Self {
+        Self {
+            top: ExitIdx::NONE,
+            bottom: ExitIdx::NONE,
+        }
     }
 }
 
@@ -235,31 +253,35 @@ fn lay_out(
     Ok(lane)
 }
 
-/// The walks up and down from a block at `place` in `lane`.
-fn walks(place: &Place, lane: &[Stage]) -> (Walk, Walk) {
+/// The walks up and down from a block at `place` in `lane`, each ending at
+/// the exit of its chain's end (`exits`, by node), or at the hop limit.
+fn walks(place: &Place, lane: &[Stage], exits: &[Exits]) -> (Walk, Walk) {
     let limit = HOP_LIMIT as usize;
     let (up_at, down_at) = (place.up_at as usize, place.down_at as usize);
     let (first, end) = (place.first as usize, place.end as usize);
     let up_end = end.min(up_at + limit);
     let down_start = first.max((down_at + 1).saturating_sub(limit));
-    let node_at = |at: usize| lane.get(at).map_or(NodeIdx::NONE, |s| s.node);
+    let exits_at = |at: usize| {
+        let node = lane.get(at).map_or(NodeIdx::NONE, |s| s.node);
+        exits.get(node.get()).copied().unwrap_or_default()
+    };
     let up = Walk {
         start: up_at as u32,
         end: up_end as u32,
-        last: if up_end == end && !place.cycle {
-            node_at(end - 1)
+        exit: if up_end == end && !place.cycle {
+            exits_at(end - 1).top
         } else {
-            NodeIdx::NONE
+            ExitIdx::HOP_LIMIT
         },
         tally: NO_TALLY,
     };
     let down = Walk {
         start: down_start as u32,
         end: down_at as u32 + 1,
-        last: if down_start == first && !place.cycle {
-            node_at(first)
+        exit: if down_start == first && !place.cycle {
+            exits_at(first).bottom
         } else {
-            NodeIdx::NONE
+            ExitIdx::HOP_LIMIT
         },
         tally: NO_TALLY,
     };

@@ -32,11 +32,6 @@ macro_rules! index_type {
             pub(crate) const fn get(self) -> usize {
                 self.0 as usize
             }
-
-            #[inline(always)]
-            pub(crate) fn is_none(self) -> bool {
-                self == Self::NONE
-            }
         }
     };
 }
@@ -53,3 +48,10 @@ index_type!(
     /// the snapshot's `devices`.
     ExitIdx
 );
+
+impl ExitIdx {
+    /// No exit: the walk ends at the hop limit (out of bounds of `devices`
+    /// too, and not [`Self::NONE`], which drops the packet as having no
+    /// next block).
+    pub(crate) const HOP_LIMIT: Self = Self(u32::MAX - 1);
+}

@@ -23,7 +23,7 @@ impl Graph {
         // and a slot out of range, and sends them the slow way.
         if let Some(entry) = self.entries.get(slot) {
             if let Some(path) = self.path(&entry.up) {
-                return self.walk::<false, true, R>(path, &entry.up, skb, bh, ExitIdx::NONE, dp);
+                return self.walk::<false, true, R>(path, &entry.up, skb, bh, dp);
             }
         }
         self.receive_demux(slot, skb, bh.copy(), dp)
@@ -54,7 +54,7 @@ impl Graph {
                 return Some(skb);
             }
         };
-        self.walk_from::<false, true, R>(up, skb, bh, ExitIdx::NONE, dp)
+        self.walk_from::<false, true, R>(up, skb, bh, dp)
     }
 
     /// Where a frame of slot `slot`, a device with tagged attachments, goes:
@@ -89,9 +89,7 @@ impl Graph {
     ) {
         let entry = self.entries.get(slot).map_or(NodeIdx::NONE, |e| e.node);
         let left = match self.nodes.get(entry.get()) {
-            Some(node) => {
-                self.walk_from::<true, false, R>(&node.down, skb, bh, node.egress_dev, dp)
-            }
+            Some(node) => self.walk_from::<true, false, R>(&node.down, skb, bh, dp),
             None => drop_packet(skb, EngineDrop::NoEntry, bh, dp),
         };
         if let Some(skb) = left {
@@ -99,16 +97,13 @@ impl Graph {
         }
     }
 
-    fn cx<'a>(
-        &'a self,
-        bh: &'a BhContext,
-        direction: Direction,
-        egress_dev: ExitIdx,
-    ) -> PacketCx<'a> {
+    /// The context of the blocks of `walk` that need a call: in a walk
+    /// down, the device it leaves on at the bottom, if any.
+    fn cx<'a>(&'a self, bh: &'a BhContext, direction: Direction, walk: &Walk) -> PacketCx<'a> {
         let egress = match direction {
             // Ingress needs none: no lookup on its path.
             Direction::Ingress => None,
-            Direction::Egress => self.devices.get(egress_dev.get()).map(|e| &*e.dev),
+            Direction::Egress => self.devices.get(walk.exit.get()).map(|e| &*e.dev),
         };
         PacketCx::new(bh, direction, egress)
     }
@@ -135,15 +130,11 @@ impl Graph {
             return;
         };
         if word & EGRESS_BIT != 0 {
-            if let Some(skb) =
-                self.walk_from::<true, false, R>(&node.down, skb, bh, node.egress_dev, dp)
-            {
+            if let Some(skb) = self.walk_from::<true, false, R>(&node.down, skb, bh, dp) {
                 drop_packet(skb, EngineDrop::WrongDirection, bh, dp);
             }
         } else {
-            if let Some(skb) =
-                self.walk_from::<false, false, R>(&node.up, skb, bh, ExitIdx::NONE, dp)
-            {
+            if let Some(skb) = self.walk_from::<false, false, R>(&node.up, skb, bh, dp) {
                 // Not inside an rx_handler: hand it to the stack ourselves.
                 skb.hand_to_stack(bh);
             }
@@ -161,11 +152,10 @@ impl Graph {
         walk: &Walk,
         skb: SkBuff,
         bh: &BhContext,
-        egress_dev: ExitIdx,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
         if let Some(path) = self.path(walk) {
-            return self.walk::<EGRESS, TALLY, R>(path, walk, skb, bh, egress_dev, dp);
+            return self.walk::<EGRESS, TALLY, R>(path, walk, skb, bh, dp);
         }
         // Never: a walk lies in the lane and holds at least its own block
         // (type invariant).
@@ -189,10 +179,9 @@ impl Graph {
 
     /// Walks `path`, the stages of `walk` (not empty), up from the first for
     /// ingress, down from the last for egress; after the last, the packet
-    /// leaves by the exit of node `walk.last` (none: the hop limit).
+    /// leaves by the walk's exit.
     /// `TALLY`: a walk from an entry (going up), whose end is counted once,
     /// in the tally; the others count their start, hops, end and outcome.
-    /// `egress_dev`: the device egress packets leave on at the bottom.
     ///
     /// In line while the blocks decide in line ([`Block::receive_inline`]):
     /// this loop makes no call, so nothing it holds is saved around one;
@@ -205,7 +194,6 @@ impl Graph {
         walk: &Walk,
         mut skb: SkBuff,
         bh: &BhContext,
-        egress_dev: ExitIdx,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
         if !TALLY {
@@ -229,8 +217,7 @@ impl Graph {
                 Ok(Step::Host(skb)) => End::Host(skb),
                 Err(skb) => {
                     let bh = bh.copy();
-                    return self
-                        .walk_called::<EGRESS, TALLY, R>(rest, walk, skb, bh, egress_dev, dp);
+                    return self.walk_called::<EGRESS, TALLY, R>(rest, walk, skb, bh, dp);
                 }
             };
             dp.rec.stage(&stage.node);
@@ -249,11 +236,10 @@ impl Graph {
         walk: &Walk,
         mut skb: SkBuff,
         bh: BhCopy<'_>,
-        egress_dev: ExitIdx,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
         let bh: &BhContext = &bh;
-        let cx = self.cx(bh, direction::<EGRESS>(), egress_dev);
+        let cx = self.cx(bh, direction::<EGRESS>(), walk);
         let mut rest = path;
         while let Some((stage, others)) = next_stage::<EGRESS>(rest) {
             rest = others;
@@ -342,8 +328,8 @@ impl Graph {
         dp.rec.end(counter);
     }
 
-    /// A packet passed every stage of `walk`: it leaves by the exit of the
-    /// walk's last node, or is dropped at the hop limit. Out of line, with
+    /// A packet passed every stage of `walk`: it leaves by the walk's exit,
+    /// or is dropped at the hop limit. Out of line, with
     /// all it needs read from `walk`: the walk's loop keeps nothing live for
     /// it.
     #[inline(never)]
@@ -372,10 +358,10 @@ impl Graph {
                 last.walks.add(bh, WALK_END + dir, 1);
             }
         }
-        if !walk.last.is_none() {
-            return self.leave::<EGRESS, R>(walk.last, skb, bh, dp);
+        if walk.exit == ExitIdx::HOP_LIMIT {
+            return drop_packet(skb, EngineDrop::HopLimit, bh, dp);
         }
-        drop_packet(skb, EngineDrop::HopLimit, bh, dp)
+        self.leave::<EGRESS, R>(walk.exit, skb, bh, dp)
     }
 
     /// Queues the copy block `node` left in `cx`, if any. Out of line: only
@@ -392,22 +378,17 @@ impl Graph {
         }
     }
 
-    /// A packet passed the last block of its chain, `node`, in its
-    /// direction: it leaves on the device attached there for that, or is
-    /// dropped.
+    /// A packet passed the last block of its chain in its direction: it
+    /// leaves on the device attached there for that, `exit`, or is dropped
+    /// (none).
     #[inline(always)]
     fn leave<const EGRESS: bool, R: Recorder>(
         &self,
-        node: NodeIdx,
+        exit: ExitIdx,
         skb: SkBuff,
         bh: &BhContext,
         dp: Datapath<'_, R>,
     ) -> Option<SkBuff> {
-        let exit = match self.nodes.get(node.get()) {
-            Some(n) if EGRESS => n.bottom_exit,
-            Some(n) => n.top_exit,
-            None => ExitIdx::NONE,
-        };
         let Some(exit) = self.devices.get(exit.get()) else {
             return drop_packet(skb, EngineDrop::NoNext, bh, dp);
         };
