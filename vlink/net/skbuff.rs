@@ -12,8 +12,11 @@ use kernel::{bindings, prelude::*};
 
 use crate::vlink::{ffi, net::device::Device, percpu::BhContext};
 
-/// The 802.1Q EtherType, and the VLAN id's bits in a tag control word.
-const ETH_P_8021Q: u16 = 0x8100;
+/// EtherTypes (`include/uapi/linux/if_ether.h`), as the 16 bits they are.
+const ETH_P_8021Q: u16 = bindings::ETH_P_8021Q as u16;
+const ETH_P_IP: u16 = bindings::ETH_P_IP as u16;
+const ETH_P_IPV6: u16 = bindings::ETH_P_IPV6 as u16;
+/// The VLAN id's bits in a tag control word (a macro bindgen leaves out).
 const VLAN_VID_MASK: u16 = 0x0fff;
 
 /// What a frame is given as it is transmitted.
@@ -58,7 +61,7 @@ impl KernelDropReason {
 }
 
 /// Bytes of an Ethernet header, and where its EtherType is in it.
-const ETH_HLEN: u16 = 14;
+const ETH_HLEN: u16 = bindings::ETH_HLEN as u16;
 const ETH_TYPE_AT: usize = 12;
 
 /// A packet this code owns one reference to. Dropping it frees it as a
@@ -228,31 +231,37 @@ impl SkBuff {
     fn release(self, reason: KernelDropReason) {
         let ptr = self.into_raw();
         // SAFETY: We give up our reference, owned by the type invariant.
-        unsafe { bindings::sk_skb_reason_drop(core::ptr::null(), ptr.as_ptr(), reason.as_raw()) };
+        unsafe { free(ptr, reason) };
     }
 
     /// Puts back in front of the data the link-layer header the receive
     /// path pulled, if one was recorded before it.
     fn push_link_header(&mut self) {
-        let header = self
-            .mac_offset()
-            .and_then(|(mac, data)| data.checked_sub(mac));
-        if let Some(len @ 1..) = header {
+        if let Some(len @ 1..) = self.link_header_len() {
             // SAFETY: We own the packet; the header's bytes lie between
             // `head` and `data`, so the push stays within the buffer.
-            unsafe { bindings::skb_push(self.ptr.as_ptr(), len as u32) };
+            unsafe { bindings::skb_push(self.ptr.as_ptr(), len) };
         }
     }
 
-    /// The link-layer header's and the data's offsets from the buffer's
-    /// start, or `None` when no header was recorded
-    /// (`skb_mac_header_was_set`).
-    fn mac_offset(&self) -> Option<(usize, usize)> {
+    /// Bytes of the link-layer header before the data (0 when the data
+    /// starts at it), or `None` when no header was recorded
+    /// (`skb_mac_header_was_set`) or it lies after the data. Read in place
+    /// (`skb_mac_header`): a counter block runs in line in the walk, which
+    /// a call would slow (make bench).
+    #[inline(always)]
+    fn link_header_len(&self) -> Option<u32> {
         let raw = self.ptr.as_ptr();
         let mac = self.headers().mac_header;
-        // SAFETY: By the type invariant `ptr` is valid; plain fields.
+        // SAFETY: By the type invariant `ptr` is valid, and we own a
+        // reference: nobody else moves `data` meanwhile. Plain fields.
         let (head, data) = unsafe { ((*raw).head as usize, (*raw).data as usize) };
-        (mac != u16::MAX).then(|| (usize::from(mac), data.wrapping_sub(head)))
+        if mac == u16::MAX {
+            return None;
+        }
+        // `data - (head + mac)`, within a buffer of at most 4 GiB.
+        let len = data.wrapping_sub(head).checked_sub(usize::from(mac))?;
+        Some(len as u32)
     }
 
     /// The header fields, to change: only on a packet not shared
@@ -282,8 +291,7 @@ impl SkBuff {
     /// private first; `Err`, the packet gone, when its data does not start
     /// at an Ethernet header or no private copy can be had.
     fn with_ethertype(self, ethertype: u16) -> Result<Self, ()> {
-        let at_header =
-            self.mac_len() == ETH_HLEN && self.mac_offset().is_some_and(|(mac, data)| mac == data);
+        let at_header = self.mac_len() == ETH_HLEN && self.link_header_len() == Some(0);
         // SAFETY: We own the packet, unshared.
         let writable = at_header
             && unsafe { bindings::skb_ensure_writable(self.ptr.as_ptr(), ETH_HLEN.into()) } == 0;
@@ -342,8 +350,6 @@ impl SkBuff {
     /// IPv6 if its version nibble says so, as tun does for packets
     /// without a protocol.
     fn take_ip_version_as_protocol(&mut self) {
-        const ETH_P_IP: u16 = 0x0800;
-        const ETH_P_IPV6: u16 = 0x86dd;
         let proto = self.protocol();
         if proto == ETH_P_IP || proto == ETH_P_IPV6 {
             return;
@@ -410,34 +416,28 @@ impl SkBuff {
     /// runs in line in the walk, which a call would slow (make bench).
     #[inline]
     pub(crate) fn frame_len(&self) -> u32 {
-        let raw = self.ptr.as_ptr();
-        let mac = self.headers().mac_header;
         // SAFETY: By the type invariant `ptr` is valid, and we own a
-        // reference: nobody else moves `data` or changes `len` meanwhile.
-        // Plain fields, read as the kernel's inline helpers read them.
-        let (len, head, data) = unsafe { ((*raw).len, (*raw).head as usize, (*raw).data as usize) };
-        if mac == u16::MAX {
-            return len;
-        }
-        // `data - (head + mac)`: the link-layer header's length, if it lies
-        // before the data.
-        match data.wrapping_sub(head).checked_sub(usize::from(mac)) {
-            Some(header) => len.wrapping_add(header as u32),
-            None => len,
-        }
+        // reference: nobody else changes `len` meanwhile. A plain field.
+        let len = unsafe { (*self.ptr.as_ptr()).len };
+        len.wrapping_add(self.link_header_len().unwrap_or(0))
     }
+}
+
+/// Frees the packet `ptr`, for `reason`.
+///
+/// # Safety
+///
+/// The caller owns a reference to `ptr`, a valid `sk_buff`, and gives it up.
+#[inline]
+unsafe fn free(ptr: NonNull<bindings::sk_buff>, reason: KernelDropReason) {
+    // SAFETY: The caller gives up its reference.
+    unsafe { bindings::sk_skb_reason_drop(core::ptr::null(), ptr.as_ptr(), reason.as_raw()) };
 }
 
 impl Drop for SkBuff {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: By the type invariant we own this reference.
-        unsafe {
-            bindings::sk_skb_reason_drop(
-                core::ptr::null(),
-                self.ptr.as_ptr(),
-                KernelDropReason::NotSpecified.as_raw(),
-            )
-        };
+        // SAFETY: By the type invariant we own this reference, given up here.
+        unsafe { free(self.ptr, KernelDropReason::NotSpecified) };
     }
 }
