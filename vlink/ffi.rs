@@ -25,6 +25,7 @@ unsafe extern "C" {
     pub(crate) fn lana_dev_put(dev: *mut net_device);
     pub(crate) fn lana_dev_name(dev: *const net_device) -> *const c_char;
     pub(crate) fn lana_dev_ifindex(dev: *const net_device) -> c_int;
+    pub(crate) fn lana_dev_eth_addr(dev: *const net_device) -> *const u8;
     pub(crate) fn lana_rtnl_lock();
     pub(crate) fn lana_rtnl_unlock();
     pub(crate) fn lana_netdev_notifier_register() -> c_int;
@@ -38,12 +39,7 @@ unsafe extern "C" {
     pub(crate) fn lana_link_detach(dev: *mut net_device);
     pub(crate) fn lana_link_rx(skb: *mut sk_buff, dev: *mut net_device);
     pub(crate) fn lana_link_rx_dropped(dev: *mut net_device);
-    pub(crate) fn lana_skb_push_eth(
-        skb: *mut sk_buff,
-        dst: *const u8,
-        src_dev: *const net_device,
-        proto: u16,
-    ) -> bool;
+    pub(crate) fn lana_skb_cow_head(skb: *mut sk_buff, headroom: c_uint) -> c_int;
 
     pub(crate) fn lana_pernet_register() -> c_int;
     pub(crate) fn lana_pernet_unregister();

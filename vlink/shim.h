@@ -56,8 +56,7 @@ void lana_link_attach(struct net_device *dev, void *endpoint);
 void lana_link_detach(struct net_device *dev);
 void lana_link_rx(struct sk_buff *skb, struct net_device *dev);
 void lana_link_rx_dropped(struct net_device *dev);
-bool lana_skb_push_eth(struct sk_buff *skb, const u8 *dst,
-		       const struct net_device *src_dev, __be16 proto);
+int lana_skb_cow_head(struct sk_buff *skb, unsigned int headroom);
 
 int lana_pernet_register(void);
 void lana_pernet_unregister(void);
@@ -75,6 +74,7 @@ void lana_dev_hold(struct net_device *dev);
 void lana_dev_put(struct net_device *dev);
 const char *lana_dev_name(const struct net_device *dev);
 int lana_dev_ifindex(const struct net_device *dev);
+const u8 *lana_dev_eth_addr(const struct net_device *dev);
 void lana_rtnl_lock(void);
 void lana_rtnl_unlock(void);
 int lana_netdev_notifier_register(void);

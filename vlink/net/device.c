@@ -38,6 +38,12 @@ int lana_dev_ifindex(const struct net_device *dev)
 	return dev->ifindex;
 }
 
+/* @dev's Ethernet address, or NULL when its addresses are not Ethernet's. */
+const u8 *lana_dev_eth_addr(const struct net_device *dev)
+{
+	return dev->addr_len == ETH_ALEN ? dev->dev_addr : NULL;
+}
+
 void lana_rtnl_lock(void)
 {
 	rtnl_lock();

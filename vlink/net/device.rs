@@ -18,6 +18,9 @@ use kernel::{
 
 use crate::vlink::ffi;
 
+/// Bytes of an Ethernet address.
+const ETH_ALEN: usize = bindings::ETH_ALEN as usize;
+
 /// A network device (`struct net_device`).
 ///
 /// # Invariants
@@ -62,6 +65,17 @@ impl Device {
     pub(crate) fn ifindex(&self) -> i32 {
         // SAFETY: The device is live.
         unsafe { ffi::lana_dev_ifindex(self.as_raw()) }
+    }
+
+    /// The device's Ethernet address; `None` when its addresses are not
+    /// Ethernet's.
+    pub(crate) fn eth_addr(&self) -> Option<[u8; ETH_ALEN]> {
+        // SAFETY: The device is live.
+        let addr = unsafe { ffi::lana_dev_eth_addr(self.as_raw()) };
+        // SAFETY: A non-null address is `dev->dev_addr`, `addr_len` =
+        // ETH_ALEN bytes inside the live device. (A concurrent change of
+        // address may be read half done, as `ether_addr_copy` would.)
+        (!addr.is_null()).then(|| unsafe { addr.cast::<[u8; ETH_ALEN]>().read_unaligned() })
     }
 
     /// Whether this is a lana virtual link device (`ip link add ... type

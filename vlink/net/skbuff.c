@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Packets: queued on a device, or given an Ethernet header.
+ * Packets: queued on a device, or given room for a header.
  *
  * Rust side: vlink/net/skbuff.rs.
  */
@@ -23,26 +23,10 @@ bool lana_dev_queue_xmit(struct sk_buff *skb, struct net_device *dev)
 }
 
 /*
- * Pushes an Ethernet header (@dst, the MAC address of @src_dev, @proto in
- * network order) in front of @skb's data. Returns false, @skb untouched,
- * when there is no room and none can be made.
+ * Makes @headroom bytes before @skb's data, and the head, ours to write
+ * (skb_cow_head, a static inline): 0, or -ENOMEM.
  */
-bool lana_skb_push_eth(struct sk_buff *skb, const u8 *dst,
-		       const struct net_device *src_dev, __be16 proto)
+int lana_skb_cow_head(struct sk_buff *skb, unsigned int headroom)
 {
-	struct ethhdr *eth;
-
-	if (skb_cow_head(skb, ETH_HLEN))
-		return false;
-	eth = skb_push(skb, ETH_HLEN);
-	skb_reset_mac_header(skb);
-	skb->mac_len = ETH_HLEN;
-	ether_addr_copy(eth->h_dest, dst);
-	if (src_dev && src_dev->addr_len == ETH_ALEN)
-		ether_addr_copy(eth->h_source, src_dev->dev_addr);
-	else
-		eth_zero_addr(eth->h_source);
-	eth->h_proto = proto;
-	skb->protocol = proto;
-	return true;
+	return skb_cow_head(skb, headroom);
 }

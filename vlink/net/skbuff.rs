@@ -214,17 +214,27 @@ impl SkBuff {
     /// for the clone. In line: a call of its own cost the xmit path more
     /// than the C it replaced (make bench's (e) row).
     #[inline(always)]
-    fn unshared(self) -> Option<Self> {
+    fn unshared(mut self) -> Option<Self> {
+        self.unshare().then_some(self)
+    }
+
+    /// Makes the packet this code's alone, in place: [`Self::unshared`]
+    /// that keeps the packet, still shared, when there is no memory for
+    /// the clone (`false`).
+    #[inline(always)]
+    fn unshare(&mut self) -> bool {
         let raw = self.ptr.as_ptr();
         // SAFETY: By the type invariant `ptr` is valid; the count is read
         // as `refcount_read` reads it.
         let users = unsafe { core::ptr::read_volatile(&raw const (*raw).users.refs.counter) };
         if users == 1 {
-            return Some(self);
+            return true;
         }
-        let clone = self.clone_shared()?;
-        self.release(KernelDropReason::Consumed);
-        Some(clone)
+        let Some(clone) = self.clone_shared() else {
+            return false;
+        };
+        core::mem::replace(self, clone).release(KernelDropReason::Consumed);
+        true
     }
 
     /// Lets go of the packet, for `reason`.
@@ -320,13 +330,39 @@ impl SkBuff {
     }
 
     /// Pushes an Ethernet header: `dst`, the MAC address of `src` (zero
-    /// without one), EtherType `proto`. `false`, the packet unchanged, when
-    /// there is no headroom and none could be allocated.
+    /// without one), EtherType `proto`; the frame's link-layer header and
+    /// protocol from then on. Made this code's alone first (pktgen sends
+    /// the same packet again). `false`, the frame unchanged, when there is
+    /// no memory for that or for the headroom.
     pub(crate) fn push_eth(&mut self, dst: &[u8; 6], src: Option<&Device>, proto: u16) -> bool {
-        let src = src.map_or(core::ptr::null(), |d| d.as_raw().cast_const());
-        // SAFETY: We own the packet; `dst` is 6 readable bytes; `src` is null
-        // or a live device (the caller holds it).
-        unsafe { ffi::lana_skb_push_eth(self.as_raw(), dst.as_ptr(), src, proto.to_be()) }
+        if !self.unshare() {
+            return false;
+        }
+        let raw = self.ptr.as_ptr();
+        // SAFETY: We own the packet, unshared.
+        if unsafe { ffi::lana_skb_cow_head(raw, ETH_HLEN.into()) } != 0 {
+            return false;
+        }
+        let src = src.and_then(Device::eth_addr).unwrap_or_default();
+        let mut header = [0u8; ETH_HLEN as usize];
+        header[..6].copy_from_slice(dst);
+        header[6..12].copy_from_slice(&src);
+        header[ETH_TYPE_AT..].copy_from_slice(&proto.to_be_bytes());
+        // SAFETY: `skb_cow_head` left ETH_HLEN bytes of headroom, and the
+        // head ours alone to write: the push stays within the buffer and
+        // the header goes where it points.
+        let data = unsafe { bindings::skb_push(raw, ETH_HLEN.into()) }.cast::<u8>();
+        // SAFETY: As above: ETH_HLEN writable bytes at `data`.
+        unsafe { data.copy_from_nonoverlapping(header.as_ptr(), header.len()) };
+        // SAFETY: By the type invariant `ptr` is valid; plain fields.
+        let (head, data) = unsafe { ((*raw).head as usize, (*raw).data as usize) };
+        let headers = self.headers_mut();
+        // `skb_reset_mac_header`: the header starts at the data.
+        headers.mac_header = data.wrapping_sub(head) as u16;
+        headers.protocol = proto.to_be();
+        // SAFETY: As above; a plain field.
+        unsafe { (*raw).mac_len = ETH_HLEN };
+        true
     }
 
     /// Hands the packet, an L3 packet, to the host stack as received on lana
