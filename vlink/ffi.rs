@@ -47,6 +47,7 @@ unsafe extern "C" {
 
     pub(crate) fn lana_backlog_create(owner: *const c_void, limit: c_uint) -> *mut c_void;
     pub(crate) fn lana_backlog_destroy(backlog: *mut c_void);
+    pub(crate) fn lana_backlog_delivering(backlog: *mut c_void) -> u32;
     pub(crate) fn lana_backlog_enqueue(backlog: *mut c_void, skb: *mut sk_buff) -> c_int;
     pub(crate) fn lana_backlog_depth(backlog: *mut c_void, cpu: c_uint) -> c_uint;
 

@@ -40,7 +40,7 @@ void lana_netdev_state(void *attachment, bool up);
 void lana_devslot_unregistering(struct list_head *node, struct net_device *dev);
 int lana_net_init_rust(struct net *net, void *slot);
 void lana_backlog_deliver(const void *owner, struct sk_buff *skb,
-			  unsigned long cpu_offset);
+			  unsigned long cpu_offset, u32 *delivering);
 void lana_net_exit_rust(void *slot);
 void lana_reap(const void *owner);
 
@@ -84,6 +84,7 @@ void lana_netdev_notifier_unregister(void);
 struct lana_backlog;
 struct lana_backlog *lana_backlog_create(const void *owner, unsigned int limit);
 void lana_backlog_destroy(struct lana_backlog *backlog);
+u32 lana_backlog_delivering(struct lana_backlog *backlog);
 int lana_backlog_enqueue(struct lana_backlog *backlog, struct sk_buff *skb);
 unsigned int lana_backlog_depth(struct lana_backlog *backlog, unsigned int cpu);
 

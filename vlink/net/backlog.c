@@ -23,27 +23,11 @@ struct lana_backlog_cpu {
 	struct sk_buff_head queue;
 	struct lana_backlog *backlog;
 	/*
-	 * The generation of the copy being delivered (0 outside a delivery):
-	 * a copy made meanwhile is one generation further.
+	 * The generation of the copy being delivered, 0 outside a delivery:
+	 * the Rust side (backlog.rs) sets it and decides from it.
 	 */
-	unsigned int generation;
+	u32 delivering;
 };
-
-/*
- * A copy's generation: 1 for a copy of a received or sent packet, one more
- * for each copy of a copy. It bounds copies of copies, which a port bound
- * to a block whose walk leads back to the copying block would otherwise
- * make without end (each copy walks from the start, with a fresh hop
- * count). Kept in the control block while queued, after the engine's word
- * (bytes 0-7) and the to-stack mark (qdisc_skb_cb.data, bytes 8-11); nobody
- * else uses the control block of a packet on our queue.
- */
-#define LANA_COPY_GENERATIONS 8
-
-static u32 *lana_copy_generation(struct sk_buff *skb)
-{
-	return (u32 *)(skb->cb + 16);
-}
 
 struct lana_backlog {
 	struct net_device *dev;
@@ -59,9 +43,8 @@ static int lana_backlog_poll(struct napi_struct *napi, int budget)
 	int done = 0;
 
 	while (done < budget && (skb = skb_dequeue(&cpu->queue))) {
-		cpu->generation = *lana_copy_generation(skb);
-		lana_backlog_deliver(cpu->backlog->owner, skb, lana_this_cpu_offset());
-		cpu->generation = 0;
+		lana_backlog_deliver(cpu->backlog->owner, skb, lana_this_cpu_offset(),
+				     &cpu->delivering);
 		done++;
 	}
 	if (done < budget)
@@ -116,21 +99,22 @@ void lana_backlog_destroy(struct lana_backlog *backlog)
 	kfree(backlog);
 }
 
+/* Bottom halves disabled. This CPU's generation being delivered. */
+u32 lana_backlog_delivering(struct lana_backlog *backlog)
+{
+	return this_cpu_ptr(backlog->cpus)->delivering;
+}
+
 /*
- * Bottom halves disabled. Queues the copy @skb: 0, or -ENOSPC when the
- * queue is full, -ELOOP when @skb would be a copy of a copy beyond
- * LANA_COPY_GENERATIONS; the caller keeps @skb then.
+ * Bottom halves disabled. Queues @skb on this CPU's queue: 0, or -ENOSPC
+ * when the queue holds its limit already; the caller keeps @skb then.
  */
 int lana_backlog_enqueue(struct lana_backlog *backlog, struct sk_buff *skb)
 {
 	struct lana_backlog_cpu *cpu = this_cpu_ptr(backlog->cpus);
-	unsigned int generation = cpu->generation + 1;
 
-	if (generation > LANA_COPY_GENERATIONS)
-		return -ELOOP;
 	if (skb_queue_len(&cpu->queue) >= backlog->limit)
 		return -ENOSPC;
-	*lana_copy_generation(skb) = generation;
 	skb_queue_tail(&cpu->queue, skb);
 	napi_schedule(&cpu->napi);
 	return 0;

@@ -7,7 +7,8 @@
 //! CPU's bounded queue and delivered by that CPU's NAPI instance, in NET_RX
 //! softirq context, with a budget per run. The C side (`backlog.c`) owns the
 //! queues and the NAPI instances; their owner (the module's [`Net`], a
-//! [`BacklogOwner`]) is called back through [`lana_backlog_deliver`].
+//! [`BacklogOwner`]) is called back through [`lana_backlog_deliver`]. What
+//! may be queued is decided here.
 //!
 //! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
@@ -29,10 +30,17 @@ pub(crate) enum Refused {
     /// This CPU's queue is full.
     Full,
     /// The packet is a copy of a copy of ... beyond the generations a copy
-    /// may have (`LANA_COPY_GENERATIONS`, 8): a port bound so that copies
-    /// come back to the block that makes them.
+    /// may have ([`COPY_GENERATIONS`]): a port bound so that copies come
+    /// back to the block that makes them.
     TooDeep,
 }
+
+/// Generations a copy may have. A copy's generation is 1 for a copy of a
+/// received or sent packet, one more for each copy of a copy: it bounds
+/// copies of copies, which a port bound to a block whose walk leads back to
+/// the copying block would otherwise make without end (each copy walks from
+/// the start, with a fresh hop count).
+pub(crate) const COPY_GENERATIONS: u32 = 8;
 
 /// The backlog of one [`Net`]: a bounded queue and a NAPI instance per CPU.
 ///
@@ -72,7 +80,19 @@ impl Backlog {
     /// Queues the copy `skb` on this CPU's backlog; gives it back, with
     /// the reason, when refused.
     #[inline]
-    pub(crate) fn enqueue(&self, skb: SkBuff, _bh: &BhContext) -> Result<(), (SkBuff, Refused)> {
+    pub(crate) fn enqueue(
+        &self,
+        mut skb: SkBuff,
+        _bh: &BhContext,
+    ) -> Result<(), (SkBuff, Refused)> {
+        // SAFETY: The backlog is live (type invariant); bottom halves are off
+        // (`_bh`), so the CPU is this one throughout.
+        let delivering = unsafe { ffi::lana_backlog_delivering(self.raw.as_ptr()) };
+        let generation = delivering.saturating_add(1);
+        if generation > COPY_GENERATIONS {
+            return Err((skb, Refused::TooDeep));
+        }
+        skb.set_copy_generation(generation);
         let raw = skb.into_raw();
         // SAFETY: The backlog is live (type invariant); bottom halves are off
         // (`_bh`); on success the queue owns the reference we give up.
@@ -80,14 +100,9 @@ impl Backlog {
         if ret == 0 {
             return Ok(());
         }
-        // SAFETY: Refused, so the reference is still ours.
+        // SAFETY: Refused (the queue is full), so the reference is still ours.
         let skb = unsafe { SkBuff::from_raw(raw) };
-        let why = if ret == ELOOP.to_errno() {
-            Refused::TooDeep
-        } else {
-            Refused::Full
-        };
-        Err((skb, why))
+        Err((skb, Refused::Full))
     }
 
     /// Packets waiting on each possible CPU.
@@ -108,17 +123,22 @@ impl Drop for Backlog {
     }
 }
 
-/// Entry from a backlog's NAPI poll: one queued packet for its owner.
+/// Entry from a backlog's NAPI poll: one queued packet for its owner,
+/// this CPU's `delivering` generation set to the packet's meanwhile (the
+/// copies its delivery makes are one generation further).
 ///
 /// # Safety
 ///
 /// Called in softirq context with the owner given to [`Backlog::new`] (valid
-/// while the backlog lives), an owned `skb` and this CPU's per-CPU offset.
+/// while the backlog lives), an owned `skb`, this CPU's per-CPU offset, and
+/// this CPU's `delivering` word of the backlog, which nothing else touches
+/// meanwhile.
 #[no_mangle]
 unsafe extern "C" fn lana_backlog_deliver(
     owner: *const c_void,
     skb: *mut bindings::sk_buff,
     cpu_offset: usize,
+    delivering: *mut u32,
 ) {
     // SAFETY: The backlog's owner outlives it (see `Backlog::new`).
     let net = unsafe { &*owner.cast::<Net>() };
@@ -126,5 +146,9 @@ unsafe extern "C" fn lana_backlog_deliver(
     let bh = unsafe { BhContext::new(cpu_offset) };
     // SAFETY: The poll dequeued `skb` and hands its reference to us.
     let skb = unsafe { SkBuff::from_raw(NonNull::new_unchecked(skb)) };
+    // SAFETY: This CPU's word, ours during the call (the caller's promise).
+    unsafe { delivering.write(skb.copy_generation()) };
     net.deliver(skb, &bh);
+    // SAFETY: As above.
+    unsafe { delivering.write(0) };
 }

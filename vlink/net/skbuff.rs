@@ -60,6 +60,9 @@ impl KernelDropReason {
     }
 }
 
+/// Where a queued copy's generation is in the control block.
+const COPY_GENERATION_AT: usize = 16;
+
 /// Bytes of an Ethernet header, and where its EtherType is in it.
 const ETH_HLEN: u16 = bindings::ETH_HLEN as u16;
 const ETH_TYPE_AT: usize = 12;
@@ -433,6 +436,33 @@ impl SkBuff {
                 .cast::<u64>()
                 .write_unaligned(word)
         };
+    }
+
+    /// Stores a queued copy's generation (see [`super::backlog`]) in the
+    /// control block, after the engine's word (bytes 0-7) and the to-stack
+    /// mark (`qdisc_skb_cb.data`, bytes 8-11): nobody else uses the control
+    /// block of a packet on the backlog's queue.
+    pub(crate) fn set_copy_generation(&mut self, generation: u32) {
+        // SAFETY: As in `set_cb_word`; bytes 16-19 of the 48.
+        unsafe {
+            (&raw mut (*self.ptr.as_ptr()).cb)
+                .cast::<u8>()
+                .add(COPY_GENERATION_AT)
+                .cast::<u32>()
+                .write_unaligned(generation)
+        };
+    }
+
+    /// The generation stored by [`SkBuff::set_copy_generation`].
+    pub(crate) fn copy_generation(&self) -> u32 {
+        // SAFETY: As in `set_copy_generation`.
+        unsafe {
+            (&raw const (*self.ptr.as_ptr()).cb)
+                .cast::<u8>()
+                .add(COPY_GENERATION_AT)
+                .cast::<u32>()
+                .read_unaligned()
+        }
     }
 
     /// The word stored by [`SkBuff::set_cb_word`].
