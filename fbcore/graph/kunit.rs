@@ -127,6 +127,41 @@ mod tests {
     }
 
     #[test]
+    fn a_chain_longer_than_the_hop_limit_ends_at_it_both_ways() {
+        // HOP_LIMIT + 6 forwards in a straight chain, "aa" at the bottom.
+        let mut reg = Registry::new();
+        let count = HOP_LIMIT as u8 + 6;
+        let name_of = |i: u8| name(core::str::from_utf8(&[b'a' + i / 26, b'a' + i % 26]).unwrap());
+        let kind = crate::fbs::find(b"forward").expect("known type");
+        for i in 0..count {
+            reg.add(name_of(i), kind, |_| Ok(())).expect("add");
+        }
+        for i in 1..count {
+            reg.bind(&name_of(i), &name_of(i - 1)).expect("bind");
+        }
+        let sinks = Sinks::new().expect("sinks");
+        let stats = &sinks.stats;
+        // Up from the bottom: the walk stops at the limit, not at the top.
+        let graph = with_entry(&reg, 0, 1);
+        assert!(!send(&graph, &sinks));
+        retire(graph, stats);
+        assert_eq!(stats.total(Counter::Hops), u64::from(HOP_LIMIT));
+        assert_eq!(stats.total(Counter::DropHopLimit), 1);
+        assert_eq!(stats.total(Counter::DropNoNext), 0);
+        // Down from the top, likewise.
+        let graph = with_entry(&reg, 0, u32::from(count));
+        let dp = Datapath {
+            sinks: &sinks,
+            rec: (),
+        };
+        let skb = SkBuff::alloc(60).expect("skb");
+        BhContext::with(|bh| graph.transmit(0, skb, bh, dp));
+        assert_eq!(stats.total(Counter::Hops), 2 * u64::from(HOP_LIMIT));
+        assert_eq!(stats.total(Counter::DropHopLimit), 2);
+        assert_eq!(stats.total(Counter::DropNoNext), 0);
+    }
+
+    #[test]
     fn a_drop_block_ends_the_path_counted_as_its_drop() {
         let reg = chain(&[("f", "forward"), ("d", "drop"), ("x", "forward")]);
         let graph = with_entry(&reg, 0, 1);
