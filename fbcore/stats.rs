@@ -78,7 +78,8 @@ pub(crate) enum Counter {
     /// hold yet (a batch registers its new devices before it publishes):
     /// left to the Linux stack, as if the device were not attached.
     ToStackNoEntry,
-    /// Copies of copies beyond `LANA_COPY_GENERATIONS` (8), dropped.
+    /// Copies of copies beyond the backlog's `COPY_GENERATIONS` (8),
+    /// dropped.
     DropCopyDepth,
 }
 

@@ -35,13 +35,15 @@ start=$(date +%s)
 # and a second one fails the run.
 for boot in 1 2; do
 	rc=0
-	rm -f "$results/tap.txt"
+	rm -f "$results/tap.txt" "$results/dmesg.txt"
 	LANA_KERNEL_ARGS=$kargs LANA_SHARED_DIR=${LANA_QUEUE:-} "$top/qemu/vm.sh" "$kdir" "$results" \
 		bash -c "$knobs '$top/tests/guest/suite.sh' '$module' '$lanactl' '$pattern' >'$results/tap.txt' 2>&1; dmesg >'$results/dmesg.txt'" ||
 		rc=$?
 	cat "$results/tap.txt" 2>/dev/null || true
 	[ $boot = 1 ] && grep -q '^Bail out! boot splat:' "$results/tap.txt" 2>/dev/null || break
 	echo "# the guest kernel splatted while booting (above), before lana loaded: booting it again"
+	# LANA_LOGS keeps this boot's report beside the next boot's files.
+	mv "$results/tap.txt" "$results/tap-boot1.txt"
 done
 if [ -n "${LANA_LOGS:-}" ]; then
 	mkdir -p "$LANA_LOGS"

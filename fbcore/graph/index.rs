@@ -20,10 +20,13 @@ macro_rules! index_type {
             /// No index: out of bounds of every array.
             pub(crate) const NONE: Self = Self(u32::MAX);
 
-            /// Index `i`; an index beyond `u32` is none.
+            /// Index `i`; an index among the top two values of `u32` (or
+            /// beyond) is none: no array is that long, and the values stay
+            /// free for markers (`ExitIdx::HOP_LIMIT`).
             #[inline(always)]
             pub(crate) fn new(i: usize) -> Self {
-                Self(u32::try_from(i).unwrap_or(u32::MAX))
+                let i = u32::try_from(i).ok().filter(|&i| i < u32::MAX - 1);
+                Self(i.unwrap_or(u32::MAX))
             }
 
             /// The index, for `get` on the array it indexes (out of bounds

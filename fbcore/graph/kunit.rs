@@ -131,7 +131,10 @@ mod tests {
         // HOP_LIMIT + 6 forwards in a straight chain, "aa" at the bottom.
         let mut reg = Registry::new();
         let count = HOP_LIMIT as u8 + 6;
-        let name_of = |i: u8| name(core::str::from_utf8(&[b'a' + i / 26, b'a' + i % 26]).unwrap());
+        let name_of = |i: u8| {
+            let letters = [b'a' + i / 26, b'a' + i % 26];
+            name(core::str::from_utf8(&letters).expect("ascii"))
+        };
         let kind = crate::fbs::find(b"forward").expect("known type");
         for i in 0..count {
             reg.add(name_of(i), kind, |_| Ok(())).expect("add");

@@ -334,9 +334,11 @@ impl SkBuff {
 
     /// Pushes an Ethernet header: `dst`, the MAC address of `src` (zero
     /// without one), EtherType `proto`; the frame's link-layer header and
-    /// protocol from then on. Made this code's alone first (pktgen sends
-    /// the same packet again). `false`, the frame unchanged, when there is
-    /// no memory for that or for the headroom.
+    /// protocol from then on. Made this code's alone first: the header
+    /// fields and data pointer of a packet someone else holds must not
+    /// move. `false`, the frame's bytes unchanged (the packet may be a
+    /// private clone by then), when there is no memory for that or for the
+    /// headroom.
     pub(crate) fn push_eth(&mut self, dst: &[u8; 6], src: Option<&Device>, proto: u16) -> bool {
         if !self.unshare() {
             return false;
